@@ -1,0 +1,42 @@
+# leadscore: `make demo` runs the whole job on synthetic data; `make test` runs the tests.
+# Both create the virtualenv and install the package the first time.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+DEMO   ?= out/demo
+LEADS  ?= 20000
+
+.DEFAULT_GOAL := help
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## setup: create .venv and install leadscore with its test tools
+setup: $(STAMP)
+
+## demo: generate a synthetic world, validate it, train, score and write the report (out/demo)
+demo: $(STAMP)
+	$(PY) -m pipeline.demo --out $(DEMO) --leads $(LEADS)
+
+## test: run the test suite
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+## bench: feature, training and scoring benchmarks (prints figures; takes several minutes)
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+## lint: ruff
+lint: $(STAMP)
+	$(VENV)/bin/ruff check features pipeline tests benchmarks
+	$(VENV)/bin/ruff format --check features pipeline tests benchmarks
+
+## help: list the targets
+help:
+	@grep -E '^## ' Makefile | sed 's/^## /  make /'
+
+.PHONY: setup demo test bench lint help

@@ -1,0 +1,1 @@
+"""Point-in-time feature builders: what a lead looks like at a moment."""

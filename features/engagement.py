@@ -1,0 +1,117 @@
+"""Implicit (behavioural) features: what a lead *did* up to a moment, as one SQL query.
+
+The query is plain ANSI-style SQL (CASE WHEN, SUM, MIN, COUNT DISTINCT, EXP, FLOOR) over two
+relations, so DuckDB runs it here and Spark SQL can run it on a cluster without a rewrite:
+
+- ``snapshots(lead_key, as_of_ts, created_ts)``: the (lead, moment) pairs to describe;
+- ``events_prepared(lead_key, ts, event_type)``: events with ``ts`` in epoch seconds and
+  ``event_type`` already trimmed and lower-cased.
+
+``lead_key`` is an integer stand-in for ``lead_id`` (grouping on integers is much faster
+than on strings); the caller maps it back.
+
+Only the preparation of those two relations (turning timestamps into epoch seconds) is
+engine-specific; see ``features.table``.
+
+Point in time: the join keeps only events with ``ts <= as_of_ts``; every aggregate is over
+that set, so nothing dated after a snapshot can reach its features.
+"""
+
+from __future__ import annotations
+
+import math
+
+from features.spec import OTHER, FeatureSpec, slug
+
+DAY = 86400.0
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _num(expr: str) -> str:
+    # Sums of integers are wide integers/decimals in some engines; features are doubles.
+    return f"CAST(COALESCE({expr}, 0) AS DOUBLE)"
+
+
+def engagement_sql(spec: FeatureSpec) -> str:
+    """The SQL that turns events into one engagement row per snapshot (lead, as_of).
+
+    Shape: join events to snapshots (only events at or before each snapshot), aggregate per
+    (snapshot, event type) with a handful of aggregates, then pivot the small result into
+    columns. This is several times faster than one wide conditional aggregate over the join,
+    and active days come from a per-(snapshot, day) pass: a day is active in a window when
+    its most recent event is.
+    """
+    known = ", ".join(_literal(t) for t in spec.event_types) or "''"
+    distinct = "DISTINCT " if spec.dedupe_events else ""
+    decay = math.log(2) / spec.half_life_days
+    windows = spec.windows_days
+    sep = ",\n        "
+
+    # Counts are cast to DOUBLE early: sums of integers widen to 128-bit in some engines.
+    per_type = [f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS n_{w}" for w in windows]
+    per_type += ["CAST(COUNT(*) AS DOUBLE) AS n_total", "MIN(age) AS since", f"SUM(EXP(-{decay!r} * age)) AS decayed"]
+
+    pivot: list[str] = []
+    final: list[str] = []
+    for t in spec.event_buckets:
+        s, lit = slug(t), _literal(t)
+        for w in windows:
+            pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_{w} END) AS {s}_{w}d")
+        # One per_type row per (snapshot, type): MAX just picks it (NULL when absent).
+        pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_total END) AS {s}_total")
+        pivot.append(f"MAX(CASE WHEN et = {lit} THEN since END) AS {s}_days_since")
+        pivot.append(f"MAX(CASE WHEN et = {lit} THEN decayed END) AS {s}_decayed")
+        final += [f"{_num(f'w.{s}_{x}')} AS {s}_{x}" for x in [*(f"{w}d" for w in windows), "total"]]
+        final += [f"w.{s}_days_since AS {s}_days_since", f"{_num(f'w.{s}_decayed')} AS {s}_decayed"]
+    pivot += [f"SUM(n_{w}) AS events_{w}d" for w in windows]
+    pivot += ["SUM(n_total) AS events_total", "MIN(since) AS days_since_last_event", "SUM(decayed) AS engagement_decayed"]
+    final += [f"{_num(f'w.events_{w}d')} AS events_{w}d" for w in windows]
+    final += [f"{_num(f'd.active_days_{w}d')} AS active_days_{w}d" for w in windows]
+    final += [f"{_num('w.events_total')} AS events_total", "w.days_since_last_event AS days_since_last_event"]
+    final += [f"{_num('w.engagement_decayed')} AS engagement_decayed"]
+    if len(windows) > 1:
+        # Events per day in the second-shortest window against the rest of the longest one.
+        # A pseudo-count of one event spread evenly over the longest window keeps the ratio
+        # finite and makes a lead with no history exactly flat (1.0).
+        r, lw = windows[1], windows[-1]
+        nr, nl = _num(f"w.events_{r}d"), _num(f"w.events_{lw}d")
+        final.append(f"(({nr} + {r / lw!r}) / {r}) / (({nl} - {nr} + {(lw - r) / lw!r}) / {lw - r}) AS activity_trend")
+    final.append(f"(s.as_of_ts - s.created_ts) / {DAY} AS days_since_created")
+    active = [f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d" for w in windows]
+
+    return f"""
+WITH ev AS (
+    SELECT lead_key, ts, CASE WHEN event_type IN ({known}) THEN event_type ELSE {_literal(OTHER)} END AS et
+    FROM (SELECT {distinct}lead_key, ts, event_type FROM events_prepared) d
+),
+j AS (
+    SELECT s.lead_key, s.as_of_ts, e.et, e.ts, (s.as_of_ts - e.ts) / {DAY} AS age
+    FROM snapshots s JOIN ev e ON e.lead_key = s.lead_key AND e.ts <= s.as_of_ts
+),
+per_type AS (
+    SELECT lead_key, as_of_ts, et,
+        {sep.join(per_type)}
+    FROM j GROUP BY lead_key, as_of_ts, et
+),
+wide AS (
+    SELECT lead_key, as_of_ts,
+        {sep.join(pivot)}
+    FROM per_type GROUP BY lead_key, as_of_ts
+),
+per_day AS (
+    SELECT lead_key, as_of_ts, MIN(age) AS age FROM j GROUP BY lead_key, as_of_ts, FLOOR(ts / {DAY})
+),
+days AS (
+    SELECT lead_key, as_of_ts,
+        {sep.join(active)}
+    FROM per_day GROUP BY lead_key, as_of_ts
+)
+SELECT s.lead_key, s.as_of_ts,
+        {sep.join(final)}
+FROM snapshots s
+LEFT JOIN wide w ON w.lead_key = s.lead_key AND w.as_of_ts = s.as_of_ts
+LEFT JOIN days d ON d.lead_key = s.lead_key AND d.as_of_ts = s.as_of_ts
+"""

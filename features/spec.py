@@ -1,0 +1,200 @@
+"""The one description of the feature columns, shared by training and scoring.
+
+A ``FeatureSpec`` is fitted once on training data (which event types exist, which category
+levels are frequent enough to keep) and stored with the model, so that scoring builds exactly
+the same columns with the same categories, whatever new values the scoring data holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from features.explicit import (
+    EMAIL_CLASSES,
+    EMPLOYEE_BANDS,
+    FUNCTIONS,
+    REVENUE_BANDS,
+    SENIORITY_LEVELS,
+    band,
+    categorical_value,
+)
+
+OTHER = "other"
+MISSING = "missing"
+
+
+def slug(name: str) -> str:
+    """A column-safe name for an event type or attribute ("Pricing Page View" -> pricing_page_view)."""
+    s = re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+    return s or "blank"
+
+
+def _band_levels(edges: tuple[float, ...]) -> tuple[str, ...]:
+    return tuple(band(pd.Series([e + 0.5 for e in edges], dtype="float64"), edges).tolist()) + (
+        MISSING,
+    )
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What the feature table holds; fitted on training data, reused unchanged for scoring."""
+
+    event_types: tuple[str, ...]
+    windows_days: tuple[int, ...]
+    half_life_days: float
+    negative_event_types: tuple[str, ...]
+    dedupe_events: bool
+    categorical: tuple[str, ...]
+    numeric: tuple[str, ...]
+    extra_numeric: tuple[str, ...] = ()
+    extra_categorical: tuple[str, ...] = ()
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    # --- event-derived column names -------------------------------------------------
+    @property
+    def event_buckets(self) -> tuple[str, ...]:
+        """Event types with their own columns, plus the pooled ``other``."""
+        return (*self.event_types, OTHER)
+
+    def engagement_columns(self) -> list[str]:
+        cols: list[str] = []
+        for t in self.event_buckets:
+            s = slug(t)
+            cols += [f"{s}_{w}d" for w in self.windows_days]
+            cols += [f"{s}_total", f"{s}_days_since", f"{s}_decayed"]
+        cols += [f"events_{w}d" for w in self.windows_days]
+        cols += [f"active_days_{w}d" for w in self.windows_days]
+        cols += ["events_total", "days_since_last_event", "engagement_decayed"]
+        if len(self.windows_days) > 1:
+            cols.append("activity_trend")
+        cols.append("days_since_created")
+        return cols
+
+    def explicit_columns(self) -> list[str]:
+        cols = ["seniority", "job_function", "email_domain", *self.categorical, *self.numeric]
+        if "employees" in self.numeric:
+            cols.append("employees_band")
+        if "annual_revenue" in self.numeric:
+            cols.append("revenue_band")
+        cols += [*self.extra_numeric, *self.extra_categorical]
+        cols += [f"{c}_missing" for c in ("job_title", *self.categorical, *self.numeric)]
+        return cols
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Every model input column, in the order the model sees them."""
+        return self.explicit_columns() + self.engagement_columns()
+
+    @property
+    def categorical_features(self) -> list[str]:
+        return list(self.categories)
+
+    # --- persistence ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["categories"] = {k: list(v) for k, v in self.categories.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureSpec:
+        d = dict(d)
+        for key in (
+            "event_types",
+            "windows_days",
+            "negative_event_types",
+            "categorical",
+            "numeric",
+            "extra_numeric",
+            "extra_categorical",
+        ):
+            d[key] = tuple(d.get(key, ()))
+        d["categories"] = {k: tuple(v) for k, v in d.get("categories", {}).items()}
+        return cls(**d)
+
+
+def discover_event_types(
+    event_type: pd.Series, max_types: int, always: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The ``max_types`` most frequent event types (ties broken by name), plus ``always``."""
+    counts = event_type.astype("string").str.strip().str.lower().value_counts(dropna=True)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = [t for t, _ in ranked[:max_types]]
+    return tuple(sorted(set(top) | set(always)))
+
+
+def top_levels(values: pd.Series, max_levels: int) -> tuple[str, ...]:
+    """Frequent levels kept as themselves; the rest become ``other``, blanks ``missing``."""
+    counts = values.dropna().value_counts()
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    kept = sorted(str(v) for v, _ in ranked[: max_levels - 2])
+    return (*kept, OTHER, MISSING)
+
+
+def fit_spec(
+    leads: pd.DataFrame,
+    events: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    *,
+    event_types: str | list[str],
+    max_event_types: int,
+    windows_days: list[int],
+    half_life_days: float,
+    negative_event_types: list[str],
+    dedupe_events: bool,
+    categorical: list[str],
+    numeric: list[str],
+    extra: list[str],
+    max_categories: int,
+) -> FeatureSpec:
+    """Fit the vocabulary on data known at ``cutoff`` (nothing later, so it is point in time)."""
+    known_leads = leads[leads["created_at"] <= cutoff]
+    negatives = tuple(t.strip().lower() for t in negative_event_types)
+    if event_types == "auto":
+        past = events.loc[events["occurred_at"] <= cutoff, "event_type"]
+        types = discover_event_types(past, max_event_types, always=negatives)
+    else:
+        types = tuple(sorted({t.strip().lower() for t in event_types} | set(negatives)))
+    types = tuple(t for t in types if t != OTHER)
+
+    categories: dict[str, tuple[str, ...]] = {
+        "seniority": SENIORITY_LEVELS,
+        "job_function": FUNCTIONS,
+        "email_domain": EMAIL_CLASSES,
+    }
+    for name in categorical:
+        col = known_leads[name] if name in known_leads.columns else pd.Series([], dtype="string")
+        categories[name] = top_levels(categorical_value(col, name), max_categories)
+    if "employees" in numeric:
+        categories["employees_band"] = _band_levels(EMPLOYEE_BANDS)
+    if "annual_revenue" in numeric:
+        categories["revenue_band"] = _band_levels(REVENUE_BANDS)
+
+    extra_num: list[str] = []
+    extra_cat: list[str] = []
+    for name in extra:
+        if name not in leads.columns:
+            raise KeyError(name)
+        raw = known_leads[name]
+        num = pd.to_numeric(raw, errors="coerce")
+        if num.notna().sum() == raw.notna().sum():
+            extra_num.append(name)
+        else:
+            extra_cat.append(name)
+            categories[name] = top_levels(categorical_value(raw, name), max_categories)
+
+    return FeatureSpec(
+        event_types=types,
+        windows_days=tuple(sorted(windows_days)),
+        half_life_days=float(half_life_days),
+        negative_event_types=negatives,
+        dedupe_events=dedupe_events,
+        categorical=tuple(categorical),
+        numeric=tuple(numeric),
+        extra_numeric=tuple(extra_num),
+        extra_categorical=tuple(extra_cat),
+        categories=categories,
+    )

@@ -1,0 +1,1 @@
+"""What leadscore does with feature tables: train, evaluate, track, score, report."""

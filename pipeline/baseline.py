@@ -1,0 +1,88 @@
+"""The rule-based points model: what a marketer's spreadsheet does, from config alone.
+
+Points for fit (explicit attributes), for engagement (decayed event counts, capped per
+type) and off for negative signs; the sum clipped to ``[0, max_points]`` and scaled to
+0-100; a fit grade A-F from the fit points alone; MQL / SQL status from the score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import BaselineConfig, PointsRule
+
+NOT_QUALIFIED = "nurture"
+
+
+def rule_points(frame: pd.DataFrame, rule: PointsRule) -> np.ndarray:
+    """Points one rule gives each row (0 where the value is missing or unmatched)."""
+    col = frame[rule.column]
+    if rule.values is not None:
+        table = {str(k).lower(): float(v) for k, v in rule.values.items()}
+        key = col.astype("object").astype("string").str.lower()
+        return key.map(table).astype("float64").fillna(0.0).to_numpy()
+    if rule.not_in is not None:
+        allowed = {str(v).lower() for v in rule.not_in}
+        key = col.astype("object").astype("string").str.lower()
+        # A missing value is not evidence of the wrong market: no penalty.
+        outside = key.notna() & ~key.isin(allowed) & (key != "missing")
+        return np.where(outside.fillna(False).to_numpy(dtype=bool), float(rule.points), 0.0)
+    values = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy()
+    if rule.bands is not None:
+        bands = sorted(rule.bands)
+        lows = np.array([b[0] for b in bands])
+        pts = np.array([b[1] for b in bands], dtype="float64")
+        idx = np.searchsorted(lows, np.nan_to_num(values, nan=-np.inf), side="right") - 1
+        out = np.where(idx >= 0, pts[np.clip(idx, 0, len(pts) - 1)], 0.0)
+        return np.where(np.isnan(values), 0.0, out)
+    out = np.nan_to_num(values, nan=0.0) * float(rule.per_unit)
+    if rule.cap is not None:
+        out = np.clip(out, -rule.cap, rule.cap)
+    return out
+
+
+def missing_columns(columns: list[str] | pd.Index, cfg: BaselineConfig) -> list[str]:
+    """Rule columns the table does not have (those rules give no points; the run says so)."""
+    have = set(columns)
+    return [r.column for r in cfg.rules if r.column not in have]
+
+
+def fit_grade(fit_points: np.ndarray, grades: dict[str, float]) -> np.ndarray:
+    """A-F from fit points: the best grade whose minimum is reached, else F."""
+    out = np.full(len(fit_points), "F", dtype=object)
+    for grade, minimum in sorted(grades.items(), key=lambda kv: kv[1]):
+        out[fit_points >= minimum] = grade
+    return out
+
+
+def qualification(score: np.ndarray, cfg: BaselineConfig) -> np.ndarray:
+    """SQL, MQL or nurture, from the 0-100 baseline score."""
+    return np.where(
+        score >= cfg.sql_threshold,
+        "SQL",
+        np.where(score >= cfg.mql_threshold, "MQL", NOT_QUALIFIED),
+    )
+
+
+def score_baseline(frame: pd.DataFrame, cfg: BaselineConfig) -> pd.DataFrame:
+    """Points, 0-100 score, fit grade and MQL/SQL status for every row of a feature table."""
+    n = len(frame)
+    parts = {"fit": np.zeros(n), "engagement": np.zeros(n), "negative": np.zeros(n)}
+    for rule in cfg.rules:
+        if rule.column in frame.columns:
+            parts[rule.kind] += rule_points(frame, rule)
+    points = parts["fit"] + parts["engagement"] + parts["negative"]
+    score = np.clip(points, 0, cfg.max_points) / cfg.max_points * 100.0
+    return pd.DataFrame(
+        {
+            "fit_points": parts["fit"],
+            "engagement_points": parts["engagement"],
+            "negative_points": parts["negative"],
+            "baseline_points": points,
+            "baseline_score": np.round(score, 1),
+            "fit_grade": fit_grade(parts["fit"], cfg.fit_grades),
+            "baseline_tier": qualification(score, cfg),
+        },
+        index=frame.index,
+    )

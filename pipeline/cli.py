@@ -1,0 +1,199 @@
+"""The ``leadscore`` command: parse, call, print, exit code. No logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pipeline.config import ConfigError
+from pipeline.contract import DataError
+
+
+class UsageError(ValueError):
+    """A bad command-line value, reported as one line."""
+
+
+def _dates(text: str) -> list:
+    from features.snapshots import to_utc
+
+    try:
+        return [to_utc(d.strip()) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise UsageError(
+            f"--as-of: cannot read {text!r} as dates (use YYYY-MM-DD[,YYYY-MM-DD...])"
+        ) from None
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipeline.generate import generate_world, write_world
+
+    t0 = time.perf_counter()
+    tables = generate_world(args.leads, seed=args.seed)
+    paths = write_world(tables, args.out, fmt=args.format)
+    sizes = ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items())
+    _say(f"generated {sizes} rows in {time.perf_counter() - t0:.1f}s -> {Path(args.out)}")
+    for p in paths.values():
+        _say(f"  {p}")
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from pipeline.config import load_config
+    from pipeline.validate import load_data, require_valid
+
+    cfg = load_config(getattr(args, "config", None))
+    report = load_data(args.data, cfg.columns.model_dump())
+    tables = require_valid(report)
+    return cfg, report, tables
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.validate import load_data
+
+    cfg = load_config(args.config)
+    report = load_data(args.data, cfg.columns.model_dump())
+    _say(report.summary())
+    if report.fatal:
+        print(f"leadscore: error: {report.fatal[0].line()}", file=sys.stderr)
+        return 2
+    _say(
+        "valid: the data folder meets the contract"
+        + (" (with the drops listed above)" if report.problems else "")
+    )
+    return 0
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from pipeline.dataset import feature_table
+    from pipeline.io import write_table
+
+    dates = _dates(args.as_of)
+    cfg, report, tables = _load(args)
+    t0 = time.perf_counter()
+    table = feature_table(tables, cfg, dates)
+    out = write_table(table, args.out)
+    labelled = int(table["label"].notna().sum())
+    _say(
+        f"features: {len(table):,} rows (open leads x {len(dates)} date(s)), "
+        f"{len(table.columns) - 3} feature columns, {labelled:,} labelled "
+        f"({int(table['label'].sum()):,} positive) in {time.perf_counter() - t0:.1f}s -> {out}"
+    )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.flat:
+        from pipeline.config import load_config
+        from pipeline.flat import train_flat
+
+        if not args.label:
+            raise UsageError("train --flat needs --label COLUMN")
+        cfg = load_config(args.config)
+        summary = train_flat(args.flat, args.label, cfg, date_column=args.date_column, id_column=args.id_column, say=_say)
+    else:
+        from pipeline.train_run import train_events
+
+        if not args.data:
+            raise UsageError("train needs --data DIR (or --flat FILE --label COLUMN)")
+        as_of = _dates(args.as_of)[0] if args.as_of else None
+        cfg, report, tables = _load(args)
+        for problem in report.problems:
+            _say(f"  data: {problem.line()}")
+        summary = train_events(tables, cfg, as_of, _say)
+    _say(f"run {summary.run_id} -> {summary.model_uri}")
+    return 0
+
+
+# --- wiring -----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="leadscore",
+        description="Predictive lead scoring, point in time, with a points baseline.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser(
+        "generate",
+        help="write a realistic synthetic data folder",
+        description="Write a synthetic B2B world: leads, events, outcomes.",
+    )
+    g.add_argument("--out", required=True, help="folder to write leads/events/outcomes into")
+    g.add_argument("--leads", type=int, default=20_000, help="number of leads (default 20000)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    g.set_defaults(func=cmd_generate)
+
+    v = sub.add_parser(
+        "validate",
+        help="check a data folder against the contract",
+        description="Check a data folder; every problem named with table, column and row count.",
+    )
+    v.add_argument(
+        "--data", required=True, help="folder with leads, events, outcomes (.parquet or .csv)"
+    )
+    v.add_argument("--config", help="YAML config (column mapping)")
+    v.set_defaults(func=cmd_validate)
+
+    f = sub.add_parser(
+        "features",
+        help="write the feature table for given dates",
+        description="One row per open lead and date, with lead_id, as_of and label where the horizon has passed.",
+    )
+    f.add_argument("--data", required=True)
+    f.add_argument("--as-of", required=True, help="DATE[,DATE...]")
+    f.add_argument("--out", required=True, help="output Parquet file")
+    f.add_argument("--config")
+    f.set_defaults(func=cmd_features)
+
+    t = sub.add_parser(
+        "train",
+        help="fit baseline and model, calibrate, evaluate, log to MLflow, register",
+        description="Build the training table, fit the points baseline and LightGBM, calibrate on held-out time, "
+        "evaluate both on the last period, log the run to MLflow and register the model "
+        "(the champion alias moves only if the new model beats the champion).",
+    )
+    t.add_argument("--data", help="data folder (event mode)")
+    t.add_argument("--config", help="YAML config merged over the defaults")
+    t.add_argument("--as-of", help="act as if today were DATE, using nothing after it")
+    t.add_argument("--flat", help="flat mode: a CSV/Parquet file with one row per lead and a label column")
+    t.add_argument("--label", help="flat mode: the label column (1/0, true/false, yes/no)")
+    t.add_argument("--date-column", help="flat mode: split by this date column (out of time) instead of stratified")
+    t.add_argument("--id-column", help="flat mode: the id column (default: lead_id or the first column)")
+    t.set_defaults(func=cmd_train)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return p
+
+
+# Later stages add their sub-commands here (train, score, report).
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (DataError, ConfigError, UsageError) as err:
+        print(f"leadscore: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("leadscore: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""YAML configuration -> a typed, frozen Config.
+
+A user file is merged over the embedded defaults (``pipeline/default.yaml``), then validated;
+an unknown or ill-typed key fails with one line that names it.
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Columns(_Strict):
+    leads: dict[str, str] = Field(default_factory=dict)
+    events: dict[str, str] = Field(default_factory=dict)
+    outcomes: dict[str, str] = Field(default_factory=dict)
+
+
+class ExplicitFeatures(_Strict):
+    categorical: list[str]
+    numeric: list[str]
+    extra: list[str] = Field(default_factory=list)
+    max_categories: int = Field(gt=1)
+
+
+class FeatureConfig(_Strict):
+    event_types: Literal["auto"] | list[str]
+    max_event_types: int = Field(gt=0)
+    windows_days: list[int]
+    half_life_days: float = Field(gt=0)
+    negative_event_types: list[str]
+    dedupe_events: bool
+    explicit: ExplicitFeatures
+
+    @field_validator("windows_days")
+    @classmethod
+    def _windows_positive(cls, v: list[int]) -> list[int]:
+        if not v or any(w <= 0 for w in v):
+            raise ValueError("windows_days must be a non-empty list of positive days")
+        return sorted(set(v))
+
+
+class TrainingConfig(_Strict):
+    horizon_days: int = Field(gt=0)
+    cadence: Literal["monthly"] | int
+    first_snapshot: str | None = None
+    calibration_snapshots: int = Field(ge=1)
+    test_snapshots: int = Field(ge=1)
+    early_stopping_snapshots: int = Field(ge=1)
+    min_positives: int = Field(ge=1)
+
+
+class ModelConfig(_Strict):
+    seed: int
+    calibration: Literal["isotonic", "sigmoid", "auto"]
+    positive_weight: Literal["none", "sqrt", "balanced"] | float
+    num_boost_round: int = Field(gt=0)
+    early_stopping_rounds: int = Field(gt=0)
+    refit: bool
+    params: dict[str, Any]
+
+
+class PointsRule(_Strict):
+    """One line of a points model; exactly one of values, bands, per_unit, not_in."""
+
+    column: str
+    kind: Literal["fit", "engagement", "negative"]
+    values: dict[str, float] | None = None
+    bands: list[tuple[float, float]] | None = None
+    per_unit: float | None = None
+    cap: float | None = Field(default=None, ge=0)
+    not_in: list[str] | None = None
+    points: float | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PointsRule:
+        ways = [
+            w for w in ("values", "bands", "per_unit", "not_in") if getattr(self, w) is not None
+        ]
+        if len(ways) != 1:
+            raise ValueError(
+                f"rule for column '{self.column}' needs exactly one of values, bands, per_unit, not_in (got {ways or 'none'})"
+            )
+        if self.not_in is not None and self.points is None:
+            raise ValueError(f"rule for column '{self.column}' with not_in needs points")
+        return self
+
+
+class BaselineConfig(_Strict):
+    rules: list[PointsRule]
+    max_points: float = Field(gt=0)
+    fit_grades: dict[str, float]
+    mql_threshold: float
+    sql_threshold: float
+
+
+class TierConfig(_Strict):
+    cutoffs: dict[str, float]
+    rest: str
+
+
+class ExplainConfig(_Strict):
+    top_reasons: int = Field(ge=1)
+
+
+class TrackingConfig(_Strict):
+    experiment: str
+    registered_model_name: str
+    promote_metric: Literal["roc_auc", "pr_auc", "brier", "log_loss"]
+
+
+class Config(_Strict):
+    columns: Columns
+    features: FeatureConfig
+    training: TrainingConfig
+    model: ModelConfig
+    baseline: BaselineConfig
+    tiers: TierConfig
+    explain: ExplainConfig
+    tracking: TrackingConfig
+
+
+def default_dict() -> dict[str, Any]:
+    """The embedded defaults as a plain dict."""
+    text = resources.files("pipeline").joinpath("default.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in _REPLACED:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# Mappings a user most likely means to replace whole rather than extend key by key.
+_REPLACED = {"cutoffs", "fit_grades"}
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return f"config key '{where}' is not a known setting"
+    if first["type"] == "missing":
+        return f"config key '{where}' is required"
+    if first["type"] == "value_error":
+        return f"config key '{where}': {first['msg'].removeprefix('Value error, ')}"
+    return f"config key '{where}': {first['msg']} (got {first.get('input')!r})"
+
+
+def config_from_dict(raw: dict[str, Any] | None) -> Config:
+    """Merge ``raw`` over the defaults and validate."""
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError("config must be a YAML mapping at the top level")
+    merged = _merge(default_dict(), raw or {})
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load a YAML config (or only the defaults when ``path`` is None)."""
+    if path is None:
+        return config_from_dict(None)
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(
+            f"config file {p} is not valid YAML: {str(err).splitlines()[0]}"
+        ) from None
+    return config_from_dict(raw)
+
+
+def config_to_yaml(cfg: Config) -> str:
+    """The resolved config, as YAML (logged with every run)."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

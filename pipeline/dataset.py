@@ -1,0 +1,112 @@
+"""From validated tables and a config to feature tables: the wiring around ``features``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from features.snapshots import snapshot_dates, to_utc
+from features.spec import FeatureSpec, fit_spec
+from features.table import build_table
+from pipeline.config import Config
+from pipeline.contract import Tables
+
+
+def data_end(tables: Tables) -> pd.Timestamp:
+    """The latest moment the data knows about (lead created, event, or deal closed)."""
+    candidates = [tables.leads["created_at"].max()]
+    if len(tables.events):
+        candidates.append(tables.events["occurred_at"].max())
+    if len(tables.outcomes):
+        candidates.append(tables.outcomes["closed_at"].max())
+    return max(to_utc(c) for c in candidates if pd.notna(c))
+
+
+def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
+    """The tables as they were at ``as_of``: nothing created, done or closed after it."""
+    t = to_utc(as_of)
+    return Tables(
+        leads=tables.leads[tables.leads["created_at"] <= t].reset_index(drop=True),
+        events=tables.events[tables.events["occurred_at"] <= t].reset_index(drop=True),
+        outcomes=tables.outcomes[tables.outcomes["closed_at"] <= t].reset_index(drop=True),
+    )
+
+
+def spec_for(tables: Tables, cfg: Config, cutoff: pd.Timestamp) -> FeatureSpec:
+    """Fit the feature vocabulary on what was known at ``cutoff``."""
+    f = cfg.features
+    missing = [c for c in f.explicit.extra if c not in tables.leads.columns]
+    if missing:
+        from pipeline.contract import DataError
+
+        raise DataError(
+            f"leads: config features.explicit.extra names column(s) {missing} not in the table "
+            f"({len(tables.leads)} rows)"
+        )
+    return fit_spec(
+        tables.leads,
+        tables.events,
+        to_utc(cutoff),
+        event_types=f.event_types,
+        max_event_types=f.max_event_types,
+        windows_days=f.windows_days,
+        half_life_days=f.half_life_days,
+        negative_event_types=f.negative_event_types,
+        dedupe_events=f.dedupe_events,
+        categorical=f.explicit.categorical,
+        numeric=f.explicit.numeric,
+        extra=f.explicit.extra,
+        max_categories=f.explicit.max_categories,
+    )
+
+
+@dataclass(frozen=True)
+class TrainingTable:
+    frame: pd.DataFrame  # lead_id, as_of, features..., label (labelled rows only)
+    spec: FeatureSpec
+    data_end: pd.Timestamp
+    snapshot_dates: list[pd.Timestamp]
+
+
+def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> list[pd.Timestamp]:
+    """Snapshot dates whose horizon has passed by ``end`` (so every label is known)."""
+    start = (
+        to_utc(cfg.training.first_snapshot) - pd.Timedelta(seconds=1)
+        if cfg.training.first_snapshot
+        else to_utc(tables.leads["created_at"].min())
+    )
+    last_labelled = end - pd.Timedelta(days=cfg.training.horizon_days)
+    return [d for d in snapshot_dates(start, end, cfg.training.cadence) if d <= last_labelled]
+
+
+def training_table(
+    tables: Tables, cfg: Config, as_of: str | pd.Timestamp | None = None
+) -> TrainingTable:
+    """The labelled, stacked training table as if today were ``as_of`` (default: the data's end)."""
+    end = to_utc(as_of) if as_of is not None else data_end(tables)
+    view = as_of_view(tables, end)
+    dates = training_snapshot_dates(view, cfg, end)
+    spec = spec_for(view, cfg, dates[-1] if dates else end)
+    frame = build_table(
+        view.leads, view.events, view.outcomes, dates, spec, cfg.training.horizon_days, end
+    )
+    frame = frame[frame["label"].notna()].reset_index(drop=True)
+    return TrainingTable(frame=frame, spec=spec, data_end=end, snapshot_dates=dates)
+
+
+def feature_table(
+    tables: Tables, cfg: Config, as_of: list[pd.Timestamp], spec: FeatureSpec | None = None
+) -> pd.DataFrame:
+    """Features for every open lead at each date, labelled where the horizon has passed."""
+    dates = sorted(to_utc(d) for d in as_of)
+    spec = spec or spec_for(tables, cfg, dates[-1])
+    return build_table(
+        tables.leads,
+        tables.events,
+        tables.outcomes,
+        dates,
+        spec,
+        cfg.training.horizon_days,
+        data_end(tables),
+    )

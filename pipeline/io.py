@@ -1,0 +1,88 @@
+"""Reading data folders (CSV or Parquet, with column mapping) and writing outputs atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.contract import TABLES, DataError
+
+
+def find_table(data_dir: str | Path, name: str) -> Path:
+    """The file holding table ``name`` in ``data_dir`` (``name.parquet`` or ``name.csv``)."""
+    d = Path(data_dir)
+    if not d.is_dir():
+        raise DataError(f"data folder {d} does not exist")
+    found = [d / f"{name}{ext}" for ext in (".parquet", ".csv") if (d / f"{name}{ext}").is_file()]
+    if not found:
+        raise DataError(f"table {name}: no {name}.parquet or {name}.csv in {d}")
+    if len(found) > 1:
+        raise DataError(f"table {name}: both {found[0].name} and {found[1].name} in {d}; keep one")
+    return found[0]
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """Read one CSV or Parquet file as it is (CSV cells as strings, so nothing is guessed)."""
+    p = Path(path)
+    try:
+        if p.suffix == ".parquet":
+            return pd.read_parquet(p)
+        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as err:
+        raise DataError(f"{p.name}: cannot be read ({str(err).splitlines()[0]})") from None
+
+
+def read_table(
+    data_dir: str | Path, name: str, mapping: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Read table ``name`` and rename the file's columns to the contract's.
+
+    ``mapping`` is {contract name: file's column name}, as in the config's ``columns:``.
+    """
+    frame = read_frame(find_table(data_dir, name))
+    if mapping:
+        missing = [src for src in mapping.values() if src not in frame.columns]
+        if missing:
+            raise DataError(
+                f"table {name}: mapped column(s) {', '.join(map(repr, missing))} not in the file "
+                f"({len(frame)} rows)"
+            )
+        frame = frame.rename(columns={src: dst for dst, src in mapping.items()})
+    return frame
+
+
+def read_raw_tables(
+    data_dir: str | Path, columns: dict[str, dict[str, str]]
+) -> dict[str, pd.DataFrame]:
+    """All three contract tables, renamed but not yet checked or typed."""
+    return {name: read_table(data_dir, name, columns.get(name)) for name in TABLES}
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    A crash leaves the old file (or none), never half a file.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a frame atomically as Parquet or CSV, chosen by the file's extension."""
+    p = Path(path)
+    if p.suffix == ".csv":
+        return write_atomic(p, lambda t: frame.to_csv(t, index=False))
+    return write_atomic(p, lambda t: frame.to_parquet(t, index=False))

@@ -1,0 +1,161 @@
+"""Feature builders: exact values at exact moments, worked out by hand (see conftest.tiny_tables)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from features.engagement import engagement_sql
+from features.snapshots import label_snapshots, open_leads, snapshot_dates
+from features.spec import discover_event_types, slug
+from features.table import build_features, build_table
+from pipeline.dataset import spec_for
+
+FEB, MAR, APR = (pd.Timestamp(d, tz="UTC") for d in ("2024-02-01", "2024-03-01", "2024-04-01"))
+
+
+@pytest.fixture
+def spec(tiny_tables, cfg):
+    return spec_for(tiny_tables, cfg, APR)
+
+
+def row(table: pd.DataFrame, lead: str, t: pd.Timestamp) -> pd.Series:
+    hit = table[(table["lead_id"] == lead) & (table["as_of"] == t)]
+    assert len(hit) == 1, f"expected one row for {lead} at {t}, got {len(hit)}"
+    return hit.iloc[0]
+
+
+def test_monthly_snapshot_dates_are_first_days_after_start():
+    assert snapshot_dates("2024-01-05", "2024-04-01") == [FEB, MAR, APR]
+    assert snapshot_dates("2024-01-01", "2024-01-31", 10) == [
+        pd.Timestamp(d, tz="UTC") for d in ("2024-01-11", "2024-01-21", "2024-01-31")
+    ]
+
+
+def test_open_leads_exclude_not_yet_created_and_already_closed(tiny_tables):
+    snaps = open_leads(tiny_tables.leads, tiny_tables.outcomes, [FEB, MAR, APR])
+    got = {(r.lead_id, r.as_of) for r in snaps.itertuples()}
+    # a: created Jan 5, won Mar 15 -> open at Feb and Mar, closed by Apr.
+    # b: created Feb 10, lost Feb 20 -> never open on a snapshot date.
+    # c: created Mar 1 (midnight, so open at Mar 1 itself) and never closed.
+    assert got == {("a", FEB), ("a", MAR), ("c", MAR), ("c", APR)}
+
+
+def test_labels_are_won_within_horizon_and_unknown_past_data_end(tiny_tables):
+    snaps = open_leads(tiny_tables.leads, tiny_tables.outcomes, [FEB, MAR, APR])
+    labels = label_snapshots(snaps, tiny_tables.outcomes, 30, pd.Timestamp("2024-04-20", tz="UTC"))
+    got = dict(zip(zip(snaps["lead_id"], snaps["as_of"]), labels))
+    assert got[("a", FEB)] == 0.0  # Mar 15 is 43 days after Feb 1: outside a 30-day horizon
+    assert got[("a", MAR)] == 1.0  # 14 days after Mar 1: won within the horizon
+    assert got[("c", MAR)] == 0.0
+    assert math.isnan(got[("c", APR)])  # Apr 1 + 30 days is past the data's end: not a negative
+
+
+def test_lost_deal_is_never_a_positive(tiny_tables):
+    snaps = pd.DataFrame({"lead_id": ["b"], "as_of": [pd.Timestamp("2024-02-11", tz="UTC")]})
+    labels = label_snapshots(snaps, tiny_tables.outcomes, 90, pd.Timestamp("2025-01-01", tz="UTC"))
+    assert labels.tolist() == [0.0]
+
+
+def test_engagement_counts_recency_decay_by_hand(tiny_tables, spec):
+    table = build_table(
+        tiny_tables.leads, tiny_tables.events, tiny_tables.outcomes, [FEB, MAR], spec, 30,
+        pd.Timestamp("2024-06-01", tz="UTC"),
+    )
+    a_feb = row(table, "a", FEB)
+    # Before Feb 1, a has: email_open Jan 10 09:00, pricing_page_view Jan 30 12:00 (twice: deduped).
+    assert a_feb["pricing_page_view_7d"] == 1
+    assert a_feb["pricing_page_view_total"] == 1
+    assert a_feb["email_open_7d"] == 0
+    assert a_feb["email_open_30d"] == 1
+    assert a_feb["events_total"] == 2
+    assert a_feb["pricing_page_view_days_since"] == pytest.approx(1.5)
+    assert a_feb["email_open_days_since"] == pytest.approx(21.625)
+    assert a_feb["days_since_last_event"] == pytest.approx(1.5)
+    half_life = spec.half_life_days
+    expected = 2 ** (-1.5 / half_life) + 2 ** (-21.625 / half_life)
+    assert a_feb["engagement_decayed"] == pytest.approx(expected, rel=1e-5)
+    assert a_feb["active_days_30d"] == 2
+    assert a_feb["days_since_created"] == pytest.approx(27.0)
+    # Trend: 2 events in 30 days against 0 in the 60 before, with one pseudo-event spread
+    # over 90 days: ((2 + 1/3) / 30) / ((0 + 2/3) / 60) = 7.
+    assert a_feb["activity_trend"] == pytest.approx(7.0)
+
+    a_mar = row(table, "a", MAR)
+    assert a_mar["pricing_page_view_7d"] == 1  # Feb 25 08:00
+    assert a_mar["pricing_page_view_30d"] == 1  # Jan 30 12:00 is 30.5 days back: outside
+    assert a_mar["pricing_page_view_90d"] == 2
+    assert a_mar["email_open_30d"] == 0  # the Mar 10 open is after Mar 1: invisible
+    assert a_mar["email_open_total"] == 1
+
+    c_mar = row(table, "c", MAR)
+    assert c_mar["events_total"] == 0
+    assert math.isnan(c_mar["days_since_last_event"])
+    assert c_mar["engagement_decayed"] == 0
+    assert c_mar["activity_trend"] == pytest.approx(1.0)
+
+
+def test_explicit_features_normalise_messy_values(tiny_tables, spec):
+    snaps = open_leads(tiny_tables.leads, tiny_tables.outcomes, [MAR])
+    table = build_features(tiny_tables.leads, tiny_tables.events, snaps, spec)
+    a, c = row(table, "a", MAR), row(table, "c", MAR)
+    assert a["seniority"] == "vp"
+    assert a["job_function"] == "marketing"
+    assert a["email_domain"] == "business"
+    assert a["industry"] == "software"  # "Software" and " software" are one value
+    assert a["country"] == "united states" and c["country"] == "united states"  # US / usa
+    assert a["employees_band"] == "200-500"
+    assert c["seniority"] == "unknown" and c["job_title_missing"] == 1.0
+    assert c["email_domain"] == "missing"
+    assert c["industry"] == "missing" and c["industry_missing"] == 1.0
+
+
+def test_unknown_event_types_are_pooled_as_other_not_dropped(tiny_tables, cfg):
+    events = tiny_tables.events.copy()
+    events.loc[len(events)] = ["a", pd.Timestamp("2024-02-20", tz="UTC"), "Chat_Started"]
+    spec = spec_for(tiny_tables, cfg, APR)  # fitted without chat_started
+    snaps = open_leads(tiny_tables.leads, tiny_tables.outcomes, [MAR])
+    table = build_features(tiny_tables.leads, events, snaps, spec)
+    assert row(table, "a", MAR)["other_total"] == 1
+    assert row(table, "a", MAR)["events_total"] == 4
+
+
+def test_event_types_are_discovered_by_frequency_with_rest_pooled():
+    types = pd.Series(["page_view"] * 5 + ["Email_Open"] * 3 + ["email_open"] + ["rare"])
+    assert discover_event_types(types, 2) == ("email_open", "page_view")
+    assert discover_event_types(types, 2, always=("unsubscribe",)) == ("email_open", "page_view", "unsubscribe")
+
+
+def test_explicit_event_type_list_from_config(tiny_tables, cfg):
+    custom = cfg.model_copy(update={"features": cfg.features.model_copy(update={"event_types": ["Demo_Request"]})})
+    spec = spec_for(tiny_tables, custom, APR)
+    assert spec.event_types == ("demo_request", "email_bounce", "unsubscribe")
+
+
+def test_categories_unseen_at_fit_become_other(tiny_tables, spec):
+    leads = tiny_tables.leads.copy()
+    leads.loc[0, "industry"] = "Aerospace"
+    snaps = open_leads(leads, tiny_tables.outcomes, [MAR])
+    table = build_features(leads, tiny_tables.events, snaps, spec)
+    assert row(table, "a", MAR)["industry"] == "other"
+
+
+def test_feature_columns_follow_the_spec_order_and_types(tiny_tables, spec):
+    snaps = open_leads(tiny_tables.leads, tiny_tables.outcomes, [MAR])
+    table = build_features(tiny_tables.leads, tiny_tables.events, snaps, spec)
+    assert list(table.columns) == ["lead_id", "as_of", *spec.feature_columns]
+    for c in spec.feature_columns:
+        expected = "category" if c in spec.categories else "float32"
+        assert str(table[c].dtype) == expected, c
+
+
+def test_sql_has_only_portable_constructs(spec):
+    sql = engagement_sql(spec).upper()
+    for engine_specific in ("FILTER (", "INTERVAL", "EPOCH(", "DATE_DIFF", "::"):
+        assert engine_specific not in sql
+
+
+def test_slug_makes_column_safe_names():
+    assert slug(" Pricing Page-View ") == "pricing_page_view"
