@@ -53,6 +53,9 @@ class FeatureSpec:
     extra_numeric: tuple[str, ...] = ()
     extra_categorical: tuple[str, ...] = ()
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "events": explicit + engagement features built here; "flat": a CRM export's own
+    # columns (extra_numeric + extra_categorical), one row per lead, no event history.
+    kind: str = "events"
 
     # --- event-derived column names -------------------------------------------------
     @property
@@ -87,6 +90,8 @@ class FeatureSpec:
     @property
     def feature_columns(self) -> list[str]:
         """Every model input column, in the order the model sees them."""
+        if self.kind == "flat":
+            return [*self.extra_numeric, *self.extra_categorical]
         return self.explicit_columns() + self.engagement_columns()
 
     @property
@@ -129,7 +134,8 @@ def discover_event_types(
 def top_levels(values: pd.Series, max_levels: int) -> tuple[str, ...]:
     """Frequent levels kept as themselves; the rest become ``other``, blanks ``missing``."""
     counts = values.dropna().value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    # A real value spelled "other" or "missing" joins the pooled level of that name.
+    ranked = sorted(((v, n) for v, n in counts.items() if str(v) not in (OTHER, MISSING)), key=lambda kv: (-kv[1], kv[0]))
     kept = sorted(str(v) for v, _ in ranked[: max_levels - 2])
     return (*kept, OTHER, MISSING)
 

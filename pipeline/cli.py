@@ -115,6 +115,47 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model(args: argparse.Namespace, flat: bool):
+    from pipeline.config import load_config
+    from pipeline.tracking import load_registered, resolve_model_uri, version_of
+
+    cfg = load_config(getattr(args, "config", None))
+    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
+    uri = resolve_model_uri(args.model, name)
+    model = load_registered(uri)
+    return cfg, uri, model, version_of(uri, name)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    if args.flat:
+        from pipeline.flat import score_flat_file
+
+        cfg, uri, model, version = _model(args, flat=True)
+        if model.settings.get("mode") != "flat":
+            raise UsageError(f"model {uri} was trained on event data; score it with --data DIR --as-of DATE")
+        summary = score_flat_file(args.flat, model.scorer, model.settings, version, args.out, _say)
+    else:
+        from pipeline.score import score_tables
+        from pipeline.validate import load_data, require_valid
+
+        if not (args.data and args.as_of):
+            raise UsageError("score needs --data DIR --as-of DATE (or --flat FILE)")
+        as_of = _dates(args.as_of)
+        if len(as_of) != 1:
+            raise UsageError("score --as-of takes one date")
+        cfg, uri, model, version = _model(args, flat=False)
+        if model.settings.get("mode") == "flat":
+            raise UsageError(f"model {uri} is a flat-mode model; score it with --flat FILE")
+        report = load_data(args.data, model.settings.get("columns") or cfg.columns.model_dump())
+        tables = require_valid(report)
+        summary = score_tables(tables, report.rejects, model.scorer, model.settings, version, as_of[0], args.out, say=_say)
+        for k, v in summary.unseen_categories.items():
+            _say(f"  note: {k}: {v:,} values not seen in training, scored as 'other'")
+    _say(f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else ""))
+    _say(summary.line())
+    return 0
+
+
 # --- wiring -----------------------------------------------------------------------------
 
 
@@ -173,6 +214,20 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--date-column", help="flat mode: split by this date column (out of time) instead of stratified")
     t.add_argument("--id-column", help="flat mode: the id column (default: lead_id or the first column)")
     t.set_defaults(func=cmd_train)
+
+    sc = sub.add_parser(
+        "score",
+        help="batch prediction for every open lead at a date",
+        description="Score every open lead at --as-of with the champion (or --model URI): probability, score, "
+        "tier, baseline score and MQL/SQL status, top reasons. Rows that cannot be scored go to a rejects file.",
+    )
+    sc.add_argument("--data", help="data folder (event mode)")
+    sc.add_argument("--as-of", help="DATE to score at")
+    sc.add_argument("--flat", help="flat mode: a file of new rows shaped like the training file")
+    sc.add_argument("--model", help="MLflow model URI (default: models:/<name>@champion)")
+    sc.add_argument("--out", required=True, help="output file (.parquet or .csv)")
+    sc.add_argument("--config", help="YAML config (registered model name, column mapping)")
+    sc.set_defaults(func=cmd_score)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -107,6 +107,23 @@ class BaselineConfig(_Strict):
     sql_threshold: float
 
 
+class FlatConfig(_Strict):
+    id_column: str | None = None
+    date_column: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+    numeric: list[str] = Field(default_factory=list)
+    placeholders: list[str] = Field(default_factory=list)
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
+    drop_constant: bool = True
+    duplicates: Literal["drop", "keep"] = "drop"
+    max_categories: int = Field(default=30, gt=1)
+    test_fraction: float = Field(default=0.2, gt=0, lt=1)
+    calibration_fraction: float = Field(default=0.2, gt=0, lt=1)
+    early_stopping_fraction: float = Field(default=0.1, gt=0, lt=1)
+    registry_suffix: str = "-flat"
+
+
 class TierConfig(_Strict):
     cutoffs: dict[str, float]
     rest: str
@@ -128,6 +145,7 @@ class Config(_Strict):
     training: TrainingConfig
     model: ModelConfig
     baseline: BaselineConfig
+    flat: FlatConfig
     tiers: TierConfig
     explain: ExplainConfig
     tracking: TrackingConfig

@@ -7,6 +7,7 @@ working folder (MLflow's own default); the variable points it at a server instea
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -31,7 +32,17 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
+def quiet() -> None:
+    """Keep MLflow's own chatter (progress bars, INFO lines) out of batch-job output."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # Logging a Python object model is what we intend; MLflow warns about it every time.
+    logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def setup(experiment: str) -> None:
+    quiet()
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_experiment(experiment)
 
@@ -125,6 +136,7 @@ def resolve_model_uri(uri: str | None, name: str) -> str:
 
 def load_registered(uri: str) -> LeadScoreModel:
     """Load a registered model's Python object; a one-line error when it cannot be found."""
+    quiet()
     mlflow.set_tracking_uri(tracking_uri())
     try:
         return mlflow.pyfunc.load_model(uri).unwrap_python_model()

@@ -1,0 +1,174 @@
+"""Reasons: per-lead SHAP contributions grouped onto things a person knows, phrased for sales.
+
+LightGBM's own SHAP values (``pred_contrib``) split each lead's raw score into one part per
+feature plus a base value. Features that describe one thing (the 7/30/90-day counts, recency
+and decayed count of pricing-page views) are summed into one group, and each group is phrased
+with its sign and the lead's actual value: "+ viewed the pricing page 3 times in the last
+7 days", "- unsubscribed", "+ company of 200-500 employees".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.spec import FeatureSpec, slug
+
+# How an event type reads in a sentence ("<verb> 3 times in the last 7 days").
+EVENT_VERBS = {
+    "email_open": "opened an email",
+    "email_click": "clicked an email",
+    "page_view": "viewed a web page",
+    "pricing_page_view": "viewed the pricing page",
+    "content_download": "downloaded content",
+    "webinar_attended": "attended a webinar",
+    "form_submit": "submitted a form",
+    "demo_request": "requested a demo",
+    "free_signup": "signed up for the free plan",
+    "event_attended": "attended an event",
+    "social_engagement": "engaged on social media",
+    "unsubscribe": "unsubscribed",
+    "email_bounce": "had an email bounce",
+    "other": "had other activity",
+}
+
+ACTIVITY = "overall activity"
+LEAD_AGE = "lead age"
+
+
+def feature_groups(spec: FeatureSpec) -> dict[str, str]:
+    """Feature column -> the group it is explained under."""
+    groups: dict[str, str] = {}
+    if spec.kind == "flat":
+        return {c: c for c in spec.feature_columns}
+    for t in spec.event_buckets:
+        s = slug(t)
+        for c in spec.engagement_columns():
+            if c.startswith(f"{s}_") and c[len(s) + 1 :].split("_")[0] in {*(f"{w}d" for w in spec.windows_days), "total", "days", "decayed"}:
+                groups[c] = f"event:{s}"
+    for c in spec.engagement_columns():
+        groups.setdefault(c, LEAD_AGE if c == "days_since_created" else ACTIVITY)
+    for c in spec.explicit_columns():
+        base = c.removesuffix("_missing").removesuffix("_band")
+        base = {"annual_revenue": "revenue", "revenue": "revenue", "job_title": "seniority"}.get(base, base)
+        groups[c] = base
+    return groups
+
+
+def group_contributions(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Per-row contributions summed by group (columns = groups; ``bias`` dropped)."""
+    groups = feature_groups(spec)
+    names = sorted(set(groups.values()))
+    index = {g: i for i, g in enumerate(names)}
+    cols = [c for c in contrib.columns if c != "bias"]
+    m = np.zeros((len(cols), len(names)))
+    for j, c in enumerate(cols):
+        m[j, index[groups[c]]] = 1.0
+    return pd.DataFrame(contrib[cols].to_numpy() @ m, columns=names, index=contrib.index)
+
+
+def _times(n: pd.Series) -> pd.Series:
+    k = n.round().astype("Int64").astype("string")
+    return k + np.where(n.round() == 1, " time", " times")
+
+
+def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Series:
+    verb = EVENT_VERBS.get(s, f"had {s.replace('_', ' ')} activity")
+    out = pd.Series(f"never {verb}", index=features.index, dtype="object")
+    total = features[f"{s}_total"].astype("float64")
+    since = features[f"{s}_days_since"].astype("float64")
+    done = total > 0
+    ago = since.round().astype("Int64").astype("string")
+    out = out.where(~done, verb + " " + _times(total) + ", last " + ago.fillna("?") + " days ago")
+    # The shortest window with activity makes the most concrete sentence.
+    for w in sorted(spec.windows_days, reverse=True):
+        n = features[f"{s}_{w}d"].astype("float64")
+        out = out.where(~(n > 0), verb + " " + _times(n) + f" in the last {w} days")
+    if s == "unsubscribe":
+        out = out.where(~done, "unsubscribed")
+    return out
+
+
+def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
+    idx = features.index
+    if group == "seniority":
+        v = features["seniority"].astype("string").str.replace("_", "-").replace({"c-level": "C-level", "vp": "VP"})
+        return ("seniority: " + v.fillna("unknown")).astype("object")
+    if group == "employees":
+        band = features["employees_band"].astype("string") if "employees_band" in features else pd.Series("unknown", index=idx)
+        return pd.Series(np.where(band == "missing", "company size unknown", "company of " + band.fillna("?") + " employees"), index=idx)
+    if group == "revenue":
+        band = features["revenue_band"].astype("string") if "revenue_band" in features else pd.Series("unknown", index=idx)
+        return pd.Series(np.where(band == "missing", "revenue unknown", "annual revenue " + band.fillna("?")), index=idx)
+    if group == "email_domain":
+        labels = {"business": "business email address", "free": "free email address (gmail, yahoo...)", "disposable": "disposable email address", "invalid": "malformed email address", "missing": "no email address"}
+        return features["email_domain"].astype("string").map(labels).fillna("email").astype("object")
+    if group == "job_function":
+        return ("job function: " + features["job_function"].astype("string").str.replace("_", " / ").fillna("unknown")).astype("object")
+    if group in features.columns:
+        return _value_phrase(features[group], group)
+    return pd.Series(group.replace("_", " "), index=idx, dtype="object")
+
+
+def _value_phrase(col: pd.Series, name: str) -> pd.Series:
+    label = name.replace("_", " ")
+    if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+        return (label + ": " + col.astype("string").fillna("missing")).astype("object")
+    v = col.astype("float64")
+    text = v.map(lambda x: f"{x:,.4g}" if np.isfinite(x) else "missing")  # per distinct value below
+    return (label + " " + text).astype("object")
+
+
+def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
+    w = spec.windows_days[1] if len(spec.windows_days) > 1 else spec.windows_days[0]
+    n = features[f"events_{w}d"].astype("float64")
+    days = features[f"active_days_{w}d"].astype("float64")
+    return pd.Series(
+        np.where(n > 0, _times(n).to_numpy(dtype=object) + f" active in the last {w} days (" + days.round().astype("Int64").astype("string").to_numpy(dtype=object) + " distinct days)", f"no activity in the last {w} days"),
+        index=features.index,
+    ).str.replace(r"^(\d+) times? active", r"\1 activities", regex=True)
+
+
+def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
+    """The sentence for one group, for every row (vectorised over rows)."""
+    if group.startswith("event:"):
+        return _event_phrase(features, group[len("event:") :], spec)
+    if group == ACTIVITY:
+        return _activity_phrase(features, spec)
+    if group == LEAD_AGE:
+        d = features["days_since_created"].astype("float64").round().astype("Int64").astype("string")
+        return ("lead created " + d.fillna("?") + " days ago").astype("object")
+    return _explicit_phrase(features, group)
+
+
+def top_reasons(features: pd.DataFrame, contrib: pd.DataFrame, spec: FeatureSpec, k: int = 3) -> pd.Series:
+    """The ``k`` groups that moved each lead's score most, signed and phrased, joined by "; "."""
+    grouped = group_contributions(contrib, spec)
+    names = list(grouped.columns)
+    values = grouped.to_numpy()
+    k = min(k, len(names))
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
+    # Phrase only the groups that appear in some row's top k (usually a handful).
+    used = np.unique(order)
+    text = np.empty((len(features), len(names)), dtype=object)
+    feats = features.reset_index(drop=True)
+    for g in used:
+        text[:, g] = phrases(feats, names[g], spec).to_numpy(dtype=object)
+    rows = np.arange(len(features))[:, None]
+    picked_text = text[rows, order]
+    picked_sign = np.where(values[rows, order] >= 0, "+ ", "- ")
+    parts = np.char.add(picked_sign.astype(str), picked_text.astype(str))
+    joined = parts[:, 0]
+    for j in range(1, k):
+        joined = np.char.add(np.char.add(joined, "; "), parts[:, j])
+    return pd.Series(joined.astype(object), index=features.index)
+
+
+def global_importance(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Mean |SHAP| per group, and which side (fit or engagement) the group belongs to."""
+    grouped = group_contributions(contrib, spec)
+    imp = grouped.abs().mean().sort_values(ascending=False)
+    out = pd.DataFrame({"group": imp.index, "mean_abs_contribution": imp.to_numpy()})
+    out["side"] = np.where(out["group"].str.startswith("event:") | out["group"].isin([ACTIVITY, LEAD_AGE]), "engagement", "fit")
+    out["label"] = out["group"].map(lambda g: EVENT_VERBS.get(g[6:], g[6:]) if g.startswith("event:") else g.replace("_", " "))
+    return out
