@@ -26,6 +26,8 @@ EMAIL_CLASSES = ("business", "free", "disposable", "invalid", "missing")
 
 # Order matters: the first pattern that matches wins ("VP, Director of ..." is a VP).
 _SENIORITY_PATTERNS: list[tuple[str, str]] = [
+    # Assistants to executives are not executives.
+    ("individual", r"\b(?:assistant to|executive assistant|personal assistant|intern)\b"),
     (
         "c_level",
         r"\b(?:chief|ceo|cto|cfo|coo|cmo|cio|ciso|cro|cpo|founder|co-founder|cofounder|owner|(?<!vice )(?<!vice-)president|partner|managing director)\b",
@@ -88,7 +90,7 @@ COUNTRY_ALIASES = {
     "nl": "netherlands",
     "the netherlands": "netherlands",
     "holland": "netherlands",
-    "au": "australia",
+    "au": "australia", "aus": "australia",
     "in": "india",
     "br": "brazil",
     "brasil": "brazil",

@@ -32,6 +32,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         if p.suffix == ".parquet":
             return pd.read_parquet(p)
         return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()  # a 0-byte file is an empty table; validation says so
     except (OSError, ValueError) as err:
         raise DataError(f"{p.name}: cannot be read ({str(err).splitlines()[0]})") from None
 

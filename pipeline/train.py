@@ -48,6 +48,8 @@ class TrainResult:
     counts: pd.DataFrame
     split: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    # Up to 5,000 held-out feature rows (seeded sample): the report explains the model on them.
+    test_sample: pd.DataFrame | None = None
 
 
 def roles_from_split(period: pd.Series, split: TimeSplit) -> pd.Series:
@@ -218,9 +220,9 @@ def fit_and_evaluate(
     )
     evaluation = evaluate_rows(test_rows, cfg)
     notes.append(f"calibration: model {scorer.calibration_method_}, baseline {b_method}")
-    return TrainResult(
-        scorer, base_cal, evaluation, scorer.importance(), counts, split_description, notes
-    )
+    test_table = table.loc[te].reset_index(drop=True)
+    sample = test_table.sample(n=min(5000, len(test_table)), random_state=cfg.model.seed).sort_index()
+    return TrainResult(scorer, base_cal, evaluation, scorer.importance(), counts, split_description, notes, sample)
 
 
 def beats(new: float, old: float, metric: str) -> bool:

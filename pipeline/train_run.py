@@ -83,6 +83,8 @@ def _artifacts(result: TrainResult, cfg: Config, folder: Path) -> None:
     result.importance.to_csv(folder / "importance.csv", index=False)
     result.counts.to_csv(folder / "slices.csv", index=False)
     ev.rows.to_parquet(folder / "test_predictions.parquet", index=False)
+    if result.test_sample is not None:
+        result.test_sample.to_parquet(folder / "test_features_sample.parquet", index=False)
     (folder / "config.yaml").write_text(config_to_yaml(cfg))
     (folder / "notes.json").write_text(
         json.dumps({"split": result.split, "notes": result.notes}, indent=2)
