@@ -124,6 +124,11 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
         )
 
 
+def scoring_features(tables: Tables, snapshots: pd.DataFrame, spec) -> pd.DataFrame:
+    """Features for (lead_id, as_of) pairs to score: the very function training uses."""
+    return build_features(tables.leads, tables.events, snapshots, spec)
+
+
 class _Progress:
     """A progress bar on a terminal, nothing otherwise (batch logs stay clean)."""
 
@@ -166,7 +171,6 @@ def score_tables(
     tiers = TierConfig.model_validate(settings["tiers"])
     top_k = int(settings.get("explain", {}).get("top_reasons", 3))
 
-    view_events = tables.events[tables.events["occurred_at"] <= as_of]
     snaps = open_leads(tables.leads, tables.outcomes, [as_of])
     not_open = len(tables.leads) - len(snaps)
     chunks: list[pd.DataFrame] = []
@@ -174,7 +178,7 @@ def score_tables(
     progress = _Progress(len(snaps))
     for start in range(0, len(snaps), chunk_leads):
         part = snaps.iloc[start : start + chunk_leads]
-        feats = build_features(tables.leads, view_events, part, scorer.spec)
+        feats = scoring_features(tables, part, scorer.spec)
         unseen, _ = drift_counts(feats, scorer)
         for k, v in unseen.items():
             unseen_total[k] = unseen_total.get(k, 0) + v
