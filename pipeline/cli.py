@@ -156,6 +156,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.report import build_report
+
+    cfg = load_config(args.config)
+    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if args.flat else "")
+    out = build_report(args.model, args.scores, args.out, registered_name=name)
+    _say(f"report -> {out}")
+    return 0
+
+
 # --- wiring -----------------------------------------------------------------------------
 
 
@@ -228,6 +239,19 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", required=True, help="output file (.parquet or .csv)")
     sc.add_argument("--config", help="YAML config (registered model name, column mapping)")
     sc.set_defaults(func=cmd_score)
+
+    r = sub.add_parser(
+        "report",
+        help="the one-file HTML review for sales of a registered model",
+        description="What drives the score, conversion by score band, model vs points baseline, calibration, "
+        "the capacity table and, with --scores, example leads per tier with their reasons.",
+    )
+    r.add_argument("--model", help="MLflow model URI (default: the champion)")
+    r.add_argument("--scores", help="a scores file from `leadscore score`")
+    r.add_argument("--out", required=True, help="output .html file")
+    r.add_argument("--config", help="YAML config (registered model name)")
+    r.add_argument("--flat", action="store_true", help="the champion of the flat-mode registry name")
+    r.set_defaults(func=cmd_report)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

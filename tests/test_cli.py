@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.cli import main
 
-COMMANDS = ["generate", "validate", "features", "train", "score"]
+COMMANDS = ["generate", "validate", "features", "train", "score", "report"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
