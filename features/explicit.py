@@ -108,10 +108,27 @@ REVENUE_BANDS = (0, 1e6, 1e7, 5e7, 1e8, 5e8, 1e9)
 _PLACEHOLDERS = {"", "-", "--", "n/a", "na", "none", "null", "nan", "unknown", "select", "?"}
 
 
-def normalise_text(values: pd.Series) -> pd.Series:
-    """Lower-case, trim and collapse spaces; placeholders ("n/a", "-", "select") become missing."""
+def by_distinct(values: pd.Series, fn) -> pd.Series:
+    """Apply a vectorised ``fn`` once per distinct value and spread the result back.
+
+    CRM columns repeat a few values (titles, industries, countries) across millions of rows,
+    so this turns the string work from per-row into per-distinct-value.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    base = pd.Series(list(uniques) + [None], dtype="object")
+    mapped = fn(base).to_numpy(dtype=object)
+    codes = np.where(codes < 0, len(uniques), codes)
+    return pd.Series(mapped[codes], index=values.index, dtype="object")
+
+
+def _normalise(values: pd.Series) -> pd.Series:
     s = values.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
     return s.mask(s.isin(_PLACEHOLDERS))
+
+
+def normalise_text(values: pd.Series) -> pd.Series:
+    """Lower-case, trim and collapse spaces; placeholders ("n/a", "-", "select") become missing."""
+    return by_distinct(values, _normalise).astype("string")
 
 
 def _first_match(
@@ -130,19 +147,20 @@ def _first_match(
 
 def seniority(job_title: pd.Series) -> pd.Series:
     """Seniority level parsed from a free-text job title (``unknown`` when it cannot be told)."""
-    return _first_match(normalise_text(job_title), _SENIORITY_PATTERNS, "unknown", "unknown")
+    return by_distinct(job_title, lambda t: _first_match(_normalise(t), _SENIORITY_PATTERNS, "unknown", "unknown"))
 
 
 def job_function(job_title: pd.Series) -> pd.Series:
     """Business function parsed from a job title."""
-    return _first_match(normalise_text(job_title), _FUNCTION_PATTERNS, "other", "unknown")
+    return by_distinct(job_title, lambda t: _first_match(_normalise(t), _FUNCTION_PATTERNS, "other", "unknown"))
 
 
 def email_domain_class(email: pd.Series) -> pd.Series:
     """business, free, disposable, invalid (malformed) or missing, from the address's domain."""
-    e = email.astype("string").str.strip().str.lower()
+    e = email.astype("str").str.strip().str.lower() if len(email) else email.astype("string")
+    e = e.where(email.notna())
     valid = e.str.match(_EMAIL_RE).fillna(False).astype(bool)
-    domain = e.str.split("@").str[-1]
+    domain = e.str.replace(r"^.*@", "", regex=True)
     out = np.where(
         e.isna() | (e == ""),
         "missing",
@@ -163,8 +181,7 @@ def email_domain_class(email: pd.Series) -> pd.Series:
 
 def country(values: pd.Series) -> pd.Series:
     """Normalised country name (aliases such as "US" and "usa" folded together)."""
-    s = normalise_text(values)
-    return s.replace(COUNTRY_ALIASES)
+    return by_distinct(values, lambda v: _normalise(v).replace(COUNTRY_ALIASES)).astype("string")
 
 
 def band(values: pd.Series, edges: tuple[float, ...], missing: str = "missing") -> pd.Series:

@@ -1,0 +1,188 @@
+"""`make bench`: speed and memory figures for features, training and scoring (prints a table).
+
+Each case runs in its own process so its peak memory (max RSS) is its own. Synthetic worlds
+are generated once into out/bench/<leads>/ and reused. Sizes: BENCH_SIZES (default
+"200000,1000000"); BENCH_CASES picks cases (default "features,reference,train,score").
+Not a test: figures vary with the machine and its load; the README records ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "out" / "bench"
+DATES = ["2025-04-01", "2025-08-01", "2025-12-01"]
+
+
+def world(n: int) -> Path:
+    d = OUT / str(n)
+    if not (d / "events.parquet").exists():
+        from pipeline.generate import generate_world, write_world
+
+        write_world(generate_world(n, seed=0), d)
+    return d
+
+
+def load(d: Path):
+    from pipeline.validate import load_data, require_valid
+
+    return require_valid(load_data(d))
+
+
+def case_features(n: int) -> dict:
+    """Our feature builder on 3 snapshot dates (tables already loaded and validated)."""
+    import pandas as pd
+
+    from pipeline.config import load_config
+    from pipeline.dataset import feature_table
+
+    t0 = time.perf_counter()
+    tables = load(world(n))
+    t_load = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    table = feature_table(tables, load_config(), [pd.Timestamp(d, tz="UTC") for d in DATES])
+    t_feat = time.perf_counter() - t1
+    return {"rows": len(table), "events": len(tables.events), "load_validate_s": t_load, "features_s": t_feat, "columns": table.shape[1]}
+
+
+REFERENCE_SQL = """
+SELECT s.lead_id, s.as_of,
+{counts},
+{recency},
+  date_diff('second', max(e.occurred_at), s.as_of) / 86400.0 AS days_since_last_event,
+  sum(exp(-ln(2) * date_diff('second', e.occurred_at, s.as_of) / 86400.0 / 14)) AS engagement_decayed,
+{active}
+FROM snapshots s
+LEFT JOIN events e ON e.lead_id = s.lead_id AND e.occurred_at <= s.as_of
+GROUP BY s.lead_id, s.as_of
+"""
+
+
+def case_reference(n: int) -> dict:
+    """A straightforward hand-written DuckDB query for the core features, same snapshots."""
+    import duckdb
+    import pandas as pd
+
+    from features.snapshots import open_leads
+    from pipeline.contract import KNOWN_EVENT_TYPES
+
+    tables = load(world(n))
+    snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp(d, tz="UTC") for d in DATES])
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.register("snapshots", snaps)
+    con.register("events", tables.events)
+    counts = ",\n".join(
+        f"  count(*) FILTER (WHERE e.event_type = '{t}' AND e.occurred_at > s.as_of - INTERVAL {w} DAY) AS {t}_{w}d"
+        for t in KNOWN_EVENT_TYPES
+        for w in (7, 30, 90)
+    )
+    recency = ",\n".join(
+        f"  date_diff('second', max(e.occurred_at) FILTER (WHERE e.event_type = '{t}'), s.as_of) / 86400.0 AS {t}_days_since" for t in KNOWN_EVENT_TYPES
+    )
+    active = ",\n".join(
+        f"  count(DISTINCT date_trunc('day', e.occurred_at)) FILTER (WHERE e.occurred_at > s.as_of - INTERVAL {w} DAY) AS active_days_{w}d" for w in (7, 30, 90)
+    )
+    sql = REFERENCE_SQL.format(counts=counts, recency=recency, active=active)
+    t0 = time.perf_counter()
+    result = con.sql(sql).to_arrow_table()
+    return {"rows": result.num_rows, "events": len(tables.events), "reference_s": time.perf_counter() - t0}
+
+
+def case_train(n: int) -> dict:
+    """Training time on the 200k world with the feature table already built."""
+    import pandas as pd
+
+    from pipeline.config import load_config
+    from pipeline.dataset import training_table
+    from pipeline.split import time_split
+    from pipeline.train import fit_and_evaluate, roles_from_split
+
+    cfg = load_config()
+    tables = load(world(n))
+    t0 = time.perf_counter()
+    tt = training_table(tables, cfg)
+    t_table = time.perf_counter() - t0
+    frame = tt.frame
+    dates = sorted(frame["as_of"].unique())
+    split = time_split([pd.Timestamp(d) for d in dates], cfg.training.horizon_days, cfg.training.test_snapshots, cfg.training.calibration_snapshots, cfg.training.early_stopping_snapshots)
+    role = roles_from_split(frame["as_of"], split)
+    t1 = time.perf_counter()
+    result = fit_and_evaluate(frame, role, frame["as_of"], tt.spec, cfg, split.describe())
+    t_fit = time.perf_counter() - t1
+    result.scorer.save(OUT / f"model-{n}")  # the score case uses it
+    comp = result.evaluation.comparison.set_index("metric")
+    metrics = {f"{side}_{m}": round(float(comp.loc[m, side]), 4) for m in comp.index for side in ("model", "baseline")}
+    return {"rows": len(frame), "positives": int(frame["label"].sum()), "training_table_s": t_table, "fit_calibrate_evaluate_s": t_fit, "best_iteration": result.scorer.best_iteration_, **metrics}
+
+
+def case_score(n: int) -> dict:
+    """Scoring every open lead at the data's end: features, prediction, reasons, write."""
+    import tempfile
+
+    import pandas as pd
+
+    from pipeline.config import config_from_dict
+    from pipeline.score import score_tables
+    from pipeline.train_run import settings_for
+    from pipeline.validate import load_data, require_valid
+
+    model_dir = OUT / "model-200000"
+    if not (model_dir / "scorer.json").exists():
+        raise SystemExit("run the train case first (it saves the model the score case uses)")
+    from pipeline.model import LeadScorer
+
+    scorer = LeadScorer.load(model_dir)
+    settings = settings_for(config_from_dict({}), "events")
+    t0 = time.perf_counter()
+    report = load_data(world(n))
+    tables = require_valid(report)
+    t_load = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        s = score_tables(tables, report.rejects, scorer, settings, "bench", pd.Timestamp("2026-01-01", tz="UTC"), Path(tmp) / "scores.parquet")
+    return {"scored": s.scored, "load_validate_s": t_load, "score_s": s.seconds, "leads_per_s_scoring": s.scored / s.seconds, "leads_per_s_end_to_end": s.scored / (s.seconds + t_load)}
+
+
+CASES = {"features": case_features, "reference": case_reference, "train": case_train, "score": case_score}
+
+
+def child(case: str, n: int) -> None:
+    t0 = time.perf_counter()
+    out = CASES[case](n)
+    out["wall_s"] = time.perf_counter() - t0
+    out["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print("RESULT " + json.dumps(out))
+
+
+def main() -> int:
+    if len(sys.argv) == 3:
+        child(sys.argv[1], int(sys.argv[2]))
+        return 0
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200000,1000000").split(",")]
+    cases = os.environ.get("BENCH_CASES", "features,reference,train,score").split(",")
+    for n in sizes:
+        print(f"# generating/using world of {n:,} leads in {OUT / str(n)}", flush=True)
+        world(n)
+        for case in cases:
+            if case == "train" and n != 200_000:
+                continue
+            r = subprocess.run([sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT)
+            line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT ")), None)
+            if line is None:
+                print(f"{case} {n}: failed\n{r.stderr[-3000:]}")
+                continue
+            res = json.loads(line[7:])
+            figures = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in res.items())
+            print(f"{case:10s} {n:>9,} leads: {figures}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
