@@ -13,7 +13,8 @@ than on strings); the caller maps it back.
 Only the preparation of those two relations (turning timestamps into epoch seconds) is
 engine-specific; see ``features.table``.
 
-Point in time: the join keeps only events with ``ts <= as_of_ts``; every aggregate is over
+Point in time: the join keeps only events with ``ts <= as_of_ts`` (and none from before the
+lead was created, which the contract treats as bad rows); every aggregate is over
 that set, so nothing dated after a snapshot can reach its features.
 """
 
@@ -89,7 +90,7 @@ WITH ev AS (
 ),
 j AS (
     SELECT s.lead_key, s.as_of_ts, e.et, e.ts, (s.as_of_ts - e.ts) / {DAY} AS age
-    FROM snapshots s JOIN ev e ON e.lead_key = s.lead_key AND e.ts <= s.as_of_ts
+    FROM snapshots s JOIN ev e ON e.lead_key = s.lead_key AND e.ts <= s.as_of_ts AND e.ts >= s.created_ts
 ),
 per_type AS (
     SELECT lead_key, as_of_ts, et,

@@ -7,6 +7,7 @@ the same whichever job asks for them (no training/serving skew).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -39,9 +40,36 @@ def explicit_features(leads: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class EventSource:
+    """Events read by the engine straight from a Parquet or CSV file, never into Python memory.
+
+    ``columns`` maps contract names to the file's own ({"occurred_at": "Activity Date"}).
+    Rows the validator would drop are skipped by the same rules in SQL: unreadable or
+    missing timestamps, missing types, unknown leads (by the join), events before the lead's
+    creation (by the engagement query itself, for every source).
+    """
+
+    path: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def relation_sql(self) -> str:
+        p = str(self.path).replace("'", "''")
+        if str(self.path).endswith(".parquet"):
+            return f"read_parquet('{p}')"
+        return f"read_csv('{p}', all_varchar = true, header = true)"
+
+    def column(self, name: str) -> str:
+        return '"' + self.columns.get(name, name).replace('"', '""') + '"'
+
+
 def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # batch jobs: no terminal chatter
+    try:
+        con.execute("SET enable_progress_bar = false")  # batch jobs: no terminal chatter
+    except duckdb.InvalidInputException:
+        pass  # inside Jupyter without ipywidgets DuckDB refuses the setting; the bar is off there
+    con.execute("SET TimeZone = 'UTC'")  # a timestamp without a zone is UTC (the contract)
     return con
 
 
@@ -52,7 +80,7 @@ def _epoch_seconds(ts: pd.Series) -> np.ndarray:
 def engagement_features(
     snapshots: pd.DataFrame,
     leads: pd.DataFrame,
-    events: pd.DataFrame,
+    events: pd.DataFrame | EventSource,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
@@ -73,15 +101,21 @@ def engagement_features(
         )
         con.register("snap_in", snap_rel)
         con.register("keys_in", keys)
-        con.register("events_in", events)
         # The only engine-specific step: ids to integer keys (keeping only the leads asked
         # for), timestamps to epoch seconds, event types normalised.
         con.execute("CREATE OR REPLACE TEMP VIEW snapshots AS SELECT lead_key, as_of_ts, created_ts FROM snap_in")
+        if isinstance(events, EventSource):
+            lid, ts, et = (events.column(c) for c in ("lead_id", "occurred_at", "event_type"))
+            source = f"(SELECT {lid} AS lead_id, TRY_CAST({ts} AS TIMESTAMPTZ) AS occurred_at, {et} AS event_type FROM {events.relation_sql()})"
+        else:
+            con.register("events_in", events)
+            source = "events_in"
         con.execute(
             "CREATE OR REPLACE TEMP VIEW events_prepared AS "
             "SELECT k.lead_key, epoch(e.occurred_at) AS ts, "
             "lower(trim(CAST(e.event_type AS VARCHAR))) AS event_type "
-            "FROM events_in e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR)"
+            f"FROM {source} e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
+            "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND trim(CAST(e.event_type AS VARCHAR)) <> ''"
         )
         result = con.sql(engagement_sql(spec) + " ORDER BY as_of_ts, lead_key").to_arrow_table().to_pandas()
     finally:
@@ -100,7 +134,7 @@ def engagement_features(
 
 def build_features(
     leads: pd.DataFrame,
-    events: pd.DataFrame,
+    events: pd.DataFrame | EventSource,
     snapshots: pd.DataFrame,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,

@@ -135,8 +135,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             raise UsageError(f"model {uri} was trained on event data; score it with --data DIR --as-of DATE")
         summary = score_flat_file(args.flat, model.scorer, model.settings, version, args.out, _say)
     else:
-        from pipeline.score import score_tables
-        from pipeline.validate import load_data, require_valid
+        from pipeline.score import score_folder
 
         if not (args.data and args.as_of):
             raise UsageError("score needs --data DIR --as-of DATE (or --flat FILE)")
@@ -146,9 +145,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         cfg, uri, model, version = _model(args, flat=False)
         if model.settings.get("mode") == "flat":
             raise UsageError(f"model {uri} is a flat-mode model; score it with --flat FILE")
-        report = load_data(args.data, model.settings.get("columns") or cfg.columns.model_dump())
-        tables = require_valid(report)
-        summary = score_tables(tables, report.rejects, model.scorer, model.settings, version, as_of[0], args.out, say=_say)
+        columns = model.settings.get("columns") or cfg.columns.model_dump()
+        summary = score_folder(args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say)
         for k, v in summary.unseen_categories.items():
             _say(f"  note: {k}: {v:,} values not seen in training, scored as 'other'")
     _say(f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else ""))

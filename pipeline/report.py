@@ -251,8 +251,10 @@ def resolve_model(uri: str, registered_name: str) -> ModelRef:
 def read_scores(path: str | Path) -> pd.DataFrame:
     """A scores file from ``leadscore score`` (Parquet or CSV), checked and typed."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise DataError(f"scores file {p}: does not exist")
+    if not p.is_file():
+        raise DataError(f"scores file {p}: is not a file")
     frame = read_frame(p)
     missing = [c for c in SCORES_REQUIRED if c not in frame.columns]
     if missing:
@@ -305,7 +307,7 @@ def _download(run_id: str, folder: Path) -> dict[str, Path]:
 # --- computations -------------------------------------------------------------------------
 
 
-def _readable(label: str, group: str) -> str:
+def _readable(label: str) -> str:
     text = GROUP_LABELS.get(label, label)
     return text[:1].upper() + text[1:]
 
@@ -329,27 +331,27 @@ def drivers(scorer, sample: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
         basis = "gain"
     total = float(imp["mean_abs_contribution"].sum())
     imp["share"] = imp["mean_abs_contribution"] / total if total > 0 else 0.0
-    imp["label"] = [_readable(lab, g) for lab, g in zip(imp["label"], imp["group"], strict=True)]
+    imp["label"] = [_readable(lab) for lab in imp["label"]]
     return imp.reset_index(drop=True), basis
 
 
 @dataclass
 class Period:
-    unit: str  # "month"
-    each: str  # "each month"
-    over: str  # "over the 2 test months"
+    """How the capacity table's periods read: "top 100 leads each month, over the 2 test months"."""
+
+    each: str
+    over: str
 
 
 def _period(mode: str, cadence: str | None, periods: int, split_method: str) -> Period:
     n = periods
     if mode == "flat":
         if "stratified" in split_method or "random" in split_method:
-            return Period("half", "per half of the test set", "over both halves")
-        return Period("month", "each month", f"over the {n} test month{'s' if n != 1 else ''}")
+            return Period("per half of the test set", "over both halves")
+        return Period("each month", f"over the {n} test month{'s' if n != 1 else ''}")
     if cadence in (None, "", "monthly"):
-        return Period("month", "each month", f"over the {n} test month{'s' if n != 1 else ''}")
+        return Period("each month", f"over the {n} test month{'s' if n != 1 else ''}")
     return Period(
-        "snapshot",
         f"at each {cadence}-day snapshot",
         f"over the {n} test snapshot{'s' if n != 1 else ''}",
     )
@@ -382,15 +384,25 @@ def _style(ax) -> None:
     ax.tick_params(labelsize=10)
 
 
-def drivers_chart(imp: pd.DataFrame, top: int = 12) -> str:
+def _mpl_text(text: str) -> str:
+    """Text as matplotlib draws it literally (a ``$`` would start math mode)."""
+    return str(text).replace("$", r"\$")
+
+
+def drivers_chart(imp: pd.DataFrame, basis: str = "shap", top: int = 12) -> str:
     frame = imp.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8.2, 0.34 * len(frame) + 1.0))
     colors = [FIT_COLOR if s == "fit" else ENGAGEMENT_COLOR for s in frame["side"]]
-    bars = ax.barh(frame["label"], frame["share"], color=colors, height=0.68)
+    labels = [_mpl_text(x) for x in frame["label"]]
+    bars = ax.barh(labels, frame["share"], color=colors, height=0.68)
     ax.bar_label(bars, labels=[_pct(v) for v in frame["share"]], padding=3, fontsize=9)
     ax.xaxis.set_major_formatter(plots._pct())
     ax.set_xlim(0, float(frame["share"].max()) * 1.15 if len(frame) else 1)
-    ax.set_xlabel("Share of the score's total movement")
+    ax.set_xlabel(
+        "Share of the score's total movement"
+        if basis == "shap"
+        else "Share of the model's total importance (training gain)"
+    )
     ax.grid(axis="x", alpha=0.3)
     _style(ax)
     sides = set(frame["side"])
@@ -439,7 +451,7 @@ def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> str:
         (axes[1], base, BASELINE_COLOR, "Points model status"),
     ):
         rates = frame["conversion_rate"].fillna(0.0)
-        bars = ax.bar(frame["tier"], rates, color=color, width=0.62)
+        bars = ax.bar([_mpl_text(t) for t in frame["tier"]], rates, color=color, width=0.62)
         labels = [
             f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
             for r, n in zip(rates, frame["leads"], strict=True)
@@ -610,6 +622,20 @@ class Context:
         p = self.art.get(name)
         return pd.read_csv(p) if p is not None else None
 
+    def notes(self) -> dict:
+        """notes.json: {"split": {...}, "notes": [...]} (empty when not logged or unreadable)."""
+        p = self.art.get("notes.json")
+        try:
+            data = json.loads(p.read_text()) if p is not None else {}
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def split_tags(self) -> dict[str, str]:
+        """The run's split.* tags, falling back on notes.json for runs logged without them."""
+        split = self.notes().get("split") or {}
+        return {**{f"split.{k}": str(v) for k, v in split.items()}, **self.run.data.tags}
+
 
 def _pill(better: str, clear: bool) -> str:
     if better == "model" and clear:
@@ -627,7 +653,7 @@ def _clear(row) -> bool:
 
 
 def _header(ctx: Context, scores: pd.DataFrame | None, summary_cards: str, notes: list[str]) -> str:
-    tags = ctx.run.data.tags
+    tags = ctx.split_tags()
     started = datetime.fromtimestamp(ctx.run.info.start_time / 1000, tz=timezone.utc)
     facts = [
         (
@@ -643,14 +669,16 @@ def _header(ctx: Context, scores: pd.DataFrame | None, summary_cards: str, notes
     test_rows = ""
     if slices is not None and "test" in set(slices["slice"]):
         r = slices.set_index("slice").loc["test"]
-        test_rows = f"{_num(r['rows'])} leads, {_num(r['positives'])} conversions"
+        unit = "leads" if ctx.mode == "flat" else "lead-snapshots"
+        test_rows = f"{_num(r['rows'])} {unit}, {_num(r['positives'])} conversions"
     if ctx.mode != "flat" and test:
         lo, hi, n = test
         when = lo if lo == hi else f"{lo} to {hi}"
         facts.append(
             (
                 "Tested on",
-                f"leads open on {n} snapshot date{'s' if n != 1 else ''}, {e(when)}, followed for {ctx.horizon} days"
+                f"leads open on {n} snapshot date{'s' if n != 1 else ''}, {e(when)}"
+                + (f", followed for {ctx.horizon} days" if ctx.horizon else "")
                 + (f" ({test_rows})" if test_rows else ""),
             )
         )
@@ -688,20 +716,23 @@ def _header(ctx: Context, scores: pd.DataFrame | None, summary_cards: str, notes
 
 
 def _drivers_section(ctx: Context, scorer, n_sample: int, imp: pd.DataFrame, basis: str) -> str:
-    top3 = [
-        f"<b>{e(x.lower() if x[:1].isupper() and not x[:2].isupper() else x)}</b>"
-        for x in imp["label"].head(3)
-    ]
+    flat = ctx.mode == "flat"
+    top3 = [f"<b>{e(x if flat else x[:1].lower() + x[1:])}</b>" for x in imp["label"].head(3)]
+    what = (
+        "How much each factor moves a typical lead's score, up or down, as a share of all movement."
+        if basis == "shap"
+        else "How much each factor contributed to the model, as a share of the total."
+    )
     parts = [
         '<section id="drivers"><h2>What drives the score</h2>',
-        '<p class="sub">How much each factor moves a typical lead\'s score, up or down, as a share of all movement.</p>',
+        f'<p class="sub">{e(what)}</p>',
         f'<p class="key">The three biggest drivers are {_join(top3)}.</p>',
     ]
     if ctx.mode != "flat":
         side = imp.groupby("side")["share"].sum()
         eng, fit = float(side.get("engagement", 0.0)), float(side.get("fit", 0.0))
         parts.append(
-            f"<p><b>{_pct(eng)}</b> of the score comes from <b>engagement</b> (what the lead did: visits, "
+            f"<p><b>{_pct(eng)}</b> of {'the score' if basis == 'shap' else 'the model'} comes from <b>engagement</b> (what the lead did: visits, "
             f"emails, demo requests) and <b>{_pct(fit)}</b> from <b>fit</b> (who the lead is: seniority, "
             "company size, industry, country).</p>"
             '<div class="split">'
@@ -709,7 +740,7 @@ def _drivers_section(ctx: Context, scorer, n_sample: int, imp: pd.DataFrame, bas
             f'<div style="width:{fit * 100:.1f}%;background:{FIT_COLOR}">{"Fit " + _pct(fit) if fit > 0.12 else ""}</div>'
             "</div>"
         )
-    parts.append(_img(drivers_chart(imp), "What drives the score", "chart w820"))
+    parts.append(_img(drivers_chart(imp, basis), "What drives the score", "chart w820"))
     if basis == "shap":
         parts.append(
             f'<p class="sub">Measured on {_num(n_sample)} held-out leads with SHAP values (the model\'s own split of '
@@ -1028,7 +1059,7 @@ def _calibration_section(ctx: Context, comp: pd.DataFrame) -> str:
         ece = float(comp.loc["ece", "model"])
         text = (
             f"On average the predicted chance is off by <b>{ece * 100:.2f} percentage points</b> "
-            f"(expected calibration error; the points model's mapped probabilities: {comp.loc['ece', 'baseline'] * 100:.2f})."
+            f"(expected calibration error; the points model, once mapped to probabilities: {comp.loc['ece', 'baseline'] * 100:.2f})."
         )
         if base_rate is not None and base_rate > 0:
             if ece <= 0.25 * base_rate:
@@ -1048,6 +1079,11 @@ def _calibration_section(ctx: Context, comp: pd.DataFrame) -> str:
     said = said_vs_happened(_predictions(ctx))
     if said is not None and len(said):
         parts.append("<h3>What the model said, and what happened</h3>")
+        if png:
+            parts.append(
+                '<p class="sub">The chart uses ten groups of equal size, so the few high scores share one dot; '
+                "here the held-out leads are split by score instead.</p>"
+            )
         rows = [
             [
                 e(r.band),
@@ -1185,20 +1221,26 @@ def _scores_section(ctx: Context, scores: pd.DataFrame) -> str:
         upper = order[: max(1, min(2, len(order) - 1))]
         facts = []
         highlight: set[tuple[str, str]] = set()
-        if "SQL" in cross.index and bottom in cross.columns:
-            k = int(cross.loc["SQL", bottom])
-            tot = int(cross.loc["SQL"].sum())
-            if k:
+        qualified = [q for q in ("SQL", "MQL") if q in cross.index]
+        if qualified and bottom in cross.columns:
+            counts = {q: (int(cross.loc[q, bottom]), int(cross.loc[q].sum())) for q in qualified}
+            chip = f'<span class="tier">{e(bottom)}</span>'
+            if any(k for k, _ in counts.values()):
+                listed = _join(
+                    [
+                        f"<b>{_num(k)}</b> of {_num(tot)} <b>{q}</b>"
+                        for q, (k, tot) in counts.items()
+                    ]
+                )
                 facts.append(
-                    f"Of the {_num(tot)} leads the points model calls <b>SQL</b>, the model ranks <b>{_num(k)}</b> in "
-                    f'tier <span class="tier">{e(bottom)}</span> ({e(ranges.get(bottom, ""))}): check them before calling.'
+                    f"Of the leads the points model qualifies, the model ranks {listed} in tier {chip} "
+                    f"({e(ranges.get(bottom, ''))}): check them before calling."
                 )
             else:
                 facts.append(
-                    f"None of the {_num(tot)} leads the points model calls <b>SQL</b> is in the model's tier "
-                    f'<span class="tier">{e(bottom)}</span>.'
+                    f"None of the points model's {' or '.join(qualified)} leads is in the model's tier {chip}."
                 )
-            highlight.add(("SQL", bottom))
+            highlight.update((q, bottom) for q, (k, _) in counts.items() if k)
         low_base = [b for b in ("nurture",) if b in cross.index]
         if low_base:
             cols = [c for c in upper if c in cross.columns]
@@ -1209,7 +1251,7 @@ def _scores_section(ctx: Context, scores: pd.DataFrame) -> str:
                 f"Of the {_num(tot)} leads the points model leaves in <b>nurture</b>, the model puts <b>{_num(k)}</b> in "
                 f"tier {named}: leads worth a call that the points model misses."
             )
-            highlight.update(("nurture", c) for c in cols)
+            highlight.update(("nurture", c) for c in cols if cross.loc["nurture", c])
         changed = _changed(scores, order)
         parts.append("<h3>Where the model and the points model disagree</h3>")
         if facts:
@@ -1263,7 +1305,7 @@ def _verb(outcome: str) -> str:
     return re.sub(r"^becomes\b", "become", re.sub(r"^converts\b", "convert", outcome))
 
 
-def _summary_cards(ctx: Context, comp: pd.DataFrame, imp: pd.DataFrame) -> str:
+def _summary_cards(ctx: Context, comp: pd.DataFrame, imp: pd.DataFrame, basis: str) -> str:
     cards = []
     if "roc_auc" in comp.index:
         r = comp.loc["roc_auc"]
@@ -1300,7 +1342,8 @@ def _summary_cards(ctx: Context, comp: pd.DataFrame, imp: pd.DataFrame) -> str:
             (
                 "Top driver",
                 f'<span class="text">{e(imp.iloc[0]["label"])}</span>',
-                f"{_pct(imp.iloc[0]['share'])} of the score's movement",
+                f"{_pct(imp.iloc[0]['share'])} of "
+                + ("the score's movement" if basis == "shap" else "the model's importance"),
             )
         )
     inner = "".join(
@@ -1316,12 +1359,7 @@ def render(ctx: Context, scorer, scores: pd.DataFrame | None) -> str:
     if "test_features_sample.parquet" in ctx.art:
         sample = pd.read_parquet(ctx.art["test_features_sample.parquet"])
     imp, basis = drivers(scorer, sample)
-    notes_raw = []
-    if "notes.json" in ctx.art:
-        try:
-            notes_raw = json.loads(ctx.art["notes.json"].read_text()).get("notes", [])
-        except (json.JSONDecodeError, AttributeError):
-            notes_raw = []
+    notes_raw = ctx.notes().get("notes") or []
     # Calibration-method notes are for data scientists; keep the ones about data and reliability.
     notes = [
         n for n in notes_raw if not str(n).startswith(("calibration:", "placeholder:", "constant:"))
@@ -1335,10 +1373,10 @@ def render(ctx: Context, scorer, scores: pd.DataFrame | None) -> str:
         )
     cap = ctx.csv("capacity.csv")
     periods = int(cap["periods"].iloc[0]) if cap is not None and len(cap) else 0
-    period = _period(ctx.mode, cadence, periods, ctx.run.data.tags.get("split.method", ""))
+    period = _period(ctx.mode, cadence, periods, ctx.split_tags().get("split.method", ""))
 
     body = [
-        _header(ctx, scores, _summary_cards(ctx, comp, imp), notes),
+        _header(ctx, scores, _summary_cards(ctx, comp, imp, basis), notes),
         _drivers_section(ctx, scorer, len(sample) if sample is not None else 0, imp, basis),
         _conversion_section(ctx),
         _versus_section(ctx, comp, period),
@@ -1371,7 +1409,7 @@ def build_report(
     """Write the HTML report for a registered model (default: the champion) to ``out``.
 
     ``scores_path`` (optional): a scores file from ``leadscore score`` to add today's leads
-    by tier. Bad input (unknown model, missing or malformed scores file) raises
+    by tier. ``out`` may be a folder (``report.html`` is written into it). Bad input (unknown model, missing or malformed scores file) raises
     :class:`DataError` before anything is written. Returns the written path.
     """
     scores = read_scores(scores_path) if scores_path else None
@@ -1383,11 +1421,9 @@ def build_report(
     model = tracking.load_registered(uri)
     settings = dict(model.settings)
     mode = settings.get("mode", "events")
-    horizon = settings.get("horizon_days")
-    if mode == "flat" or not horizon:
-        outcome = "converts"
-    else:
-        outcome = f"becomes a won deal within {int(horizon)} days"
+    # Flat-mode models learn "converted" from a label column: there is no horizon to speak of.
+    horizon = None if mode == "flat" else settings.get("horizon_days")
+    outcome = f"becomes a won deal within {int(horizon)} days" if horizon else "converts"
     try:
         run = MlflowClient().get_run(ref.run_id)
     except MlflowException as err:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.snapshots import open_leads, to_utc
-from features.table import build_features
+from features.table import EventSource, build_features
 from pipeline.baseline import score_baseline
 from pipeline.config import BaselineConfig, TierConfig
 from pipeline.contract import DataError, Tables
@@ -124,9 +124,65 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
         )
 
 
-def scoring_features(tables: Tables, snapshots: pd.DataFrame, spec) -> pd.DataFrame:
+def scoring_features(tables: Tables, snapshots: pd.DataFrame, spec, events: pd.DataFrame | EventSource | None = None) -> pd.DataFrame:
     """Features for (lead_id, as_of) pairs to score: the very function training uses."""
-    return build_features(tables.leads, tables.events, snapshots, spec)
+    return build_features(tables.leads, tables.events if events is None else events, snapshots, spec)
+
+
+EVENT_CHECKS_SQL = """
+SELECT
+    COUNT(*) AS rows_in,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NULL) AS bad_time,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR trim(e.event_type) = '')) AS no_type,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND l.lead_id IS NULL) AS unknown_lead,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND e.occurred_at < l.created_at) AS before_created
+FROM (SELECT CAST({lid} AS VARCHAR) AS lead_id, TRY_CAST({ts} AS TIMESTAMPTZ) AS occurred_at,
+             CAST({et} AS VARCHAR) AS event_type FROM {rel}) e
+LEFT JOIN leads_in l ON l.lead_id = e.lead_id
+"""
+
+
+def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
+    """The validator's event rules, counted by the engine over the file (one scan)."""
+    import duckdb
+
+    from features.table import _connect
+
+    con = _connect()
+    try:
+        con.register("leads_in", leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)))
+        cols = {c: source.column(c) for c in ("lead_id", "occurred_at", "event_type")}
+        try:
+            row = con.sql(EVENT_CHECKS_SQL.format(lid=cols["lead_id"], ts=cols["occurred_at"], et=cols["event_type"], rel=source.relation_sql())).fetchall()[0]
+        except duckdb.Error as err:
+            raise DataError(f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})") from None
+    finally:
+        con.close()
+    names = ["rows", "unreadable or missing occurred_at", "missing event_type", "lead_id not in leads", "occurred before the lead's created_at"]
+    total = row[0]
+    lines = [f"events: {total:,} rows read from {Path(source.path).name}"]
+    lines += [f"events: {n:,} rows with {name} (skipped)" for name, n in zip(names[1:], row[1:], strict=True) if n]
+    return lines
+
+
+def score_folder(data_dir: str | Path, columns: dict[str, dict[str, str]], scorer: LeadScorer, settings: dict, version: str, as_of: pd.Timestamp, out: str | Path, *, say: Say = lambda _m: None, chunk_leads: int = 250_000) -> ScoreSummary:
+    """Nightly scoring of a data folder: leads and outcomes validated in memory, events
+    streamed from their file by the engine, so memory does not grow with event history."""
+    from pipeline.io import find_table, read_table
+    from pipeline.validate import require_valid, validate_tables
+
+    leads = read_table(data_dir, "leads", columns.get("leads"))
+    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
+    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
+    empty_events = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "occurred_at": pd.Series([], dtype="string"), "event_type": pd.Series([], dtype="string")})
+    report = validate_tables({"leads": leads, "events": empty_events, "outcomes": outcomes})
+    tables = require_valid(report)
+    for problem in report.problems:
+        if problem.table != "events":
+            say(f"  data: {problem.line()}")
+    for line in check_event_file(source, tables.leads):
+        say(f"  data: {line}")
+    return score_tables(tables, report.rejects, scorer, settings, version, as_of, out, say=say, events=source, chunk_leads=chunk_leads)
 
 
 class _Progress:
@@ -157,10 +213,14 @@ def score_tables(
     as_of: pd.Timestamp,
     out: str | Path,
     *,
-    chunk_leads: int = 200_000,
+    chunk_leads: int = 250_000,
     say: Say = lambda _m: None,
+    events: pd.DataFrame | EventSource | None = None,
 ) -> ScoreSummary:
-    """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV); rejects beside it."""
+    """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV); rejects beside it.
+
+    ``events`` overrides ``tables.events``, e.g. with an ``EventSource`` read from the file.
+    """
     t0 = time.perf_counter()
     as_of = to_utc(as_of)
     first = tables.leads["created_at"].min()
@@ -178,7 +238,7 @@ def score_tables(
     progress = _Progress(len(snaps))
     for start in range(0, len(snaps), chunk_leads):
         part = snaps.iloc[start : start + chunk_leads]
-        feats = scoring_features(tables, part, scorer.spec)
+        feats = scoring_features(tables, part, scorer.spec, events)
         unseen, _ = drift_counts(feats, scorer)
         for k, v in unseen.items():
             unseen_total[k] = unseen_total.get(k, 0) + v

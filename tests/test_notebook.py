@@ -17,9 +17,18 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01-walkthrough.i
 KERNEL = "python3"
 
 
-def _same_python(argv0: str) -> bool:
+def _runs_this_python(argv: list[str]) -> bool:
+    """Whether a kernelspec's command starts this interpreter.
+
+    jupyter_client replaces a bare ``python`` / ``python3`` / ``python3.X`` by ``sys.executable``.
+    """
+    if not argv:
+        return False
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    if argv[0] in bare:
+        return True
     try:
-        return Path(argv0).resolve() == Path(sys.executable).resolve()
+        return Path(argv[0]).resolve() == Path(sys.executable).resolve()
     except OSError:
         return False
 
@@ -34,10 +43,8 @@ def _kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL)
-        if spec.argv and (spec.argv[0] in ("python", "python3") or _same_python(spec.argv[0])):
-            if spec.argv[0] not in ("python", "python3") or _same_python(sys.executable):
-                return KERNEL
+        if _runs_this_python(KernelSpecManager().get_kernel_spec(KERNEL).argv):
+            return KERNEL
     except NoSuchKernel:
         pass
     folder = tmp_path / "jupyter" / "kernels" / KERNEL
