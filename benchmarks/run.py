@@ -49,7 +49,13 @@ def case_features(n: int) -> dict:
     t1 = time.perf_counter()
     table = feature_table(tables, load_config(), [pd.Timestamp(d, tz="UTC") for d in DATES])
     t_feat = time.perf_counter() - t1
-    return {"rows": len(table), "events": len(tables.events), "load_validate_s": t_load, "features_s": t_feat, "columns": table.shape[1]}
+    return {
+        "rows": len(table),
+        "events": len(tables.events),
+        "load_validate_s": t_load,
+        "features_s": t_feat,
+        "columns": table.shape[1],
+    }
 
 
 REFERENCE_SQL = """
@@ -85,15 +91,21 @@ def case_reference(n: int) -> dict:
         for w in (7, 30, 90)
     )
     recency = ",\n".join(
-        f"  date_diff('second', max(e.occurred_at) FILTER (WHERE e.event_type = '{t}'), s.as_of) / 86400.0 AS {t}_days_since" for t in KNOWN_EVENT_TYPES
+        f"  date_diff('second', max(e.occurred_at) FILTER (WHERE e.event_type = '{t}'), s.as_of) / 86400.0 AS {t}_days_since"
+        for t in KNOWN_EVENT_TYPES
     )
     active = ",\n".join(
-        f"  count(DISTINCT date_trunc('day', e.occurred_at)) FILTER (WHERE e.occurred_at > s.as_of - INTERVAL {w} DAY) AS active_days_{w}d" for w in (7, 30, 90)
+        f"  count(DISTINCT date_trunc('day', e.occurred_at)) FILTER (WHERE e.occurred_at > s.as_of - INTERVAL {w} DAY) AS active_days_{w}d"
+        for w in (7, 30, 90)
     )
     sql = REFERENCE_SQL.format(counts=counts, recency=recency, active=active)
     t0 = time.perf_counter()
     result = con.sql(sql).to_arrow_table()
-    return {"rows": result.num_rows, "events": len(tables.events), "reference_s": time.perf_counter() - t0}
+    return {
+        "rows": result.num_rows,
+        "events": len(tables.events),
+        "reference_s": time.perf_counter() - t0,
+    }
 
 
 def case_train(n: int) -> dict:
@@ -112,15 +124,32 @@ def case_train(n: int) -> dict:
     t_table = time.perf_counter() - t0
     frame = tt.frame
     dates = sorted(frame["as_of"].unique())
-    split = time_split([pd.Timestamp(d) for d in dates], cfg.training.horizon_days, cfg.training.test_snapshots, cfg.training.calibration_snapshots, cfg.training.early_stopping_snapshots)
+    split = time_split(
+        [pd.Timestamp(d) for d in dates],
+        cfg.training.horizon_days,
+        cfg.training.test_snapshots,
+        cfg.training.calibration_snapshots,
+        cfg.training.early_stopping_snapshots,
+    )
     role = roles_from_split(frame["as_of"], split)
     t1 = time.perf_counter()
     result = fit_and_evaluate(frame, role, frame["as_of"], tt.spec, cfg, split.describe())
     t_fit = time.perf_counter() - t1
     result.scorer.save(OUT / f"model-{n}")  # the score case uses it
     comp = result.evaluation.comparison.set_index("metric")
-    metrics = {f"{side}_{m}": round(float(comp.loc[m, side]), 4) for m in comp.index for side in ("model", "baseline")}
-    return {"rows": len(frame), "positives": int(frame["label"].sum()), "training_table_s": t_table, "fit_calibrate_evaluate_s": t_fit, "best_iteration": result.scorer.best_iteration_, **metrics}
+    metrics = {
+        f"{side}_{m}": round(float(comp.loc[m, side]), 4)
+        for m in comp.index
+        for side in ("model", "baseline")
+    }
+    return {
+        "rows": len(frame),
+        "positives": int(frame["label"].sum()),
+        "training_table_s": t_table,
+        "fit_calibrate_evaluate_s": t_fit,
+        "best_iteration": result.scorer.best_iteration_,
+        **metrics,
+    }
 
 
 def case_score(n: int) -> dict:
@@ -146,11 +175,30 @@ def case_score(n: int) -> dict:
     tables = require_valid(report)
     t_load = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        s = score_tables(tables, report.rejects, scorer, settings, "bench", pd.Timestamp("2026-01-01", tz="UTC"), Path(tmp) / "scores.parquet")
-    return {"scored": s.scored, "load_validate_s": t_load, "score_s": s.seconds, "leads_per_s_scoring": s.scored / s.seconds, "leads_per_s_end_to_end": s.scored / (s.seconds + t_load)}
+        s = score_tables(
+            tables,
+            report.rejects,
+            scorer,
+            settings,
+            "bench",
+            pd.Timestamp("2026-01-01", tz="UTC"),
+            Path(tmp) / "scores.parquet",
+        )
+    return {
+        "scored": s.scored,
+        "load_validate_s": t_load,
+        "score_s": s.seconds,
+        "leads_per_s_scoring": s.scored / s.seconds,
+        "leads_per_s_end_to_end": s.scored / (s.seconds + t_load),
+    }
 
 
-CASES = {"features": case_features, "reference": case_reference, "train": case_train, "score": case_score}
+CASES = {
+    "features": case_features,
+    "reference": case_reference,
+    "train": case_train,
+    "score": case_score,
+}
 
 
 def child(case: str, n: int) -> None:
@@ -173,13 +221,22 @@ def main() -> int:
         for case in cases:
             if case == "train" and n != 200_000:
                 continue
-            r = subprocess.run([sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT)
+            r = subprocess.run(
+                [sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT
+            )
             line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT ")), None)
             if line is None:
                 print(f"{case} {n}: failed\n{r.stderr[-3000:]}")
                 continue
             res = json.loads(line[7:])
-            figures = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in res.items())
+            figures = ", ".join(
+                f"{k}={v:,.2f}"
+                if isinstance(v, float)
+                else f"{k}={v:,}"
+                if isinstance(v, int)
+                else f"{k}={v}"
+                for k, v in res.items()
+            )
             print(f"{case:10s} {n:>9,} leads: {figures}", flush=True)
     return 0
 

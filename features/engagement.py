@@ -53,7 +53,11 @@ def engagement_sql(spec: FeatureSpec) -> str:
 
     # Counts are cast to DOUBLE early: sums of integers widen to 128-bit in some engines.
     per_type = [f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS n_{w}" for w in windows]
-    per_type += ["CAST(COUNT(*) AS DOUBLE) AS n_total", "MIN(age) AS since", f"SUM(EXP(-{decay!r} * age)) AS decayed"]
+    per_type += [
+        "CAST(COUNT(*) AS DOUBLE) AS n_total",
+        "MIN(age) AS since",
+        f"SUM(EXP(-{decay!r} * age)) AS decayed",
+    ]
 
     pivot: list[str] = []
     final: list[str] = []
@@ -65,13 +69,22 @@ def engagement_sql(spec: FeatureSpec) -> str:
         pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_total END) AS {s}_total")
         pivot.append(f"MAX(CASE WHEN et = {lit} THEN since END) AS {s}_days_since")
         pivot.append(f"MAX(CASE WHEN et = {lit} THEN decayed END) AS {s}_decayed")
-        final += [f"{_num(f'w.{s}_{x}')} AS {s}_{x}" for x in [*(f"{w}d" for w in windows), "total"]]
+        final += [
+            f"{_num(f'w.{s}_{x}')} AS {s}_{x}" for x in [*(f"{w}d" for w in windows), "total"]
+        ]
         final += [f"w.{s}_days_since AS {s}_days_since", f"{_num(f'w.{s}_decayed')} AS {s}_decayed"]
     pivot += [f"SUM(n_{w}) AS events_{w}d" for w in windows]
-    pivot += ["SUM(n_total) AS events_total", "MIN(since) AS days_since_last_event", "SUM(decayed) AS engagement_decayed"]
+    pivot += [
+        "SUM(n_total) AS events_total",
+        "MIN(since) AS days_since_last_event",
+        "SUM(decayed) AS engagement_decayed",
+    ]
     final += [f"{_num(f'w.events_{w}d')} AS events_{w}d" for w in windows]
     final += [f"{_num(f'd.active_days_{w}d')} AS active_days_{w}d" for w in windows]
-    final += [f"{_num('w.events_total')} AS events_total", "w.days_since_last_event AS days_since_last_event"]
+    final += [
+        f"{_num('w.events_total')} AS events_total",
+        "w.days_since_last_event AS days_since_last_event",
+    ]
     final += [f"{_num('w.engagement_decayed')} AS engagement_decayed"]
     if len(windows) > 1:
         # Events per day in the second-shortest window against the rest of the longest one.
@@ -79,9 +92,14 @@ def engagement_sql(spec: FeatureSpec) -> str:
         # finite and makes a lead with no history exactly flat (1.0).
         r, lw = windows[1], windows[-1]
         nr, nl = _num(f"w.events_{r}d"), _num(f"w.events_{lw}d")
-        final.append(f"(({nr} + {r / lw!r}) / {r}) / (({nl} - {nr} + {(lw - r) / lw!r}) / {lw - r}) AS activity_trend")
+        final.append(
+            f"(({nr} + {r / lw!r}) / {r}) / (({nl} - {nr} + {(lw - r) / lw!r}) / {lw - r}) AS activity_trend"
+        )
     final.append(f"(s.as_of_ts - s.created_ts) / {DAY} AS days_since_created")
-    active = [f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d" for w in windows]
+    active = [
+        f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d"
+        for w in windows
+    ]
 
     return f"""
 WITH ev AS (

@@ -90,7 +90,8 @@ COUNTRY_ALIASES = {
     "nl": "netherlands",
     "the netherlands": "netherlands",
     "holland": "netherlands",
-    "au": "australia", "aus": "australia",
+    "au": "australia",
+    "aus": "australia",
     "in": "india",
     "br": "brazil",
     "brasil": "brazil",
@@ -147,12 +148,16 @@ def _first_match(
 
 def seniority(job_title: pd.Series) -> pd.Series:
     """Seniority level parsed from a free-text job title (``unknown`` when it cannot be told)."""
-    return by_distinct(job_title, lambda t: _first_match(_normalise(t), _SENIORITY_PATTERNS, "unknown", "unknown"))
+    return by_distinct(
+        job_title, lambda t: _first_match(_normalise(t), _SENIORITY_PATTERNS, "unknown", "unknown")
+    )
 
 
 def job_function(job_title: pd.Series) -> pd.Series:
     """Business function parsed from a job title."""
-    return by_distinct(job_title, lambda t: _first_match(_normalise(t), _FUNCTION_PATTERNS, "other", "unknown"))
+    return by_distinct(
+        job_title, lambda t: _first_match(_normalise(t), _FUNCTION_PATTERNS, "other", "unknown")
+    )
 
 
 def email_domain_class(email: pd.Series) -> pd.Series:

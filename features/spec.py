@@ -135,7 +135,10 @@ def top_levels(values: pd.Series, max_levels: int) -> tuple[str, ...]:
     """Frequent levels kept as themselves; the rest become ``other``, blanks ``missing``."""
     counts = values.dropna().value_counts()
     # A real value spelled "other" or "missing" joins the pooled level of that name.
-    ranked = sorted(((v, n) for v, n in counts.items() if str(v) not in (OTHER, MISSING)), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(
+        ((v, n) for v, n in counts.items() if str(v) not in (OTHER, MISSING)),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
     kept = sorted(str(v) for v, _ in ranked[: max_levels - 2])
     return (*kept, OTHER, MISSING)
 

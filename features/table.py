@@ -103,7 +103,9 @@ def engagement_features(
         con.register("keys_in", keys)
         # The only engine-specific step: ids to integer keys (keeping only the leads asked
         # for), timestamps to epoch seconds, event types normalised.
-        con.execute("CREATE OR REPLACE TEMP VIEW snapshots AS SELECT lead_key, as_of_ts, created_ts FROM snap_in")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW snapshots AS SELECT lead_key, as_of_ts, created_ts FROM snap_in"
+        )
         if isinstance(events, EventSource):
             lid, ts, et = (events.column(c) for c in ("lead_id", "occurred_at", "event_type"))
             source = f"(SELECT {lid} AS lead_id, TRY_CAST({ts} AS TIMESTAMPTZ) AS occurred_at, {et} AS event_type FROM {events.relation_sql()})"
@@ -117,7 +119,11 @@ def engagement_features(
             f"FROM {source} e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
             "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND trim(CAST(e.event_type AS VARCHAR)) <> ''"
         )
-        result = con.sql(engagement_sql(spec) + " ORDER BY as_of_ts, lead_key").to_arrow_table().to_pandas()
+        result = (
+            con.sql(engagement_sql(spec) + " ORDER BY as_of_ts, lead_key")
+            .to_arrow_table()
+            .to_pandas()
+        )
     finally:
         for name in ("snap_in", "keys_in", "events_in"):
             try:
@@ -187,7 +193,11 @@ def _empty(spec: FeatureSpec) -> pd.DataFrame:
     }
     for c in spec.feature_columns:
         levels = spec.categories.get(c)
-        data[c] = pd.Series(pd.Categorical([], categories=list(levels))) if levels else pd.Series([], dtype="float32")
+        data[c] = (
+            pd.Series(pd.Categorical([], categories=list(levels)))
+            if levels
+            else pd.Series([], dtype="float32")
+        )
     return pd.DataFrame(data)
 
 

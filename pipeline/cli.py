@@ -100,7 +100,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.label:
             raise UsageError("train --flat needs --label COLUMN")
         cfg = load_config(args.config)
-        summary = train_flat(args.flat, args.label, cfg, date_column=args.date_column, id_column=args.id_column, say=_say)
+        summary = train_flat(
+            args.flat,
+            args.label,
+            cfg,
+            date_column=args.date_column,
+            id_column=args.id_column,
+            say=_say,
+        )
     else:
         from pipeline.train_run import train_events
 
@@ -132,7 +139,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         cfg, uri, model, version = _model(args, flat=True)
         if model.settings.get("mode") != "flat":
-            raise UsageError(f"model {uri} was trained on event data; score it with --data DIR --as-of DATE")
+            raise UsageError(
+                f"model {uri} was trained on event data; score it with --data DIR --as-of DATE"
+            )
         summary = score_flat_file(args.flat, model.scorer, model.settings, version, args.out, _say)
     else:
         from pipeline.score import score_folder
@@ -146,10 +155,14 @@ def cmd_score(args: argparse.Namespace) -> int:
         if model.settings.get("mode") == "flat":
             raise UsageError(f"model {uri} is a flat-mode model; score it with --flat FILE")
         columns = model.settings.get("columns") or cfg.columns.model_dump()
-        summary = score_folder(args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say)
+        summary = score_folder(
+            args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say
+        )
         for k, v in summary.unseen_categories.items():
             _say(f"  note: {k}: {v:,} values not seen in training, scored as 'other'")
-    _say(f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else ""))
+    _say(
+        f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
+    )
     _say(summary.line())
     return 0
 
@@ -218,10 +231,17 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="data folder (event mode)")
     t.add_argument("--config", help="YAML config merged over the defaults")
     t.add_argument("--as-of", help="act as if today were DATE, using nothing after it")
-    t.add_argument("--flat", help="flat mode: a CSV/Parquet file with one row per lead and a label column")
+    t.add_argument(
+        "--flat", help="flat mode: a CSV/Parquet file with one row per lead and a label column"
+    )
     t.add_argument("--label", help="flat mode: the label column (1/0, true/false, yes/no)")
-    t.add_argument("--date-column", help="flat mode: split by this date column (out of time) instead of stratified")
-    t.add_argument("--id-column", help="flat mode: the id column (default: lead_id or the first column)")
+    t.add_argument(
+        "--date-column",
+        help="flat mode: split by this date column (out of time) instead of stratified",
+    )
+    t.add_argument(
+        "--id-column", help="flat mode: the id column (default: lead_id or the first column)"
+    )
     t.set_defaults(func=cmd_train)
 
     sc = sub.add_parser(
@@ -248,7 +268,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scores", help="a scores file from `leadscore score`")
     r.add_argument("--out", required=True, help="output .html file")
     r.add_argument("--config", help="YAML config (registered model name)")
-    r.add_argument("--flat", action="store_true", help="the champion of the flat-mode registry name")
+    r.add_argument(
+        "--flat", action="store_true", help="the champion of the flat-mode registry name"
+    )
     r.set_defaults(func=cmd_report)
 
     for register in _EXTRA_COMMANDS:

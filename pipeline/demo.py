@@ -25,12 +25,26 @@ def _step(title: str, argv: list[str]) -> None:
 
 def run(out: Path, leads: int, seed: int, as_of: str) -> None:
     data = out / "data"
-    _step("1. generate a synthetic B2B world", ["generate", "--out", str(data), "--leads", str(leads), "--seed", str(seed)])
+    _step(
+        "1. generate a synthetic B2B world",
+        ["generate", "--out", str(data), "--leads", str(leads), "--seed", str(seed)],
+    )
     _step("2. validate it against the contract", ["validate", "--data", str(data)])
-    _step("3. train: points baseline vs calibrated LightGBM, tracked in MLflow", ["train", "--data", str(data)])
-    _step(f"4. score every open lead at {as_of}", ["score", "--data", str(data), "--as-of", as_of, "--out", str(out / "scores.parquet")])
-    _step("5. the review for sales", ["report", "--scores", str(out / "scores.parquet"), "--out", str(out / "report.html")])
-    print(f"\ndone: scores {out / 'scores.parquet'}, report {out / 'report.html'}, MLflow store ./mlflow.db")
+    _step(
+        "3. train: points baseline vs calibrated LightGBM, tracked in MLflow",
+        ["train", "--data", str(data)],
+    )
+    _step(
+        f"4. score every open lead at {as_of}",
+        ["score", "--data", str(data), "--as-of", as_of, "--out", str(out / "scores.parquet")],
+    )
+    _step(
+        "5. the review for sales",
+        ["report", "--scores", str(out / "scores.parquet"), "--out", str(out / "report.html")],
+    )
+    print(
+        f"\ndone: scores {out / 'scores.parquet'}, report {out / 'report.html'}, MLflow store ./mlflow.db"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="out/demo")
     p.add_argument("--leads", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--as-of", default="2026-01-01", help="scoring date (the synthetic data ends 2025-12-31)")
+    p.add_argument(
+        "--as-of", default="2026-01-01", help="scoring date (the synthetic data ends 2025-12-31)"
+    )
     args = p.parse_args(argv)
     run(Path(args.out), args.leads, args.seed, args.as_of)
     return 0

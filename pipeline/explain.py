@@ -44,13 +44,20 @@ def feature_groups(spec: FeatureSpec) -> dict[str, str]:
     for t in spec.event_buckets:
         s = slug(t)
         for c in spec.engagement_columns():
-            if c.startswith(f"{s}_") and c[len(s) + 1 :].split("_")[0] in {*(f"{w}d" for w in spec.windows_days), "total", "days", "decayed"}:
+            if c.startswith(f"{s}_") and c[len(s) + 1 :].split("_")[0] in {
+                *(f"{w}d" for w in spec.windows_days),
+                "total",
+                "days",
+                "decayed",
+            }:
                 groups[c] = f"event:{s}"
     for c in spec.engagement_columns():
         groups.setdefault(c, LEAD_AGE if c == "days_since_created" else ACTIVITY)
     for c in spec.explicit_columns():
         base = c.removesuffix("_missing").removesuffix("_band")
-        base = {"annual_revenue": "revenue", "revenue": "revenue", "job_title": "seniority"}.get(base, base)
+        base = {"annual_revenue": "revenue", "revenue": "revenue", "job_title": "seniority"}.get(
+            base, base
+        )
         groups[c] = base
     return groups
 
@@ -92,19 +99,53 @@ def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Serie
 def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
     idx = features.index
     if group == "seniority":
-        v = features["seniority"].astype("string").str.replace("_", "-").replace({"c-level": "C-level", "vp": "VP"})
+        v = (
+            features["seniority"]
+            .astype("string")
+            .str.replace("_", "-")
+            .replace({"c-level": "C-level", "vp": "VP"})
+        )
         return ("seniority: " + v.fillna("unknown")).astype("object")
     if group == "employees":
-        band = features["employees_band"].astype("string") if "employees_band" in features else pd.Series("unknown", index=idx)
-        return pd.Series(np.where(band == "missing", "company size unknown", "company of " + band.fillna("?") + " employees"), index=idx)
+        band = (
+            features["employees_band"].astype("string")
+            if "employees_band" in features
+            else pd.Series("unknown", index=idx)
+        )
+        return pd.Series(
+            np.where(
+                band == "missing",
+                "company size unknown",
+                "company of " + band.fillna("?") + " employees",
+            ),
+            index=idx,
+        )
     if group == "revenue":
-        band = features["revenue_band"].astype("string") if "revenue_band" in features else pd.Series("unknown", index=idx)
-        return pd.Series(np.where(band == "missing", "revenue unknown", "annual revenue " + band.fillna("?")), index=idx)
+        band = (
+            features["revenue_band"].astype("string")
+            if "revenue_band" in features
+            else pd.Series("unknown", index=idx)
+        )
+        return pd.Series(
+            np.where(band == "missing", "revenue unknown", "annual revenue " + band.fillna("?")),
+            index=idx,
+        )
     if group == "email_domain":
-        labels = {"business": "business email address", "free": "free email address (gmail, yahoo...)", "disposable": "disposable email address", "invalid": "malformed email address", "missing": "no email address"}
-        return features["email_domain"].astype("string").map(labels).fillna("email").astype("object")
+        labels = {
+            "business": "business email address",
+            "free": "free email address (gmail, yahoo...)",
+            "disposable": "disposable email address",
+            "invalid": "malformed email address",
+            "missing": "no email address",
+        }
+        return (
+            features["email_domain"].astype("string").map(labels).fillna("email").astype("object")
+        )
     if group == "job_function":
-        return ("job function: " + features["job_function"].astype("string").str.replace("_", " / ").fillna("unknown")).astype("object")
+        return (
+            "job function: "
+            + features["job_function"].astype("string").str.replace("_", " / ").fillna("unknown")
+        ).astype("object")
     if group in features.columns:
         return _value_phrase(features[group], group)
     return pd.Series(group.replace("_", " "), index=idx, dtype="object")
@@ -124,7 +165,14 @@ def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
     n = features[f"events_{w}d"].astype("float64")
     days = features[f"active_days_{w}d"].astype("float64")
     return pd.Series(
-        np.where(n > 0, _times(n).to_numpy(dtype=object) + f" active in the last {w} days (" + days.round().astype("Int64").astype("string").to_numpy(dtype=object) + " distinct days)", f"no activity in the last {w} days"),
+        np.where(
+            n > 0,
+            _times(n).to_numpy(dtype=object)
+            + f" active in the last {w} days ("
+            + days.round().astype("Int64").astype("string").to_numpy(dtype=object)
+            + " distinct days)",
+            f"no activity in the last {w} days",
+        ),
         index=features.index,
     ).str.replace(r"^(\d+) times? active", r"\1 activities", regex=True)
 
@@ -136,12 +184,20 @@ def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     if group == ACTIVITY:
         return _activity_phrase(features, spec)
     if group == LEAD_AGE:
-        d = features["days_since_created"].astype("float64").round().astype("Int64").astype("string")
+        d = (
+            features["days_since_created"]
+            .astype("float64")
+            .round()
+            .astype("Int64")
+            .astype("string")
+        )
         return ("lead created " + d.fillna("?") + " days ago").astype("object")
     return _explicit_phrase(features, group)
 
 
-def top_reasons(features: pd.DataFrame, contrib: pd.DataFrame, spec: FeatureSpec, k: int = 3) -> pd.Series:
+def top_reasons(
+    features: pd.DataFrame, contrib: pd.DataFrame, spec: FeatureSpec, k: int = 3
+) -> pd.Series:
     """The ``k`` groups that moved each lead's score most, signed and phrased, joined by "; "."""
     grouped = group_contributions(contrib, spec)
     names = list(grouped.columns)
@@ -169,6 +225,12 @@ def global_importance(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     grouped = group_contributions(contrib, spec)
     imp = grouped.abs().mean().sort_values(ascending=False)
     out = pd.DataFrame({"group": imp.index, "mean_abs_contribution": imp.to_numpy()})
-    out["side"] = np.where(out["group"].str.startswith("event:") | out["group"].isin([ACTIVITY, LEAD_AGE]), "engagement", "fit")
-    out["label"] = out["group"].map(lambda g: EVENT_VERBS.get(g[6:], g[6:]) if g.startswith("event:") else g.replace("_", " "))
+    out["side"] = np.where(
+        out["group"].str.startswith("event:") | out["group"].isin([ACTIVITY, LEAD_AGE]),
+        "engagement",
+        "fit",
+    )
+    out["label"] = out["group"].map(
+        lambda g: EVENT_VERBS.get(g[6:], g[6:]) if g.startswith("event:") else g.replace("_", " ")
+    )
     return out

@@ -38,7 +38,9 @@ class FlatData:
 def parse_label(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
     """0/1 from 1/0, true/false, yes/no, won/lost; returns (label, ok mask)."""
     low = values.astype("string").str.strip().str.lower()
-    label = np.where(low.isin(_TRUE).fillna(False), 1.0, np.where(low.isin(_FALSE).fillna(False), 0.0, np.nan))
+    label = np.where(
+        low.isin(_TRUE).fillna(False), 1.0, np.where(low.isin(_FALSE).fillna(False), 0.0, np.nan)
+    )
     ok = ~np.isnan(label)
     return label, ok
 
@@ -85,7 +87,9 @@ def flat_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """The model's columns from a flat frame: numbers as float32, categories on fixed levels."""
     missing = [c for c in spec.feature_columns if c not in frame.columns]
     if missing:
-        raise DataError(f"flat file: {len(missing)} column(s) the model needs are missing ({', '.join(missing[:8])}); {len(frame)} rows")
+        raise DataError(
+            f"flat file: {len(missing)} column(s) the model needs are missing ({', '.join(missing[:8])}); {len(frame)} rows"
+        )
     data = {}
     for c in spec.extra_numeric:
         data[c] = pd.to_numeric(frame[c], errors="coerce").astype("float32")
@@ -95,16 +99,28 @@ def flat_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
 
 
 def pick_id_column(frame: pd.DataFrame, cfg: Config, given: str | None) -> str:
-    col = given or cfg.flat.id_column or ("lead_id" if "lead_id" in frame.columns else frame.columns[0])
+    col = (
+        given
+        or cfg.flat.id_column
+        or ("lead_id" if "lead_id" in frame.columns else frame.columns[0])
+    )
     if col not in frame.columns:
         raise DataError(f"flat file: id column {col!r} not found ({len(frame)} rows)")
     return col
 
 
-def prepare_flat(frame: pd.DataFrame, cfg: Config, label: str, id_column: str | None = None, date_column: str | None = None) -> FlatData:
+def prepare_flat(
+    frame: pd.DataFrame,
+    cfg: Config,
+    label: str,
+    id_column: str | None = None,
+    date_column: str | None = None,
+) -> FlatData:
     """Clean the export, parse the label, fit the spec; the training table for flat mode."""
     if label not in frame.columns:
-        raise DataError(f"flat file: label column {label!r} not found ({len(frame)} rows; columns: {', '.join(map(str, frame.columns[:12]))})")
+        raise DataError(
+            f"flat file: label column {label!r} not found ({len(frame)} rows; columns: {', '.join(map(str, frame.columns[:12]))})"
+        )
     id_col = pick_id_column(frame, cfg, id_column)
     date_col = date_column or cfg.flat.date_column
     if date_col and date_col not in frame.columns:
@@ -119,7 +135,9 @@ def prepare_flat(frame: pd.DataFrame, cfg: Config, label: str, id_column: str | 
     cleaned = cleaned[ok].reset_index(drop=True)
     y = y[ok]
     if len(cleaned) == 0:
-        raise DataError(f"flat file: column {label!r} has no readable label (0/1, true/false, yes/no) in {len(frame)} rows")
+        raise DataError(
+            f"flat file: column {label!r} has no readable label (0/1, true/false, yes/no) in {len(frame)} rows"
+        )
     if cleaned[id_col].duplicated().any():
         n = int(cleaned[id_col].duplicated().sum())
         raise DataError(f"flat file: column {id_col!r} repeats {n} id(s); ids must be unique")
@@ -129,7 +147,19 @@ def prepare_flat(frame: pd.DataFrame, cfg: Config, label: str, id_column: str | 
     table = pd.concat(
         [
             pd.DataFrame({"lead_id": cleaned[id_col].astype("string").to_numpy(), "label": y}),
-            *([pd.DataFrame({"as_of": pd.to_datetime(cleaned[date_col], utc=True, errors="coerce").to_numpy()})] if date_col else []),
+            *(
+                [
+                    pd.DataFrame(
+                        {
+                            "as_of": pd.to_datetime(
+                                cleaned[date_col], utc=True, errors="coerce"
+                            ).to_numpy()
+                        }
+                    )
+                ]
+                if date_col
+                else []
+            ),
             flat_features(cleaned, spec).reset_index(drop=True),
         ],
         axis=1,
@@ -137,16 +167,26 @@ def prepare_flat(frame: pd.DataFrame, cfg: Config, label: str, id_column: str | 
     return FlatData(table, spec, id_col, report, dropped)
 
 
-def flat_roles(y: np.ndarray, dates: pd.Series | None, cfg: Config) -> tuple[pd.Series, pd.Series, str]:
+def flat_roles(
+    y: np.ndarray, dates: pd.Series | None, cfg: Config
+) -> tuple[pd.Series, pd.Series, str]:
     """Row roles for flat mode: by date when given (out of time), else stratified at random."""
     f = cfg.flat
     n = len(y)
     role = np.empty(n, dtype=object)
     if dates is not None:
         if dates.isna().any():
-            raise DataError(f"flat file: date column has {int(dates.isna().sum())} missing or unparseable values ({n} rows)")
+            raise DataError(
+                f"flat file: date column has {int(dates.isna().sum())} missing or unparseable values ({n} rows)"
+            )
         order = np.argsort(dates.to_numpy(), kind="stable")
-        cuts = np.cumsum([1 - f.test_fraction - f.calibration_fraction - f.early_stopping_fraction, f.early_stopping_fraction, f.calibration_fraction])
+        cuts = np.cumsum(
+            [
+                1 - f.test_fraction - f.calibration_fraction - f.early_stopping_fraction,
+                f.early_stopping_fraction,
+                f.calibration_fraction,
+            ]
+        )
         edges = (cuts * n).astype(int)
         names = np.array(["train", "early_stopping", "calibration", "test"])
         role[order] = names[np.searchsorted(edges, np.arange(n), side="right")]
@@ -156,19 +196,43 @@ def flat_roles(y: np.ndarray, dates: pd.Series | None, cfg: Config) -> tuple[pd.
         from sklearn.model_selection import train_test_split
 
         idx = np.arange(n)
-        rest, test = train_test_split(idx, test_size=f.test_fraction, stratify=y, random_state=cfg.model.seed)
-        rest, cal = train_test_split(rest, test_size=f.calibration_fraction / (1 - f.test_fraction), stratify=y[rest], random_state=cfg.model.seed)
+        rest, test = train_test_split(
+            idx, test_size=f.test_fraction, stratify=y, random_state=cfg.model.seed
+        )
+        rest, cal = train_test_split(
+            rest,
+            test_size=f.calibration_fraction / (1 - f.test_fraction),
+            stratify=y[rest],
+            random_state=cfg.model.seed,
+        )
         frac = f.early_stopping_fraction / (1 - f.test_fraction - f.calibration_fraction)
-        train, es = train_test_split(rest, test_size=frac, stratify=y[rest], random_state=cfg.model.seed)
-        for name, rows in (("train", train), ("early_stopping", es), ("calibration", cal), ("test", test)):
+        train, es = train_test_split(
+            rest, test_size=frac, stratify=y[rest], random_state=cfg.model.seed
+        )
+        for name, rows in (
+            ("train", train),
+            ("early_stopping", es),
+            ("calibration", cal),
+            ("test", test),
+        ):
             role[rows] = name
         # No time: calibration's two halves and the capacity table's "period" are random folds.
-        period = pd.Series(np.where(np.random.default_rng(cfg.model.seed).random(n) < 0.5, "fold-a", "fold-b"))
+        period = pd.Series(
+            np.where(np.random.default_rng(cfg.model.seed).random(n) < 0.5, "fold-a", "fold-b")
+        )
         how = "stratified at random (the file has no date column): not an out-of-time estimate"
     return pd.Series(role), period, how
 
 
-def train_flat(path: str | Path, label: str, cfg: Config, *, date_column: str | None, id_column: str | None, say) -> object:
+def train_flat(
+    path: str | Path,
+    label: str,
+    cfg: Config,
+    *,
+    date_column: str | None,
+    id_column: str | None,
+    say,
+) -> object:
     """``leadscore train --flat FILE --label COLUMN``."""
     from pipeline.fingerprint import fingerprint
     from pipeline.train_run import comparison_text, settings_for, track
@@ -180,7 +244,9 @@ def train_flat(path: str | Path, label: str, cfg: Config, *, date_column: str | 
         say(f"  clean: {line}")
     dates = table["as_of"] if "as_of" in table.columns else None
     role, period, how = flat_roles(table["label"].to_numpy(), dates, cfg)
-    say(f"flat table: {len(table):,} rows, {len(data.spec.feature_columns)} features, {int(table['label'].sum()):,} positives; split {how}")
+    say(
+        f"flat table: {len(table):,} rows, {len(data.spec.feature_columns)} features, {int(table['label'].sum()):,} positives; split {how}"
+    )
     result = fit_and_evaluate(table, role, period, data.spec, cfg, {"method": how})
     result.notes.extend(data.report.text())
     for note in result.notes:
@@ -189,9 +255,22 @@ def train_flat(path: str | Path, label: str, cfg: Config, *, date_column: str | 
     test = (role == "test").to_numpy()
 
     def champion_scores(champ: LeadScorer) -> np.ndarray:
-        return champ.predict_proba(flat_features(data.table[test].reset_index(drop=True), champ.spec) if champ.spec.kind == "flat" else table[test])
+        return champ.predict_proba(
+            flat_features(data.table[test].reset_index(drop=True), champ.spec)
+            if champ.spec.kind == "flat"
+            else table[test]
+        )
 
-    flat_cfg = cfg.model_copy(update={"tracking": cfg.tracking.model_copy(update={"registered_model_name": cfg.tracking.registered_model_name + cfg.flat.registry_suffix})})
+    flat_cfg = cfg.model_copy(
+        update={
+            "tracking": cfg.tracking.model_copy(
+                update={
+                    "registered_model_name": cfg.tracking.registered_model_name
+                    + cfg.flat.registry_suffix
+                }
+            )
+        }
+    )
     params = {
         "mode": "flat",
         "file": str(path),
@@ -208,14 +287,20 @@ def train_flat(path: str | Path, label: str, cfg: Config, *, date_column: str | 
         params=params,
         data_fingerprint=fingerprint({"flat": raw}),
         example=table[data.spec.feature_columns].head(5),
-        settings=settings_for(cfg, "flat", {"id_column": data.id_column, "flat": cfg.flat.model_dump(mode="json"), "label": label}),
+        settings=settings_for(
+            cfg,
+            "flat",
+            {"id_column": data.id_column, "flat": cfg.flat.model_dump(mode="json"), "label": label},
+        ),
         champion_scores=champion_scores,
         say=say,
     )
     return summary
 
 
-def score_flat_file(path: str | Path, scorer: LeadScorer, settings: dict, version: str, out: str | Path, say) -> object:
+def score_flat_file(
+    path: str | Path, scorer: LeadScorer, settings: dict, version: str, out: str | Path, say
+) -> object:
     """``leadscore score --flat FILE``: one output row per input row, keyed by the id column."""
     import time
 
@@ -226,10 +311,16 @@ def score_flat_file(path: str | Path, scorer: LeadScorer, settings: dict, versio
     raw = read_frame(path)
     id_col = settings.get("id_column") or raw.columns[0]
     if id_col not in raw.columns:
-        raise DataError(f"flat file: id column {id_col!r} the model was trained with is not in {Path(path).name} ({len(raw)} rows)")
+        raise DataError(
+            f"flat file: id column {id_col!r} the model was trained with is not in {Path(path).name} ({len(raw)} rows)"
+        )
     flat_cfg = FlatConfig.model_validate(settings.get("flat", {}))
     # Scoring keeps every row: only the value rules apply (placeholders, mappings).
-    cleaned, _ = clean_flat(raw, flat_cfg.model_copy(update={"drop_constant": False, "duplicates": "keep", "exclude": []}), [id_col])
+    cleaned, _ = clean_flat(
+        raw,
+        flat_cfg.model_copy(update={"drop_constant": False, "duplicates": "keep", "exclude": []}),
+        [id_col],
+    )
     ids = cleaned[id_col].astype("string")
     bad = ids.isna().to_numpy()
     feats = flat_features(cleaned[~bad].reset_index(drop=True), scorer.spec)
@@ -243,6 +334,22 @@ def score_flat_file(path: str | Path, scorer: LeadScorer, settings: dict, versio
         version,
     )
     out_path = write_scores(scores, out)
-    rejects = pd.DataFrame({"lead_id": ids[bad].to_numpy(), "row": np.flatnonzero(bad), "reason": f"missing id ({id_col})"})
+    rejects = pd.DataFrame(
+        {
+            "lead_id": ids[bad].to_numpy(),
+            "row": np.flatnonzero(bad),
+            "reason": f"missing id ({id_col})",
+        }
+    )
     rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
-    return ScoreSummary(len(raw), len(scores), len(rejects), 0, out_path, rejects_path, time.perf_counter() - t0, {}, {})
+    return ScoreSummary(
+        len(raw),
+        len(scores),
+        len(rejects),
+        0,
+        out_path,
+        rejects_path,
+        time.perf_counter() - t0,
+        {},
+        {},
+    )

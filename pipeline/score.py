@@ -68,7 +68,14 @@ class ScoreSummary:
         )
 
 
-def score_frame(features: pd.DataFrame, scorer: LeadScorer, baseline: BaselineConfig, tiers: TierConfig, top_k: int, version: str) -> pd.DataFrame:
+def score_frame(
+    features: pd.DataFrame,
+    scorer: LeadScorer,
+    baseline: BaselineConfig,
+    tiers: TierConfig,
+    top_k: int,
+    version: str,
+) -> pd.DataFrame:
     """Score one chunk of feature rows: probability, score, tier, baseline, reasons."""
     margin_contrib = scorer.contributions(features)
     p = scorer.calibrator_.predict(margin_contrib.sum(axis=1).to_numpy())
@@ -76,20 +83,26 @@ def score_frame(features: pd.DataFrame, scorer: LeadScorer, baseline: BaselineCo
     base = score_baseline(features, baseline)
     return pd.DataFrame(
         {
-            "lead_id": features["lead_id"].astype("string").to_numpy() if "lead_id" in features else np.arange(len(features)).astype(str),
+            "lead_id": features["lead_id"].astype("string").to_numpy()
+            if "lead_id" in features
+            else np.arange(len(features)).astype(str),
             "as_of": features["as_of"].to_numpy() if "as_of" in features else pd.NaT,
             "probability": p,
             "score": score,
             "tier": assign_tiers(score, tiers).astype(str),
             "baseline_score": base["baseline_score"].to_numpy(),
             "baseline_tier": base["baseline_tier"].to_numpy().astype(str),
-            "top_reasons": top_reasons(features, margin_contrib, scorer.spec, top_k).to_numpy(dtype=str),
+            "top_reasons": top_reasons(features, margin_contrib, scorer.spec, top_k).to_numpy(
+                dtype=str
+            ),
             "model_version": version,
         }
     )
 
 
-def drift_counts(features: pd.DataFrame, scorer: LeadScorer, reference_missing: dict[str, float] | None = None) -> tuple[dict[str, int], dict[str, int]]:
+def drift_counts(
+    features: pd.DataFrame, scorer: LeadScorer, reference_missing: dict[str, float] | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
     """Values LightGBM would treat silently: categories unseen in training, and missing values.
 
     Unseen categories are mapped to ``other`` by the spec (counted here); ``new_missing``
@@ -124,9 +137,13 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
         )
 
 
-def scoring_features(tables: Tables, snapshots: pd.DataFrame, spec, events: pd.DataFrame | EventSource | None = None) -> pd.DataFrame:
+def scoring_features(
+    tables: Tables, snapshots: pd.DataFrame, spec, events: pd.DataFrame | EventSource | None = None
+) -> pd.DataFrame:
     """Features for (lead_id, as_of) pairs to score: the very function training uses."""
-    return build_features(tables.leads, tables.events if events is None else events, snapshots, spec)
+    return build_features(
+        tables.leads, tables.events if events is None else events, snapshots, spec
+    )
 
 
 EVENT_CHECKS_SQL = """
@@ -150,22 +167,55 @@ def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
 
     con = _connect()
     try:
-        con.register("leads_in", leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)))
+        con.register(
+            "leads_in",
+            leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
+        )
         cols = {c: source.column(c) for c in ("lead_id", "occurred_at", "event_type")}
         try:
-            row = con.sql(EVENT_CHECKS_SQL.format(lid=cols["lead_id"], ts=cols["occurred_at"], et=cols["event_type"], rel=source.relation_sql())).fetchall()[0]
+            row = con.sql(
+                EVENT_CHECKS_SQL.format(
+                    lid=cols["lead_id"],
+                    ts=cols["occurred_at"],
+                    et=cols["event_type"],
+                    rel=source.relation_sql(),
+                )
+            ).fetchall()[0]
         except duckdb.Error as err:
-            raise DataError(f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})") from None
+            raise DataError(
+                f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
+            ) from None
     finally:
         con.close()
-    names = ["rows", "unreadable or missing occurred_at", "missing event_type", "lead_id not in leads", "occurred before the lead's created_at"]
+    names = [
+        "rows",
+        "unreadable or missing occurred_at",
+        "missing event_type",
+        "lead_id not in leads",
+        "occurred before the lead's created_at",
+    ]
     total = row[0]
     lines = [f"events: {total:,} rows read from {Path(source.path).name}"]
-    lines += [f"events: {n:,} rows with {name} (skipped)" for name, n in zip(names[1:], row[1:], strict=True) if n]
+    lines += [
+        f"events: {n:,} rows with {name} (skipped)"
+        for name, n in zip(names[1:], row[1:], strict=True)
+        if n
+    ]
     return lines
 
 
-def score_folder(data_dir: str | Path, columns: dict[str, dict[str, str]], scorer: LeadScorer, settings: dict, version: str, as_of: pd.Timestamp, out: str | Path, *, say: Say = lambda _m: None, chunk_leads: int = 250_000) -> ScoreSummary:
+def score_folder(
+    data_dir: str | Path,
+    columns: dict[str, dict[str, str]],
+    scorer: LeadScorer,
+    settings: dict,
+    version: str,
+    as_of: pd.Timestamp,
+    out: str | Path,
+    *,
+    say: Say = lambda _m: None,
+    chunk_leads: int = 250_000,
+) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history."""
     from pipeline.io import find_table, read_table
@@ -174,7 +224,13 @@ def score_folder(data_dir: str | Path, columns: dict[str, dict[str, str]], score
     leads = read_table(data_dir, "leads", columns.get("leads"))
     outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
     source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
-    empty_events = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "occurred_at": pd.Series([], dtype="string"), "event_type": pd.Series([], dtype="string")})
+    empty_events = pd.DataFrame(
+        {
+            "lead_id": pd.Series([], dtype="string"),
+            "occurred_at": pd.Series([], dtype="string"),
+            "event_type": pd.Series([], dtype="string"),
+        }
+    )
     report = validate_tables({"leads": leads, "events": empty_events, "outcomes": outcomes})
     tables = require_valid(report)
     for problem in report.problems:
@@ -182,7 +238,18 @@ def score_folder(data_dir: str | Path, columns: dict[str, dict[str, str]], score
             say(f"  data: {problem.line()}")
     for line in check_event_file(source, tables.leads):
         say(f"  data: {line}")
-    return score_tables(tables, report.rejects, scorer, settings, version, as_of, out, say=say, events=source, chunk_leads=chunk_leads)
+    return score_tables(
+        tables,
+        report.rejects,
+        scorer,
+        settings,
+        version,
+        as_of,
+        out,
+        say=say,
+        events=source,
+        chunk_leads=chunk_leads,
+    )
 
 
 class _Progress:
@@ -225,7 +292,9 @@ def score_tables(
     as_of = to_utc(as_of)
     first = tables.leads["created_at"].min()
     if pd.isna(first) or as_of < first:
-        raise DataError(f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score")
+        raise DataError(
+            f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score"
+        )
     check_columns(tables.leads, scorer)
     baseline = BaselineConfig.model_validate(settings["baseline"])
     tiers = TierConfig.model_validate(settings["tiers"])

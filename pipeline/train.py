@@ -221,8 +221,12 @@ def fit_and_evaluate(
     evaluation = evaluate_rows(test_rows, cfg)
     notes.append(f"calibration: model {scorer.calibration_method_}, baseline {b_method}")
     test_table = table.loc[te].reset_index(drop=True)
-    sample = test_table.sample(n=min(5000, len(test_table)), random_state=cfg.model.seed).sort_index()
-    return TrainResult(scorer, base_cal, evaluation, scorer.importance(), counts, split_description, notes, sample)
+    sample = test_table.sample(
+        n=min(5000, len(test_table)), random_state=cfg.model.seed
+    ).sort_index()
+    return TrainResult(
+        scorer, base_cal, evaluation, scorer.importance(), counts, split_description, notes, sample
+    )
 
 
 def beats(new: float, old: float, metric: str) -> bool:

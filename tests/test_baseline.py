@@ -34,7 +34,13 @@ RULES = [
 
 
 def test_points_per_rule_kind_by_hand():
-    cfg = baseline(RULES, max_points=100, fit_grades={"A": 20, "B": 10, "C": 1}, mql_threshold=30, sql_threshold=60)
+    cfg = baseline(
+        RULES,
+        max_points=100,
+        fit_grades={"A": 20, "B": 10, "C": 1},
+        mql_threshold=30,
+        sql_threshold=60,
+    )
     out = score_baseline(FRAME, cfg)
     # Row 0: vp 16 + 250 employees 8 + US 0 = 24 fit; demo 2 x 30 = 60 capped at 40; no unsubscribe.
     # Row 1: individual 3 + 20 employees 0 + Nigeria -10 = -7 fit; demo 15; one unsubscribe -20.
@@ -48,18 +54,27 @@ def test_points_per_rule_kind_by_hand():
 
 
 def test_mql_between_thresholds():
-    cfg = baseline([{"column": "demo_request_decayed", "kind": "engagement", "per_unit": 20}], max_points=100, mql_threshold=30, sql_threshold=60)
+    cfg = baseline(
+        [{"column": "demo_request_decayed", "kind": "engagement", "per_unit": 20}],
+        max_points=100,
+        mql_threshold=30,
+        sql_threshold=60,
+    )
     assert score_baseline(FRAME, cfg)["baseline_tier"].tolist() == ["MQL", "nurture", "nurture"]
 
 
 def test_rules_on_absent_columns_are_reported():
-    cfg = baseline([*RULES, {"column": "webinar_attended_decayed", "kind": "engagement", "per_unit": 5}])
+    cfg = baseline(
+        [*RULES, {"column": "webinar_attended_decayed", "kind": "engagement", "per_unit": 5}]
+    )
     assert missing_columns(FRAME.columns, cfg) == ["webinar_attended_decayed"]
     score_baseline(FRAME, cfg)  # still scores with the rules it can apply
 
 
 def test_a_rule_needs_exactly_one_way_of_giving_points():
-    with pytest.raises(ConfigError, match=r"baseline.rules.0.*exactly one of values, bands, per_unit, not_in"):
+    with pytest.raises(
+        ConfigError, match=r"baseline.rules.0.*exactly one of values, bands, per_unit, not_in"
+    ):
         baseline([{"column": "x", "kind": "fit", "values": {"a": 1}, "per_unit": 2}])
 
 
@@ -70,7 +85,12 @@ def test_default_baseline_scores_the_default_feature_columns(tiny_tables, cfg):
 
     t = pd.Timestamp("2024-03-01", tz="UTC")
     spec = spec_for(tiny_tables, cfg, t)
-    table = build_features(tiny_tables.leads, tiny_tables.events, open_leads(tiny_tables.leads, tiny_tables.outcomes, [t]), spec)
+    table = build_features(
+        tiny_tables.leads,
+        tiny_tables.events,
+        open_leads(tiny_tables.leads, tiny_tables.outcomes, [t]),
+        spec,
+    )
     out = score_baseline(table, cfg.baseline)
     assert out["baseline_score"].between(0, 100).all()
     # Lead a: VP (16) at software (10), 250 employees (8), US, business email (5): fit 39 -> A.

@@ -23,7 +23,9 @@ def test_every_command_has_help(command, capsys):
 
 
 def test_console_script_is_installed():
-    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True, check=True
+    )
     assert "generate" in out.stdout and "score" in out.stdout
 
 
@@ -35,14 +37,31 @@ def data_dir(tmp_path_factory):
 
 
 def test_generate_then_validate(data_dir, capsys):
-    assert {p.name for p in data_dir.iterdir()} == {"leads.parquet", "events.parquet", "outcomes.parquet"}
+    assert {p.name for p in data_dir.iterdir()} == {
+        "leads.parquet",
+        "events.parquet",
+        "outcomes.parquet",
+    }
     assert main(["validate", "--data", str(data_dir)]) == 0
     assert "valid" in capsys.readouterr().out
 
 
 def test_features_command_writes_the_table(data_dir, tmp_path, capsys):
     out = tmp_path / "f.parquet"
-    assert main(["features", "--data", str(data_dir), "--as-of", "2025-03-01,2025-12-01", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "features",
+                "--data",
+                str(data_dir),
+                "--as-of",
+                "2025-03-01,2025-12-01",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_parquet(out)
     assert list(table.columns[:2]) == ["lead_id", "as_of"] and table.columns[-1] == "label"
     assert set(table["as_of"].dt.strftime("%Y-%m-%d")) == {"2025-03-01", "2025-12-01"}
@@ -55,19 +74,39 @@ def test_features_command_writes_the_table(data_dir, tmp_path, capsys):
 def test_missing_required_column_is_one_line_and_non_zero(data_dir, tmp_path, capsys):
     for name in ("leads", "outcomes"):
         pd.read_parquet(data_dir / f"{name}.parquet").to_csv(tmp_path / f"{name}.csv", index=False)
-    pd.read_parquet(data_dir / "events.parquet").drop(columns="occurred_at").to_csv(tmp_path / "events.csv", index=False)
+    pd.read_parquet(data_dir / "events.parquet").drop(columns="occurred_at").to_csv(
+        tmp_path / "events.csv", index=False
+    )
     assert main(["validate", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("leadscore: error: events: table is missing required column 'occurred_at'")
+    assert err.startswith(
+        "leadscore: error: events: table is missing required column 'occurred_at'"
+    )
     assert "\n" not in err
-    assert main(["features", "--data", str(tmp_path), "--as-of", "2025-01-01", "--out", str(tmp_path / "x.parquet")]) == 2
+    assert (
+        main(
+            [
+                "features",
+                "--data",
+                str(tmp_path),
+                "--as-of",
+                "2025-01-01",
+                "--out",
+                str(tmp_path / "x.parquet"),
+            ]
+        )
+        == 2
+    )
     assert not (tmp_path / "x.parquet").exists()
 
 
 def test_missing_data_folder_and_bad_dates(tmp_path, capsys):
     assert main(["validate", "--data", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["features", "--data", str(tmp_path), "--as-of", "not-a-date", "--out", "x.parquet"]) == 2
+    assert (
+        main(["features", "--data", str(tmp_path), "--as-of", "not-a-date", "--out", "x.parquet"])
+        == 2
+    )
     assert "--as-of: cannot read 'not-a-date'" in capsys.readouterr().err
 
 
@@ -83,7 +122,12 @@ def flat_world(n: int, seed: int) -> pd.DataFrame:
     visits = rng.poisson(3, n)
     minutes = rng.gamma(2, 200, n)
     source = rng.choice(["Google", "google", "Direct", "Referral", "Select"], n)
-    logit = -2.2 + 0.25 * visits + 0.002 * minutes + np.where(np.char.lower(source.astype(str)) == "referral", 1.2, 0)
+    logit = (
+        -2.2
+        + 0.25 * visits
+        + 0.002 * minutes
+        + np.where(np.char.lower(source.astype(str)) == "referral", 1.2, 0)
+    )
     y = rng.random(n) < 1 / (1 + np.exp(-logit))
     return pd.DataFrame(
         {
@@ -108,13 +152,39 @@ def test_flat_mode_train_and_score(tmp_path, monkeypatch, capsys):
         "    - {column: Lead Source, kind: fit, values: {referral: 30}}\n"
         "  max_points: 70\nmodel:\n  num_boost_round: 200\n"
     )
-    assert main(["train", "--flat", str(tmp_path / "train.csv"), "--label", "Converted", "--config", str(cfg)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--flat",
+                str(tmp_path / "train.csv"),
+                "--label",
+                "Converted",
+                "--config",
+                str(cfg),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "stratified at random" in out
     assert "placeholder: Lead Source:" in out and "constant: Constant: dropped" in out
     new = flat_world(500, 2).drop(columns="Converted")
     new.to_csv(tmp_path / "new.csv", index=False)
-    assert main(["score", "--flat", str(tmp_path / "new.csv"), "--config", str(cfg), "--out", str(tmp_path / "s.csv")]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--flat",
+                str(tmp_path / "new.csv"),
+                "--config",
+                str(cfg),
+                "--out",
+                str(tmp_path / "s.csv"),
+            ]
+        )
+        == 0
+    )
     scores = pd.read_csv(tmp_path / "s.csv")
     assert len(scores) == 500 and scores["lead_id"].tolist() == new["Prospect ID"].tolist()
     assert scores["baseline_score"].gt(0).any()

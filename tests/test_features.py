@@ -46,7 +46,7 @@ def test_open_leads_exclude_not_yet_created_and_already_closed(tiny_tables):
 def test_labels_are_won_within_horizon_and_unknown_past_data_end(tiny_tables):
     snaps = open_leads(tiny_tables.leads, tiny_tables.outcomes, [FEB, MAR, APR])
     labels = label_snapshots(snaps, tiny_tables.outcomes, 30, pd.Timestamp("2024-04-20", tz="UTC"))
-    got = dict(zip(zip(snaps["lead_id"], snaps["as_of"]), labels))
+    got = dict(zip(zip(snaps["lead_id"], snaps["as_of"], strict=True), labels, strict=True))
     assert got[("a", FEB)] == 0.0  # Mar 15 is 43 days after Feb 1: outside a 30-day horizon
     assert got[("a", MAR)] == 1.0  # 14 days after Mar 1: won within the horizon
     assert got[("c", MAR)] == 0.0
@@ -61,7 +61,12 @@ def test_lost_deal_is_never_a_positive(tiny_tables):
 
 def test_engagement_counts_recency_decay_by_hand(tiny_tables, spec):
     table = build_table(
-        tiny_tables.leads, tiny_tables.events, tiny_tables.outcomes, [FEB, MAR], spec, 30,
+        tiny_tables.leads,
+        tiny_tables.events,
+        tiny_tables.outcomes,
+        [FEB, MAR],
+        spec,
+        30,
         pd.Timestamp("2024-06-01", tz="UTC"),
     )
     a_feb = row(table, "a", FEB)
@@ -125,11 +130,17 @@ def test_unknown_event_types_are_pooled_as_other_not_dropped(tiny_tables, cfg):
 def test_event_types_are_discovered_by_frequency_with_rest_pooled():
     types = pd.Series(["page_view"] * 5 + ["Email_Open"] * 3 + ["email_open"] + ["rare"])
     assert discover_event_types(types, 2) == ("email_open", "page_view")
-    assert discover_event_types(types, 2, always=("unsubscribe",)) == ("email_open", "page_view", "unsubscribe")
+    assert discover_event_types(types, 2, always=("unsubscribe",)) == (
+        "email_open",
+        "page_view",
+        "unsubscribe",
+    )
 
 
 def test_explicit_event_type_list_from_config(tiny_tables, cfg):
-    custom = cfg.model_copy(update={"features": cfg.features.model_copy(update={"event_types": ["Demo_Request"]})})
+    custom = cfg.model_copy(
+        update={"features": cfg.features.model_copy(update={"event_types": ["Demo_Request"]})}
+    )
     spec = spec_for(tiny_tables, custom, APR)
     assert spec.event_types == ("demo_request", "email_bounce", "unsubscribe")
 

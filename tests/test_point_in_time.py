@@ -34,15 +34,35 @@ def worlds(draw):
         {
             "lead_id": pd.Series(ids, dtype="string"),
             "created_at": pd.Series(created).astype("datetime64[ns, UTC]"),
-            "job_title": draw(st.lists(st.sampled_from(["CEO", "Analyst", None, "VP Sales"]), min_size=n_leads, max_size=n_leads)),
-            "industry": draw(st.lists(st.sampled_from(["software", "Retail", None]), min_size=n_leads, max_size=n_leads)),
-            "employees": draw(st.lists(st.sampled_from([10.0, 300.0, None]), min_size=n_leads, max_size=n_leads)),
+            "job_title": draw(
+                st.lists(
+                    st.sampled_from(["CEO", "Analyst", None, "VP Sales"]),
+                    min_size=n_leads,
+                    max_size=n_leads,
+                )
+            ),
+            "industry": draw(
+                st.lists(
+                    st.sampled_from(["software", "Retail", None]),
+                    min_size=n_leads,
+                    max_size=n_leads,
+                )
+            ),
+            "employees": draw(
+                st.lists(st.sampled_from([10.0, 300.0, None]), min_size=n_leads, max_size=n_leads)
+            ),
         }
     )
     ev_rows = []
     for _ in range(n_events):
         i = draw(st.integers(0, n_leads - 1))
-        ev_rows.append((ids[i], created[i] + pd.Timedelta(hours=draw(st.integers(0, 24 * 150))), draw(st.sampled_from(TYPES))))
+        ev_rows.append(
+            (
+                ids[i],
+                created[i] + pd.Timedelta(hours=draw(st.integers(0, 24 * 150))),
+                draw(st.sampled_from(TYPES)),
+            )
+        )
     events = pd.DataFrame(ev_rows, columns=["lead_id", "occurred_at", "event_type"])
     events["lead_id"] = events["lead_id"].astype("string")
     events["occurred_at"] = pd.to_datetime(events["occurred_at"], utc=True)
@@ -50,7 +70,9 @@ def worlds(draw):
     outcomes = pd.DataFrame(
         {
             "lead_id": pd.Series([ids[i] for i in closers], dtype="string"),
-            "closed_at": pd.Series([created[i] + pd.Timedelta(hours=draw(st.integers(1, 24 * 150))) for i in closers]).astype("datetime64[ns, UTC]"),
+            "closed_at": pd.Series(
+                [created[i] + pd.Timedelta(hours=draw(st.integers(1, 24 * 150))) for i in closers]
+            ).astype("datetime64[ns, UTC]"),
             "won": [draw(st.booleans()) for _ in closers],
         }
     )
@@ -64,18 +86,32 @@ def later_rows(draw, as_of: pd.Timestamp, tables: Tables):
     after = st.integers(1, 24 * 400).map(lambda h: as_of + pd.Timedelta(hours=h))
     new_ids = [f"N{i}" for i in range(draw(st.integers(0, 3)))]
     all_ids = list(tables.leads["lead_id"]) + new_ids
-    leads = pd.DataFrame({"lead_id": pd.Series(new_ids, dtype="string"), "created_at": pd.Series([draw(after) for _ in new_ids]).astype("datetime64[ns, UTC]"), "industry": "Aerospace"})
+    leads = pd.DataFrame(
+        {
+            "lead_id": pd.Series(new_ids, dtype="string"),
+            "created_at": pd.Series([draw(after) for _ in new_ids]).astype("datetime64[ns, UTC]"),
+            "industry": "Aerospace",
+        }
+    )
     n = draw(st.integers(0, 10))
     events = pd.DataFrame(
         {
-            "lead_id": pd.Series([draw(st.sampled_from(all_ids)) for _ in range(n)], dtype="string"),
+            "lead_id": pd.Series(
+                [draw(st.sampled_from(all_ids)) for _ in range(n)], dtype="string"
+            ),
             "occurred_at": pd.Series([draw(after) for _ in range(n)]).astype("datetime64[ns, UTC]"),
             "event_type": [draw(st.sampled_from([*TYPES, "brand_new_type"])) for _ in range(n)],
         }
     )
     open_ids = [i for i in all_ids if i not in set(tables.outcomes["lead_id"])]
     closers = draw(st.lists(st.sampled_from(open_ids), unique=True, max_size=3)) if open_ids else []
-    outcomes = pd.DataFrame({"lead_id": pd.Series(closers, dtype="string"), "closed_at": pd.Series([draw(after) for _ in closers]).astype("datetime64[ns, UTC]"), "won": True})
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": pd.Series(closers, dtype="string"),
+            "closed_at": pd.Series([draw(after) for _ in closers]).astype("datetime64[ns, UTC]"),
+            "won": True,
+        }
+    )
     return Tables(leads, events, outcomes)
 
 
@@ -86,7 +122,12 @@ def features_at(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def append(a: Tables, b: Tables) -> Tables:
-    return Tables(*(pd.concat([x, y], ignore_index=True) for x, y in zip(a.as_dict().values(), b.as_dict().values(), strict=True)))
+    return Tables(
+        *(
+            pd.concat([x, y], ignore_index=True)
+            for x, y in zip(a.as_dict().values(), b.as_dict().values(), strict=True)
+        )
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,7 +156,10 @@ def test_sql_counts_match_brute_force(world):
                 assert getattr(r, f"{t}_{w}d") == ((age < w) & (mine["event_type"] == t)).sum()
             pooled = ~mine["event_type"].isin(spec.event_types)
             assert getattr(r, f"other_{w}d") == ((age < w) & pooled).sum()
-            assert getattr(r, f"active_days_{w}d") == mine.loc[age < w, "occurred_at"].dt.floor("D").nunique()
+            assert (
+                getattr(r, f"active_days_{w}d")
+                == mine.loc[age < w, "occurred_at"].dt.floor("D").nunique()
+            )
         assert r.events_total == len(mine)
         expected_recency = age.min() if len(mine) else np.nan
         np.testing.assert_allclose(r.days_since_last_event, expected_recency, rtol=1e-6)

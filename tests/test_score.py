@@ -37,14 +37,30 @@ def trained(tmp_path_factory):
     mp.chdir(root)
     report = load_data(data)
     valid = require_valid(report)
-    cfg = config_from_dict({"model": {"num_boost_round": 300, "early_stopping_rounds": 30}, "training": {"min_positives": 20}})
+    cfg = config_from_dict(
+        {
+            "model": {"num_boost_round": 300, "early_stopping_rounds": 30},
+            "training": {"min_positives": 20},
+        }
+    )
     summary = train_events(valid, cfg, None, say=lambda _m: None)
     yield {"root": root, "data": data, "tables": valid, "summary": summary, "cfg": cfg}
     mp.undo()
 
 
 def run_score(trained, out: str, *extra: str) -> int:
-    return main(["score", "--data", str(trained["data"]), "--as-of", AS_OF, "--out", str(trained["root"] / out), *extra])
+    return main(
+        [
+            "score",
+            "--data",
+            str(trained["data"]),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(trained["root"] / out),
+            *extra,
+        ]
+    )
 
 
 def test_every_open_lead_appears_exactly_once(trained, capsys):
@@ -115,7 +131,17 @@ def test_unknown_model_is_a_one_line_error_and_writes_nothing(trained, capsys):
 
 
 def test_as_of_before_all_data_is_an_error(trained, capsys):
-    code = main(["score", "--data", str(trained["data"]), "--as-of", "2019-01-01", "--out", str(trained["root"] / "early.parquet")])
+    code = main(
+        [
+            "score",
+            "--data",
+            str(trained["data"]),
+            "--as-of",
+            "2019-01-01",
+            "--out",
+            str(trained["root"] / "early.parquet"),
+        ]
+    )
     assert code != 0
     assert "before all data" in capsys.readouterr().err
     assert not (trained["root"] / "early.parquet").exists()
@@ -126,7 +152,12 @@ def test_data_without_the_models_columns_is_an_error(trained, tmp_path, capsys):
     leads.to_csv(tmp_path / "leads.csv", index=False)
     for name in ("events", "outcomes"):
         (tmp_path / f"{name}.csv").write_bytes((trained["data"] / f"{name}.csv").read_bytes())
-    code = main(["score", "--data", str(tmp_path), "--as-of", AS_OF, "--out", str(tmp_path / "x.parquet")])
+    code = main(
+        ["score", "--data", str(tmp_path), "--as-of", AS_OF, "--out", str(tmp_path / "x.parquet")]
+    )
     assert code != 0
-    assert "leads: column(s) industry used by the model are not in the data folder" in capsys.readouterr().err
+    assert (
+        "leads: column(s) industry used by the model are not in the data folder"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "x.parquet").exists()

@@ -35,7 +35,9 @@ def test_monthly_snapshots_with_90_day_horizon_by_hand():
     n_es=st.integers(1, 2),
 )
 def test_embargo_holds_for_any_cadence_and_horizon(n, horizon, cadence, n_test, n_cal, n_es):
-    dates = [pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=cadence * i) for i in range(n)]
+    dates = [
+        pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=cadence * i) for i in range(n)
+    ]
     try:
         s = time_split(dates, horizon, n_test, n_cal, n_es)
     except DataError:
@@ -51,7 +53,9 @@ def test_embargo_holds_for_any_cadence_and_horizon(n, horizon, cadence, n_test, 
 
 
 def test_too_little_history_is_a_clear_error():
-    with pytest.raises(DataError, match=r"training: 3 labelled snapshot date\(s\); a time split needs at least 5"):
+    with pytest.raises(
+        DataError, match=r"training: 3 labelled snapshot date\(s\); a time split needs at least 5"
+    ):
         time_split(MONTHLY[:3], 90, 2, 2, 1)
     with pytest.raises(DataError, match="no snapshot date is old enough"):
         time_split(MONTHLY[:6], 90, 2, 2, 1)

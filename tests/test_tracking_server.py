@@ -34,7 +34,13 @@ def server(tmp_path):
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env={**os.environ, "MLFLOW_TRACKING_URI": ""})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "MLFLOW_TRACKING_URI": ""},
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     try:
@@ -46,7 +52,9 @@ def server(tmp_path):
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+                pytest.fail(
+                    f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
+                )
             time.sleep(0.5)
         yield url
     finally:
@@ -62,10 +70,17 @@ def test_training_logs_and_registers_on_a_tracking_server(server, tmp_path, monk
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server)
     monkeypatch.chdir(tmp_path)
     tables = require_valid(validate_tables(generate_world(4000, seed=11)))
-    cfg = config_from_dict({"model": {"num_boost_round": 100, "early_stopping_rounds": 20}, "training": {"min_positives": 20}})
+    cfg = config_from_dict(
+        {
+            "model": {"num_boost_round": 100, "early_stopping_rounds": 20},
+            "training": {"min_positives": 20},
+        }
+    )
     summary = train_events(tables, cfg, None, say=lambda _m: None)
     client = MlflowClient(tracking_uri=server)
     run = client.get_run(summary.run_id)
     assert "model_roc_auc" in run.data.metrics
-    assert str(client.get_model_version_by_alias("leadscore", "champion").version) == summary.version
+    assert (
+        str(client.get_model_version_by_alias("leadscore", "champion").version) == summary.version
+    )
     assert not (tmp_path / "mlflow.db").exists()  # nothing went to the local default store

@@ -70,15 +70,34 @@ def test_split_is_by_time_with_embargo(first_run):
 def test_run_metrics_artifacts_and_registered_model(first_run):
     client = MlflowClient()
     run = client.get_run(first_run.run_id)
-    for key in ("model_roc_auc", "baseline_roc_auc", "model_brier", "baseline_brier", "model_ece", "model_roc_auc_low", "diff_roc_auc", "model_conversions_top100"):
+    for key in (
+        "model_roc_auc",
+        "baseline_roc_auc",
+        "model_brier",
+        "baseline_brier",
+        "model_ece",
+        "model_roc_auc_low",
+        "diff_roc_auc",
+        "model_conversions_top100",
+    ):
         assert key in run.data.metrics, key
     assert run.data.params["mode"] == "events"
     assert "data.events.hash" in run.data.params
     names = {a.path for a in client.list_artifacts(first_run.run_id)}
-    assert {"config.yaml", "evaluation.csv", "importance.csv", "reliability.png", "lift.png", "importance.png", "capacity.csv"} <= names
+    assert {
+        "config.yaml",
+        "evaluation.csv",
+        "importance.csv",
+        "reliability.png",
+        "lift.png",
+        "importance.png",
+        "capacity.csv",
+    } <= names
     version = client.get_model_version("leadscore", first_run.version)
     assert version.run_id == first_run.run_id
-    assert str(client.get_model_version_by_alias("leadscore", "champion").version) == first_run.version
+    assert (
+        str(client.get_model_version_by_alias("leadscore", "champion").version) == first_run.version
+    )
 
 
 def test_registered_model_loads_with_pyfunc_and_predicts(first_run, world):
@@ -90,7 +109,9 @@ def test_registered_model_loads_with_pyfunc_and_predicts(first_run, world):
     out = model.predict(signature_frame(sample, scorer))
     assert list(out.columns) == ["probability", "score"]
     assert out["probability"].between(0, 1).all()
-    np.testing.assert_allclose(out["probability"].to_numpy(), scorer.predict_proba(sample), rtol=1e-9)
+    np.testing.assert_allclose(
+        out["probability"].to_numpy(), scorer.predict_proba(sample), rtol=1e-9
+    )
 
 
 def test_columns_are_aligned_by_name_not_position(first_run):
@@ -102,18 +123,31 @@ def test_columns_are_aligned_by_name_not_position(first_run):
 
 def test_same_data_config_and_seed_give_the_same_metrics(first_run, world):
     again = train_events(world, config_from_dict(FAST), None, say=lambda _m: None)
-    pd.testing.assert_frame_equal(first_run.result.evaluation.comparison, again.result.evaluation.comparison, check_exact=True)
+    pd.testing.assert_frame_equal(
+        first_run.result.evaluation.comparison, again.result.evaluation.comparison, check_exact=True
+    )
     # Equal, not better: the champion alias stays where it was.
     assert not again.promoted and again.champion_before == first_run.version
 
 
 def test_a_worse_model_does_not_take_the_champion_alias(first_run, world):
-    weak = config_from_dict({"model": {"num_boost_round": 2, "early_stopping_rounds": 1, "params": {"num_leaves": 2, "learning_rate": 0.01}}, "features": {"windows_days": [365]}})
+    weak = config_from_dict(
+        {
+            "model": {
+                "num_boost_round": 2,
+                "early_stopping_rounds": 1,
+                "params": {"num_leaves": 2, "learning_rate": 0.01},
+            },
+            "features": {"windows_days": [365]},
+        }
+    )
     summary = train_events(world, weak, None, say=lambda _m: None)
     assert not summary.promoted
     assert summary.champion_value is not None and summary.champion_value > summary.new_value
     client = MlflowClient()
-    assert str(client.get_model_version_by_alias("leadscore", "champion").version) == first_run.version
+    assert (
+        str(client.get_model_version_by_alias("leadscore", "champion").version) == first_run.version
+    )
     run = client.get_run(summary.run_id)
     assert run.data.tags["champion.decision"] == "kept champion"
     assert run.data.metrics["champion_roc_auc"] == pytest.approx(summary.champion_value)
@@ -122,7 +156,9 @@ def test_a_worse_model_does_not_take_the_champion_alias(first_run, world):
 
 
 def test_bad_config_key_is_named():
-    with pytest.raises(ConfigError, match=r"config key 'model.learning_rat' is not a known setting"):
+    with pytest.raises(
+        ConfigError, match=r"config key 'model.learning_rat' is not a known setting"
+    ):
         config_from_dict({"model": {"learning_rat": 0.1}})
     with pytest.raises(ConfigError, match=r"config key 'training.horizon_days'"):
         config_from_dict({"training": {"horizon_days": -5}})
