@@ -126,6 +126,13 @@ def discover_event_types(
 ) -> tuple[str, ...]:
     """The ``max_types`` most frequent event types (ties broken by name), plus ``always``."""
     counts = event_type.astype("string").str.strip().str.lower().value_counts(dropna=True)
+    return top_event_types(counts, max_types, always)
+
+
+def top_event_types(
+    counts: pd.Series, max_types: int, always: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The ``max_types`` largest counts (ties broken by name), plus ``always``."""
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     top = [t for t, _ in ranked[:max_types]]
     return tuple(sorted(set(top) | set(always)))
@@ -163,8 +170,11 @@ def fit_spec(
     known_leads = leads[leads["created_at"] <= cutoff]
     negatives = tuple(t.strip().lower() for t in negative_event_types)
     if event_types == "auto":
-        past = events.loc[events["occurred_at"] <= cutoff, "event_type"]
-        types = discover_event_types(past, max_event_types, always=negatives)
+        if hasattr(events, "type_counts"):  # an EventSource: the engine counts over the file
+            types = top_event_types(events.type_counts(cutoff), max_event_types, always=negatives)
+        else:
+            past = events.loc[events["occurred_at"] <= cutoff, "event_type"]
+            types = discover_event_types(past, max_event_types, always=negatives)
     else:
         types = tuple(sorted({t.strip().lower() for t in event_types} | set(negatives)))
     types = tuple(t for t in types if t != OTHER)

@@ -7,7 +7,6 @@ the same whichever job asks for them (no training/serving skew).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 from features.engagement import engagement_sql
 from features.explicit import explicit_values
 from features.snapshots import label_snapshots, open_leads, to_utc
+from features.source import EventSource, connect
 from features.spec import MISSING, OTHER, FeatureSpec
 
 KEY = ["lead_id", "as_of"]
@@ -40,39 +40,6 @@ def explicit_features(leads: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
-class EventSource:
-    """Events read by the engine straight from a Parquet or CSV file, never into Python memory.
-
-    ``columns`` maps contract names to the file's own ({"occurred_at": "Activity Date"}).
-    Rows the validator would drop are skipped by the same rules in SQL: unreadable or
-    missing timestamps, missing types, unknown leads (by the join), events before the lead's
-    creation (by the engagement query itself, for every source).
-    """
-
-    path: str
-    columns: dict[str, str] = field(default_factory=dict)
-
-    def relation_sql(self) -> str:
-        p = str(self.path).replace("'", "''")
-        if str(self.path).endswith(".parquet"):
-            return f"read_parquet('{p}')"
-        return f"read_csv('{p}', all_varchar = true, header = true)"
-
-    def column(self, name: str) -> str:
-        return '"' + self.columns.get(name, name).replace('"', '""') + '"'
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")  # batch jobs: no terminal chatter
-    except duckdb.InvalidInputException:
-        pass  # inside Jupyter without ipywidgets DuckDB refuses the setting; the bar is off there
-    con.execute("SET TimeZone = 'UTC'")  # a timestamp without a zone is UTC (the contract)
-    return con
-
-
 def _epoch_seconds(ts: pd.Series) -> np.ndarray:
     return (ts.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").astype("int64") / 1e9).to_numpy()
 
@@ -86,7 +53,7 @@ def engagement_features(
 ) -> pd.DataFrame:
     """Engagement features for each (lead_id, as_of) in ``snapshots``, computed in DuckDB."""
     own = con is None
-    con = con or _connect()
+    con = con or connect()
     try:
         snap = snapshots[KEY].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
         lead_ids = pd.Series(snap["lead_id"].unique()).astype("string")
@@ -108,7 +75,7 @@ def engagement_features(
         )
         if isinstance(events, EventSource):
             lid, ts, et = (events.column(c) for c in ("lead_id", "occurred_at", "event_type"))
-            source = f"(SELECT {lid} AS lead_id, TRY_CAST({ts} AS TIMESTAMPTZ) AS occurred_at, {et} AS event_type FROM {events.relation_sql()})"
+            source = f"({events.select_sql()})"
         else:
             con.register("events_in", events)
             source = "events_in"

@@ -75,13 +75,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
-    from pipeline.dataset import feature_table
+    from pipeline.config import load_config
+    from pipeline.dataset import feature_table, load_streaming
     from pipeline.io import write_table
 
     dates = _dates(args.as_of)
-    cfg, report, tables = _load(args)
+    cfg = load_config(args.config)
     t0 = time.perf_counter()
-    table = feature_table(tables, cfg, dates)
+    # Events stay in their file: the engine scans them, so memory does not grow with history.
+    tables, events, _ = load_streaming(args.data, cfg.columns.model_dump(), _say)
+    table = feature_table(tables, cfg, dates, events=events)
     out = write_table(table, args.out)
     labelled = int(table["label"].notna().sum())
     _say(
@@ -280,6 +283,10 @@ def _parser() -> argparse.ArgumentParser:
 
 # Later stages add their sub-commands here (train, score, report).
 _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+from pipeline import importer  # noqa: E402
+
+_EXTRA_COMMANDS.append(importer.register_cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,20 +7,49 @@ from dataclasses import dataclass
 import pandas as pd
 
 from features.snapshots import snapshot_dates, to_utc
+from features.source import EventSource
 from features.spec import FeatureSpec, fit_spec
 from features.table import build_table
 from pipeline.config import Config
 from pipeline.contract import Tables
 
 
-def data_end(tables: Tables) -> pd.Timestamp:
+def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None):
+    """Leads and outcomes read and validated in memory; events left in their file.
+
+    Returns (tables with an empty events frame, the ``EventSource``, the validation report).
+    The event rules are counted by the engine over the file and reported through ``say``.
+    """
+    from pipeline.io import find_table, read_table
+    from pipeline.score import check_event_file
+    from pipeline.validate import require_valid, validate_tables
+
+    leads = read_table(data_dir, "leads", columns.get("leads"))
+    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
+    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
+    empty = pd.DataFrame(
+        {c: pd.Series([], dtype="string") for c in ("lead_id", "occurred_at", "event_type")}
+    )
+    report = validate_tables({"leads": leads, "events": empty, "outcomes": outcomes})
+    tables = require_valid(report)
+    for problem in report.problems:
+        if problem.table != "events":
+            say(f"  data: {problem.line()}")
+    for line in check_event_file(source, tables.leads):
+        say(f"  data: {line}")
+    return tables, source, report
+
+
+def data_end(tables: Tables, events: EventSource | None = None) -> pd.Timestamp:
     """The latest moment the data knows about (lead created, event, or deal closed)."""
     candidates = [tables.leads["created_at"].max()]
-    if len(tables.events):
+    if events is not None:
+        candidates.append(events.max_time())
+    elif len(tables.events):
         candidates.append(tables.events["occurred_at"].max())
     if len(tables.outcomes):
         candidates.append(tables.outcomes["closed_at"].max())
-    return max(to_utc(c) for c in candidates if pd.notna(c))
+    return max(to_utc(c) for c in candidates if c is not None and pd.notna(c))
 
 
 def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
@@ -33,7 +62,9 @@ def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
     )
 
 
-def spec_for(tables: Tables, cfg: Config, cutoff: pd.Timestamp) -> FeatureSpec:
+def spec_for(
+    tables: Tables, cfg: Config, cutoff: pd.Timestamp, events: EventSource | None = None
+) -> FeatureSpec:
     """Fit the feature vocabulary on what was known at ``cutoff``."""
     f = cfg.features
     missing = [c for c in f.explicit.extra if c not in tables.leads.columns]
@@ -46,7 +77,7 @@ def spec_for(tables: Tables, cfg: Config, cutoff: pd.Timestamp) -> FeatureSpec:
         )
     return fit_spec(
         tables.leads,
-        tables.events,
+        tables.events if events is None else events,
         to_utc(cutoff),
         event_types=f.event_types,
         max_event_types=f.max_event_types,
@@ -70,14 +101,20 @@ class TrainingTable:
 
 
 def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> list[pd.Timestamp]:
-    """Snapshot dates whose horizon has passed by ``end`` (so every label is known)."""
-    start = (
-        to_utc(cfg.training.first_snapshot) - pd.Timedelta(seconds=1)
-        if cfg.training.first_snapshot
-        else to_utc(tables.leads["created_at"].min())
-    )
+    """Snapshot dates whose horizon has passed by ``end`` (so every label is known).
+
+    With ``training.first_snapshot`` set, the first snapshot is that moment itself (then
+    every cadence after it); otherwise the first cadence date after the first lead.
+    """
+    first = cfg.training.first_snapshot
+    if first is None:
+        dates = snapshot_dates(to_utc(tables.leads["created_at"].min()), end, cfg.training.cadence)
+    elif cfg.training.cadence == "monthly":
+        dates = snapshot_dates(to_utc(first) - pd.Timedelta(seconds=1), end, "monthly")
+    else:
+        dates = list(pd.date_range(to_utc(first), end, freq=f"{int(cfg.training.cadence)}D"))
     last_labelled = end - pd.Timedelta(days=cfg.training.horizon_days)
-    return [d for d in snapshot_dates(start, end, cfg.training.cadence) if d <= last_labelled]
+    return [d for d in dates if d <= last_labelled]
 
 
 def training_table(
@@ -96,17 +133,24 @@ def training_table(
 
 
 def feature_table(
-    tables: Tables, cfg: Config, as_of: list[pd.Timestamp], spec: FeatureSpec | None = None
+    tables: Tables,
+    cfg: Config,
+    as_of: list[pd.Timestamp],
+    spec: FeatureSpec | None = None,
+    events: EventSource | None = None,
 ) -> pd.DataFrame:
-    """Features for every open lead at each date, labelled where the horizon has passed."""
+    """Features for every open lead at each date, labelled where the horizon has passed.
+
+    ``events`` (an ``EventSource``) replaces ``tables.events`` so the history stays in its file.
+    """
     dates = sorted(to_utc(d) for d in as_of)
-    spec = spec or spec_for(tables, cfg, dates[-1])
+    spec = spec or spec_for(tables, cfg, dates[-1], events)
     return build_table(
         tables.leads,
-        tables.events,
+        tables.events if events is None else events,
         tables.outcomes,
         dates,
         spec,
         cfg.training.horizon_days,
-        data_end(tables),
+        data_end(tables, events),
     )

@@ -235,6 +235,7 @@ def _join(
     clash = [c for c in right.columns if c in base.columns]
     right = right.rename(columns={c: f"{join.source}.{c}" for c in clash})
     right.insert(0, "__key", keys.to_numpy())
+    right = right[keys.notna().to_numpy()]  # a blank key matches nothing (pandas would pair NaNs)
     left_key = base[join.key].astype("string").str.strip()
     merged = base.assign(__key=left_key.to_numpy()).merge(right, on="__key", how="left")
     merged = merged.drop(columns="__key")

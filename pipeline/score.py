@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.snapshots import open_leads, to_utc
-from features.table import EventSource, build_features
+from features.source import EventSource, connect
+from features.table import build_features
 from pipeline.baseline import score_baseline
 from pipeline.config import BaselineConfig, TierConfig
 from pipeline.contract import DataError, Tables
@@ -153,8 +154,7 @@ SELECT
     COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR trim(e.event_type) = '')) AS no_type,
     COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND l.lead_id IS NULL) AS unknown_lead,
     COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND e.occurred_at < l.created_at) AS before_created
-FROM (SELECT CAST({lid} AS VARCHAR) AS lead_id, TRY_CAST({ts} AS TIMESTAMPTZ) AS occurred_at,
-             CAST({et} AS VARCHAR) AS event_type FROM {rel}) e
+FROM ({events}) e
 LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 """
 
@@ -163,24 +163,14 @@ def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
     """The validator's event rules, counted by the engine over the file (one scan)."""
     import duckdb
 
-    from features.table import _connect
-
-    con = _connect()
+    con = connect()
     try:
         con.register(
             "leads_in",
             leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
         )
-        cols = {c: source.column(c) for c in ("lead_id", "occurred_at", "event_type")}
         try:
-            row = con.sql(
-                EVENT_CHECKS_SQL.format(
-                    lid=cols["lead_id"],
-                    ts=cols["occurred_at"],
-                    et=cols["event_type"],
-                    rel=source.relation_sql(),
-                )
-            ).fetchall()[0]
+            row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
         except duckdb.Error as err:
             raise DataError(
                 f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
@@ -218,26 +208,9 @@ def score_folder(
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history."""
-    from pipeline.io import find_table, read_table
-    from pipeline.validate import require_valid, validate_tables
+    from pipeline.dataset import load_streaming
 
-    leads = read_table(data_dir, "leads", columns.get("leads"))
-    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
-    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
-    empty_events = pd.DataFrame(
-        {
-            "lead_id": pd.Series([], dtype="string"),
-            "occurred_at": pd.Series([], dtype="string"),
-            "event_type": pd.Series([], dtype="string"),
-        }
-    )
-    report = validate_tables({"leads": leads, "events": empty_events, "outcomes": outcomes})
-    tables = require_valid(report)
-    for problem in report.problems:
-        if problem.table != "events":
-            say(f"  data: {problem.line()}")
-    for line in check_event_file(source, tables.leads):
-        say(f"  data: {line}")
+    tables, source, report = load_streaming(data_dir, columns, say)
     return score_tables(
         tables,
         report.rejects,

@@ -192,7 +192,7 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
     )
     role = roles_from_split(frame["as_of"], split)
     say(
-        f"training table: {len(frame):,} rows over {len(dates)} monthly snapshots, {int(frame['label'].sum()):,} positives ({time.perf_counter() - t0:.1f}s)"
+        f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, {int(frame['label'].sum()):,} positives ({time.perf_counter() - t0:.1f}s)"
     )
     for k, v in split.describe().items():
         say(f"  {k:15s} {v}")
@@ -236,6 +236,11 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
     )
     summary.seconds = {"features": t_features, "fit_evaluate": t_fit}
     return summary
+
+
+def cadence_name(cfg: Config) -> str:
+    c = cfg.training.cadence
+    return "monthly" if c == "monthly" else f"{c}-day"
 
 
 def comparison_text(result: TrainResult) -> str:

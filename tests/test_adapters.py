@@ -194,6 +194,67 @@ def test_import_bad_input_is_one_line(tmp_path, with_import, capsys):
         )
 
 
+def test_import_generic_rules(tmp_path):
+    """The importer on a made-up export: every rule's count, and what is dropped and why."""
+    pd.DataFrame(
+        {
+            "id": ["1", "2", "3", "4", "5", "5", "6"],
+            "acct": ["a", None, "zz", "b", "a", "a", "a"],
+            "created": ["2024-01-01", "2024-01-02", "2024-01-03", "01/04/2024"]
+            + ["2024-01-05"] * 3,
+            "stage": ["Won", "open", "LOST", "won", "Won", "lost", "Test"],
+            "closed": [
+                "2024-02-01",
+                None,
+                "2023-12-01",
+                "2024-02-01",
+                "2024-02-05",
+                "2024-03-01",
+                None,
+            ],
+        }
+    ).to_csv(tmp_path / "opps.csv", index=False)
+    pd.DataFrame({"acct": ["a", "b", None], "size": ["10", "n/a", "7"]}).to_csv(
+        tmp_path / "acc.csv", index=False
+    )
+    cfg = {
+        "sources": {"o": {"file": "opps.csv"}, "a": {"file": "acc.csv"}},
+        "base": "o",
+        "placeholders": ["n/a"],
+        "joins": [{"source": "a", "key": "acct"}],
+        "drop_rows": [{"column": "stage", "values": ["test"], "reason": "test records"}],
+        "leads": {
+            "columns": {"lead_id": "id", "created_at": "created", "employees": "size"},
+            "types": {"employees": "number"},
+        },
+        "outcomes": {
+            "status": "stage",
+            "won": ["Won"],
+            "lost": ["Lost"],
+            "open": ["Open"],
+            "closed_at": "closed",
+        },
+    }
+    result = run_import(cfg, tmp_path)
+    notes = {(r["rule"], r["column"]): r for r in result.report.lines}
+    assert notes[("placeholder", "a.size")]["count"] == 1
+    join = notes[("join", "a on acct")]["note"]
+    assert join.startswith(
+        "5 rows matched, 1 have no acct, 1 name one not in a ('zz' x1)"
+    )  # blank keys never pair
+    assert notes[("drop", "stage")]["count"] == 1  # the "Test" record
+    assert notes[("drop", "created_at")]["count"] == 1  # 01/04/2024 is not ISO 8601
+    assert "closed before created" in notes[("drop", "closed_at")]["note"]  # lead 3
+    assert "repeats an earlier lead id" in notes[("drop", "lead_id")]["note"]  # the second 5
+    leads, outcomes = result.tables["leads"], result.tables["outcomes"]
+    assert leads["lead_id"].tolist() == ["1", "2", "5"]
+    assert leads["employees"].tolist()[0] == 10.0 and np.isnan(leads["employees"].tolist()[1])
+    assert outcomes["lead_id"].tolist() == ["1", "5"] and outcomes["won"].tolist() == [True, True]
+    assert [p.line() for p in validate_tables(result.tables).problems] == [
+        "events: table is empty (0 rows)"
+    ]
+
+
 # --------------------------------------------------------------------------- Maven: training
 
 

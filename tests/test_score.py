@@ -161,3 +161,19 @@ def test_data_without_the_models_columns_is_an_error(trained, tmp_path, capsys):
         in capsys.readouterr().err
     )
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_events_streamed_from_their_file_give_the_same_features(trained):
+    """Scoring reads events with the engine from the file; training holds them in memory."""
+    from features.source import EventSource
+    from pipeline.dataset import spec_for
+
+    tables, cfg = trained["tables"], trained["cfg"]
+    t = pd.Timestamp(AS_OF, tz="UTC")
+    spec = spec_for(tables, cfg, t)
+    source = EventSource(str(trained["data"] / "events.csv"))
+    assert spec_for(tables, cfg, t, source) == spec  # discovery over the file agrees too
+    snaps = open_leads(tables.leads, tables.outcomes, [t])
+    in_memory = scoring_features(tables, snaps, spec)
+    streamed = scoring_features(tables, snaps, spec, source)
+    pd.testing.assert_frame_equal(in_memory, streamed)
