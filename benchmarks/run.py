@@ -221,7 +221,7 @@ def main() -> int:
                 continue
             res = json.loads(line[7:])
             figures = ", ".join(
-                f"{k}={v:,.2f}"
+                f"{k}={v:.4g}"
                 if isinstance(v, float)
                 else f"{k}={v:,}"
                 if isinstance(v, int)

@@ -209,7 +209,9 @@ def top_reasons(
     text = np.empty((len(features), len(names)), dtype=object)
     feats = features.reset_index(drop=True)
     for g in used:
-        text[:, g] = phrases(feats, names[g], spec).to_numpy(dtype=object)
+        # Phrase a group only for the rows that show it: each row needs k phrases, not all.
+        need = (order == g).any(axis=1)
+        text[need, g] = phrases(feats[need], names[g], spec).to_numpy(dtype=object)
     rows = np.arange(len(features))[:, None]
     picked_text = text[rows, order]
     picked_sign = np.where(values[rows, order] >= 0, "+ ", "- ")
