@@ -112,7 +112,7 @@ def build_features(
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
     *,
-    chunk_rows: int = 2_000_000,
+    chunk_rows: int = 1_000_000,
 ) -> pd.DataFrame:
     """Feature rows for the given (lead_id, as_of) pairs: key columns, then ``spec.feature_columns``.
 
