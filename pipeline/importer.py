@@ -37,11 +37,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.clean import CleanReport, map_values, set_placeholders
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, read_yaml
 from pipeline.contract import TABLES, DataError
 from pipeline.io import read_frame, write_table
 
@@ -161,15 +160,7 @@ def load_import_config(config: dict[str, Any] | str | Path | ImportConfig) -> Im
     if isinstance(config, ImportConfig):
         return config
     if isinstance(config, (str, Path)):
-        p = Path(config)
-        if not p.is_file():
-            raise ConfigError(f"import config file {p} does not exist")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as err:
-            raise ConfigError(
-                f"import config file {p} is not valid YAML: {str(err).splitlines()[0]}"
-            ) from None
+        raw = read_yaml(config, "import config file")
     else:
         raw = config
     if isinstance(raw, dict) and "import" in raw:
@@ -528,11 +519,6 @@ def _empty_outcomes(amount: bool) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _iso(ts: pd.Series) -> pd.Series:
-    out = ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return out.astype("object").where(ts.notna(), None)
-
-
 def write_tables(
     tables: dict[str, pd.DataFrame],
     out_dir: str | Path,
@@ -552,13 +538,7 @@ def write_tables(
     paths: dict[str, Path] = {}
     other = "csv" if fmt == "parquet" else "parquet"
     for name in TABLES:
-        frame = tables[name]
-        if fmt == "csv":
-            frame = frame.copy(deep=False)
-            for col in frame.columns:
-                if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
-                    frame[col] = _iso(frame[col])
-        paths[name] = write_table(frame, out / f"{name}.{fmt}")
+        paths[name] = write_table(tables[name], out / f"{name}.{fmt}")  # CSV gets ISO 8601 times
         (out / f"{name}.{other}").unlink(missing_ok=True)
     if report is not None:
         paths["import_report"] = write_table(report.frame(), out / "import_report.csv")

@@ -82,9 +82,26 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     return target
 
 
+def iso_utc(ts: pd.Series) -> pd.Series:
+    """UTC timestamps as ISO 8601 text like ``2024-03-05T14:07:31Z`` (whole seconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    seconds = ts.dt.tz_convert(None).dt.floor("s").to_numpy().astype("M8[s]")
+    return pd.Series(
+        pc.strftime(pa.array(seconds), format="%Y-%m-%dT%H:%M:%SZ").to_pandas(), index=ts.index
+    ).astype("str")
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a frame atomically as Parquet or CSV, chosen by the file's extension."""
+    """Write a frame atomically as Parquet or CSV, chosen by the file's extension.
+
+    In CSV, zoned timestamps are written as ISO 8601 UTC text (the contract's format).
+    """
     p = Path(path)
     if p.suffix == ".csv":
+        zoned = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+        if zoned:
+            frame = frame.assign(**{c: iso_utc(frame[c]) for c in zoned})
         return write_atomic(p, lambda t: frame.to_csv(t, index=False))
     return write_atomic(p, lambda t: frame.to_parquet(t, index=False))

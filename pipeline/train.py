@@ -52,6 +52,22 @@ class TrainResult:
     test_sample: pd.DataFrame | None = None
 
 
+def split_table(frame: pd.DataFrame, cfg: Config) -> tuple[TimeSplit, pd.Series]:
+    """The time split of a stacked training table by its snapshot dates, and each row's role."""
+    from pipeline.split import time_split
+
+    dates = sorted(frame["as_of"].unique())
+    t = cfg.training
+    split = time_split(
+        [pd.Timestamp(d) for d in dates],
+        t.horizon_days,
+        t.test_snapshots,
+        t.calibration_snapshots,
+        t.early_stopping_snapshots,
+    )
+    return split, roles_from_split(frame["as_of"], split)
+
+
 def roles_from_split(period: pd.Series, split: TimeSplit) -> pd.Series:
     """Each row's role from its snapshot date; embargoed rows get ``None``."""
     role = pd.Series(None, index=period.index, dtype="object")

@@ -20,8 +20,7 @@ from pipeline.contract import Tables
 from pipeline.dataset import as_of_view, training_table
 from pipeline.fingerprint import fingerprint
 from pipeline.model import LeadScorer
-from pipeline.split import time_split
-from pipeline.train import TrainResult, beats, fit_and_evaluate, roles_from_split
+from pipeline.train import TrainResult, beats, fit_and_evaluate, split_table
 
 Say = Callable[[str], None]
 
@@ -183,14 +182,7 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
     t_features = time.perf_counter() - t0
     frame = tt.frame
     dates = sorted(frame["as_of"].unique())
-    split = time_split(
-        [pd.Timestamp(d) for d in dates],
-        cfg.training.horizon_days,
-        cfg.training.test_snapshots,
-        cfg.training.calibration_snapshots,
-        cfg.training.early_stopping_snapshots,
-    )
-    role = roles_from_split(frame["as_of"], split)
+    split, role = split_table(frame, cfg)
     say(
         f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, {int(frame['label'].sum()):,} positives ({time.perf_counter() - t0:.1f}s)"
     )
