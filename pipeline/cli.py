@@ -162,7 +162,11 @@ def cmd_score(args: argparse.Namespace) -> int:
             args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say
         )
         for k, v in summary.unseen_categories.items():
-            _say(f"  note: {k}: {v:,} values not seen in training, scored as 'other'")
+            _say(
+                f"  note: {k}: {v:,} values outside the categories the model kept, scored as 'other'"
+            )
+        for k, v in summary.new_missing.items():
+            _say(f"  note: {k}: {v:,} missing values in a column that had none in training")
     _say(
         f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
     )

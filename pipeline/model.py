@@ -211,6 +211,12 @@ class LeadScorer:
             booster = lgb.train(params, train, num_boost_round=min(self.num_boost_round, 300))
             self.best_iteration_ = booster.current_iteration()
         self.booster_ = booster
+        # Columns with no missing value in training: LightGBM would read a NaN there as its
+        # default branch without a word, so scoring counts such values (score.drift_counts).
+        seen = self.frame(X)
+        self.complete_columns_ = [
+            c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
+        ]
         return self
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
@@ -267,6 +273,7 @@ class LeadScorer:
             "seed": self.seed,
             "positive_weight": self.positive_weight,
             "best_iteration": self.best_iteration_,
+            "complete_columns": getattr(self, "complete_columns_", []),
         }
         (d / "scorer.json").write_text(json.dumps(meta, indent=2, default=str))
         return d
@@ -288,4 +295,5 @@ class LeadScorer:
         obj.calibrator_ = joblib.load(d / "calibrator.joblib")
         obj.calibration_method_ = meta["calibration_method"]
         obj.best_iteration_ = meta["best_iteration"]
+        obj.complete_columns_ = meta.get("complete_columns", [])
         return obj

@@ -102,12 +102,12 @@ def score_frame(
 
 
 def drift_counts(
-    features: pd.DataFrame, scorer: LeadScorer, reference_missing: dict[str, float] | None = None
+    features: pd.DataFrame, scorer: LeadScorer
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Values LightGBM would treat silently: categories unseen in training, and missing values.
+    """Values LightGBM would treat silently, counted so the run can report them.
 
-    Unseen categories are mapped to ``other`` by the spec (counted here); ``new_missing``
-    counts missing values in columns that had none in training when that is known.
+    ``other``: values of a fitted category outside the levels the model kept (mapped to
+    ``other``); ``new_missing``: missing values in columns that had none in training.
     """
     unseen: dict[str, int] = {}
     fitted = [*scorer.spec.categorical, *scorer.spec.extra_categorical]
@@ -118,8 +118,8 @@ def drift_counts(
             if n:
                 unseen[name] = n
     new_missing: dict[str, int] = {}
-    for c, rate in (reference_missing or {}).items():
-        if rate == 0 and c in features:
+    for c in getattr(scorer, "complete_columns_", []):
+        if c in features:
             n = int(features[c].isna().sum())
             if n:
                 new_missing[c] = n
@@ -277,13 +277,16 @@ def score_tables(
     not_open = len(tables.leads) - len(snaps)
     chunks: list[pd.DataFrame] = []
     unseen_total: dict[str, int] = {}
+    missing_total: dict[str, int] = {}
     progress = _Progress(len(snaps))
     for start in range(0, len(snaps), chunk_leads):
         part = snaps.iloc[start : start + chunk_leads]
         feats = scoring_features(tables, part, scorer.spec, events)
-        unseen, _ = drift_counts(feats, scorer)
+        unseen, missing = drift_counts(feats, scorer)
         for k, v in unseen.items():
             unseen_total[k] = unseen_total.get(k, 0) + v
+        for k, v in missing.items():
+            missing_total[k] = missing_total.get(k, 0) + v
         chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version))
         progress.update(len(part))
     progress.close()
@@ -300,7 +303,7 @@ def score_tables(
         rejects=rejects_path,
         seconds=time.perf_counter() - t0,
         unseen_categories=unseen_total,
-        new_missing={},
+        new_missing=missing_total,
     )
     return summary
 

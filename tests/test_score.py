@@ -177,3 +177,18 @@ def test_events_streamed_from_their_file_give_the_same_features(trained):
     in_memory = scoring_features(tables, snaps, spec)
     streamed = scoring_features(tables, snaps, spec, source)
     pd.testing.assert_frame_equal(in_memory, streamed)
+
+
+def test_values_lightgbm_would_take_silently_are_counted(trained):
+    """Unseen categories become 'other' and NaNs where training had none are counted."""
+    from pipeline.score import drift_counts
+
+    scorer = trained["summary"].result.scorer
+    sample = trained["summary"].result.test_sample.head(10).copy()
+    assert "days_since_created" in scorer.complete_columns_
+    sample.loc[sample.index[:3], "days_since_created"] = np.nan
+    sample["industry"] = sample["industry"].cat.add_categories([]).astype("object")
+    sample.loc[sample.index[:2], "industry"] = "other"
+    unseen, missing = drift_counts(sample, scorer)
+    assert missing == {"days_since_created": 3}
+    assert unseen.get("industry", 0) >= 2
