@@ -171,16 +171,18 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 _REPLACED = {"cutoffs", "fit_grades"}
 
 
-def _describe(err: ValidationError) -> str:
+def describe_error(err: ValidationError, what: str = "config") -> str:
+    """A pydantic error as one line naming the bad key, e.g. "config key 'model.x' is not a known setting"."""
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     if first["type"] == "extra_forbidden":
-        return f"config key '{where}' is not a known setting"
+        return f"{what} key '{where}' is not a known setting"
     if first["type"] == "missing":
-        return f"config key '{where}' is required"
+        return f"{what} key '{where}' is required"
     if first["type"] == "value_error":
-        return f"config key '{where}': {first['msg'].removeprefix('Value error, ')}"
-    return f"config key '{where}': {first['msg']} (got {first.get('input')!r})"
+        msg = first["msg"].removeprefix("Value error, ")
+        return f"{what} key '{where}': {msg}" if where else f"{what}: {msg}"
+    return f"{what} key '{where}': {first['msg']} (got {first.get('input')!r})"
 
 
 def config_from_dict(raw: dict[str, Any] | None) -> Config:
@@ -191,7 +193,7 @@ def config_from_dict(raw: dict[str, Any] | None) -> Config:
     try:
         return Config.model_validate(merged)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from None
+        raise ConfigError(describe_error(err)) from None
 
 
 def read_yaml(path: str | Path, what: str = "config file") -> object:

@@ -96,6 +96,18 @@ def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Serie
     return out
 
 
+def _band_phrase(features: pd.DataFrame, column: str, unknown: str, template: str) -> pd.Series:
+    """A size band in words ("company of 200-500 employees"), or ``unknown`` when missing."""
+    idx = features.index
+    band = (
+        features[column].astype("string") if column in features else pd.Series("missing", index=idx)
+    )
+    before, after = template.split("{}")
+    return pd.Series(
+        np.where(band == "missing", unknown, before + band.fillna("?") + after), index=idx
+    )
+
+
 def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
     idx = features.index
     if group == "seniority":
@@ -107,29 +119,11 @@ def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
         )
         return ("seniority: " + v.fillna("unknown")).astype("object")
     if group == "employees":
-        band = (
-            features["employees_band"].astype("string")
-            if "employees_band" in features
-            else pd.Series("unknown", index=idx)
-        )
-        return pd.Series(
-            np.where(
-                band == "missing",
-                "company size unknown",
-                "company of " + band.fillna("?") + " employees",
-            ),
-            index=idx,
+        return _band_phrase(
+            features, "employees_band", "company size unknown", "company of {} employees"
         )
     if group == "revenue":
-        band = (
-            features["revenue_band"].astype("string")
-            if "revenue_band" in features
-            else pd.Series("unknown", index=idx)
-        )
-        return pd.Series(
-            np.where(band == "missing", "revenue unknown", "annual revenue " + band.fillna("?")),
-            index=idx,
-        )
+        return _band_phrase(features, "revenue_band", "revenue unknown", "annual revenue {}")
     if group == "email_domain":
         labels = {
             "business": "business email address",
@@ -155,8 +149,13 @@ def _value_phrase(col: pd.Series, name: str) -> pd.Series:
     label = name.replace("_", " ")
     if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
         return (label + ": " + col.astype("string").fillna("missing")).astype("object")
-    v = col.astype("float64")
-    text = v.map(lambda x: f"{x:,.4g}" if np.isfinite(x) else "missing")  # per distinct value below
+    from features.explicit import by_distinct
+
+    # Formatting is per value, so it runs once per distinct value, not once per lead.
+    text = by_distinct(
+        col.astype("float64"),
+        lambda u: u.map(lambda x: f"{x:,.4g}" if x is not None and np.isfinite(x) else "missing"),
+    )
     return (label + " " + text).astype("object")
 
 

@@ -40,7 +40,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.clean import CleanReport, map_values, set_placeholders
-from pipeline.config import ConfigError, read_yaml
+from pipeline.config import ConfigError, describe_error, read_yaml
 from pipeline.contract import TABLES, DataError
 from pipeline.io import read_frame, write_table
 
@@ -144,17 +144,6 @@ class ImportConfig(_Strict):
         return self
 
 
-def _describe(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    if first["type"] == "extra_forbidden":
-        return f"import config key '{where}' is not a known setting"
-    if first["type"] == "missing":
-        return f"import config key '{where}' is required"
-    msg = first["msg"].removeprefix("Value error, ")
-    return f"import config{' key ' + repr(where) if where else ''}: {msg}"
-
-
 def load_import_config(config: dict[str, Any] | str | Path | ImportConfig) -> ImportConfig:
     """An :class:`ImportConfig` from a dict or a YAML file (the section may sit under ``import:``)."""
     if isinstance(config, ImportConfig):
@@ -170,7 +159,7 @@ def load_import_config(config: dict[str, Any] | str | Path | ImportConfig) -> Im
     try:
         return ImportConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from None
+        raise ConfigError(describe_error(err, "import config")) from None
 
 
 # --------------------------------------------------------------------------- the import

@@ -168,8 +168,14 @@ class LeadScorer:
         """
         y = np.asarray(y, dtype="float64")
         params = self.lgb_params(y)
+        seen = self.frame(X)
+        # Columns with no missing value in training: LightGBM would read a NaN there as its
+        # default branch without a word, so scoring counts such values (score.drift_counts).
+        self.complete_columns_ = [
+            c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
+        ]
         train = lgb.Dataset(
-            self.frame(X),
+            seen,
             label=y,
             categorical_feature=self.spec.categorical_features,
             free_raw_data=True,
@@ -211,12 +217,6 @@ class LeadScorer:
             booster = lgb.train(params, train, num_boost_round=min(self.num_boost_round, 300))
             self.best_iteration_ = booster.current_iteration()
         self.booster_ = booster
-        # Columns with no missing value in training: LightGBM would read a NaN there as its
-        # default branch without a word, so scoring counts such values (score.drift_counts).
-        seen = self.frame(X)
-        self.complete_columns_ = [
-            c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
-        ]
         return self
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:

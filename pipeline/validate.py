@@ -377,23 +377,7 @@ def _check_events(
     rows.drop(type_codes < 0, "event_type", "missing event_type", "{rows} {have} no event_type")
     if ref is None:
         return None, TableCounts(n, None, None)
-    where = ref.locate(ids)
-    rows.drop(
-        where < 0,
-        "lead_id",
-        "unknown lead_id",
-        "{rows} {have} a lead_id not among the valid leads",
-        ids,
-    )
-    known = where >= 0
-    before = np.zeros(n, bool)
-    before[known] = occurred[known] < ref.created[where[known]]
-    rows.drop(
-        before,
-        "occurred_at",
-        "before created_at",
-        "{rows} occurred before the lead's created_at",
-    )
+    where = _drop_unknown_or_early(rows, ref, ids, occurred, "occurred_at", "occurred")
 
     kept = rows.kept
     out = _keep(raw.assign(lead_id=ids, occurred_at=_ts_series(occurred), event_type=etype), kept)
@@ -429,20 +413,7 @@ def _check_outcomes(
     )
     if ref is None:
         return None, TableCounts(n, None, None)
-    where = ref.locate(ids)
-    rows.drop(
-        where < 0,
-        "lead_id",
-        "unknown lead_id",
-        "{rows} {have} a lead_id not among the valid leads",
-        ids,
-    )
-    known = where >= 0
-    before = np.zeros(n, bool)
-    before[known] = closed[known] < ref.created[where[known]]
-    rows.drop(
-        before, "closed_at", "before created_at", "{rows} closed before the lead's created_at"
-    )
+    where = _drop_unknown_or_early(rows, ref, ids, closed, "closed_at", "closed")
 
     ok = np.flatnonzero(rows.kept)
     order = ok[np.lexsort((closed[ok], where[ok]))]  # stable: file order breaks ties
@@ -462,6 +433,25 @@ def _check_outcomes(
     if "amount" in out.columns:
         out["amount"] = _number_column(out["amount"], "outcomes", "amount", problems)
     return out, rows.counts()
+
+
+def _drop_unknown_or_early(
+    rows: _Rows, ref: _LeadRef, ids: pd.Series, times: np.ndarray, column: str, verb: str
+) -> np.ndarray:
+    """Drop rows of an unknown lead or dated before the lead's creation; each row's lead index."""
+    where = ref.locate(ids)
+    rows.drop(
+        where < 0,
+        "lead_id",
+        "unknown lead_id",
+        "{rows} {have} a lead_id not among the valid leads",
+        ids,
+    )
+    known = where >= 0
+    before = np.zeros(len(where), bool)
+    before[known] = times[known] < ref.created[where[known]]
+    rows.drop(before, column, "before created_at", f"{{rows}} {verb} before the lead's created_at")
+    return where
 
 
 def _note_events(
