@@ -170,6 +170,19 @@ def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
             leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
         )
         try:
+            have = {
+                r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()
+            }
+            needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
+            absent = [
+                f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
+                for c, f in needed.items()
+                if f not in have
+            ]
+            if absent:
+                raise DataError(
+                    f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
+                )
             row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
         except duckdb.Error as err:
             raise DataError(

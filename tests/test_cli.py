@@ -194,3 +194,30 @@ def test_flat_label_column_missing(tmp_path, capsys):
     flat_world(50, 1).to_csv(tmp_path / "f.csv", index=False)
     assert main(["train", "--flat", str(tmp_path / "f.csv"), "--label", "Won"]) == 2
     assert "flat file: label column 'Won' not found" in capsys.readouterr().err
+
+
+def test_streamed_events_file_missing_a_column_is_one_line(data_dir, tmp_path, capsys):
+    """`features` and `score` read events straight from the file: the same contract check."""
+    for name in ("leads", "outcomes"):
+        (tmp_path / f"{name}.parquet").write_bytes((data_dir / f"{name}.parquet").read_bytes())
+    pd.read_parquet(data_dir / "events.parquet").drop(columns="event_type").to_parquet(
+        tmp_path / "events.parquet"
+    )
+    code = main(
+        [
+            "features",
+            "--data",
+            str(tmp_path),
+            "--as-of",
+            "2025-06-01",
+            "--out",
+            str(tmp_path / "f.parquet"),
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == "leadscore: error: events: table is missing required column 'event_type' (events.parquet)"
+    )
+    assert not (tmp_path / "f.parquet").exists()
