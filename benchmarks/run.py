@@ -2,7 +2,7 @@
 
 Each case runs in its own process so its peak memory (max RSS) is its own. Synthetic worlds
 are generated once into out/bench/<leads>/ and reused. Sizes: BENCH_SIZES (default
-"200000,1000000"); BENCH_CASES picks cases (default "features,reference,train,score").
+"200000,1000000"); BENCH_CASES picks cases (default "features,reference,train,score,shapes").
 Not a test: figures vary with the machine and its load; the README records ours.
 """
 
@@ -181,11 +181,52 @@ def case_score(n: int) -> dict:
     return {"scored": s.scored, "end_to_end_s": wall, "leads_per_s": s.scored / wall}
 
 
+SHAPES = {
+    "default (depth 4, lr 0.1)": {},
+    "unlimited depth, lr 0.03": {"model": {"params": {"learning_rate": 0.03, "max_depth": -1}}},
+    "default + positive_weight sqrt": {"model": {"positive_weight": "sqrt"}},
+}
+
+
+def case_shapes(n: int) -> dict:
+    """The model-shape choices in the default config, measured: held-out AUC and SHAP speed."""
+    from sklearn.metrics import roc_auc_score
+
+    from pipeline.config import config_from_dict
+    from pipeline.dataset import training_table
+    from pipeline.generate import generate_world
+    from pipeline.train import make_scorer, split_table
+    from pipeline.validate import require_valid, validate_tables
+
+    tables = require_valid(validate_tables(generate_world(n, seed=7)))
+    tt = training_table(tables, config_from_dict({}))
+    frame = tt.frame
+    _, role = split_table(frame, config_from_dict({}))
+    X, y = frame[tt.spec.feature_columns], frame["label"].to_numpy()
+    tr, es, cal, te = (
+        (role == r).to_numpy() for r in ("train", "early_stopping", "calibration", "test")
+    )
+    out: dict = {}
+    for i, (name, override) in enumerate(SHAPES.items()):
+        s = make_scorer(tt.spec, config_from_dict(override)).fit(
+            X[tr], y[tr], X[es], y[es], refit=True
+        )
+        s.calibrate(X[cal], y[cal], frame["as_of"][cal].to_numpy())
+        t0 = time.perf_counter()
+        s.contributions(X[te])
+        out[f"shape{i}"] = name
+        out[f"shape{i}_auc"] = round(float(roc_auc_score(y[te], s.predict_proba(X[te]))), 4)
+        out[f"shape{i}_trees"] = s.best_iteration_
+        out[f"shape{i}_shap_rows_per_s"] = int(te.sum() / (time.perf_counter() - t0))
+    return out
+
+
 CASES = {
     "features": case_features,
     "reference": case_reference,
     "train": case_train,
     "score": case_score,
+    "shapes": case_shapes,
 }
 
 
@@ -202,12 +243,24 @@ def main() -> int:
         child(sys.argv[1], int(sys.argv[2]))
         return 0
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200000,1000000").split(",")]
-    cases = os.environ.get("BENCH_CASES", "features,reference,train,score").split(",")
+    cases = os.environ.get("BENCH_CASES", "features,reference,train,score,shapes").split(",")
     for n in sizes:
         print(f"# generating/using world of {n:,} leads in {OUT / str(n)}", flush=True)
         world(n)
         for case in cases:
             if case == "train" and n != 200_000:
+                continue
+            if case == "shapes" and n != sizes[0]:
+                continue
+            if case == "shapes":
+                n_case = int(os.environ.get("BENCH_SHAPES_LEADS", "40000"))
+                r = subprocess.run(
+                    [sys.executable, __file__, case, str(n_case)],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
+                print(r.stdout.strip().removeprefix("RESULT ") or r.stderr[-2000:], flush=True)
                 continue
             r = subprocess.run(
                 [sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT
