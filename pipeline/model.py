@@ -23,6 +23,7 @@ from sklearn.metrics import log_loss
 
 from features.spec import FeatureSpec
 from features.table import categorise
+from pipeline.attribution import contributions, tree_cuts
 from pipeline.contract import DataError
 
 EPS = 1e-6
@@ -240,10 +241,15 @@ class LeadScorer:
         return self.calibrator_.predict(self.margin(X))
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per-row SHAP contributions to the raw margin (LightGBM ``pred_contrib``), plus ``bias``."""
-        values = self.booster_.predict(
-            self.frame(X), pred_contrib=True, num_iteration=self.booster_.current_iteration()
-        )
+        """Per-row SHAP contributions to the raw margin (LightGBM ``pred_contrib``), plus ``bias``.
+
+        Computed once per distinct tree cell (``pipeline.attribution``): the same numbers,
+        several times faster on large batches.
+        """
+        cached = getattr(self, "_cuts", None)
+        if cached is None or cached[0] is not self.booster_:
+            cached = self._cuts = (self.booster_, tree_cuts(self.booster_))
+        values = contributions(self.booster_, self.frame(X), cached[1])
         return pd.DataFrame(values, columns=[*self.spec.feature_columns, "bias"], index=X.index)
 
     def importance(self) -> pd.DataFrame:

@@ -1,0 +1,161 @@
+"""SHAP contributions asked once per tree cell equal LightGBM's own, row for row."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import attribution
+from pipeline.attribution import contributions, tree_cuts
+
+LEVELS = [f"c{i}" for i in range(12)]
+
+
+def frame(n: int, seed: int) -> pd.DataFrame:
+    """Numeric columns with missing values, exact zeros and negatives, plus a categorical."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(1.0, n).astype("float32")
+    counts[rng.random(n) < 0.1] = np.nan
+    signed = rng.normal(0, 3, n).round(1).astype("float32")
+    signed[rng.random(n) < 0.05] = 0.0
+    wide = rng.lognormal(3, 2, n).astype("float32")
+    wide[rng.random(n) < 0.2] = np.nan
+    cat = pd.Categorical(rng.choice(LEVELS, n), categories=LEVELS)
+    cat[rng.random(n) < 0.05] = np.nan
+    return pd.DataFrame({"counts": counts, "signed": signed, "wide": wide, "cat": cat})
+
+
+def label(X: pd.DataFrame, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    z = (
+        np.nan_to_num(X["counts"].to_numpy(), nan=-1.0) * 0.8
+        + 0.3 * X["signed"].to_numpy()
+        + 0.2 * np.log1p(np.nan_to_num(X["wide"].to_numpy()))
+        + (X["cat"].cat.codes.to_numpy() % 3 == 0)
+    )
+    return (z + rng.logistic(size=len(X)) > 1.5).astype(float)
+
+
+@pytest.fixture(scope="module", params=["nan", "zero_as_missing", "no_missing"])
+def booster(request) -> lgb.Booster:
+    X = frame(4000, 1)
+    params = {"objective": "binary", "verbosity": -1, "num_leaves": 15, "max_depth": 4}
+    params["min_data_per_group"] = 5
+    params["cat_smooth"] = 1
+    if request.param == "zero_as_missing":
+        params["zero_as_missing"] = True
+    if request.param == "no_missing":
+        params["use_missing"] = False
+    return lgb.train(params, lgb.Dataset(X, label(X, 2)), num_boost_round=40)
+
+
+def test_cells_give_lightgbms_own_contributions(booster, monkeypatch):
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    X = frame(6000, 3)
+    ours = contributions(booster, X)
+    theirs = booster.predict(X, pred_contrib=True)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.sum(axis=1), booster.predict(X, raw_score=True), atol=1e-12)
+
+
+def test_values_on_and_beside_every_threshold(booster, monkeypatch):
+    """A value equal to a split threshold goes left, one just above goes right: both kept."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    cuts = tree_cuts(booster)
+    base = frame(len(cuts.binnings) * 200, 4)
+    rows = []
+    for b in cuts.binnings:
+        if b.thresholds is None:
+            continue
+        name = booster.feature_name()[b.column]
+        for t in b.thresholds:
+            for v in (t, np.nextafter(t, np.inf), -t, np.nextafter(-t, -np.inf)):
+                row = base.iloc[[len(rows) % len(base)]].copy()
+                row[name] = np.float32(v) if abs(v) < 3e38 else np.float32(np.sign(v) * np.inf)
+                rows.append(row)
+    X = pd.concat([*rows, base], ignore_index=True)
+    np.testing.assert_allclose(
+        contributions(booster, X, cuts), booster.predict(X, pred_contrib=True), atol=1e-12
+    )
+
+
+def test_unseen_and_missing_categories(booster, monkeypatch):
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    X = frame(3000, 5)
+    X.loc[::7, "cat"] = np.nan
+    np.testing.assert_allclose(
+        contributions(booster, X), booster.predict(X, pred_contrib=True), atol=1e-12
+    )
+
+
+def test_sorting_path_for_trees_with_many_cells(booster, monkeypatch):
+    """Trees whose cells outgrow a bincount are numbered by sorting: same answer."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    monkeypatch.setattr(attribution, "DENSE_KEYS", 4)
+    X = frame(2500, 6)
+    np.testing.assert_allclose(
+        contributions(booster, X), booster.predict(X, pred_contrib=True), atol=1e-12
+    )
+
+
+def test_a_tree_without_splits():
+    X = frame(500, 7)
+    y = label(X, 8)
+    b = lgb.train(
+        {"objective": "binary", "verbosity": -1, "min_data_in_leaf": 10_000},
+        lgb.Dataset(X, y),
+        num_boost_round=3,
+    )
+    assert all(not t for t in tree_cuts(b).trees)
+    attribution_direct = b.predict(X, pred_contrib=True)
+    original = attribution.DIRECT_BELOW
+    try:
+        attribution.DIRECT_BELOW = 0
+        np.testing.assert_allclose(contributions(b, X), attribution_direct, atol=1e-12)
+    finally:
+        attribution.DIRECT_BELOW = original
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True, width=32),
+            st.sampled_from([0.0, -0.0, 1.0, 2.0, 0.5, 1.5]),
+        ),
+        min_size=4,
+        max_size=60,
+    ),
+    st.lists(st.one_of(st.none(), st.sampled_from(LEVELS)), min_size=4, max_size=60),
+)
+def test_any_values(values, cats):
+    """Property: whatever the values (infinities, -0.0, NaN), the answer is LightGBM's."""
+    b = _BOOSTER
+    n = min(len(values), len(cats))
+    X = frame(n, 9)
+    for c in ("counts", "signed", "wide"):
+        X[c] = (
+            np.array(values[:n], dtype="float32")[::-1]
+            if c == "signed"
+            else np.array(values[:n], dtype="float32")
+        )
+    X["cat"] = pd.Categorical(cats[:n], categories=LEVELS)
+    original = attribution.DIRECT_BELOW
+    try:
+        attribution.DIRECT_BELOW = 0
+        ours = contributions(b, X)
+    finally:
+        attribution.DIRECT_BELOW = original
+    np.testing.assert_allclose(ours, b.predict(X, pred_contrib=True), atol=1e-12)
+
+
+_X = frame(3000, 10)
+_BOOSTER = lgb.train(
+    {"objective": "binary", "verbosity": -1, "num_leaves": 15, "min_data_per_group": 5},
+    lgb.Dataset(_X, label(_X, 11)),
+    num_boost_round=20,
+)
