@@ -3,12 +3,14 @@
 The query is plain ANSI-style SQL (CASE WHEN, SUM, MIN, COUNT DISTINCT, EXP, FLOOR) over two
 relations, so DuckDB runs it here and Spark SQL can run it on a cluster without a rewrite:
 
-- ``snapshots(lead_key, as_of_ts, created_ts)``: the (lead, moment) pairs to describe;
+- ``snapshots(snap_key, lead_key, as_of_ts, created_ts)``: the (lead, moment) pairs to
+  describe, ``snap_key`` numbering them;
 - ``events_prepared(lead_key, ts, event_type)``: events with ``ts`` in epoch seconds and
   ``event_type`` already trimmed and lower-cased.
 
-``lead_key`` is an integer stand-in for ``lead_id`` (grouping on integers is much faster
-than on strings); the caller maps it back.
+``lead_key`` is an integer stand-in for ``lead_id`` and ``snap_key`` for a (lead, as_of)
+pair (grouping on one integer is much faster than on strings or pairs); the caller maps
+them back.
 
 Only the preparation of those two relations (turning timestamps into epoch seconds) is
 engine-specific; see ``features.table``.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from features.spec import OTHER, FeatureSpec, slug
+from features.spec import FeatureSpec, slug
 
 DAY = 86400.0
 
@@ -45,7 +47,10 @@ def engagement_sql(spec: FeatureSpec) -> str:
     and active days come from a per-(snapshot, day) pass: a day is active in a window when
     its most recent event is.
     """
-    known = ", ".join(_literal(t) for t in spec.event_types) or "''"
+    # Types become small integers (their index; unknown ones pool as the last): grouping and
+    # pivoting on integers is much faster than on strings.
+    codes = " ".join(f"WHEN {_literal(t)} THEN {i}" for i, t in enumerate(spec.event_types))
+    codes = codes or "WHEN '' THEN 0"
     distinct = "DISTINCT " if spec.dedupe_events else ""
     decay = math.log(2) / spec.half_life_days
     windows = spec.windows_days
@@ -61,8 +66,8 @@ def engagement_sql(spec: FeatureSpec) -> str:
 
     pivot: list[str] = []
     final: list[str] = []
-    for t in spec.event_buckets:
-        s, lit = slug(t), _literal(t)
+    for lit, t in enumerate(spec.event_buckets):
+        s = slug(t)
         for w in windows:
             pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_{w} END) AS {s}_{w}d")
         # One per_type row per (snapshot, type): MAX just picks it (NULL when absent).
@@ -78,6 +83,10 @@ def engagement_sql(spec: FeatureSpec) -> str:
         "SUM(n_total) AS events_total",
         "MIN(since) AS days_since_last_event",
         "SUM(decayed) AS engagement_decayed",
+    ]
+    active = [
+        f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d"
+        for w in windows
     ]
     final += [f"{_num(f'w.events_{w}d')} AS events_{w}d" for w in windows]
     final += [f"{_num(f'd.active_days_{w}d')} AS active_days_{w}d" for w in windows]
@@ -96,41 +105,37 @@ def engagement_sql(spec: FeatureSpec) -> str:
             f"(({nr} + {r / lw!r}) / {r}) / (({nl} - {nr} + {(lw - r) / lw!r}) / {lw - r}) AS activity_trend"
         )
     final.append(f"(s.as_of_ts - s.created_ts) / {DAY} AS days_since_created")
-    active = [
-        f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d"
-        for w in windows
-    ]
 
     return f"""
 WITH ev AS (
-    SELECT lead_key, ts, CASE WHEN event_type IN ({known}) THEN event_type ELSE {_literal(OTHER)} END AS et
+    SELECT lead_key, ts, CASE event_type {codes} ELSE {len(spec.event_types)} END AS et
     FROM (SELECT {distinct}lead_key, ts, event_type FROM events_prepared) d
 ),
 j AS (
-    SELECT s.lead_key, s.as_of_ts, e.et, e.ts, (s.as_of_ts - e.ts) / {DAY} AS age
+    SELECT s.snap_key, e.et, e.ts, (s.as_of_ts - e.ts) / {DAY} AS age
     FROM snapshots s JOIN ev e ON e.lead_key = s.lead_key AND e.ts <= s.as_of_ts AND e.ts >= s.created_ts
 ),
 per_type AS (
-    SELECT lead_key, as_of_ts, et,
+    SELECT snap_key, et,
         {sep.join(per_type)}
-    FROM j GROUP BY lead_key, as_of_ts, et
+    FROM j GROUP BY snap_key, et
 ),
 wide AS (
-    SELECT lead_key, as_of_ts,
+    SELECT snap_key,
         {sep.join(pivot)}
-    FROM per_type GROUP BY lead_key, as_of_ts
+    FROM per_type GROUP BY snap_key
 ),
 per_day AS (
-    SELECT lead_key, as_of_ts, MIN(age) AS age FROM j GROUP BY lead_key, as_of_ts, FLOOR(ts / {DAY})
+    SELECT snap_key, MIN(age) AS age FROM j GROUP BY snap_key, FLOOR(ts / {DAY})
 ),
 days AS (
-    SELECT lead_key, as_of_ts,
+    SELECT snap_key,
         {sep.join(active)}
-    FROM per_day GROUP BY lead_key, as_of_ts
+    FROM per_day GROUP BY snap_key
 )
-SELECT s.lead_key, s.as_of_ts,
+SELECT s.snap_key,
         {sep.join(final)}
 FROM snapshots s
-LEFT JOIN wide w ON w.lead_key = s.lead_key AND w.as_of_ts = s.as_of_ts
-LEFT JOIN days d ON d.lead_key = s.lead_key AND d.as_of_ts = s.as_of_ts
+LEFT JOIN wide w ON w.snap_key = s.snap_key
+LEFT JOIN days d ON d.snap_key = s.snap_key
 """

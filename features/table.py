@@ -61,6 +61,7 @@ def engagement_features(
         keys = pd.DataFrame({"lead_id": lead_ids.to_numpy(), "lead_key": key_of.to_numpy()})
         snap_rel = pd.DataFrame(
             {
+                "snap_key": np.arange(len(snap), dtype="int64"),
                 "lead_key": key_of.loc[snap["lead_id"].astype("string").to_numpy()].to_numpy(),
                 "as_of_ts": _epoch_seconds(snap["as_of"]),
                 "created_ts": _epoch_seconds(snap["created_at"]),
@@ -71,7 +72,8 @@ def engagement_features(
         # The only engine-specific step: ids to integer keys (keeping only the leads asked
         # for), timestamps to epoch seconds, event types normalised.
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW snapshots AS SELECT lead_key, as_of_ts, created_ts FROM snap_in"
+            "CREATE OR REPLACE TEMP VIEW snapshots AS "
+            "SELECT snap_key, lead_key, as_of_ts, created_ts FROM snap_in"
         )
         if isinstance(events, EventSource):
             lid, ts, et = (events.column(c) for c in ("lead_id", "occurred_at", "event_type"))
@@ -86,11 +88,7 @@ def engagement_features(
             f"FROM {source} e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
             "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND trim(CAST(e.event_type AS VARCHAR)) <> ''"
         )
-        result = (
-            con.sql(engagement_sql(spec) + " ORDER BY as_of_ts, lead_key")
-            .to_arrow_table()
-            .to_pandas()
-        )
+        result = con.sql(engagement_sql(spec) + " ORDER BY snap_key").to_arrow_table().to_pandas()
     finally:
         for name in ("snap_in", "keys_in", "events_in"):
             try:
@@ -99,9 +97,11 @@ def engagement_features(
                 pass
         if own:
             con.close()
-    key = result.pop("lead_key").to_numpy()
-    result.insert(0, "lead_id", pd.array(lead_ids.to_numpy()[key], dtype="string"))
-    result.insert(1, "as_of", pd.to_datetime(result.pop("as_of_ts") * 1e9, utc=True).dt.round("s"))
+    key = result.pop("snap_key").to_numpy()
+    result.insert(
+        0, "lead_id", pd.array(snap["lead_id"].astype("string").to_numpy()[key], dtype="string")
+    )
+    result.insert(1, "as_of", snap["as_of"].to_numpy()[key])
     return result
 
 
