@@ -93,9 +93,7 @@ def score_frame(
             "tier": assign_tiers(score, tiers).astype(str),
             "baseline_score": base["baseline_score"].to_numpy(),
             "baseline_tier": base["baseline_tier"].to_numpy().astype(str),
-            "top_reasons": top_reasons(features, margin_contrib, scorer.spec, top_k).to_numpy(
-                dtype=str
-            ),
+            "top_reasons": top_reasons(features, margin_contrib, scorer.spec, top_k).array,
             "model_version": version,
         }
     )
