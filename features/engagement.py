@@ -45,7 +45,8 @@ def engagement_sql(spec: FeatureSpec) -> str:
     (snapshot, event type) with a handful of aggregates, then pivot the small result into
     columns. This is several times faster than one wide conditional aggregate over the join,
     and active days come from a per-(snapshot, day) pass: a day is active in a window when
-    its most recent event is.
+    its most recent event is. That pass only reads events inside the longest window (no
+    older day can count), a small share of a long history.
     """
     # Types become small integers (their index; unknown ones pool as the last): grouping and
     # pivoting on integers is much faster than on strings.
@@ -126,7 +127,8 @@ wide AS (
     FROM per_type GROUP BY snap_key
 ),
 per_day AS (
-    SELECT snap_key, MIN(age) AS age FROM j GROUP BY snap_key, FLOOR(ts / {DAY})
+    SELECT snap_key, MIN(age) AS age FROM j WHERE age < {max(windows)}
+    GROUP BY snap_key, FLOOR(ts / {DAY})
 ),
 days AS (
     SELECT snap_key,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,16 +291,28 @@ def score_tables(
     unseen_total: dict[str, int] = {}
     missing_total: dict[str, int] = {}
     progress = _Progress(len(snaps))
-    for start in range(0, len(snaps), chunk_leads):
-        part = snaps.iloc[start : start + chunk_leads]
-        feats = scoring_features(tables, part, scorer.spec, events)
-        unseen, missing = drift_counts(feats, scorer)
-        for k, v in unseen.items():
-            unseen_total[k] = unseen_total.get(k, 0) + v
-        for k, v in missing.items():
-            missing_total[k] = missing_total.get(k, 0) + v
-        chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version))
-        progress.update(len(part))
+    parts = [snaps.iloc[i : i + chunk_leads] for i in range(0, len(snaps), chunk_leads)]
+    # The next chunk's features are built (mostly inside the engine, which releases the
+    # GIL) while this chunk is explained and phrased (mostly single-threaded numpy/Arrow):
+    # on two cores that overlap keeps both busy.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
+        for i, part in enumerate(parts):
+            assert pending is not None
+            feats = pending.result()
+            pending = (
+                pool.submit(scoring_features, tables, parts[i + 1], scorer.spec, events)
+                if i + 1 < len(parts)
+                else None
+            )
+            unseen, missing = drift_counts(feats, scorer)
+            for k, v in unseen.items():
+                unseen_total[k] = unseen_total.get(k, 0) + v
+            for k, v in missing.items():
+                missing_total[k] = missing_total.get(k, 0) + v
+            chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version))
+            del feats
+            progress.update(len(part))
     progress.close()
     scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
     scores = scores.sort_values(["lead_id"], kind="stable", ignore_index=True)
