@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.engagement import engagement_sql
 from features.explicit import explicit_values
@@ -19,6 +21,12 @@ from features.source import EventSource, connect
 from features.spec import MISSING, OTHER, FeatureSpec
 
 KEY = ["lead_id", "as_of"]
+
+
+def is_in(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)`` for id strings, by Arrow (pandas walks a large pool in Python)."""
+    as_text = [pa.array(s.astype("string").array) for s in (values, pool)]
+    return pc.is_in(as_text[0], value_set=as_text[1]).to_numpy(zero_copy_only=False)
 
 
 def categorise(values: pd.Series, levels: tuple[str, ...]) -> pd.Categorical:
@@ -101,7 +109,7 @@ def engagement_features(
     result.insert(
         0, "lead_id", pd.array(snap["lead_id"].astype("string").to_numpy()[key], dtype="string")
     )
-    result.insert(1, "as_of", snap["as_of"].to_numpy()[key])
+    result.insert(1, "as_of", snap["as_of"].array.take(key))
     return result
 
 
@@ -126,7 +134,7 @@ def build_features(
     base = snapshots[KEY].reset_index(drop=True).copy()
     base["lead_id"] = base["lead_id"].astype("string")
     base["as_of"] = base["as_of"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    wanted = leads[leads["lead_id"].isin(base["lead_id"])]
+    wanted = leads[is_in(leads["lead_id"], base["lead_id"])]
     explicit = explicit_features(wanted, spec)
     explicit["lead_id"] = explicit["lead_id"].astype("string")
     n_leads = base["lead_id"].nunique()
@@ -176,7 +184,7 @@ def iter_chunks(snapshots: pd.DataFrame, chunk_leads: int) -> Iterator[pd.DataFr
         return
     for start in range(0, len(ids), chunk_leads):
         chunk_ids = ids[start : start + chunk_leads]
-        yield snapshots[snapshots["lead_id"].isin(chunk_ids)]
+        yield snapshots[is_in(snapshots["lead_id"], pd.Series(chunk_ids))]
 
 
 def build_table(
