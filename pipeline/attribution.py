@@ -15,6 +15,7 @@ zero-like values get cells of their own, whatever the split's missing-value rule
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -157,12 +158,14 @@ def as_matrix(X: pd.DataFrame) -> np.ndarray:
 
 
 def contributions(
-    booster: lgb.Booster, X: pd.DataFrame, cuts: TreeCuts | None = None
+    booster: lgb.Booster, X: pd.DataFrame, cuts: TreeCuts | None = None, threads: int = 2
 ) -> np.ndarray:
     """``booster.predict(X, pred_contrib=True)``: one column per feature, then the base value.
 
     ``X`` must already have the model's columns, in order, with its categories (what
-    ``LeadScorer.frame`` returns).
+    ``LeadScorer.frame`` returns). ``threads`` splits the trees between that many threads
+    (each LightGBM call itself runs on one: its thread team would mostly spin-wait on calls
+    this small); pass 1 when other work is running beside it.
     """
     n_trees = booster.current_iteration()
     if len(X) < DIRECT_BELOW or booster.num_model_per_iteration() != 1:
@@ -171,15 +174,28 @@ def contributions(
     m = as_matrix(X)
     n, f = m.shape
     bins = {b.column: b.bins(m[:, b.column]) for b in cuts.binnings}
-    # Column-major so that adding one feature's contributions touches contiguous memory.
-    out = np.zeros((n, f + 1), dtype=np.float64, order="F")
-    buffer = np.empty(n, dtype=np.float64)
-    for t in range(n_trees):
-        tree = cuts.trees[t]
-        inverse, rep = _cells([(c.cell[bins[c.column]], c.cells) for c in tree], n)
-        vals = booster.predict(m[rep], pred_contrib=True, start_iteration=t, num_iteration=1)
-        used = [*(c.column for c in tree), f]
-        for j, v in zip(used, np.ascontiguousarray(vals[:, used].T), strict=True):
-            np.take(v, inverse, out=buffer)
-            out[:, j] += buffer
-    return out
+
+    def explain(trees: range) -> np.ndarray:
+        # Column-major so that adding one feature's contributions touches contiguous memory.
+        out = np.zeros((n, f + 1), dtype=np.float64, order="F")
+        buffer = np.empty(n, dtype=np.float64)
+        for t in trees:
+            tree = cuts.trees[t]
+            inverse, rep = _cells([(c.cell[bins[c.column]], c.cells) for c in tree], n)
+            vals = booster.predict(
+                m[rep], pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
+            )
+            used = [*(c.column for c in tree), f]
+            for j, v in zip(used, np.ascontiguousarray(vals[:, used].T), strict=True):
+                np.take(v, inverse, out=buffer)  # numpy and LightGBM release the GIL here
+                out[:, j] += buffer
+        return out
+
+    if threads <= 1:
+        return explain(range(n_trees))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(explain, [range(i, n_trees, threads) for i in range(threads)]))
+    total = parts[0]
+    for p in parts[1:]:
+        total += p
+    return total

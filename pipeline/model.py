@@ -240,7 +240,7 @@ class LeadScorer:
         """Calibrated probability of a won deal within the horizon."""
         return self.calibrator_.predict(self.margin(X))
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+    def contributions(self, X: pd.DataFrame, threads: int = 2) -> pd.DataFrame:
         """Per-row SHAP contributions to the raw margin (LightGBM ``pred_contrib``), plus ``bias``.
 
         Computed once per distinct tree cell (``pipeline.attribution``): the same numbers,
@@ -249,7 +249,7 @@ class LeadScorer:
         cached = getattr(self, "_cuts", None)
         if cached is None or cached[0] is not self.booster_:
             cached = self._cuts = (self.booster_, tree_cuts(self.booster_))
-        values = contributions(self.booster_, self.frame(X), cached[1])
+        values = contributions(self.booster_, self.frame(X), cached[1], threads)
         return pd.DataFrame(values, columns=[*self.spec.feature_columns, "bias"], index=X.index)
 
     def importance(self) -> pd.DataFrame:

@@ -77,9 +77,10 @@ def score_frame(
     tiers: TierConfig,
     top_k: int,
     version: str,
+    threads: int = 2,
 ) -> pd.DataFrame:
     """Score one chunk of feature rows: probability, score, tier, baseline, reasons."""
-    margin_contrib = scorer.contributions(features)
+    margin_contrib = scorer.contributions(features, threads)
     p = scorer.calibrator_.predict(margin_contrib.sum(axis=1).to_numpy())
     score = to_score(p)
     base = score_baseline(features, baseline)
@@ -310,7 +311,9 @@ def score_tables(
                 unseen_total[k] = unseen_total.get(k, 0) + v
             for k, v in missing.items():
                 missing_total[k] = missing_total.get(k, 0) + v
-            chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version))
+            # One thread while the next chunk's features are being built beside it.
+            threads = 1 if pending is not None else 2
+            chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version, threads))
             del feats
             progress.update(len(part))
     progress.close()
