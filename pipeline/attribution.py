@@ -175,7 +175,7 @@ def contributions(
     n, f = m.shape
     bins = {b.column: b.bins(m[:, b.column]) for b in cuts.binnings}
 
-    def explain(trees: range) -> np.ndarray:
+    def explain(trees: range, booster: lgb.Booster) -> np.ndarray:
         # Column-major so that adding one feature's contributions touches contiguous memory.
         out = np.zeros((n, f + 1), dtype=np.float64, order="F")
         buffer = np.empty(n, dtype=np.float64)
@@ -192,9 +192,15 @@ def contributions(
         return out
 
     if threads <= 1:
-        return explain(range(n_trees))
+        return explain(range(n_trees), booster)
+    # One booster per thread: a call's start_iteration is state on the booster itself, so
+    # two threads sharing one would answer for each other's trees.
+    text = booster.model_to_string()
+    boosters = [booster, *(lgb.Booster(model_str=text) for _ in range(threads - 1))]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(explain, [range(i, n_trees, threads) for i in range(threads)]))
+        parts = list(
+            pool.map(explain, [range(i, n_trees, threads) for i in range(threads)], boosters)
+        )
     total = parts[0]
     for p in parts[1:]:
         total += p

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,7 +297,9 @@ def score_tables(
     # GIL) while this chunk is explained and phrased (mostly single-threaded numpy/Arrow):
     # on two cores that overlap keeps both busy.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
+        pending = (
+            pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
+        )
         for i, part in enumerate(parts):
             assert pending is not None
             feats = pending.result()

@@ -53,10 +53,11 @@ def booster(request) -> lgb.Booster:
     return lgb.train(params, lgb.Dataset(X, label(X, 2)), num_boost_round=40)
 
 
-def test_cells_give_lightgbms_own_contributions(booster, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_cells_give_lightgbms_own_contributions(booster, monkeypatch, threads):
     monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
     X = frame(6000, 3)
-    ours = contributions(booster, X)
+    ours = contributions(booster, X, threads=threads)
     theirs = booster.predict(X, pred_contrib=True)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.sum(axis=1), booster.predict(X, raw_score=True), atol=1e-12)
