@@ -14,14 +14,17 @@ from pipeline.config import Config
 from pipeline.contract import Tables
 
 
-def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None):
+def load_streaming(
+    data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None, *, count_events: bool = True
+):
     """Leads and outcomes read and validated in memory; events left in their file.
 
     Returns (tables with an empty events frame, the ``EventSource``, the validation report).
-    The event rules are counted by the engine over the file and reported through ``say``.
+    The events file's columns are checked; with ``count_events`` the event rules are also
+    counted by the engine over the file and reported through ``say``.
     """
     from pipeline.io import find_table, read_table
-    from pipeline.score import check_event_file
+    from pipeline.score import check_event_columns, count_event_rules
     from pipeline.validate import require_valid, validate_tables
 
     leads = read_table(data_dir, "leads", columns.get("leads"))
@@ -35,7 +38,8 @@ def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: 
     for problem in report.problems:
         if problem.table != "events":
             say(f"  data: {problem.line()}")
-    for line in check_event_file(source, tables.leads):
+    check_event_columns(source)
+    for line in count_event_rules(source, tables.leads) if count_events else []:
         say(f"  data: {line}")
     return tables, source, report
 
