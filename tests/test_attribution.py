@@ -63,6 +63,24 @@ def test_cells_give_lightgbms_own_contributions(booster, monkeypatch, threads):
     np.testing.assert_allclose(ours.sum(axis=1), booster.predict(X, raw_score=True), atol=1e-12)
 
 
+def test_float64_input_is_not_narrowed(booster, monkeypatch):
+    """Values a float32 cannot hold keep their side of every threshold."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    cuts = tree_cuts(booster)
+    X = frame(5000, 12)
+    for b in cuts.binnings:
+        if b.thresholds is not None:
+            name = booster.feature_name()[b.column]
+            t = b.thresholds[len(b.thresholds) // 2]
+            X[name] = X[name].astype("float64")
+            X.loc[:199, name] = np.nextafter(t, np.inf)  # just right of the split
+            X.loc[200:399, name] = t  # on it: left
+            break
+    np.testing.assert_allclose(
+        contributions(booster, X, cuts), booster.predict(X, pred_contrib=True), atol=1e-12
+    )
+
+
 def test_values_on_and_beside_every_threshold(booster, monkeypatch):
     """A value equal to a split threshold goes left, one just above goes right: both kept."""
     monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
