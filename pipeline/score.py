@@ -86,10 +86,12 @@ def score_frame(
     base = score_baseline(features, baseline)
     return pd.DataFrame(
         {
-            "lead_id": features["lead_id"].astype("string").to_numpy()
+            # .array keeps Arrow strings and zoned times as they are (to_numpy would make a
+            # Python object per lead).
+            "lead_id": features["lead_id"].astype("string").array
             if "lead_id" in features
             else np.arange(len(features)).astype(str),
-            "as_of": features["as_of"].to_numpy() if "as_of" in features else pd.NaT,
+            "as_of": features["as_of"].array if "as_of" in features else pd.NaT,
             "probability": p,
             "score": score,
             "tier": assign_tiers(score, tiers).astype(str),
