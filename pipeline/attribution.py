@@ -84,11 +84,37 @@ def _numeric_cuts(thresholds: pd.Series) -> np.ndarray:
     return np.unique(np.concatenate([thresholds.astype("float64").to_numpy(), ZERO_CUTS]))
 
 
+def split_nodes(booster: lgb.Booster) -> pd.DataFrame:
+    """Every split of the model: tree, feature name, threshold, decision type.
+
+    Read from ``dump_model`` (what ``trees_to_dataframe`` reads too, without the per-node
+    statistics that make it slow).
+    """
+    names = booster.feature_name()
+    rows: list[tuple[int, str, object, str]] = []
+    for info in booster.dump_model()["tree_info"]:
+        stack = [info["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "split_feature" in node:
+                rows.append(
+                    (
+                        info["tree_index"],
+                        names[node["split_feature"]],
+                        node["threshold"],
+                        node["decision_type"],
+                    )
+                )
+                stack += [node["left_child"], node["right_child"]]
+    return pd.DataFrame(
+        rows, columns=["tree_index", "split_feature", "threshold", "decision_type"]
+    ).astype({"threshold": "object"})
+
+
 def tree_cuts(booster: lgb.Booster) -> TreeCuts:
-    """The model's splits, read once from ``trees_to_dataframe``."""
+    """The model's splits, read once."""
     names = {n: i for i, n in enumerate(booster.feature_name())}
-    nodes = booster.trees_to_dataframe()
-    nodes = nodes[nodes["split_feature"].notna()]
+    nodes = split_nodes(booster)
     binnings: dict[str, Binning] = {}
     for feature, g in nodes.groupby("split_feature", sort=True):
         if (g["decision_type"] == "==").all():
