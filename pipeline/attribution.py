@@ -190,26 +190,38 @@ def as_matrix(X: pd.DataFrame) -> np.ndarray:
 
 
 def contributions(
-    booster: lgb.Booster, X: pd.DataFrame, cuts: TreeCuts | None = None, threads: int = 2
+    booster: lgb.Booster,
+    X: pd.DataFrame,
+    cuts: TreeCuts | None = None,
+    threads: int = 2,
+    columns: np.ndarray | None = None,
 ) -> np.ndarray:
     """``booster.predict(X, pred_contrib=True)``: one column per feature, then the base value.
 
     ``X`` must already have the model's columns, in order, with its categories (what
-    ``LeadScorer.frame`` returns). ``threads`` splits the trees between that many threads
-    (each LightGBM call itself runs on one: its thread team would mostly spin-wait on calls
-    this small); pass 1 when other work is running beside it.
+    ``LeadScorer.frame`` returns). ``columns[j]`` names the output column feature ``j`` is
+    added into (default: its own), so contributions can be summed by group as they are
+    gathered: fewer, narrower additions. ``threads`` splits the trees between that many
+    threads (each LightGBM call itself runs on one: its thread team would mostly spin-wait
+    on calls this small); pass 1 when other work is running beside it.
     """
     n_trees = booster.current_iteration()
+    f = X.shape[1]
+    target = np.arange(f) if columns is None else np.asarray(columns, dtype=np.int64)
+    width = int(target.max()) + 1 if f else 0
     if len(X) < DIRECT_BELOW or booster.num_model_per_iteration() != 1:
-        return booster.predict(X, pred_contrib=True, num_iteration=n_trees)
+        values = booster.predict(X, pred_contrib=True, num_iteration=n_trees)
+        if columns is None:
+            return values
+        return np.column_stack([values[:, :f] @ _one_hot(target, width), values[:, f]])
     cuts = tree_cuts(booster) if cuts is None else cuts
     m = as_matrix(X)
-    n, f = m.shape
+    n = len(m)
     bins = {b.column: b.bins(m[:, b.column]) for b in cuts.binnings}
 
     def explain(trees: range, booster: lgb.Booster) -> np.ndarray:
-        # Column-major so that adding one feature's contributions touches contiguous memory.
-        out = np.zeros((n, f + 1), dtype=np.float64, order="F")
+        # Column-major so that adding one column's contributions touches contiguous memory.
+        out = np.zeros((n, width + 1), dtype=np.float64, order="F")
         buffer = np.empty(n, dtype=np.float64)
         for t in trees:
             tree = cuts.trees[t]
@@ -217,8 +229,16 @@ def contributions(
             vals = booster.predict(
                 m[rep], pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
             )
-            used = [*(c.column for c in tree), f]
-            for j, v in zip(used, np.ascontiguousarray(vals[:, used].T), strict=True):
+            used = [c.column for c in tree]
+            # Per cell, the tree's features summed into their output columns, plus the base.
+            outs, slot = np.unique(target[used], return_inverse=True)
+            per_cell = np.empty((len(vals), len(outs) + 1))
+            for k in range(len(outs)):  # a handful of columns (no BLAS: its threads spin)
+                per_cell[:, k] = vals[
+                    :, [u for u, s in zip(used, slot, strict=True) if s == k]
+                ].sum(axis=1)
+            per_cell[:, -1] = vals[:, f]
+            for j, v in zip([*outs, width], np.ascontiguousarray(per_cell.T), strict=True):
                 np.take(v, inverse, out=buffer)  # numpy and LightGBM release the GIL here
                 out[:, j] += buffer
         return out
@@ -237,3 +257,9 @@ def contributions(
     for p in parts[1:]:
         total += p
     return total
+
+
+def _one_hot(index: np.ndarray, width: int) -> np.ndarray:
+    m = np.zeros((len(index), width))
+    m[np.arange(len(index)), index] = 1.0
+    return m

@@ -214,10 +214,17 @@ def top_reasons(
     features: pd.DataFrame, contrib: pd.DataFrame, spec: FeatureSpec, k: int = 3
 ) -> pd.Series:
     """The ``k`` groups that moved each lead's score most, signed and phrased, joined by "; "."""
+    return top_reasons_grouped(features, group_contributions(contrib, spec), spec, k)
+
+
+def top_reasons_grouped(
+    features: pd.DataFrame, grouped: pd.DataFrame, spec: FeatureSpec, k: int = 3
+) -> pd.Series:
+    """``top_reasons`` from contributions already summed by group (``bias`` ignored)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    grouped = group_contributions(contrib, spec)
+    grouped = grouped.drop(columns="bias", errors="ignore")
     names = list(grouped.columns)
     values = grouped.to_numpy()
     k = min(k, len(names))

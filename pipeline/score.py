@@ -30,7 +30,7 @@ from features.table import build_features
 from pipeline.baseline import score_baseline
 from pipeline.config import BaselineConfig, TierConfig
 from pipeline.contract import DataError, Tables
-from pipeline.explain import top_reasons
+from pipeline.explain import feature_groups, top_reasons_grouped
 from pipeline.io import write_atomic
 from pipeline.model import LeadScorer
 from pipeline.tiers import assign_tiers, to_score
@@ -80,8 +80,9 @@ def score_frame(
     threads: int = 2,
 ) -> pd.DataFrame:
     """Score one chunk of feature rows: probability, score, tier, baseline, reasons."""
-    margin_contrib = scorer.contributions(features, threads)
-    p = scorer.calibrator_.predict(margin_contrib.sum(axis=1).to_numpy())
+    # Summed by reason group while gathered; their total (with the base) is the margin.
+    grouped = scorer.contributions(features, threads, feature_groups(scorer.spec))
+    p = scorer.calibrator_.predict(grouped.sum(axis=1).to_numpy())
     score = to_score(p)
     base = score_baseline(features, baseline)
     return pd.DataFrame(
@@ -97,7 +98,7 @@ def score_frame(
             "tier": assign_tiers(score, tiers).astype(str),
             "baseline_score": base["baseline_score"].to_numpy(),
             "baseline_tier": base["baseline_tier"].to_numpy().astype(str),
-            "top_reasons": top_reasons(features, margin_contrib, scorer.spec, top_k).array,
+            "top_reasons": top_reasons_grouped(features, grouped, scorer.spec, top_k).array,
             "model_version": version,
         }
     )

@@ -178,3 +178,16 @@ _BOOSTER = lgb.train(
     lgb.Dataset(_X, label(_X, 11)),
     num_boost_round=20,
 )
+
+
+@pytest.mark.parametrize("direct_below", [0, 10**9])
+def test_contributions_summed_into_groups(booster, monkeypatch, direct_below):
+    """``columns`` adds features into shared columns as they are gathered: the same sums."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", direct_below)
+    X = frame(5000, 13)
+    columns = np.array([1, 0, 1, 2])  # counts and wide together; signed; cat
+    theirs = booster.predict(X, pred_contrib=True)
+    expected = np.column_stack(
+        [theirs[:, 1], theirs[:, 0] + theirs[:, 2], theirs[:, 3], theirs[:, 4]]
+    )
+    np.testing.assert_allclose(contributions(booster, X, columns=columns), expected, atol=1e-12)
