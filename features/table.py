@@ -96,7 +96,8 @@ def engagement_features(
             f"FROM {source} e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
             "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND trim(CAST(e.event_type AS VARCHAR)) <> ''"
         )
-        result = con.sql(engagement_sql(spec) + " ORDER BY snap_key").to_arrow_table().to_pandas()
+        # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
+        result = con.sql(engagement_sql(spec)).to_arrow_table().to_pandas()
     finally:
         for name in ("snap_in", "keys_in", "events_in"):
             try:
