@@ -5,8 +5,8 @@ relations, so DuckDB runs it here and Spark SQL can run it on a cluster without 
 
 - ``snapshots(snap_key, lead_key, as_of_ts, created_ts)``: the (lead, moment) pairs to
   describe, ``snap_key`` numbering them;
-- ``events_prepared(lead_key, ts, event_type)``: events with ``ts`` in epoch seconds and
-  ``event_type`` already trimmed and lower-cased.
+- ``events_prepared(lead_key, ts, event_type, created_ts)``: events with ``ts`` in epoch
+  seconds, ``event_type`` already trimmed and lower-cased, and their lead's creation time.
 
 ``lead_key`` is an integer stand-in for ``lead_id`` and ``snap_key`` for a (lead, as_of)
 pair (grouping on one integer is much faster than on strings or pairs); the caller maps
@@ -38,8 +38,13 @@ def _num(expr: str) -> str:
     return f"CAST(COALESCE({expr}, 0) AS DOUBLE)"
 
 
-def engagement_sql(spec: FeatureSpec) -> str:
+def engagement_sql(spec: FeatureSpec, single_as_of: float | None = None) -> str:
     """The SQL that turns events into one engagement row per snapshot (lead, as_of).
+
+    ``single_as_of`` (epoch seconds) is for the nightly case: one snapshot per lead, all at
+    that moment, numbered by ``snap_key = lead_key``. The moment is then a constant, so
+    events are cut at it and at the lead's creation before deduplication and no join to
+    the snapshots is needed; the result is the same (a test compares the two).
 
     Shape: join events to snapshots (only events at or before each snapshot), aggregate per
     (snapshot, event type) with a handful of aggregates, then pivot the small result into
@@ -107,15 +112,30 @@ def engagement_sql(spec: FeatureSpec) -> str:
         )
     final.append(f"(s.as_of_ts - s.created_ts) / {DAY} AS days_since_created")
 
-    return f"""
-WITH ev AS (
-    SELECT lead_key, ts, CASE event_type {codes} ELSE {len(spec.event_types)} END AS et
+    et = f"CASE event_type {codes} ELSE {len(spec.event_types)} END AS et"
+    if single_as_of is None:
+        head = f"""WITH ev AS (
+    SELECT lead_key, ts, {et}
     FROM (SELECT {distinct}lead_key, ts, event_type FROM events_prepared) d
 ),
 j AS (
     SELECT s.snap_key, e.et, e.ts, (s.as_of_ts - e.ts) / {DAY} AS age
     FROM snapshots s JOIN ev e ON e.lead_key = s.lead_key AND e.ts <= s.as_of_ts AND e.ts >= s.created_ts
+),"""
+    else:
+        t = repr(float(single_as_of))
+        head = f"""WITH ev AS (
+    SELECT lead_key, ts, {et}
+    FROM (
+        SELECT {distinct}lead_key, ts, event_type FROM events_prepared
+        WHERE ts <= {t} AND ts >= created_ts
+    ) d
 ),
+j AS (
+    SELECT lead_key AS snap_key, et, ts, ({t} - ts) / {DAY} AS age FROM ev
+),"""
+    return f"""
+{head}
 per_type AS (
     SELECT snap_key, et,
         {sep.join(per_type)}

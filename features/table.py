@@ -66,7 +66,14 @@ def engagement_features(
         snap = snapshots[KEY].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
         lead_ids = pd.Series(snap["lead_id"].unique()).astype("string")
         key_of = pd.Series(np.arange(len(lead_ids), dtype="int64"), index=lead_ids.to_numpy())
-        keys = pd.DataFrame({"lead_id": lead_ids.to_numpy(), "lead_key": key_of.to_numpy()})
+        first = ~snap["lead_id"].duplicated().to_numpy()
+        keys = pd.DataFrame(
+            {
+                "lead_id": lead_ids.to_numpy(),
+                "lead_key": key_of.to_numpy(),
+                "created_ts": _epoch_seconds(snap["created_at"])[first],
+            }
+        )
         snap_rel = pd.DataFrame(
             {
                 "snap_key": np.arange(len(snap), dtype="int64"),
@@ -91,13 +98,17 @@ def engagement_features(
             source = "events_in"
         con.execute(
             "CREATE OR REPLACE TEMP VIEW events_prepared AS "
-            "SELECT k.lead_key, epoch(e.occurred_at) AS ts, "
+            "SELECT k.lead_key, epoch(e.occurred_at) AS ts, k.created_ts, "
             "lower(trim(CAST(e.event_type AS VARCHAR))) AS event_type "
             f"FROM {source} e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
             "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND trim(CAST(e.event_type AS VARCHAR)) <> ''"
         )
         # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
-        result = con.sql(engagement_sql(spec)).to_arrow_table().to_pandas()
+        # Nightly scoring asks for one moment and each lead once: then snap_key equals
+        # lead_key (both number the leads in order) and the query needs no snapshot join.
+        single = bool(first.all()) and snap["as_of"].nunique() == 1
+        sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None)
+        result = con.sql(sql).to_arrow_table().to_pandas()
     finally:
         for name in ("snap_in", "keys_in", "events_in"):
             try:
