@@ -17,7 +17,8 @@ engine-specific; see ``features.table``.
 
 Point in time: the join keeps only events with ``ts <= as_of_ts`` (and none from before the
 lead was created, which the contract treats as bad rows); every aggregate is over
-that set, so nothing dated after a snapshot can reach its features.
+that set, so nothing dated after a snapshot can reach its features. The nightly form (one
+moment for every lead) applies the same two cuts as a WHERE clause instead of a join.
 """
 
 from __future__ import annotations
