@@ -31,7 +31,7 @@ from pipeline.baseline import score_baseline
 from pipeline.config import BaselineConfig, TierConfig
 from pipeline.contract import DataError, Tables
 from pipeline.explain import feature_groups, top_reasons_grouped
-from pipeline.io import write_atomic
+from pipeline.io import iso_utc, write_atomic
 from pipeline.model import LeadScorer
 from pipeline.tiers import assign_tiers, to_score
 
@@ -364,9 +364,18 @@ def score_tables(
 def write_scores(scores: pd.DataFrame, out: str | Path) -> Path:
     """Atomic write; byte-identical for identical input (no timestamps in the file)."""
     p = Path(out)
+    zoned = [c for c in scores.columns if isinstance(scores[c].dtype, pd.DatetimeTZDtype)]
     if p.suffix == ".csv":
-        return write_atomic(p, lambda t: scores.to_csv(t, index=False, float_format="%.6g"))
-    table = pa.Table.from_pandas(scores, preserve_index=False).replace_schema_metadata(None)
+        # Zoned times as ISO 8601 UTC text, the contract's time format in CSV.
+        text = scores.assign(**{c: iso_utc(scores[c]) for c in zoned})
+        return write_atomic(p, lambda t: text.to_csv(t, index=False, float_format="%.6g"))
+    # Zoned times go to Arrow as UTC wall times, then get their zone back: pyarrow's own
+    # conversion of zoned pandas columns uses an API pandas 3.1 deprecates.
+    plain = scores.assign(**{c: scores[c].dt.tz_convert(None) for c in zoned})
+    table = pa.Table.from_pandas(plain, preserve_index=False).replace_schema_metadata(None)
+    for c in zoned:
+        i = table.schema.get_field_index(c)
+        table = table.set_column(i, c, table[c].cast(pa.timestamp(table[c].type.unit, tz="UTC")))
     return write_atomic(p, lambda t: pq.write_table(table, t, compression="zstd"))
 
 
