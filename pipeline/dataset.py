@@ -14,17 +14,14 @@ from pipeline.config import Config
 from pipeline.contract import Tables
 
 
-def load_streaming(
-    data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None, *, count_events: bool = True
-):
+def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None):
     """Leads and outcomes read and validated in memory; events left in their file.
 
     Returns (tables with an empty events frame, the ``EventSource``, the validation report).
-    The events file's columns are checked; with ``count_events`` the event rules are also
-    counted by the engine over the file and reported through ``say``.
+    The event rules are counted by the engine over the file and reported through ``say``.
     """
     from pipeline.io import find_table, read_table
-    from pipeline.score import check_event_columns, count_event_rules
+    from pipeline.score import check_event_file
     from pipeline.validate import require_valid, validate_tables
 
     leads = read_table(data_dir, "leads", columns.get("leads"))
@@ -38,8 +35,7 @@ def load_streaming(
     for problem in report.problems:
         if problem.table != "events":
             say(f"  data: {problem.line()}")
-    check_event_columns(source)
-    for line in count_event_rules(source, tables.leads) if count_events else []:
+    for line in check_event_file(source, tables.leads):
         say(f"  data: {line}")
     return tables, source, report
 

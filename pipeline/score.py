@@ -162,32 +162,7 @@ LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 """
 
 
-def check_event_columns(source: EventSource) -> None:
-    """The events file can be read and has the contract's columns (else a one-line error)."""
-    import duckdb
-
-    con = connect()
-    try:
-        have = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()}
-    except duckdb.Error as err:
-        raise DataError(
-            f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
-        ) from None
-    finally:
-        con.close()
-    needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
-    absent = [
-        f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
-        for c, f in needed.items()
-        if f not in have
-    ]
-    if absent:
-        raise DataError(
-            f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
-        )
-
-
-def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
+def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
     """The validator's event rules, counted by the engine over the file (one scan)."""
     import duckdb
 
@@ -197,11 +172,25 @@ def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
             "leads_in",
             leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
         )
-        row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
-    except duckdb.Error as err:
-        raise DataError(
-            f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
-        ) from None
+        try:
+            have = {
+                r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()
+            }
+            needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
+            absent = [
+                f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
+                for c, f in needed.items()
+                if f not in have
+            ]
+            if absent:
+                raise DataError(
+                    f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
+                )
+            row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
+        except duckdb.Error as err:
+            raise DataError(
+                f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
+            ) from None
     finally:
         con.close()
     names = [
@@ -234,32 +223,22 @@ def score_folder(
     chunk_leads: int = 250_000,
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
-    streamed from their file by the engine, so memory does not grow with event history.
-
-    The event file's columns are checked first; its rule counts (a full scan, informational:
-    the feature query skips those rows by the same rules) run beside the scoring and are
-    reported when it ends.
-    """
+    streamed from their file by the engine, so memory does not grow with event history."""
     from pipeline.dataset import load_streaming
 
-    tables, source, report = load_streaming(data_dir, columns, say, count_events=False)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        counted = pool.submit(count_event_rules, source, tables.leads)
-        summary = score_tables(
-            tables,
-            report.rejects,
-            scorer,
-            settings,
-            version,
-            as_of,
-            out,
-            say=say,
-            events=source,
-            chunk_leads=chunk_leads,
-        )
-        for line in counted.result():
-            say(f"  data: {line}")
-    return summary
+    tables, source, report = load_streaming(data_dir, columns, say)
+    return score_tables(
+        tables,
+        report.rejects,
+        scorer,
+        settings,
+        version,
+        as_of,
+        out,
+        say=say,
+        events=source,
+        chunk_leads=chunk_leads,
+    )
 
 
 class _Progress:

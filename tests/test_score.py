@@ -221,3 +221,19 @@ def test_chunks_of_any_size_give_the_same_scores(trained, tmp_path):
     a, b = pd.read_parquet(whole.out), pd.read_parquet(small.out)
     pd.testing.assert_frame_equal(a.drop(columns="probability"), b.drop(columns="probability"))
     np.testing.assert_allclose(a["probability"], b["probability"], rtol=1e-9)
+
+
+def test_malformed_events_file_is_a_one_line_error_and_writes_nothing(trained, tmp_path, capsys):
+    """A broken row deep in the events file is found before any scoring, not as a traceback."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(trained["data"], data)
+    with open(data / "events.csv", "a") as f:
+        f.write('L0000005,"2025-01-01T00:00:00Z,unterminated,extra\n')
+    out = tmp_path / "s.parquet"
+    code = main(["score", "--data", str(data), "--as-of", AS_OF, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert err.startswith("leadscore: error: events: events.csv cannot be read") and "\n" not in err
+    assert not out.exists()
