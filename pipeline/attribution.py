@@ -15,7 +15,9 @@ zero-like values get cells of their own, whatever the split's missing-value rule
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -26,6 +28,8 @@ import pandas as pd
 DIRECT_BELOW = 4_000
 # Cells are numbered with a bincount over at most this many candidate keys.
 DENSE_KEYS = 1 << 18
+# Trees are summed in this many interleaved lanes (at most this many threads help).
+LANES = 2
 # LightGBM's kZeroThreshold (a float: 1e-35f): |x| <= it counts as zero where zero means
 # missing. Cutting every numeric feature here too gives zero-like values bins of their own.
 _Z = float(np.float32(1e-35))
@@ -195,15 +199,21 @@ def contributions(
     cuts: TreeCuts | None = None,
     threads: int = 2,
     columns: np.ndarray | None = None,
+    helpers_after: Future | None = None,
 ) -> np.ndarray:
     """``booster.predict(X, pred_contrib=True)``: one column per feature, then the base value.
 
     ``X`` must already have the model's columns, in order, with its categories (what
     ``LeadScorer.frame`` returns). ``columns[j]`` names the output column feature ``j`` is
     added into (default: its own), so contributions can be summed by group as they are
-    gathered: fewer, narrower additions. ``threads`` splits the trees between that many
-    threads (each LightGBM call itself runs on one: its thread team would mostly spin-wait
-    on calls this small); pass 1 when other work is running beside it.
+    gathered: fewer, narrower additions.
+
+    Up to ``threads`` threads work (each LightGBM call itself runs on one: its thread team
+    would mostly spin-wait on calls this small). With ``helpers_after`` (e.g. the future of
+    work running beside this call) only the calling thread starts; the others join when it
+    completes, so two cores stay busy without fighting over them. The trees are summed in
+    fixed lanes (``LANES``), whoever computes them, so the result has the same bits for any
+    ``threads`` and any timing.
     """
     n_trees = booster.current_iteration()
     f = X.shape[1]
@@ -218,45 +228,101 @@ def contributions(
     m = as_matrix(X)
     n = len(m)
     bins = {b.column: b.bins(m[:, b.column]) for b in cuts.binnings}
+    # Column-major so that adding one column's contributions touches contiguous memory.
+    sums = [np.zeros((n, width), dtype=np.float64, order="F") for _ in range(LANES)]
+    base = np.zeros(n_trees)
+    buffers: dict[int, np.ndarray] = {}
 
-    def explain(trees: range, booster: lgb.Booster) -> np.ndarray:
-        # Column-major so that adding one column's contributions touches contiguous memory.
-        out = np.zeros((n, width + 1), dtype=np.float64, order="F")
-        buffer = np.empty(n, dtype=np.float64)
-        for t in trees:
-            tree = cuts.trees[t]
-            inverse, rep = _cells([(c.cell[bins[c.column]], c.cells) for c in tree], n)
-            vals = booster.predict(
-                m[rep], pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
+    def explain(t: int, lane: int, booster: lgb.Booster) -> None:
+        tree = cuts.trees[t]
+        inverse, rep = _cells([(c.cell[bins[c.column]], c.cells) for c in tree], n)
+        vals = booster.predict(
+            m[rep], pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
+        )
+        base[t] = vals[0, f]  # the tree's expected value: the same for every row
+        used = [c.column for c in tree]
+        # Per cell, the tree's features summed into their output columns.
+        outs, slot = np.unique(target[used], return_inverse=True)
+        per_cell = np.empty((len(outs), len(vals)))
+        for k in range(len(outs)):  # a handful of columns (no BLAS: its threads spin)
+            per_cell[k] = vals[:, [u for u, s in zip(used, slot, strict=True) if s == k]].sum(
+                axis=1
             )
-            used = [c.column for c in tree]
-            # Per cell, the tree's features summed into their output columns, plus the base.
-            outs, slot = np.unique(target[used], return_inverse=True)
-            per_cell = np.empty((len(vals), len(outs) + 1))
-            for k in range(len(outs)):  # a handful of columns (no BLAS: its threads spin)
-                per_cell[:, k] = vals[
-                    :, [u for u, s in zip(used, slot, strict=True) if s == k]
-                ].sum(axis=1)
-            per_cell[:, -1] = vals[:, f]
-            for j, v in zip([*outs, width], np.ascontiguousarray(per_cell.T), strict=True):
-                np.take(v, inverse, out=buffer)  # numpy and LightGBM release the GIL here
-                out[:, j] += buffer
-        return out
+        buffer = buffers.setdefault(threading.get_ident(), np.empty(n, dtype=np.float64))
+        out = sums[lane]
+        for j, v in zip(outs, per_cell, strict=True):
+            np.take(v, inverse, out=buffer)  # numpy and LightGBM release the GIL here
+            out[:, j] += buffer
 
-    if threads <= 1:
-        return explain(range(n_trees), booster)
+    _run_in_lanes(booster, n_trees, explain, threads, helpers_after)
+    total = np.empty((n, width + 1), dtype=np.float64)
+    total[:, :width] = sums[0]
+    for s in sums[1:]:
+        total[:, :width] += s
+    total[:, width] = base.sum()
+    return total
+
+
+def _run_in_lanes(
+    booster: lgb.Booster,
+    n_trees: int,
+    explain: Callable[[int, int, lgb.Booster], None],
+    threads: int,
+    helpers_after: Future | None,
+) -> None:
+    """Call ``explain(tree, lane, booster)`` for every tree, lane ``tree % LANES``.
+
+    A lane is worked by one thread at a time, in tree order, so its sum does not depend on
+    which thread computed what. A thread takes the free lane that is furthest behind, so the
+    lanes stay level and a thread that joins late finds half of the rest waiting.
+    """
+    lock = threading.Lock()
+    following = list(range(LANES))  # next tree of each lane
+    busy = [False] * LANES
+
+    def claim() -> tuple[int, int] | None:
+        with lock:
+            free = [i for i in range(LANES) if not busy[i] and following[i] < n_trees]
+            if not free:
+                return None
+            lane = min(free, key=lambda i: following[i])
+            busy[lane] = True
+            following[lane] += LANES
+            return following[lane] - LANES, lane
+
+    def work(own: lgb.Booster) -> None:
+        while (job := claim()) is not None:
+            try:
+                explain(*job, own)
+            finally:
+                with lock:
+                    busy[job[1]] = False
+
+    helpers = min(threads, LANES) - 1
+    if helpers <= 0:
+        work(booster)
+        return
     # One booster per thread: a call's start_iteration is state on the booster itself, so
     # two threads sharing one would answer for each other's trees.
     text = booster.model_to_string()
-    boosters = [booster, *(lgb.Booster(model_str=text) for _ in range(threads - 1))]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(
-            pool.map(explain, [range(i, n_trees, threads) for i in range(threads)], boosters)
-        )
-    total = parts[0]
-    for p in parts[1:]:
-        total += p
-    return total
+    go = threading.Event()
+    if helpers_after is None:
+        go.set()
+    else:
+        helpers_after.add_done_callback(lambda _f: go.set())
+
+    def helper() -> None:
+        go.wait()
+        work(lgb.Booster(model_str=text))
+
+    with ThreadPoolExecutor(max_workers=helpers) as pool:
+        waiting = [pool.submit(helper) for _ in range(helpers)]
+        try:
+            work(booster)
+        finally:
+            go.set()  # nothing left to claim: waiting helpers return at once
+        for w in waiting:
+            w.result()
 
 
 def _one_hot(index: np.ndarray, width: int) -> np.ndarray:

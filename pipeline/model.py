@@ -10,6 +10,7 @@ checks their count, so a reordered frame would otherwise score wrong in silence.
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -241,13 +242,18 @@ class LeadScorer:
         return self.calibrator_.predict(self.margin(X))
 
     def contributions(
-        self, X: pd.DataFrame, threads: int = 2, groups: dict[str, str] | None = None
+        self,
+        X: pd.DataFrame,
+        threads: int = 2,
+        groups: dict[str, str] | None = None,
+        helpers_after: Future | None = None,
     ) -> pd.DataFrame:
         """Per-row SHAP contributions to the raw margin (LightGBM ``pred_contrib``), plus ``bias``.
 
         Computed once per distinct tree cell (``pipeline.attribution``): the same numbers,
         several times faster on large batches. With ``groups`` (feature -> group) the
-        columns are the groups, summed while gathering.
+        columns are the groups, summed while gathering. ``helpers_after``: threads beyond
+        the caller's join when that future completes (see ``attribution.contributions``).
         """
         cached = getattr(self, "_cuts", None)
         if cached is None or cached[0] is not self.booster_:
@@ -258,7 +264,9 @@ class LeadScorer:
             names = sorted(set(groups.values()))
             index = {g: i for i, g in enumerate(names)}
             target = np.array([index[groups[c]] for c in self.spec.feature_columns])
-        values = contributions(self.booster_, self.frame(X), cached[1], threads, target)
+        values = contributions(
+            self.booster_, self.frame(X), cached[1], threads, target, helpers_after
+        )
         return pd.DataFrame(values, columns=[*names, "bias"], index=X.index)
 
     def importance(self) -> pd.DataFrame:

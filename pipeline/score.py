@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,10 +78,15 @@ def score_frame(
     top_k: int,
     version: str,
     threads: int = 2,
+    helpers_after: Future | None = None,
 ) -> pd.DataFrame:
-    """Score one chunk of feature rows: probability, score, tier, baseline, reasons."""
+    """Score one chunk of feature rows: probability, score, tier, baseline, reasons.
+
+    ``helpers_after``: work running beside this call; SHAP starts on one thread and takes a
+    second when it completes.
+    """
     # Summed by reason group while gathered; their total (with the base) is the margin.
-    grouped = scorer.contributions(features, threads, feature_groups(scorer.spec))
+    grouped = scorer.contributions(features, threads, feature_groups(scorer.spec), helpers_after)
     p = scorer.calibrator_.predict(grouped.sum(axis=1).to_numpy())
     score = to_score(p)
     base = score_baseline(features, baseline)
@@ -316,9 +321,8 @@ def score_tables(
                 unseen_total[k] = unseen_total.get(k, 0) + v
             for k, v in missing.items():
                 missing_total[k] = missing_total.get(k, 0) + v
-            # One thread while the next chunk's features are being built beside it.
-            threads = 1 if pending is not None else 2
-            chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version, threads))
+            # SHAP takes a second thread once the next chunk's features are built.
+            chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
             del feats
             progress.update(len(part))
     progress.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -191,3 +193,31 @@ def test_contributions_summed_into_groups(booster, monkeypatch, direct_below):
         [theirs[:, 1], theirs[:, 0] + theirs[:, 2], theirs[:, 3], theirs[:, 4]]
     )
     np.testing.assert_allclose(contributions(booster, X, columns=columns), expected, atol=1e-12)
+
+
+def test_same_bits_whatever_the_threads_and_their_timing(booster, monkeypatch):
+    """Trees are summed in fixed lanes, so who computes them and when cannot change a bit
+    (scores rerun byte for byte): one thread, two, and a helper that joins late or never."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    X = frame(6000, 14)
+    alone = contributions(booster, X, threads=1)
+    assert np.array_equal(contributions(booster, X, threads=2), alone)
+
+    never: Future = Future()  # work beside that outlasts the call: the caller does it all
+    assert np.array_equal(contributions(booster, X, threads=2, helpers_after=never), alone)
+
+    late: Future = Future()
+    calls = 0
+    predict = lgb.Booster.predict
+
+    def counting(self, *args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 10:  # the helper is let in a quarter of the way through
+            late.set_result(None)
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(lgb.Booster, "predict", counting)
+    helped = contributions(booster, X, threads=2, helpers_after=late)
+    assert late.done() and calls == booster.num_trees()
+    assert np.array_equal(helped, alone)
