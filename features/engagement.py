@@ -28,6 +28,8 @@ import math
 from features.spec import FeatureSpec, slug
 
 DAY = 86400.0
+# Decay weights are summed as whole multiples of 1 / SCALE (see engagement_sql).
+SCALE = float(2**24)
 
 
 def _literal(value: str) -> str:
@@ -68,7 +70,10 @@ def engagement_sql(spec: FeatureSpec, single_as_of: float | None = None) -> str:
     per_type += [
         "CAST(COUNT(*) AS DOUBLE) AS n_total",
         "MIN(age) AS since",
-        f"SUM(EXP(-{decay!r} * age)) AS decayed",
+        # Weights rounded to whole multiples of 2^-24 before summing: sums of such values
+        # are exact, so they do not depend on the order the engine adds rows in (which
+        # varies with its threads) and reruns give the same bits.
+        f"SUM(ROUND(EXP(-{decay!r} * age) * {SCALE!r})) / {SCALE!r} AS decayed",
     ]
 
     pivot: list[str] = []

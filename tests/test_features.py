@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from features.engagement import engagement_sql
 from features.snapshots import label_snapshots, open_leads, snapshot_dates
 from features.spec import discover_event_types, slug
-from features.table import build_features, build_table
+from features.table import build_features, build_table, engagement_features
 from pipeline.dataset import spec_for
 
 FEB, MAR, APR = (pd.Timestamp(d, tz="UTC") for d in ("2024-02-01", "2024-03-01", "2024-04-01"))
@@ -191,3 +192,32 @@ def test_events_before_the_lead_was_created_are_not_counted(tiny_tables, cfg, da
     b = feats[(feats["lead_id"] == "b") & (feats["as_of"] == as_of[0])].iloc[0]
     assert b["events_total"] == 1  # the unsubscribe of 2024-02-15 only
     assert b["email_open_total"] == 0
+
+
+def test_decayed_sums_do_not_depend_on_event_order(spec):
+    """Decay weights are summed exactly (whole multiples of 2^-24), so the engine's order of
+    addition, which varies with its threads, cannot change a bit: reruns are identical."""
+    rng = np.random.default_rng(7)
+    n = 400
+    leads = pd.DataFrame(
+        {"lead_id": ["x", "y"], "created_at": pd.Timestamp("2023-01-01", tz="UTC")}
+    )
+    events = pd.DataFrame(
+        {
+            "lead_id": rng.choice(["x", "y"], n),
+            "occurred_at": APR - pd.to_timedelta(rng.uniform(0, 300, n), unit="D"),
+            "event_type": rng.choice(["email_open", "page_view", "pricing_page_view"], n),
+        }
+    )
+    snaps = pd.DataFrame({"lead_id": ["x", "y"], "as_of": [APR, APR]})
+    decayed = [c for c in spec.feature_columns if c.endswith("decayed")]
+    forward = (
+        engagement_features(snaps, leads, events, spec).set_index("lead_id")[decayed].sort_index()
+    )
+    backward = (
+        engagement_features(snaps, leads, events.sample(frac=1, random_state=1), spec)
+        .set_index("lead_id")[decayed]
+        .sort_index()
+    )
+    assert (forward["engagement_decayed"] > 0).all()
+    pd.testing.assert_frame_equal(forward, backward, check_exact=True)
