@@ -32,8 +32,8 @@ bench: $(STAMP)
 
 ## lint: ruff
 lint: $(STAMP)
-	$(VENV)/bin/ruff check features pipeline tests benchmarks
-	$(VENV)/bin/ruff format --check features pipeline tests benchmarks
+	$(VENV)/bin/ruff check features pipeline tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check features pipeline tests benchmarks notebooks
 
 ## help: list the targets
 help:
