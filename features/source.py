@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection set up for batch work: no progress bar, UTC session time zone."""
+def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up for batch work: no progress bar, UTC session time zone.
+
+    ``memory_limit`` (e.g. ``"1500MB"``) caps the engine's working memory: beyond it DuckDB
+    spills to a private temporary folder (removed with the connection) instead of growing.
+    """
     con = duckdb.connect()
+    if memory_limit is not None:
+        spill = tempfile.mkdtemp(prefix="leadscore-engine-")
+        weakref.finalize(con, shutil.rmtree, spill, True)
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
     try:
         con.execute("SET enable_progress_bar = false")  # batch jobs: no terminal chatter
     except duckdb.InvalidInputException:

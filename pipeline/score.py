@@ -49,6 +49,10 @@ SCORE_COLUMNS = [
 
 Say = Callable[[str], None]
 
+# The feature engine's working memory per chunk; a chunk of 250k leads with 20M events
+# needs about 1.3 GB, so this binds only on heavier histories (it then spills to disk).
+ENGINE_MEMORY = "1500MB"
+
 
 @dataclass
 class ScoreSummary:
@@ -149,10 +153,18 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
 def scoring_features(
     tables: Tables, snapshots: pd.DataFrame, spec, events: pd.DataFrame | EventSource | None = None
 ) -> pd.DataFrame:
-    """Features for (lead_id, as_of) pairs to score: the very function training uses."""
-    return build_features(
-        tables.leads, tables.events if events is None else events, snapshots, spec
-    )
+    """Features for (lead_id, as_of) pairs to score: the very function training uses.
+
+    The engine's memory is capped (``ENGINE_MEMORY``), so a chunk of leads with unusually
+    long histories spills to disk instead of raising the job's peak memory.
+    """
+    con = connect(memory_limit=ENGINE_MEMORY)
+    try:
+        return build_features(
+            tables.leads, tables.events if events is None else events, snapshots, spec, con
+        )
+    finally:
+        con.close()
 
 
 EVENT_CHECKS_SQL = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -237,3 +238,30 @@ def test_malformed_events_file_is_a_one_line_error_and_writes_nothing(trained, t
     assert code != 0
     assert err.startswith("leadscore: error: events: events.csv cannot be read") and "\n" not in err
     assert not out.exists()
+
+
+def test_engine_memory_cap_changes_nothing_but_memory(trained, monkeypatch):
+    """Scoring caps the feature engine's memory (beyond the cap it spills to a private
+    folder, removed with its connection): under a tight cap the features are the same."""
+    import gc
+
+    from features.source import connect
+    from pipeline import score
+    from pipeline.dataset import spec_for
+
+    con = connect(memory_limit="100MB")
+    (limit,) = con.sql("SELECT current_setting('memory_limit')").fetchall()[0]
+    (spill,) = con.sql("SELECT current_setting('temp_directory')").fetchall()[0]
+    assert limit.replace(" ", "") in {"95.3MiB", "100.0MB"} and "leadscore-engine-" in spill
+    con.close()
+    del con
+    gc.collect()
+    assert not Path(spill).exists()  # the spill folder goes with its connection
+
+    tables, cfg = trained["tables"], trained["cfg"]
+    t = pd.Timestamp(AS_OF, tz="UTC")
+    spec = spec_for(tables, cfg, t)
+    snaps = open_leads(tables.leads, tables.outcomes, [t])
+    free = scoring_features(tables, snaps, spec)
+    monkeypatch.setattr(score, "ENGINE_MEMORY", "32MB")
+    pd.testing.assert_frame_equal(scoring_features(tables, snaps, spec), free)
