@@ -59,7 +59,24 @@ def engagement_features(
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
-    """Engagement features for each (lead_id, as_of) in ``snapshots``, computed in DuckDB."""
+    """Engagement features for each (lead_id, as_of) in ``snapshots``, computed in DuckDB:
+    ``lead_id``, ``as_of``, then the engine's columns (as the engine computes them, doubles)."""
+    table, row = engagement_table(snapshots, leads, events, spec, con)
+    result = table.to_pandas()
+    result.insert(0, "lead_id", pd.array(snapshots["lead_id"].astype("string").to_numpy()[row]))
+    result.insert(1, "as_of", snapshots["as_of"].array.take(row))
+    return result
+
+
+def engagement_table(
+    snapshots: pd.DataFrame,
+    leads: pd.DataFrame,
+    events: pd.DataFrame | EventSource,
+    spec: FeatureSpec,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[pa.Table, np.ndarray]:
+    """The engine's engagement columns (Arrow, any row order) and, per row, its position in
+    ``snapshots``: rows are placed by position, never matched back by string keys."""
     own = con is None
     con = con or connect()
     try:
@@ -108,7 +125,7 @@ def engagement_features(
         # lead_key (both number the leads in order) and the query needs no snapshot join.
         single = bool(first.all()) and snap["as_of"].nunique() == 1
         sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None)
-        result = con.sql(sql).to_arrow_table().to_pandas()
+        result = con.sql(sql).to_arrow_table()
     finally:
         for name in ("snap_in", "keys_in", "events_in"):
             try:
@@ -117,12 +134,8 @@ def engagement_features(
                 pass
         if own:
             con.close()
-    key = result.pop("snap_key").to_numpy()
-    result.insert(
-        0, "lead_id", pd.array(snap["lead_id"].astype("string").to_numpy()[key], dtype="string")
-    )
-    result.insert(1, "as_of", snap["as_of"].array.take(key))
-    return result
+    key = result.column("snap_key").to_numpy()
+    return result.drop_columns(["snap_key"]), key
 
 
 def build_features(
@@ -148,28 +161,52 @@ def build_features(
     base["as_of"] = base["as_of"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     wanted = leads[is_in(leads["lead_id"], base["lead_id"])]
     explicit = explicit_features(wanted, spec)
-    explicit["lead_id"] = explicit["lead_id"].astype("string")
     n_leads = base["lead_id"].nunique()
     per_lead = max(1, len(base) // max(n_leads, 1))
-    parts = [
-        engagement_features(chunk, wanted, events, spec, con)
-        for chunk in iter_chunks(base, max(1, chunk_rows // per_lead))
-    ]
-    engaged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    engaged["as_of"] = engaged["as_of"].astype("datetime64[ns, UTC]")
-    out = base.merge(explicit, on="lead_id", how="left").merge(engaged, on=KEY, how="left")
-    return _typed(out, spec)
+    tables, rows = [], []
+    for chunk in iter_chunks(base, max(1, chunk_rows // per_lead)):
+        table, row = engagement_table(chunk, wanted, events, spec, con)
+        tables.append(table)
+        rows.append(chunk.index.to_numpy()[row])  # base has a RangeIndex: row positions
+    engaged = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    # Every snapshot comes back exactly once: invert the permutation to base order.
+    order = np.empty(len(base), dtype=np.int64)
+    order[np.concatenate(rows)] = np.arange(len(base))
+    ids = pd.Index(explicit["lead_id"].astype("string"))
+    if not ids.is_unique:
+        raise ValueError("leads: lead_id must be unique to build features")
+    at = ids.get_indexer(base["lead_id"])
+    return _assemble(base, explicit, at, engaged, order, spec)
 
 
-def _typed(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    cols = spec.feature_columns
-    missing = [c for c in cols if c not in frame.columns]
+def _assemble(
+    base: pd.DataFrame,
+    explicit: pd.DataFrame,
+    at: np.ndarray,
+    engaged: pa.Table,
+    order: np.ndarray,
+    spec: FeatureSpec,
+) -> pd.DataFrame:
+    """Key columns, then ``spec.feature_columns``: explicit values taken by lead (``at``,
+    -1 where a lead has none), engine columns taken by row (``order``); numbers as float32."""
+    cats = set(spec.categorical_features)
+    have = set(explicit.columns) | set(engaged.column_names)
+    missing = [c for c in spec.feature_columns if c not in have]
     if missing:
         raise AssertionError(f"feature builder did not produce {missing}")
-    cats = set(spec.categorical_features)
-    data = {k: frame[k] for k in KEY}
-    for c in cols:
-        data[c] = frame[c] if c in cats else frame[c].astype("float32")
+    absent = at < 0
+    data: dict[str, object] = {"lead_id": base["lead_id"], "as_of": base["as_of"]}
+    for c in spec.feature_columns:
+        if c in engaged.column_names:
+            # float32 in Arrow (the same rounding as numpy's), nulls become NaN.
+            col = pc.cast(engaged.column(c), pa.float32()).to_numpy(zero_copy_only=False)
+            data[c] = col[order]
+        elif c in cats:
+            data[c] = explicit[c].array.take(at, allow_fill=True)
+        else:
+            values = explicit[c].to_numpy(dtype="float32", na_value=np.nan)[at]
+            values[absent] = np.nan
+            data[c] = values
     return pd.DataFrame(data)
 
 
