@@ -221,3 +221,34 @@ def test_decayed_sums_do_not_depend_on_event_order(spec):
     )
     assert (forward["engagement_decayed"] > 0).all()
     pd.testing.assert_frame_equal(forward, backward, check_exact=True)
+
+
+def test_email_domain_classes():
+    """The address's domain class, after trimming and lower-casing; malformed is 'invalid'."""
+    from features.explicit import email_domain_class
+
+    emails = pd.Series(
+        [
+            "ana@gmail.com",
+            " CEO@Acme.io ",
+            "x@mailinator.com",
+            "no-at-sign",
+            "a b@acme.io",
+            "a@acme",
+            "a@@acme.io",
+            "",
+            None,
+        ]
+    )
+    assert email_domain_class(emails).tolist() == [
+        "free",
+        "business",
+        "disposable",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "missing",
+        "missing",
+    ]
+    assert email_domain_class(pd.Series([], dtype=object)).tolist() == []
