@@ -1,24 +1,35 @@
-"""LightGBM's own SHAP values (``pred_contrib``), asked once per distinct tree cell.
+"""LightGBM's own SHAP values (``pred_contrib``), asked once per model and per tree cell.
 
 TreeSHAP of one tree depends on a row only through the branch it takes at each of that
 tree's splits. Rows that fall in the same cell of a tree (same side of every threshold, same
 category subset, same missing-value status) therefore get identical contributions from it.
-So, tree by tree, rows are grouped by cell, LightGBM explains one representative row per cell
-(``pred_contrib`` with ``start_iteration=t, num_iteration=1``), and the answer is copied to
-every row of the cell. The numbers are LightGBM's, summed over trees in LightGBM's order; on
-the benchmark model a tree has a few thousand occupied cells, so it is evaluated a few
-thousand times per chunk instead of once per lead.
+So, tree by tree, rows are grouped by cell and each cell's contributions are copied to its
+rows.
 
-Cells are finer than strictly needed where that is cheap and safe: missing values and
-zero-like values get cells of their own, whatever the split's missing-value rule.
+Where the cells' values come from:
+
+- Leaf tables (the usual case). TreeSHAP is linear in the leaf values, and one leaf's share
+  depends on a row only through which of its path's features the row follows all the way
+  (one bit per path feature). So once per model, LightGBM explains, for every leaf, one
+  built row per bit pattern with a copy of the model whose leaves are worth 0 except that
+  one (``pred_contrib`` on a few dozen rows per tree; ``pred_leaf`` checks that each built
+  row really takes the path). A cell's contributions are then a sum of table entries.
+- Per cell (a tree whose leaves could not be reached by built rows): LightGBM explains one
+  representative row per occupied cell (``start_iteration=t, num_iteration=1``).
+
+Either way the numbers are LightGBM's (tests compare with a direct ``pred_contrib`` to
+1e-12). Cells are finer than strictly needed where that is cheap and safe: missing values
+and zero-like values get cells of their own, whatever the split's missing-value rule.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
@@ -78,6 +89,32 @@ class Cut:
 class TreeCuts:
     binnings: list[Binning]
     trees: list[list[Cut]]
+    # Per tree, its SHAP by leaf (``LeafTables``), or None where only LightGBM per cell works.
+    leaves: list[LeafTables | None] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LeafTables:
+    """One tree's SHAP values, leaf by leaf, asked of LightGBM once per model.
+
+    TreeSHAP is linear in the leaf values, and a leaf's share depends on a row only through
+    which of its path's features the row follows all the way (one bit per feature). So for
+    each (leaf, path feature) ``pair``: ``pos`` (the feature's place in the tree's cuts),
+    ``follows`` (tree-local cell -> 1 if its values follow the path), ``shift`` (its bit) and
+    ``out`` (its model column); ``leaf_of`` groups pairs by leaf (``starts`` where each begins),
+    and ``values[offset[leaf] + pattern * width[leaf] + k]`` is the contribution of the leaf's
+    k-th path feature under a pattern of bits, leaf value included.
+    """
+
+    pos: np.ndarray
+    follows: np.ndarray
+    shift: np.ndarray
+    out: np.ndarray
+    starts: np.ndarray
+    offset: np.ndarray
+    width: np.ndarray
+    values: np.ndarray
+    base: float
 
 
 def _subsets(thresholds: pd.Series) -> list[set[int]]:
@@ -144,7 +181,195 @@ def tree_cuts(booster: lgb.Booster) -> TreeCuts:
             local = [*np.searchsorted(t, ends, side="left"), len(t) + 1]
         _, cell = np.unique(np.asarray(local), return_inverse=True)
         trees[int(tree)].append(Cut(b.column, cell.astype(np.int64), int(cell.max()) + 1))
-    return TreeCuts(list(binnings.values()), trees)
+    return TreeCuts(list(binnings.values()), trees, leaf_tables(booster, binnings, trees))
+
+
+# A leaf whose path features have more tree-local cell combinations than this is not
+# searched for a row that reaches it; its tree is then explained per cell.
+MAX_COMBINATIONS = 4096
+
+
+def _bin_value(b: Binning, i: int) -> float:
+    """A value that falls in model-wide bin ``i`` of ``b`` (any one: they all split alike)."""
+    if b.thresholds is None:
+        return float(i) if i <= b.top_code else np.nan
+    t = b.thresholds
+    if i < len(t):
+        return float(t[i])  # bin i is (t[i-1], t[i]]
+    return float(t[-1] + max(1.0, abs(t[-1]))) if i == len(t) else np.nan
+
+
+# feature, decision type, threshold, went left, default left, missing type
+Condition = tuple[int, str, object, bool, bool, str]
+
+
+def _leaf_paths(
+    node: dict, path: tuple[Condition, ...] = ()
+) -> list[tuple[int, float, tuple[Condition, ...]]]:
+    """(leaf index, leaf value, the conditions on its path, root first) per leaf."""
+    if "split_feature" not in node:
+        return [(int(node.get("leaf_index", 0)), float(node["leaf_value"]), path)]
+    f, kind, threshold = int(node["split_feature"]), node["decision_type"], node["threshold"]
+    rule = (bool(node.get("default_left", False)), str(node.get("missing_type", "None")))
+    return _leaf_paths(node["left_child"], (*path, (f, kind, threshold, True, *rule))) + (
+        _leaf_paths(node["right_child"], (*path, (f, kind, threshold, False, *rule)))
+    )
+
+
+def _follows(value: float, conditions: list[Condition]) -> bool:
+    """Whether a value takes the path's way at each of its nodes, by LightGBM's documented
+    rules: only used to pick likely rows, which LightGBM itself then checks."""
+    for _, kind, threshold, left, default_left, missing in conditions:
+        if kind == "==":
+            codes = {int(float(v)) for v in str(threshold).split("||") if v}
+            hit = not np.isnan(value) and int(value) in codes
+        elif np.isnan(value) and missing == "NaN" or missing == "Zero" and abs(value) <= _Z:
+            hit = default_left
+        else:
+            hit = (0.0 if np.isnan(value) else value) <= float(threshold)
+        if hit != left:
+            return False
+    return True
+
+
+def _one_hot_boosters(booster: lgb.Booster, leaves: int) -> list[lgb.Booster]:
+    """Copies of the model whose every tree has leaf ``l`` worth 1 and the others 0."""
+    text = re.sub(r"^tree_sizes=.*\n", "", booster.model_to_string(), flags=re.M)
+    out = []
+    for hot in range(leaves):
+
+        def one_hot(m: re.Match, hot: int = hot) -> str:
+            n = len(m.group(1).split())
+            return "leaf_value=" + " ".join("1" if i == hot else "0" for i in range(n))
+
+        out.append(lgb.Booster(model_str=re.sub(r"^leaf_value=(.*)$", one_hot, text, flags=re.M)))
+    return out
+
+
+def leaf_tables(
+    booster: lgb.Booster, binnings: dict[str, Binning], trees: list[list[Cut]]
+) -> list[LeafTables | None]:
+    """Each tree's ``LeafTables``, from LightGBM's own answers on a few built rows.
+
+    Per leaf: a row that reaches it (searched over the tree-local cells of its path
+    features, checked with ``pred_leaf``); which cells of each path feature still reach it
+    from that row (the feature's bit); and ``pred_contrib`` of the one-hot-leaf model on one
+    row per bit pattern. A tree where any step fails is left to the per-cell path (None).
+    """
+    if booster.num_model_per_iteration() != 1 or "is_linear=1" in booster.model_to_string():
+        return [None] * len(trees)
+    by_column = {b.column: b for b in binnings.values()}
+    info = booster.dump_model()["tree_info"]
+    n_feat = booster.num_feature()
+    widest = max((len(_leaf_paths(t["tree_structure"])) for t in info), default=1)
+    hot = _one_hot_boosters(booster, widest)
+    blank = np.full((1, n_feat), np.nan)
+    out: list[LeafTables | None] = []
+    for t, tree in enumerate(trees):
+        base = float(
+            booster.predict(blank, pred_contrib=True, start_iteration=t, num_iteration=1)[0, -1]
+        )
+        out.append(_tree_tables(booster, hot, t, tree, info[t], by_column, n_feat, base))
+    return out
+
+
+def _rows(
+    tree: list[Cut], reps: list[np.ndarray], pos: list[int], cells: list, n_feat: int
+) -> np.ndarray | None:
+    """One row per combination of the given tree-local cells of the features at ``pos``
+    (other features missing), or None past ``MAX_COMBINATIONS``."""
+    combos = list(itertools.product(*cells))
+    if len(combos) > MAX_COMBINATIONS:
+        return None
+    rows = np.full((len(combos), n_feat), np.nan)
+    pick = np.array(combos, dtype=np.int64).reshape(len(combos), len(pos))
+    for k, p in enumerate(pos):
+        rows[:, tree[p].column] = reps[p][pick[:, k]]
+    return rows
+
+
+def _tree_tables(
+    booster: lgb.Booster,
+    hot: list[lgb.Booster],
+    t: int,
+    tree: list[Cut],
+    info: dict,
+    by_column: dict[int, Binning],
+    n_feat: int,
+    base: float,
+) -> LeafTables | None:
+    place = {c.column: i for i, c in enumerate(tree)}
+    # A value for each tree-local cell of each feature the tree splits on.
+    reps = []
+    for c in tree:
+        first = [int(np.flatnonzero(c.cell == j)[0]) for j in range(c.cells)]
+        reps.append(np.array([_bin_value(by_column[c.column], i) for i in first]))
+
+    def leaf_of(rows: np.ndarray) -> np.ndarray:
+        return booster.predict(rows, pred_leaf=True, start_iteration=t, num_iteration=1)[:, 0]
+
+    pairs: list[tuple[int, np.ndarray, int, int]] = []  # (pos, follows, shift, column)
+    starts, offsets, widths, values = [], [], [], []
+    size = 0
+    for leaf, value, conditions in _leaf_paths(info["tree_structure"]):
+        path = list(dict.fromkeys(c[0] for c in conditions))
+        pos = [place[f] for f in path]
+        # Likely rows first (each feature's values that seem to follow its conditions, in
+        # every combination), then, if LightGBM disagrees, every combination of cells.
+        fits = []
+        for f, p in zip(path, pos, strict=True):
+            mine = [c for c in conditions if c[0] == f]
+            fits.append([j for j, v in enumerate(reps[p]) if _follows(v, mine)] or [0])
+        rows = _rows(tree, reps, pos, fits, n_feat)
+        if rows is None or not (leaf_of(rows) == leaf).any():
+            rows = _rows(tree, reps, pos, [range(tree[p].cells) for p in pos], n_feat)
+            if rows is None:
+                return None
+        reached = np.flatnonzero(leaf_of(rows) == leaf)
+        if not len(reached):
+            return None
+        row = rows[reached[0]]
+        # Bit k: does this cell of path feature k keep the row on the leaf's path?
+        follows = []
+        for p in pos:
+            trial = np.repeat(row[None, :], tree[p].cells, axis=0)
+            trial[:, tree[p].column] = reps[p]
+            follows.append((leaf_of(trial) == leaf).astype(np.int64))
+        k = len(pos)
+        patterns = np.repeat(row[None, :], 1 << k, axis=0)
+        for b, (p, f) in enumerate(zip(pos, follows, strict=True)):
+            off = np.flatnonzero(f == 0)
+            if len(off):  # otherwise no cell leaves the path here: bit b is always 1
+                patterns[[q for q in range(1 << k) if not q >> b & 1], tree[p].column] = reps[p][
+                    off[0]
+                ]
+        contrib = hot[leaf].predict(patterns, pred_contrib=True, start_iteration=t, num_iteration=1)
+        table = contrib[:, [tree[p].column for p in pos]] * value
+        starts.append(len(pairs))
+        offsets.append(size)
+        widths.append(k)
+        values.append(table.ravel())
+        size += table.size
+        pairs += [
+            (p, f, b, tree[p].column) for b, (p, f) in enumerate(zip(pos, follows, strict=True))
+        ]
+    if not pairs:
+        return None
+    cells = max(len(f) for _, f, _, _ in pairs)
+    follows = np.zeros((len(pairs), cells), dtype=np.int64)
+    for i, (_, f, _, _) in enumerate(pairs):
+        follows[i, : len(f)] = f
+    return LeafTables(
+        pos=np.array([p for p, _, _, _ in pairs]),
+        follows=follows,
+        shift=np.array([b for _, _, b, _ in pairs]),
+        out=np.array([c for _, _, _, c in pairs]),
+        starts=np.array(starts),
+        offset=np.array(offsets),
+        width=np.array(widths),
+        values=np.concatenate(values),
+        base=base,
+    )
 
 
 def _dense(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
@@ -236,18 +461,14 @@ def contributions(
     def explain(t: int, lane: int, booster: lgb.Booster) -> None:
         tree = cuts.trees[t]
         inverse, rep = _cells([(c.cell[bins[c.column]], c.cells) for c in tree], n)
-        vals = booster.predict(
-            m[rep], pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
-        )
-        base[t] = vals[0, f]  # the tree's expected value: the same for every row
-        used = [c.column for c in tree]
-        # Per cell, the tree's features summed into their output columns.
-        outs, slot = np.unique(target[used], return_inverse=True)
-        per_cell = np.empty((len(outs), len(vals)))
-        for k in range(len(outs)):  # a handful of columns (no BLAS: its threads spin)
-            per_cell[k] = vals[:, [u for u, s in zip(used, slot, strict=True) if s == k]].sum(
-                axis=1
-            )
+        tables = cuts.leaves[t] if cuts.leaves else None
+        if tables is not None:
+            outs, per_cell = _by_leaf(tables, tree, bins, rep, target)
+            base[t] = tables.base
+        else:
+            outs, per_cell = _by_lightgbm(booster, t, m[rep], tree, target)
+            base[t] = per_cell[-1, 0]  # the tree's expected value: the same for every row
+            per_cell = per_cell[:-1]
         buffer = buffers.setdefault(threading.get_ident(), np.empty(n, dtype=np.float64))
         out = sums[lane]
         for j, v in zip(outs, per_cell, strict=True):
@@ -261,6 +482,47 @@ def contributions(
         total[:, :width] += s
     total[:, width] = base.sum()
     return total
+
+
+def _by_leaf(
+    tables: LeafTables,
+    tree: list[Cut],
+    bins: dict[int, np.ndarray],
+    rep: np.ndarray,
+    target: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (one row ``rep`` each), the tree's contributions summed into output columns,
+    read from its leaf tables: no LightGBM call."""
+    local = np.stack([c.cell[bins[c.column][rep]] for c in tree])  # tree-local cell per feature
+    pairs = np.arange(len(tables.pos))
+    bits = tables.follows[pairs[:, None], local[tables.pos]] << tables.shift[:, None]
+    pattern = np.add.reduceat(bits, tables.starts, axis=0)  # per leaf, per cell
+    leaf = np.repeat(np.arange(len(tables.starts)), tables.width)
+    index = (
+        tables.offset[leaf, None] + pattern[leaf] * tables.width[leaf, None] + tables.shift[:, None]
+    )
+    values = tables.values[index]  # per (leaf, path feature), per cell
+    columns = target[tables.out]
+    order = np.argsort(columns, kind="stable")
+    outs, first = np.unique(columns[order], return_index=True)
+    return outs, np.add.reduceat(values[order], first, axis=0)
+
+
+def _by_lightgbm(
+    booster: lgb.Booster, t: int, rows: np.ndarray, tree: list[Cut], target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (one row each), LightGBM's contributions of tree ``t`` summed into output
+    columns, then a last row with the tree's expected value."""
+    vals = booster.predict(
+        rows, pred_contrib=True, start_iteration=t, num_iteration=1, num_threads=1
+    )
+    used = [c.column for c in tree]
+    outs, slot = np.unique(target[used], return_inverse=True)
+    per_cell = np.empty((len(outs) + 1, len(vals)))
+    for k in range(len(outs)):  # a handful of columns (no BLAS: its threads spin)
+        per_cell[k] = vals[:, [u for u, s in zip(used, slot, strict=True) if s == k]].sum(axis=1)
+    per_cell[-1] = vals[:, -1]
+    return outs, per_cell
 
 
 def _run_in_lanes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
+from dataclasses import replace
 
 import lightgbm as lgb
 import numpy as np
@@ -207,17 +208,44 @@ def test_same_bits_whatever_the_threads_and_their_timing(booster, monkeypatch):
     assert np.array_equal(contributions(booster, X, threads=2, helpers_after=never), alone)
 
     late: Future = Future()
+    cuts = tree_cuts(booster)
     calls = 0
-    predict = lgb.Booster.predict
+    cells = attribution._cells
 
-    def counting(self, *args, **kwargs):
+    def counting(*args, **kwargs):
         nonlocal calls
         calls += 1
         if calls == 10:  # the helper is let in a quarter of the way through
             late.set_result(None)
-        return predict(self, *args, **kwargs)
+        return cells(*args, **kwargs)
 
-    monkeypatch.setattr(lgb.Booster, "predict", counting)
-    helped = contributions(booster, X, threads=2, helpers_after=late)
+    monkeypatch.setattr(attribution, "_cells", counting)
+    helped = contributions(booster, X, cuts, threads=2, helpers_after=late)
     assert late.done() and calls == booster.num_trees()
     assert np.array_equal(helped, alone)
+
+
+def test_leaf_tables_and_lightgbm_per_cell_agree(booster, monkeypatch):
+    """Every tree of these models gets leaf tables (no LightGBM call per chunk); the
+    per-cell path they replace, still used where a tree has none, gives the same values."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    cuts = tree_cuts(booster)
+    assert all(t is not None for t in cuts.leaves)
+    X = frame(5000, 15)
+    by_leaf = contributions(booster, X, cuts)
+    per_cell = contributions(booster, X, replace(cuts, leaves=[None] * len(cuts.trees)))
+    np.testing.assert_allclose(by_leaf, per_cell, rtol=0, atol=1e-12)
+
+
+def test_a_tree_whose_leaves_are_not_found_is_explained_per_cell(booster, monkeypatch):
+    """Leaf tables need a row reaching each leaf; where the likely rows miss and the full
+    search is over MAX_COMBINATIONS, the tree is left to LightGBM per cell: same values."""
+    monkeypatch.setattr(attribution, "_follows", lambda value, conditions: False)
+    monkeypatch.setattr(attribution, "MAX_COMBINATIONS", 1)
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    cuts = tree_cuts(booster)
+    assert all(t is None for t, cut in zip(cuts.leaves, cuts.trees, strict=True) if cut)
+    X = frame(5000, 16)
+    np.testing.assert_allclose(
+        contributions(booster, X, cuts), booster.predict(X, pred_contrib=True), atol=1e-12
+    )
