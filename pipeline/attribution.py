@@ -187,6 +187,9 @@ def tree_cuts(booster: lgb.Booster) -> TreeCuts:
 # A leaf whose path features have more tree-local cell combinations than this is not
 # searched for a row that reaches it; its tree is then explained per cell.
 MAX_COMBINATIONS = 4096
+# LightGBM calls on a few rows run on one thread: an OpenMP team per call would mostly
+# spin, and spins hard when the cores are busy with other work (scoring builds features).
+ONE = {"num_threads": 1}
 
 
 def _bin_value(b: Binning, i: int) -> float:
@@ -267,7 +270,9 @@ def leaf_tables(
     out: list[LeafTables | None] = []
     for t, tree in enumerate(trees):
         base = float(
-            booster.predict(blank, pred_contrib=True, start_iteration=t, num_iteration=1)[0, -1]
+            booster.predict(blank, pred_contrib=True, start_iteration=t, num_iteration=1, **ONE)[
+                0, -1
+            ]
         )
         out.append(_tree_tables(booster, hot, t, tree, info[t], by_column, n_feat, base))
     return out
@@ -306,7 +311,9 @@ def _tree_tables(
         reps.append(np.array([_bin_value(by_column[c.column], i) for i in first]))
 
     def leaf_of(rows: np.ndarray) -> np.ndarray:
-        return booster.predict(rows, pred_leaf=True, start_iteration=t, num_iteration=1)[:, 0]
+        return booster.predict(rows, pred_leaf=True, start_iteration=t, num_iteration=1, **ONE)[
+            :, 0
+        ]
 
     pairs: list[tuple[int, np.ndarray, int, int]] = []  # (pos, follows, shift, column)
     starts, offsets, widths, values = [], [], [], []
@@ -343,7 +350,9 @@ def _tree_tables(
                 patterns[[q for q in range(1 << k) if not q >> b & 1], tree[p].column] = reps[p][
                     off[0]
                 ]
-        contrib = hot[leaf].predict(patterns, pred_contrib=True, start_iteration=t, num_iteration=1)
+        contrib = hot[leaf].predict(
+            patterns, pred_contrib=True, start_iteration=t, num_iteration=1, **ONE
+        )
         table = contrib[:, [tree[p].column for p in pos]] * value
         starts.append(len(pairs))
         offsets.append(size)

@@ -24,7 +24,7 @@ from sklearn.metrics import log_loss
 
 from features.spec import FeatureSpec
 from features.table import categorise
-from pipeline.attribution import contributions, tree_cuts
+from pipeline.attribution import TreeCuts, contributions, tree_cuts
 from pipeline.contract import DataError
 
 EPS = 1e-6
@@ -255,19 +255,22 @@ class LeadScorer:
         columns are the groups, summed while gathering. ``helpers_after``: threads beyond
         the caller's join when that future completes (see ``attribution.contributions``).
         """
-        cached = getattr(self, "_cuts", None)
-        if cached is None or cached[0] is not self.booster_:
-            cached = self._cuts = (self.booster_, tree_cuts(self.booster_))
+        cuts = self.tree_cuts()
         names = list(self.spec.feature_columns)
         target = None
         if groups is not None:
             names = sorted(set(groups.values()))
             index = {g: i for i, g in enumerate(names)}
             target = np.array([index[groups[c]] for c in self.spec.feature_columns])
-        values = contributions(
-            self.booster_, self.frame(X), cached[1], threads, target, helpers_after
-        )
+        values = contributions(self.booster_, self.frame(X), cuts, threads, target, helpers_after)
         return pd.DataFrame(values, columns=[*names, "bias"], index=X.index)
+
+    def tree_cuts(self) -> TreeCuts:
+        """The model's splits and leaf tables (``pipeline.attribution``), built on first use."""
+        cached = getattr(self, "_cuts", None)
+        if cached is None or cached[0] is not self.booster_:
+            cached = self._cuts = (self.booster_, tree_cuts(self.booster_))
+        return cached[1]
 
     def importance(self) -> pd.DataFrame:
         """Total gain per feature, largest first."""

@@ -320,6 +320,7 @@ def score_tables(
         pending = (
             pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
         )
+        scorer.tree_cuts()  # read the model for SHAP while the engine builds the first chunk
         for i, part in enumerate(parts):
             assert pending is not None
             feats = pending.result()
