@@ -407,23 +407,28 @@ def _cells(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.
     return inverse, rep
 
 
-def as_matrix(X: pd.DataFrame) -> np.ndarray:
-    """``X`` as the float matrix LightGBM scores: category codes, missing as NaN.
-
-    Float32 (half the memory) when every numeric column already is, as ``LeadScorer.frame``
-    makes them: category codes are small integers, so no value changes.
-    """
+def _dtype(X: pd.DataFrame) -> type:
+    # Float32 (half the memory) when every numeric column already is, as
+    # ``LeadScorer.frame`` makes them: category codes are small integers, so no value changes.
     narrow = all(isinstance(t, pd.CategoricalDtype) or t == np.float32 for t in X.dtypes)
-    dtype = np.float32 if narrow else np.float64
+    return np.float32 if narrow else np.float64
+
+
+def _column(col: pd.Series, dtype: type) -> np.ndarray:
+    """One column as LightGBM reads it: category codes, missing as NaN."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(dtype)
+        codes[codes < 0] = np.nan
+        return codes
+    return col.to_numpy(dtype=dtype, na_value=np.nan)
+
+
+def as_matrix(X: pd.DataFrame) -> np.ndarray:
+    """``X`` as the float matrix LightGBM scores: category codes, missing as NaN."""
+    dtype = _dtype(X)
     out = np.empty((len(X), X.shape[1]), dtype=dtype)
     for j, c in enumerate(X.columns):
-        col = X[c]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy().astype(dtype)
-            codes[codes < 0] = np.nan
-            out[:, j] = codes
-        else:
-            out[:, j] = col.to_numpy(dtype=dtype, na_value=np.nan)
+        out[:, j] = _column(X[c], dtype)
     return out
 
 
@@ -459,9 +464,11 @@ def contributions(
             return values
         return np.column_stack([values[:, :f] @ _one_hot(target, width), values[:, f]])
     cuts = tree_cuts(booster) if cuts is None else cuts
-    m = as_matrix(X)
-    n = len(m)
-    bins = {b.column: b.bins(m[:, b.column]) for b in cuts.binnings}
+    n = len(X)
+    dtype = _dtype(X)
+    bins = {b.column: b.bins(_column(X.iloc[:, b.column], dtype)) for b in cuts.binnings}
+    # The full matrix only for trees LightGBM must explain per cell (no leaf tables).
+    m = as_matrix(X) if not cuts.leaves or any(t is None for t in cuts.leaves) else None
     # Column-major so that adding one column's contributions touches contiguous memory.
     sums = [np.zeros((n, width), dtype=np.float64, order="F") for _ in range(LANES)]
     base = np.zeros(n_trees)
@@ -475,6 +482,7 @@ def contributions(
             outs, per_cell = _by_leaf(tables, tree, bins, rep, target)
             base[t] = tables.base
         else:
+            assert m is not None
             outs, per_cell = _by_lightgbm(booster, t, m[rep], tree, target)
             base[t] = per_cell[-1, 0]  # the tree's expected value: the same for every row
             per_cell = per_cell[:-1]
