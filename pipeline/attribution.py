@@ -29,7 +29,7 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import lightgbm as lgb
 import numpy as np
@@ -152,8 +152,9 @@ def split_nodes(booster: lgb.Booster) -> pd.DataFrame:
     ).astype({"threshold": "object"})
 
 
-def tree_cuts(booster: lgb.Booster) -> TreeCuts:
-    """The model's splits, read once."""
+def tree_cuts(booster: lgb.Booster, leaves: bool = True) -> TreeCuts:
+    """The model's splits, read once; with ``leaves``, each tree's leaf tables too (about
+    1 s for the benchmark model's 138 trees: worth it on batches of about 100k rows up)."""
     names = {n: i for i, n in enumerate(booster.feature_name())}
     nodes = split_nodes(booster)
     binnings: dict[str, Binning] = {}
@@ -181,12 +182,21 @@ def tree_cuts(booster: lgb.Booster) -> TreeCuts:
             local = [*np.searchsorted(t, ends, side="left"), len(t) + 1]
         _, cell = np.unique(np.asarray(local), return_inverse=True)
         trees[int(tree)].append(Cut(b.column, cell.astype(np.int64), int(cell.max()) + 1))
-    return TreeCuts(list(binnings.values()), trees, leaf_tables(booster, binnings, trees))
+    cuts = TreeCuts(list(binnings.values()), trees)
+    return with_leaf_tables(booster, cuts) if leaves else cuts
+
+
+def with_leaf_tables(booster: lgb.Booster, cuts: TreeCuts) -> TreeCuts:
+    """``cuts`` with each tree's leaf tables (see ``leaf_tables``)."""
+    return replace(cuts, leaves=leaf_tables(booster, cuts.binnings, cuts.trees))
 
 
 # A leaf whose path features have more tree-local cell combinations than this is not
 # searched for a row that reaches it; its tree is then explained per cell.
 MAX_COMBINATIONS = 4096
+# Leaf tables hold 2^k patterns for a leaf with k distinct features on its path; trees with
+# longer paths (deep trees) are explained per cell instead.
+MAX_PATH_FEATURES = 6
 # LightGBM calls on a few rows run on one thread: an OpenMP team per call would mostly
 # spin, and spins hard when the cores are busy with other work (scoring builds features).
 ONE = {"num_threads": 1}
@@ -250,7 +260,7 @@ def _one_hot_boosters(booster: lgb.Booster, leaves: int) -> list[lgb.Booster]:
 
 
 def leaf_tables(
-    booster: lgb.Booster, binnings: dict[str, Binning], trees: list[list[Cut]]
+    booster: lgb.Booster, binnings: list[Binning], trees: list[list[Cut]]
 ) -> list[LeafTables | None]:
     """Each tree's ``LeafTables``, from LightGBM's own answers on a few built rows.
 
@@ -261,7 +271,7 @@ def leaf_tables(
     """
     if booster.num_model_per_iteration() != 1 or "is_linear=1" in booster.model_to_string():
         return [None] * len(trees)
-    by_column = {b.column: b for b in binnings.values()}
+    by_column = {b.column: b for b in binnings}
     info = booster.dump_model()["tree_info"]
     n_feat = booster.num_feature()
     widest = max((len(_leaf_paths(t["tree_structure"])) for t in info), default=1)
@@ -320,6 +330,8 @@ def _tree_tables(
     size = 0
     for leaf, value, conditions in _leaf_paths(info["tree_structure"]):
         path = list(dict.fromkeys(c[0] for c in conditions))
+        if len(path) > MAX_PATH_FEATURES:
+            return None
         pos = [place[f] for f in path]
         # Likely rows first (each feature's values that seem to follow its conditions, in
         # every combination), then, if LightGBM disagrees, every combination of cells.

@@ -24,10 +24,12 @@ from sklearn.metrics import log_loss
 
 from features.spec import FeatureSpec
 from features.table import categorise
-from pipeline.attribution import TreeCuts, contributions, tree_cuts
+from pipeline.attribution import TreeCuts, contributions, tree_cuts, with_leaf_tables
 from pipeline.contract import DataError
 
 EPS = 1e-6
+# Batches from this many rows up get SHAP from leaf tables (built once per model, ~1 s).
+LEAF_TABLES_FROM = 100_000
 
 
 class Calibrator:
@@ -255,7 +257,7 @@ class LeadScorer:
         columns are the groups, summed while gathering. ``helpers_after``: threads beyond
         the caller's join when that future completes (see ``attribution.contributions``).
         """
-        cuts = self.tree_cuts()
+        cuts = self.tree_cuts(leaves=len(X) >= LEAF_TABLES_FROM)
         names = list(self.spec.feature_columns)
         target = None
         if groups is not None:
@@ -265,11 +267,14 @@ class LeadScorer:
         values = contributions(self.booster_, self.frame(X), cuts, threads, target, helpers_after)
         return pd.DataFrame(values, columns=[*names, "bias"], index=X.index)
 
-    def tree_cuts(self) -> TreeCuts:
-        """The model's splits and leaf tables (``pipeline.attribution``), built on first use."""
+    def tree_cuts(self, leaves: bool = True) -> TreeCuts:
+        """The model's splits (``pipeline.attribution``), built on first use; with ``leaves``
+        also the leaf tables, which pay off on large batches (scoring chunks)."""
         cached = getattr(self, "_cuts", None)
         if cached is None or cached[0] is not self.booster_:
-            cached = self._cuts = (self.booster_, tree_cuts(self.booster_))
+            cached = self._cuts = (self.booster_, tree_cuts(self.booster_, leaves=False))
+        if leaves and not cached[1].leaves:
+            cached = self._cuts = (self.booster_, with_leaf_tables(self.booster_, cached[1]))
         return cached[1]
 
     def importance(self) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from pipeline.config import BaselineConfig, TierConfig
 from pipeline.contract import DataError, Tables
 from pipeline.explain import feature_groups, top_reasons_grouped
 from pipeline.io import iso_utc, write_atomic
-from pipeline.model import LeadScorer
+from pipeline.model import LEAF_TABLES_FROM, LeadScorer
 from pipeline.tiers import assign_tiers, to_score
 
 SCORE_COLUMNS = [
@@ -320,7 +320,8 @@ def score_tables(
         pending = (
             pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
         )
-        scorer.tree_cuts()  # read the model for SHAP while the engine builds the first chunk
+        # Read the model for SHAP while the engine builds the first chunk.
+        scorer.tree_cuts(leaves=bool(parts) and len(parts[0]) >= LEAF_TABLES_FROM)
         for i, part in enumerate(parts):
             assert pending is not None
             feats = pending.result()

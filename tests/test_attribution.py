@@ -249,3 +249,25 @@ def test_a_tree_whose_leaves_are_not_found_is_explained_per_cell(booster, monkey
     np.testing.assert_allclose(
         contributions(booster, X, cuts), booster.predict(X, pred_contrib=True), atol=1e-12
     )
+
+
+def test_deep_trees_are_explained_per_cell(monkeypatch):
+    """Leaf tables grow as 2^k in a leaf's path length: deeper trees keep the per-cell path
+    (here 'deep' is more than 2 distinct features on a path: the frame has only 4)."""
+    monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
+    monkeypatch.setattr(attribution, "MAX_PATH_FEATURES", 2)
+    X = frame(4000, 1)
+    params = {"objective": "binary", "verbosity": -1, "num_leaves": 63, "min_data_in_leaf": 5}
+    deep = lgb.train(params, lgb.Dataset(X, label(X, 2)), num_boost_round=5)
+    cuts = tree_cuts(deep)
+    paths = [
+        max(len({c[0] for c in p}) for _, _, p in attribution._leaf_paths(t["tree_structure"]))
+        for t in deep.dump_model()["tree_info"]
+    ]
+    assert any(k > 2 for k in paths)
+    for k, tables in zip(paths, cuts.leaves, strict=True):
+        assert (tables is None) == (k > attribution.MAX_PATH_FEATURES)
+    X2 = frame(5000, 17)
+    np.testing.assert_allclose(
+        contributions(deep, X2, cuts), deep.predict(X2, pred_contrib=True), atol=1e-12
+    )
