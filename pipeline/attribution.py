@@ -98,12 +98,13 @@ class LeafTables:
     """One tree's SHAP values, leaf by leaf, asked of LightGBM once per model.
 
     TreeSHAP is linear in the leaf values, and a leaf's share depends on a row only through
-    which of its path's features the row follows all the way (one bit per feature). So for
-    each (leaf, path feature) ``pair``: ``pos`` (the feature's place in the tree's cuts),
-    ``follows`` (tree-local cell -> 1 if its values follow the path), ``shift`` (its bit) and
-    ``out`` (its model column); ``leaf_of`` groups pairs by leaf (``starts`` where each begins),
-    and ``values[offset[leaf] + pattern * width[leaf] + k]`` is the contribution of the leaf's
-    k-th path feature under a pattern of bits, leaf value included.
+    which of its path's features the row follows all the way (one bit per feature). Per
+    (leaf, path feature) pair, in leaf order: ``pos`` (the feature's place in the tree's
+    cuts), ``follows`` (tree-local cell -> 1 if its values follow the path), ``shift`` (the
+    feature's bit, its rank on the path) and ``out`` (its model column). Per leaf: ``starts``
+    (its first pair), ``width`` (its path features) and ``offset`` into ``values``, where
+    ``values[offset + pattern * width + k]`` is the contribution of the leaf's k-th path
+    feature under a pattern of bits, leaf value included. ``base``: the tree's expected value.
     """
 
     pos: np.ndarray
