@@ -161,6 +161,9 @@ def build_features(
     base["as_of"] = base["as_of"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     wanted = leads[is_in(leads["lead_id"], base["lead_id"])]
     explicit = explicit_features(wanted, spec)
+    ids = pd.Index(explicit["lead_id"].astype("string"))
+    if not ids.is_unique:
+        raise ValueError("leads: lead_id must be unique to build features")
     n_leads = base["lead_id"].nunique()
     per_lead = max(1, len(base) // max(n_leads, 1))
     tables, rows = [], []
@@ -172,9 +175,6 @@ def build_features(
     # Every snapshot comes back exactly once: invert the permutation to base order.
     order = np.empty(len(base), dtype=np.int64)
     order[np.concatenate(rows)] = np.arange(len(base))
-    ids = pd.Index(explicit["lead_id"].astype("string"))
-    if not ids.is_unique:
-        raise ValueError("leads: lead_id must be unique to build features")
     at = ids.get_indexer(base["lead_id"])
     return _assemble(base, explicit, at, engaged, order, spec)
 
@@ -194,7 +194,6 @@ def _assemble(
     missing = [c for c in spec.feature_columns if c not in have]
     if missing:
         raise AssertionError(f"feature builder did not produce {missing}")
-    absent = at < 0
     data: dict[str, object] = {"lead_id": base["lead_id"], "as_of": base["as_of"]}
     for c in spec.feature_columns:
         if c in engaged.column_names:
@@ -204,9 +203,9 @@ def _assemble(
         elif c in cats:
             data[c] = explicit[c].array.take(at, allow_fill=True)
         else:
-            values = explicit[c].to_numpy(dtype="float32", na_value=np.nan)[at]
-            values[absent] = np.nan
-            data[c] = values
+            # One NaN appended for leads without a row (at == -1 picks it).
+            known = explicit[c].to_numpy(dtype="float32", na_value=np.nan)
+            data[c] = np.append(known, np.float32(np.nan))[at]
     return pd.DataFrame(data)
 
 

@@ -334,21 +334,24 @@ def _tree_tables(
         if len(path) > MAX_PATH_FEATURES:
             return None
         pos = [place[f] for f in path]
-        # Likely rows first (each feature's values that seem to follow its conditions, in
-        # every combination), then, if LightGBM disagrees, every combination of cells.
+        # A likely row first (each feature's first value that seems to follow its
+        # conditions), then all such combinations, then, if LightGBM disagrees with all of
+        # them, every combination of cells (each within MAX_COMBINATIONS).
         fits = []
         for f, p in zip(path, pos, strict=True):
             mine = [c for c in conditions if c[0] == f]
             fits.append([j for j, v in enumerate(reps[p]) if _follows(v, mine)] or [0])
-        rows = _rows(tree, reps, pos, fits, n_feat)
-        if rows is None or not (leaf_of(rows) == leaf).any():
-            rows = _rows(tree, reps, pos, [range(tree[p].cells) for p in pos], n_feat)
+        row = None
+        for choice in ([f[:1] for f in fits], fits, [range(tree[p].cells) for p in pos]):
+            rows = _rows(tree, reps, pos, choice, n_feat)
             if rows is None:
-                return None
-        reached = np.flatnonzero(leaf_of(rows) == leaf)
-        if not len(reached):
+                break
+            reached = np.flatnonzero(leaf_of(rows) == leaf)
+            if len(reached):
+                row = rows[reached[0]]
+                break
+        if row is None:
             return None
-        row = rows[reached[0]]
         # Bit k: does this cell of path feature k keep the row on the leaf's path?
         follows = []
         for p in pos:
@@ -499,7 +502,10 @@ def contributions(
             outs, per_cell = _by_lightgbm(booster, t, m[rep], tree, target)
             base[t] = per_cell[-1, 0]  # the tree's expected value: the same for every row
             per_cell = per_cell[:-1]
-        buffer = buffers.setdefault(threading.get_ident(), np.empty(n, dtype=np.float64))
+        me = threading.get_ident()
+        if me not in buffers:
+            buffers[me] = np.empty(n, dtype=np.float64)
+        buffer = buffers[me]
         out = sums[lane]
         for j, v in zip(outs, per_cell, strict=True):
             np.take(v, inverse, out=buffer)  # numpy and LightGBM release the GIL here

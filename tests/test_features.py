@@ -252,3 +252,21 @@ def test_email_domain_classes():
         "missing",
     ]
     assert email_domain_class(pd.Series([], dtype=object)).tolist() == []
+
+
+def test_snapshots_of_leads_missing_from_the_leads_table_get_empty_fit_features(tiny_tables, spec):
+    """Rows stay one per snapshot, in order; a lead with no leads row has no fit values."""
+    snaps = pd.DataFrame({"lead_id": ["zz", "a", "zz"], "as_of": [MAR, MAR, APR]})
+    table = build_features(tiny_tables.leads, tiny_tables.events, snaps, spec)
+    assert table["lead_id"].tolist() == ["zz", "a", "zz"]
+    numeric = [c for c in spec.numeric if c in table]
+    assert numeric and table.loc[table["lead_id"] == "zz", numeric].isna().all().all()
+    only_missing = build_features(tiny_tables.leads, tiny_tables.events, snaps.iloc[[0]], spec)
+    assert only_missing[numeric].isna().all().all()
+
+
+def test_duplicate_lead_ids_are_refused(tiny_tables, spec):
+    leads = pd.concat([tiny_tables.leads, tiny_tables.leads.iloc[:1]], ignore_index=True)
+    snaps = pd.DataFrame({"lead_id": [leads["lead_id"].iloc[0]], "as_of": [MAR]})
+    with pytest.raises(ValueError, match="lead_id must be unique"):
+        build_features(leads, tiny_tables.events, snaps, spec)
