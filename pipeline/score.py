@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -181,8 +182,6 @@ LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 
 def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
     """The validator's event rules, counted by the engine over the file (one scan)."""
-    import duckdb
-
     con = connect()
     try:
         con.register(
@@ -324,7 +323,13 @@ def score_tables(
         scorer.tree_cuts(leaves=bool(parts) and len(parts[0]) >= LEAF_TABLES_FROM)
         for i, part in enumerate(parts):
             assert pending is not None
-            feats = pending.result()
+            try:
+                feats = pending.result()
+            except duckdb.Error as err:  # e.g. out of memory and of spill space
+                raise DataError(
+                    f"events: the feature engine failed on {len(part):,} leads "
+                    f"({str(err).splitlines()[0]}); nothing written"
+                ) from None
             pending = (
                 pool.submit(scoring_features, tables, parts[i + 1], scorer.spec, events)
                 if i + 1 < len(parts)

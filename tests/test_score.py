@@ -265,3 +265,15 @@ def test_engine_memory_cap_changes_nothing_but_memory(trained, monkeypatch):
     free = scoring_features(tables, snaps, spec)
     monkeypatch.setattr(score, "ENGINE_MEMORY", "32MB")
     pd.testing.assert_frame_equal(scoring_features(tables, snaps, spec), free)
+
+
+def test_engine_failure_is_a_one_line_error_and_writes_nothing(trained, monkeypatch, capsys):
+    """If the feature engine cannot run (here: a memory cap too small to work in), the run
+    stops with one line naming the table and the number of leads, and writes nothing."""
+    from pipeline import score
+
+    monkeypatch.setattr(score, "ENGINE_MEMORY", "1MB")
+    assert run_score(trained, "oom.parquet") != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error: events: the feature engine failed on" in err[0]
+    assert not (trained["root"] / "oom.parquet").exists()
