@@ -20,7 +20,7 @@ setup: $(STAMP)
 
 ## demo: generate a synthetic world, validate it, train, score and write the report (out/demo)
 demo: $(STAMP)
-	$(PY) -m pipeline.demo --out $(DEMO) --leads $(LEADS)
+	$(PY) -m leadscore.demo --out $(DEMO) --leads $(LEADS)
 
 ## test: run the test suite
 test: $(STAMP)

@@ -24,14 +24,14 @@ DATES = ["2025-04-01", "2025-08-01", "2025-12-01"]
 def world(n: int) -> Path:
     d = OUT / str(n)
     if not (d / "events.parquet").exists():
-        from pipeline.generate import generate_world, write_world
+        from leadscore.data.synthetic.world import generate_world, write_world
 
         write_world(generate_world(n, seed=0), d)
     return d
 
 
 def load(d: Path):
-    from pipeline.validate import load_data, require_valid
+    from leadscore.data.validate import load_data, require_valid
 
     return require_valid(load_data(d))
 
@@ -41,8 +41,8 @@ def case_features(n: int) -> dict:
     streamed from their file by DuckDB (the command's own path)."""
     import pandas as pd
 
-    from pipeline.config import load_config
-    from pipeline.dataset import feature_table, load_streaming
+    from leadscore.config import load_config
+    from leadscore.training.dataset import feature_table, load_streaming
 
     t0 = time.perf_counter()
     tables, events, _ = load_streaming(world(n), {})
@@ -83,8 +83,8 @@ def case_reference(n: int) -> dict:
     import duckdb
     import pandas as pd
 
-    from features.snapshots import open_leads
-    from pipeline.contract import KNOWN_EVENT_TYPES
+    from leadscore.data.contract import KNOWN_EVENT_TYPES
+    from leadscore.features.snapshots import open_leads
 
     tables = load(world(n))
     snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp(d, tz="UTC") for d in DATES])
@@ -118,9 +118,9 @@ def case_reference(n: int) -> dict:
 def case_train(n: int) -> dict:
     """Training time on the 200k world with the feature table already built."""
 
-    from pipeline.config import load_config
-    from pipeline.dataset import training_table
-    from pipeline.train import fit_and_evaluate, split_table
+    from leadscore.config import load_config
+    from leadscore.training.dataset import training_table
+    from leadscore.training.fit import fit_and_evaluate, split_table
 
     cfg = load_config()
     tables = load(world(n))
@@ -156,10 +156,10 @@ def case_score(n: int) -> dict:
 
     import pandas as pd
 
-    from pipeline.config import config_from_dict
-    from pipeline.model import LeadScorer
-    from pipeline.score import score_folder
-    from pipeline.train_run import settings_for
+    from leadscore.config import config_from_dict
+    from leadscore.model.scorer import LeadScorer
+    from leadscore.scoring.batch import score_folder
+    from leadscore.training.run import settings_for
 
     model_dir = OUT / "model-200000"
     if not (model_dir / "scorer.json").exists():
@@ -192,11 +192,11 @@ def case_shapes(n: int) -> dict:
     """The model-shape choices in the default config, measured: held-out AUC and SHAP speed."""
     from sklearn.metrics import roc_auc_score
 
-    from pipeline.config import config_from_dict
-    from pipeline.dataset import training_table
-    from pipeline.generate import generate_world
-    from pipeline.train import make_scorer, split_table
-    from pipeline.validate import require_valid, validate_tables
+    from leadscore.config import config_from_dict
+    from leadscore.data.synthetic.world import generate_world
+    from leadscore.data.validate import require_valid, validate_tables
+    from leadscore.training.dataset import training_table
+    from leadscore.training.fit import make_scorer, split_table
 
     tables = require_valid(validate_tables(generate_world(n, seed=7)))
     tt = training_table(tables, config_from_dict({}))

@@ -13,7 +13,7 @@ pair (grouping on one integer is much faster than on strings or pairs); the call
 them back.
 
 Only the preparation of those two relations (turning timestamps into epoch seconds) is
-engine-specific; see ``features.table``.
+engine-specific; see ``leadscore.features.table``.
 
 Point in time: the join keeps only events with ``ts <= as_of_ts`` (and none from before the
 lead was created, which the contract treats as bad rows); every aggregate is over
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from features.spec import FeatureSpec, slug
+from leadscore.features.spec import FeatureSpec, slug
 
 DAY = 86400.0
 # Decay weights are summed as whole multiples of 1 / SCALE (see engagement_sql).

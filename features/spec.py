@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.explicit import (
+from leadscore.features.explicit import (
     EMAIL_CLASSES,
     EMPLOYEE_BANDS,
     FUNCTIONS,

@@ -14,11 +14,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.engagement import engagement_sql
-from features.explicit import explicit_values
-from features.snapshots import label_snapshots, open_leads, to_utc
-from features.source import EventSource, connect
-from features.spec import MISSING, OTHER, FeatureSpec
+from leadscore.features.engagement import engagement_sql
+from leadscore.features.explicit import explicit_values
+from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
+from leadscore.features.source import EventSource, connect
+from leadscore.features.spec import MISSING, OTHER, FeatureSpec
 
 KEY = ["lead_id", "as_of"]
 

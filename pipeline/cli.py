@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pipeline.config import ConfigError
-from pipeline.contract import DataError
+from leadscore.config import ConfigError
+from leadscore.data.contract import DataError
 
 
 class UsageError(ValueError):
@@ -17,7 +17,7 @@ class UsageError(ValueError):
 
 
 def _dates(text: str) -> list:
-    from features.snapshots import to_utc
+    from leadscore.features.snapshots import to_utc
 
     try:
         return [to_utc(d.strip()) for d in text.split(",") if d.strip()]
@@ -35,7 +35,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipeline.generate import generate_world, write_world
+    from leadscore.data.synthetic.world import generate_world, write_world
 
     t0 = time.perf_counter()
     tables = generate_world(args.leads, seed=args.seed)
@@ -48,8 +48,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from pipeline.config import load_config
-    from pipeline.validate import load_data, require_valid
+    from leadscore.config import load_config
+    from leadscore.data.validate import load_data, require_valid
 
     cfg = load_config(getattr(args, "config", None))
     report = load_data(args.data, cfg.columns.model_dump())
@@ -58,8 +58,8 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
-    from pipeline.validate import load_data
+    from leadscore.config import load_config
+    from leadscore.data.validate import load_data
 
     cfg = load_config(args.config)
     report = load_data(args.data, cfg.columns.model_dump())
@@ -75,9 +75,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
-    from pipeline.dataset import feature_table, load_streaming
-    from pipeline.io import write_table
+    from leadscore.config import load_config
+    from leadscore.data.io import write_table
+    from leadscore.training.dataset import feature_table, load_streaming
 
     dates = _dates(args.as_of)
     cfg = load_config(args.config)
@@ -97,8 +97,8 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.flat:
-        from pipeline.config import load_config
-        from pipeline.flat import train_flat
+        from leadscore.config import load_config
+        from leadscore.training.flat import train_flat
 
         if not args.label:
             raise UsageError("train --flat needs --label COLUMN")
@@ -112,7 +112,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             say=_say,
         )
     else:
-        from pipeline.train_run import train_events
+        from leadscore.training.run import train_events
 
         if not args.data:
             raise UsageError("train needs --data DIR (or --flat FILE --label COLUMN)")
@@ -126,8 +126,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace, flat: bool):
-    from pipeline.config import load_config
-    from pipeline.tracking import load_registered, resolve_model_uri, version_of
+    from leadscore.config import load_config
+    from leadscore.tracking import load_registered, resolve_model_uri, version_of
 
     cfg = load_config(getattr(args, "config", None))
     name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
@@ -138,7 +138,7 @@ def _model(args: argparse.Namespace, flat: bool):
 
 def cmd_score(args: argparse.Namespace) -> int:
     if args.flat:
-        from pipeline.flat import score_flat_file
+        from leadscore.training.flat import score_flat_file
 
         cfg, uri, model, version = _model(args, flat=True)
         if model.settings.get("mode") != "flat":
@@ -147,7 +147,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             )
         summary = score_flat_file(args.flat, model.scorer, model.settings, version, args.out, _say)
     else:
-        from pipeline.score import score_folder
+        from leadscore.scoring.batch import score_folder
 
         if not (args.data and args.as_of):
             raise UsageError("score needs --data DIR --as-of DATE (or --flat FILE)")
@@ -175,8 +175,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
-    from pipeline.report import build_report
+    from leadscore.config import load_config
+    from leadscore.reporting.build import build_report
 
     cfg = load_config(args.config)
     name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if args.flat else "")
@@ -288,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
 # Later stages add their sub-commands here (train, score, report).
 _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
-from pipeline import importer  # noqa: E402
+from leadscore.data import importer  # noqa: E402
 
 _EXTRA_COMMANDS.append(importer.register_cli)
 

@@ -1,6 +1,6 @@
 """YAML configuration -> a typed, frozen Config.
 
-A user file is merged over the embedded defaults (``pipeline/default.yaml``), then validated;
+A user file is merged over the embedded defaults (``pipeline/default.yaml``, installed as ``leadscore/default.yaml``), then validated;
 an unknown or ill-typed key fails with one line that names it.
 """
 
@@ -153,7 +153,7 @@ class Config(_Strict):
 
 def default_dict() -> dict[str, Any]:
     """The embedded defaults as a plain dict."""
-    text = resources.files("pipeline").joinpath("default.yaml").read_text(encoding="utf-8")
+    text = resources.files("leadscore").joinpath("default.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

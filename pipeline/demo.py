@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.cli import main as leadscore
+from leadscore.cli import main as leadscore
 
 
 def _step(title: str, argv: list[str]) -> None:

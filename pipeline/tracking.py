@@ -20,8 +20,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from pipeline.contract import DataError
-from pipeline.model import LeadScorer
+from leadscore.data.contract import DataError
+from leadscore.model.scorer import LeadScorer
 
 CHAMPION = "champion"
 DEFAULT_URI = "sqlite:///mlflow.db"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.config import load_config
+from leadscore.config import load_config
 
 
 def utc(*values: str) -> pd.Series:
@@ -20,7 +20,7 @@ def cfg():
 @pytest.fixture
 def tiny_tables():
     """Three leads over four months; see tests/test_features.py for the worked numbers."""
-    from pipeline.contract import Tables
+    from leadscore.data.contract import Tables
 
     leads = pd.DataFrame(
         {

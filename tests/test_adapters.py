@@ -1,6 +1,6 @@
 """The two public-data adapters on small samples of the real files (tests/data/README.md).
 
-Maven CRM: ``leadscore import`` (pipeline/importer.py + configs/maven_crm.import.yaml) ->
+Maven CRM: ``leadscore import`` (pipeline/data/importer.py + configs/maven_crm.import.yaml) ->
 contract folder -> features and training with no events. X Education: flat mode with
 configs/x_education.yaml, whose cleaning rules are counted. Expected counts are worked out
 here from the raw sample with plain pandas, independently of the code under test.
@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import cli
-from pipeline.clean import CleanReport, clean_flat, map_values, set_placeholders
-from pipeline.config import ConfigError, FlatConfig, config_from_dict, load_config
-from pipeline.contract import DataError
-from pipeline.importer import import_tables, load_import_config, register_cli, run_import
-from pipeline.validate import validate_tables
+from leadscore import cli
+from leadscore.config import ConfigError, FlatConfig, config_from_dict, load_config
+from leadscore.data.clean import CleanReport, clean_flat, map_values, set_placeholders
+from leadscore.data.contract import DataError
+from leadscore.data.importer import import_tables, load_import_config, register_cli, run_import
+from leadscore.data.validate import validate_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -259,9 +259,9 @@ def test_import_generic_rules(tmp_path):
 
 
 def test_maven_features_and_training_work_without_events(maven):
-    from pipeline.dataset import feature_table, training_table
-    from pipeline.split import time_split
-    from pipeline.train import fit_and_evaluate, roles_from_split
+    from leadscore.training.dataset import feature_table, training_table
+    from leadscore.training.fit import fit_and_evaluate, roles_from_split
+    from leadscore.training.split import time_split
 
     cfg = _fast(MAVEN_CFG)
     tables = validate_tables(maven.tables).tables
@@ -288,7 +288,7 @@ def test_maven_features_and_training_work_without_events(maven):
 
 
 def test_train_refuses_too_few_conversions_events(tmp_path, maven, monkeypatch, capsys):
-    from pipeline.importer import write_tables
+    from leadscore.data.importer import write_tables
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
@@ -313,7 +313,7 @@ def test_train_refuses_too_few_conversions_events(tmp_path, maven, monkeypatch, 
 
 @pytest.fixture(scope="module")
 def leads_raw() -> pd.DataFrame:
-    from pipeline.io import read_frame
+    from leadscore.data.io import read_frame
 
     return read_frame(LEADS_CSV)
 
@@ -352,7 +352,7 @@ def _expected_clean(raw: pd.DataFrame, cfg) -> tuple[dict, dict, set, int]:
 
 
 def test_x_education_rules_counted(leads_raw):
-    from pipeline.flat import prepare_flat
+    from leadscore.training.flat import prepare_flat
 
     cfg = load_config(X_CFG)
     data = prepare_flat(leads_raw, cfg, "Converted")
@@ -384,7 +384,7 @@ def test_x_education_rules_counted(leads_raw):
 
 
 def test_x_education_leak_variant_and_duplicates_rule(leads_raw):
-    from pipeline.flat import prepare_flat
+    from leadscore.training.flat import prepare_flat
 
     leaky = prepare_flat(leads_raw, load_config(X_LEAKS_CFG), "Converted")
     assert {"Tags", "Lead Quality", "Last Activity"} <= set(leaky.spec.feature_columns)
@@ -403,8 +403,8 @@ def test_x_education_leak_variant_and_duplicates_rule(leads_raw):
 
 
 def test_x_education_trains_on_sample(leads_raw):
-    from pipeline.flat import flat_roles, prepare_flat
-    from pipeline.train import fit_and_evaluate
+    from leadscore.training.fit import fit_and_evaluate
+    from leadscore.training.flat import flat_roles, prepare_flat
 
     cfg = _fast(X_CFG)
     data = prepare_flat(leads_raw, cfg, "Converted")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import attribution
-from pipeline.attribution import contributions, tree_cuts
+from leadscore.model import attribution
+from leadscore.model.attribution import contributions, tree_cuts
 
 LEVELS = [f"c{i}" for i in range(12)]
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.baseline import missing_columns, score_baseline
-from pipeline.config import ConfigError, config_from_dict
+from leadscore.config import ConfigError, config_from_dict
+from leadscore.model.baseline import missing_columns, score_baseline
 
 
 def baseline(rules, **extra):
@@ -79,9 +79,9 @@ def test_a_rule_needs_exactly_one_way_of_giving_points():
 
 
 def test_default_baseline_scores_the_default_feature_columns(tiny_tables, cfg):
-    from features.snapshots import open_leads
-    from features.table import build_features
-    from pipeline.dataset import spec_for
+    from leadscore.features.snapshots import open_leads
+    from leadscore.features.table import build_features
+    from leadscore.training.dataset import spec_for
 
     t = pd.Timestamp("2024-03-01", tz="UTC")
     spec = spec_for(tiny_tables, cfg, t)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.cli import main
+from leadscore.cli import main
 
 COMMANDS = ["generate", "validate", "features", "train", "score", "report"]
 
@@ -24,7 +24,10 @@ def test_every_command_has_help(command, capsys):
 
 def test_console_script_is_installed():
     out = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "leadscore.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "generate" in out.stdout and "score" in out.stdout
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from pipeline import evaluate as ev
-from pipeline.evaluate import (
+from leadscore.training import evaluate as ev
+from leadscore.training.evaluate import (
     band_table,
     bootstrap_intervals,
     capacity_table,
@@ -324,7 +324,7 @@ def test_plots_return_figures_and_save_png(tmp_path):
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from pipeline import plots
+    from leadscore import charts as plots
 
     y, p = calibrated(2_000, seed=8)
     baseline = np.clip(p + np.random.default_rng(2).normal(0, 0.1, p.size), 0, 1)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.snapshots import open_leads
-from features.table import build_features
-from pipeline.dataset import spec_for
-from pipeline.explain import feature_groups, top_reasons
+from leadscore.features.snapshots import open_leads
+from leadscore.features.table import build_features
+from leadscore.scoring.reasons import feature_groups, top_reasons
+from leadscore.training.dataset import spec_for
 
 AS_OF = pd.Timestamp("2024-03-01", tz="UTC")
 

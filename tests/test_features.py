@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.engagement import engagement_sql
-from features.snapshots import label_snapshots, open_leads, snapshot_dates
-from features.spec import discover_event_types, slug
-from features.table import build_features, build_table, engagement_features
-from pipeline.dataset import spec_for
+from leadscore.features.engagement import engagement_sql
+from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates
+from leadscore.features.spec import discover_event_types, slug
+from leadscore.features.table import build_features, build_table, engagement_features
+from leadscore.training.dataset import spec_for
 
 FEB, MAR, APR = (pd.Timestamp(d, tz="UTC") for d in ("2024-02-01", "2024-03-01", "2024-04-01"))
 
@@ -225,7 +225,7 @@ def test_decayed_sums_do_not_depend_on_event_order(spec):
 
 def test_email_domain_classes():
     """The address's domain class, after trimming and lower-casing; malformed is 'invalid'."""
-    from features.explicit import email_domain_class
+    from leadscore.features.explicit import email_domain_class
 
     emails = pd.Series(
         [

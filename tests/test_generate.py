@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.contract import KNOWN_EVENT_TYPES
-from pipeline.generate import generate_world, write_world
-from pipeline.io import read_table
+from leadscore.data.contract import KNOWN_EVENT_TYPES
+from leadscore.data.io import read_table
+from leadscore.data.synthetic.world import generate_world, write_world
 
 N = 4000
 END = pd.Timestamp("2025-12-31 23:59:59", tz="UTC")

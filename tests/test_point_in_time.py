@@ -14,11 +14,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features.snapshots import open_leads
-from features.table import build_features
-from pipeline.config import load_config
-from pipeline.contract import Tables
-from pipeline.dataset import spec_for
+from leadscore.config import load_config
+from leadscore.data.contract import Tables
+from leadscore.features.snapshots import open_leads
+from leadscore.features.table import build_features
+from leadscore.training.dataset import spec_for
 
 CFG = load_config()
 T0 = pd.Timestamp("2024-01-01", tz="UTC")

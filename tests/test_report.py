@@ -10,10 +10,10 @@ import mlflow
 import pandas as pd
 import pytest
 
-from pipeline import report as report_mod
-from pipeline import tracking
-from pipeline.contract import DataError
-from pipeline.report import build_report
+from leadscore import tracking
+from leadscore.data.contract import DataError
+from leadscore.reporting import build as report_mod
+from leadscore.reporting.build import build_report
 
 SECTIONS = (
     "What drives the score",
@@ -28,11 +28,11 @@ AS_OF = "2025-12-01"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """3,000 leads, an events model trained and registered in a private store, and its scores."""
-    from pipeline.config import config_from_dict
-    from pipeline.generate import generate_world, write_world
-    from pipeline.score import score_tables
-    from pipeline.train_run import train_events
-    from pipeline.validate import load_data, require_valid
+    from leadscore.config import config_from_dict
+    from leadscore.data.synthetic.world import generate_world, write_world
+    from leadscore.data.validate import load_data, require_valid
+    from leadscore.scoring.batch import score_tables
+    from leadscore.training.run import train_events
 
     root = tmp_path_factory.mktemp("report")
     mp = pytest.MonkeyPatch()
@@ -181,7 +181,7 @@ def test_flat_mode_model_says_converted(world, tmp_path, monkeypatch):
 
 
 def test_drivers_shap_and_gain(world):
-    from pipeline.dataset import training_table
+    from leadscore.training.dataset import training_table
 
     scorer = world.model.scorer
     sample = training_table(world.tables, world.cfg).frame.sample(400, random_state=0)

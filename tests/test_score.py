@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.snapshots import open_leads
-from pipeline.cli import main
-from pipeline.config import config_from_dict
-from pipeline.dataset import training_table
-from pipeline.generate import generate_world, write_world
-from pipeline.score import SCORE_COLUMNS, scoring_features
-from pipeline.train_run import train_events
-from pipeline.validate import load_data, require_valid
+from leadscore.cli import main
+from leadscore.config import config_from_dict
+from leadscore.data.synthetic.world import generate_world, write_world
+from leadscore.data.validate import load_data, require_valid
+from leadscore.features.snapshots import open_leads
+from leadscore.scoring.batch import SCORE_COLUMNS, scoring_features
+from leadscore.training.dataset import training_table
+from leadscore.training.run import train_events
 
 AS_OF = "2025-11-15"
 
@@ -166,8 +166,8 @@ def test_data_without_the_models_columns_is_an_error(trained, tmp_path, capsys):
 
 def test_events_streamed_from_their_file_give_the_same_features(trained):
     """Scoring reads events with the engine from the file; training holds them in memory."""
-    from features.source import EventSource
-    from pipeline.dataset import spec_for
+    from leadscore.features.source import EventSource
+    from leadscore.training.dataset import spec_for
 
     tables, cfg = trained["tables"], trained["cfg"]
     t = pd.Timestamp(AS_OF, tz="UTC")
@@ -182,7 +182,7 @@ def test_events_streamed_from_their_file_give_the_same_features(trained):
 
 def test_values_lightgbm_would_take_silently_are_counted(trained):
     """Unseen categories become 'other' and NaNs where training had none are counted."""
-    from pipeline.score import drift_counts
+    from leadscore.scoring.batch import drift_counts
 
     scorer = trained["summary"].result.scorer
     sample = trained["summary"].result.test_sample.head(10).copy()
@@ -198,8 +198,8 @@ def test_values_lightgbm_would_take_silently_are_counted(trained):
 def test_chunks_of_any_size_give_the_same_scores(trained, tmp_path):
     """Small chunks (features of the next built while this one is explained; LightGBM asked
     directly) and one big chunk (contributions asked once per tree cell) agree."""
-    from pipeline.score import score_tables
-    from pipeline.train_run import settings_for
+    from leadscore.scoring.batch import score_tables
+    from leadscore.training.run import settings_for
 
     scorer = trained["summary"].result.scorer
     settings = settings_for(trained["cfg"], "events")
@@ -245,9 +245,9 @@ def test_engine_memory_cap_changes_nothing_but_memory(trained, monkeypatch):
     folder, removed with its connection): under a tight cap the features are the same."""
     import gc
 
-    from features.source import connect
-    from pipeline import score
-    from pipeline.dataset import spec_for
+    from leadscore.features.source import connect
+    from leadscore.scoring import batch as score
+    from leadscore.training.dataset import spec_for
 
     con = connect(memory_limit="100MB")
     (limit,) = con.sql("SELECT current_setting('memory_limit')").fetchall()[0]
@@ -270,7 +270,7 @@ def test_engine_memory_cap_changes_nothing_but_memory(trained, monkeypatch):
 def test_engine_failure_is_a_one_line_error_and_writes_nothing(trained, monkeypatch, capsys):
     """If the feature engine cannot run (here: a memory cap too small to work in), the run
     stops with one line naming the table and the number of leads, and writes nothing."""
-    from pipeline import score
+    from leadscore.scoring import batch as score
 
     monkeypatch.setattr(score, "ENGINE_MEMORY", "1MB")
     assert run_score(trained, "oom.parquet") != 0

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.snapshots import snapshot_dates
-from pipeline.contract import DataError
-from pipeline.split import time_split
+from leadscore.data.contract import DataError
+from leadscore.features.snapshots import snapshot_dates
+from leadscore.training.split import time_split
 
 MONTHLY = snapshot_dates("2024-01-01", "2025-10-01")  # Feb 2024 .. Oct 2025: 21 dates
 

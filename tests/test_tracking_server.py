@@ -12,10 +12,10 @@ import urllib.request
 import pytest
 from mlflow import MlflowClient
 
-from pipeline.config import config_from_dict
-from pipeline.generate import generate_world
-from pipeline.train_run import train_events
-from pipeline.validate import require_valid, validate_tables
+from leadscore.config import config_from_dict
+from leadscore.data.synthetic.world import generate_world
+from leadscore.data.validate import require_valid, validate_tables
+from leadscore.training.run import train_events
 
 
 def free_port() -> int:

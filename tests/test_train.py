@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from pipeline.config import ConfigError, config_from_dict, load_config
-from pipeline.generate import generate_world
-from pipeline.train_run import train_events
-from pipeline.validate import require_valid, validate_tables
+from leadscore.config import ConfigError, config_from_dict, load_config
+from leadscore.data.synthetic.world import generate_world
+from leadscore.data.validate import require_valid, validate_tables
+from leadscore.training.run import train_events
 
 FAST = {"model": {"num_boost_round": 400, "early_stopping_rounds": 50}}
 
@@ -104,7 +104,7 @@ def test_registered_model_loads_with_pyfunc_and_predicts(first_run, world):
     model = mlflow.pyfunc.load_model(f"models:/leadscore/{first_run.version}")
     scorer = model.unwrap_python_model().scorer
     sample = first_run.result.test_sample.head(50)
-    from pipeline.tracking import signature_frame
+    from leadscore.tracking import signature_frame
 
     out = model.predict(signature_frame(sample, scorer))
     assert list(out.columns) == ["probability", "score"]
@@ -178,7 +178,7 @@ def test_shipped_default_config_equals_embedded_defaults():
 
     import yaml
 
-    from pipeline.config import default_dict
+    from leadscore.config import default_dict
 
     shipped = yaml.safe_load((Path(__file__).parents[1] / "configs" / "default.yaml").read_text())
     assert shipped == default_dict()

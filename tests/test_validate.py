@@ -1,4 +1,4 @@
-"""pipeline.validate: contract checks on tiny hand-made frames, hand-worked counts."""
+"""leadscore.data.validate: contract checks on tiny hand-made frames, hand-worked counts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.contract import DataError, Tables
-from pipeline.validate import (
+from leadscore.data.contract import DataError, Tables
+from leadscore.data.validate import (
     TIMESTAMP_DTYPE,
     Problem,
     ValidationReport,
@@ -21,7 +21,7 @@ from pipeline.validate import (
 
 
 def csv_frame(columns: dict[str, list]) -> pd.DataFrame:
-    """What pipeline.io.read_frame gives for a CSV: every cell a string, empty = NA."""
+    """What leadscore.data.io.read_frame gives for a CSV: every cell a string, empty = NA."""
     return pd.DataFrame(columns, dtype="str")
 
 
@@ -907,7 +907,7 @@ TIMESTAMP_SHAPES = [
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_timestamp_parsing_agrees_with_pandas_iso8601(monkeypatch, block: int, seed: int) -> None:
     """The Arrow fast path (any mix of shapes, any block size) gives pandas' answer."""
-    import pipeline.validate as validate
+    import leadscore.data.validate as validate
 
     monkeypatch.setattr(validate, "_BLOCK", block)
     rng = np.random.default_rng(seed)

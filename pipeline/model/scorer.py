@@ -22,10 +22,10 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from features.spec import FeatureSpec
-from features.table import categorise
-from pipeline.attribution import TreeCuts, contributions, tree_cuts, with_leaf_tables
-from pipeline.contract import DataError
+from leadscore.data.contract import DataError
+from leadscore.features.spec import FeatureSpec
+from leadscore.features.table import categorise
+from leadscore.model.attribution import TreeCuts, contributions, tree_cuts, with_leaf_tables
 
 EPS = 1e-6
 # Batches from this many rows up get SHAP from leaf tables (built once per model, ~1 s).
@@ -252,7 +252,7 @@ class LeadScorer:
     ) -> pd.DataFrame:
         """Per-row SHAP contributions to the raw margin (LightGBM ``pred_contrib``), plus ``bias``.
 
-        Computed once per distinct tree cell (``pipeline.attribution``): the same numbers,
+        Computed once per distinct tree cell (``leadscore.model.attribution``): the same numbers,
         several times faster on large batches. With ``groups`` (feature -> group) the
         columns are the groups, summed while gathering. ``helpers_after``: threads beyond
         the caller's join when that future completes (see ``attribution.contributions``).
@@ -268,7 +268,7 @@ class LeadScorer:
         return pd.DataFrame(values, columns=[*names, "bias"], index=X.index)
 
     def tree_cuts(self, leaves: bool = True) -> TreeCuts:
-        """The model's splits (``pipeline.attribution``), built on first use; with ``leaves``
+        """The model's splits (``leadscore.model.attribution``), built on first use; with ``leaves``
         also the leaf tables, which pay off on large batches (scoring chunks)."""
         cached = getattr(self, "_cuts", None)
         if cached is None or cached[0] is not self.booster_:

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.spec import FeatureSpec, top_levels
-from features.table import categorise
-from pipeline.clean import CleanReport, clean_flat
-from pipeline.config import Config
-from pipeline.contract import DataError
-from pipeline.io import read_frame
-from pipeline.model import LeadScorer
-from pipeline.train import fit_and_evaluate
+from leadscore.config import Config
+from leadscore.data.clean import CleanReport, clean_flat
+from leadscore.data.contract import DataError
+from leadscore.data.io import read_frame
+from leadscore.features.spec import FeatureSpec, top_levels
+from leadscore.features.table import categorise
+from leadscore.model.scorer import LeadScorer
+from leadscore.training.fit import fit_and_evaluate
 
 _TRUE = {"1", "true", "t", "yes", "y", "won", "converted", "1.0"}
 _FALSE = {"0", "false", "f", "no", "n", "lost", "0.0"}
@@ -234,8 +234,8 @@ def train_flat(
     say,
 ) -> object:
     """``leadscore train --flat FILE --label COLUMN``."""
-    from pipeline.fingerprint import fingerprint
-    from pipeline.train_run import comparison_text, settings_for, track
+    from leadscore.data.fingerprint import fingerprint
+    from leadscore.training.run import comparison_text, settings_for, track
 
     raw = read_frame(path)
     data = prepare_flat(raw, cfg, label, id_column, date_column)
@@ -304,8 +304,8 @@ def score_flat_file(
     """``leadscore score --flat FILE``: one output row per input row, keyed by the id column."""
     import time
 
-    from pipeline.config import BaselineConfig, FlatConfig, TierConfig
-    from pipeline.score import ScoreSummary, score_frame, write_rejects, write_scores
+    from leadscore.config import BaselineConfig, FlatConfig, TierConfig
+    from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
 
     t0 = time.perf_counter()
     raw = read_frame(path)

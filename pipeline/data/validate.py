@@ -1,8 +1,8 @@
 """Check raw tables against the data contract; return clean typed tables and every problem.
 
-``validate_tables(raw)`` takes the three raw frames (as read by :mod:`pipeline.io`: CSV cells
+``validate_tables(raw)`` takes the three raw frames (as read by :mod:`leadscore.data.io`: CSV cells
 as strings, or Parquet already typed) and returns a :class:`ValidationReport`: the clean
-:class:`~pipeline.contract.Tables` (or ``None`` when a problem is fatal), a list of
+:class:`~leadscore.data.contract.Tables` (or ``None`` when a problem is fatal), a list of
 :class:`Problem` (each naming table, column and row count) and the dropped leads rows.
 Everything is vectorised (NumPy / Arrow kernels, no Python loop over rows).
 
@@ -76,8 +76,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api import types as ptypes
 
-from pipeline.contract import KNOWN_EVENT_TYPES, OPTIONAL, REQUIRED, TABLES, DataError, Tables
-from pipeline.io import read_raw_tables
+from leadscore.data.contract import KNOWN_EVENT_TYPES, OPTIONAL, REQUIRED, TABLES, DataError, Tables
+from leadscore.data.io import read_raw_tables
 
 __all__ = [
     "TIMESTAMP_DTYPE",
@@ -202,13 +202,13 @@ def load_data(
 ) -> ValidationReport:
     """Read a data folder (``columns``: the config's mapping) and validate it.
 
-    A folder or file that cannot be read raises :class:`~pipeline.contract.DataError`.
+    A folder or file that cannot be read raises :class:`~leadscore.data.contract.DataError`.
     """
     return validate_tables(read_raw_tables(data_dir, columns or {}))
 
 
 def require_valid(report: ValidationReport) -> Tables:
-    """The clean tables, or :class:`~pipeline.contract.DataError` with the first fatal line."""
+    """The clean tables, or :class:`~leadscore.data.contract.DataError` with the first fatal line."""
     fatal = report.fatal
     if fatal:
         raise DataError(fatal[0].line())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.config import BaselineConfig, PointsRule
+from leadscore.config import BaselineConfig, PointsRule
 
 NOT_QUALIFIED = "nurture"
 

@@ -19,8 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-from pipeline.evaluate import _labels, _scores, reliability_table  # noqa: E402
-from pipeline.io import write_atomic  # noqa: E402
+from leadscore.data.io import write_atomic  # noqa: E402
+from leadscore.training.evaluate import _labels, _scores, reliability_table  # noqa: E402
 
 _GAINS_POINTS = 501  # points drawn per cumulative-gains curve, whatever the row count
 

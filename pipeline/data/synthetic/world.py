@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.contract import KNOWN_EVENT_TYPES
-from pipeline.io import write_table
+from leadscore.data.contract import KNOWN_EVENT_TYPES
+from leadscore.data.io import write_table
 
 DAY_S = 86_400
 EVENT_TYPES: tuple[str, ...] = KNOWN_EVENT_TYPES

@@ -13,14 +13,15 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from features.table import build_features
-from pipeline import plots, tracking
-from pipeline.config import Config, config_to_yaml
-from pipeline.contract import Tables
-from pipeline.dataset import as_of_view, training_table
-from pipeline.fingerprint import fingerprint
-from pipeline.model import LeadScorer
-from pipeline.train import TrainResult, beats, fit_and_evaluate, split_table
+from leadscore import charts as plots
+from leadscore import tracking
+from leadscore.config import Config, config_to_yaml
+from leadscore.data.contract import Tables
+from leadscore.data.fingerprint import fingerprint
+from leadscore.features.table import build_features
+from leadscore.model.scorer import LeadScorer
+from leadscore.training.dataset import as_of_view, training_table
+from leadscore.training.fit import TrainResult, beats, fit_and_evaluate, split_table
 
 Say = Callable[[str], None]
 
@@ -140,7 +141,7 @@ def track(
             reason = "first registered model"
         else:
             champ = tracking.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
-            from pipeline.evaluate import point_metrics
+            from leadscore.training.evaluate import point_metrics
 
             rows = result.evaluation.rows
             champion_value = float(

@@ -1,7 +1,7 @@
 """Batch prediction: every open lead at ``as_of`` scored, explained and written atomically.
 
 Work is done in chunks of leads so memory stays flat as the input grows; each chunk goes
-through the same feature code as training (``features.table.build_features``), so a lead's
+through the same feature code as training (``leadscore.features.table.build_features``), so a lead's
 features at ``t`` are the same in the training table and in the nightly scores.
 
 Accounting: ``in = scored + rejected``. "In" is every leads row that is, or may be, open at
@@ -25,16 +25,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.snapshots import open_leads, to_utc
-from features.source import EventSource, connect
-from features.table import build_features
-from pipeline.baseline import score_baseline
-from pipeline.config import BaselineConfig, TierConfig
-from pipeline.contract import DataError, Tables
-from pipeline.explain import feature_groups, top_reasons_grouped
-from pipeline.io import iso_utc, write_atomic
-from pipeline.model import LEAF_TABLES_FROM, LeadScorer
-from pipeline.tiers import assign_tiers, to_score
+from leadscore.config import BaselineConfig, TierConfig
+from leadscore.data.contract import DataError, Tables
+from leadscore.data.io import iso_utc, write_atomic
+from leadscore.features.snapshots import open_leads, to_utc
+from leadscore.features.source import EventSource, connect
+from leadscore.features.table import build_features
+from leadscore.model.baseline import score_baseline
+from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
+from leadscore.model.tiers import assign_tiers, to_score
+from leadscore.scoring.reasons import feature_groups, top_reasons_grouped
 
 SCORE_COLUMNS = [
     "lead_id",
@@ -240,7 +240,7 @@ def score_folder(
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history."""
-    from pipeline.dataset import load_streaming
+    from leadscore.training.dataset import load_streaming
 
     tables, source, report = load_streaming(data_dir, columns, say)
     return score_tables(

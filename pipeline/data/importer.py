@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipeline.clean import CleanReport, map_values, set_placeholders
-from pipeline.config import ConfigError, describe_error, read_yaml
-from pipeline.contract import TABLES, DataError
-from pipeline.io import read_frame, write_table
+from leadscore.config import ConfigError, describe_error, read_yaml
+from leadscore.data.clean import CleanReport, map_values, set_placeholders
+from leadscore.data.contract import TABLES, DataError
+from leadscore.data.io import read_frame, write_table
 
 __all__ = [
     "ImportConfig",

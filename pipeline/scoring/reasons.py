@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.spec import FeatureSpec, slug
+from leadscore.features.spec import FeatureSpec, slug
 
 # How an event type reads in a sentence ("<verb> 3 times in the last 7 days").
 EVENT_VERBS = {
@@ -149,7 +149,7 @@ def _value_phrase(col: pd.Series, name: str) -> pd.Series:
     label = name.replace("_", " ")
     if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
         return (label + ": " + col.astype("string").fillna("missing")).astype("object")
-    from features.explicit import by_distinct
+    from leadscore.features.explicit import by_distinct
 
     # Formatting is per value, so it runs once per distinct value, not once per lead.
     text = by_distinct(

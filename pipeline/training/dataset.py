@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from features.snapshots import snapshot_dates, to_utc
-from features.source import EventSource
-from features.spec import FeatureSpec, fit_spec
-from features.table import build_table
-from pipeline.config import Config
-from pipeline.contract import Tables
+from leadscore.config import Config
+from leadscore.data.contract import Tables
+from leadscore.features.snapshots import snapshot_dates, to_utc
+from leadscore.features.source import EventSource
+from leadscore.features.spec import FeatureSpec, fit_spec
+from leadscore.features.table import build_table
 
 
 def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None):
@@ -20,9 +20,9 @@ def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: 
     Returns (tables with an empty events frame, the ``EventSource``, the validation report).
     The event rules are counted by the engine over the file and reported through ``say``.
     """
-    from pipeline.io import find_table, read_table
-    from pipeline.score import check_event_file
-    from pipeline.validate import require_valid, validate_tables
+    from leadscore.data.io import find_table, read_table
+    from leadscore.data.validate import require_valid, validate_tables
+    from leadscore.scoring.batch import check_event_file
 
     leads = read_table(data_dir, "leads", columns.get("leads"))
     outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
@@ -69,10 +69,10 @@ def spec_for(
     f = cfg.features
     missing = [c for c in f.explicit.extra if c not in tables.leads.columns]
     if missing:
-        from pipeline.contract import DataError
+        from leadscore.data.contract import DataError
 
         raise DataError(
-            f"leads: config features.explicit.extra names column(s) {missing} not in the table "
+            f"leads: config leadscore.features.explicit.extra names column(s) {missing} not in the table "
             f"({len(tables.leads)} rows)"
         )
     return fit_spec(

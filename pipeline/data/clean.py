@@ -10,7 +10,7 @@ Duplicates are looked for after the value rules, so rows that differ only in a p
 ("Select" vs blank), in case or in a mapped spelling count as the same row (near-duplicates).
 A value mapping counts the values it actually changed (a value already spelled as the target
 is not counted). :func:`set_placeholders` and :func:`map_values` are the same rules for one
-column, shared with the config-driven importer (:mod:`pipeline.importer`).
+column, shared with the config-driven importer (:mod:`leadscore.data.importer`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.config import FlatConfig
+from leadscore.config import FlatConfig
 
 
 @dataclass

@@ -32,16 +32,17 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from pipeline import plots, tracking
-from pipeline.config import TierConfig
-from pipeline.contract import DataError
-from pipeline.explain import feature_groups, global_importance
-from pipeline.io import read_frame, write_atomic
-from pipeline.tiers import tier_order
+from leadscore import charts as plots
+from leadscore import tracking
+from leadscore.config import TierConfig
+from leadscore.data.contract import DataError
+from leadscore.data.io import read_frame, write_atomic
+from leadscore.model.tiers import tier_order
+from leadscore.scoring.reasons import feature_groups, global_importance
 
-plt = plots.plt  # the Agg backend is chosen by pipeline.plots
+plt = plots.plt  # the Agg backend is chosen by leadscore.charts
 
-#: Columns a scores file must hold for the report (``pipeline.score.SCORE_COLUMNS`` subset).
+#: Columns a scores file must hold for the report (``leadscore.scoring.batch.SCORE_COLUMNS`` subset).
 SCORES_REQUIRED = ("lead_id", "score", "tier", "baseline_tier", "top_reasons")
 EXAMPLES_PER_TIER = 3
 BASELINE_ORDER = ("SQL", "MQL", "nurture")

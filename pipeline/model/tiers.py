@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.config import TierConfig
+from leadscore.config import TierConfig
 
 
 def to_score(probability: np.ndarray) -> np.ndarray:

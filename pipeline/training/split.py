@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.contract import DataError
+from leadscore.data.contract import DataError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Training: baseline and model on the same rows, calibration, honest evaluation.
 
 Stages are plain functions over frames; ``run_training`` wires them and hands the results to
-``pipeline.tracking`` (MLflow).
+``leadscore.tracking`` (MLflow).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.spec import FeatureSpec
-from pipeline import evaluate
-from pipeline.baseline import missing_columns, score_baseline
-from pipeline.config import Config
-from pipeline.contract import DataError
-from pipeline.model import Calibrator, LeadScorer, choose_calibration
-from pipeline.split import TimeSplit
-from pipeline.tiers import assign_tiers, to_score
+from leadscore.config import Config
+from leadscore.data.contract import DataError
+from leadscore.features.spec import FeatureSpec
+from leadscore.model.baseline import missing_columns, score_baseline
+from leadscore.model.scorer import Calibrator, LeadScorer, choose_calibration
+from leadscore.model.tiers import assign_tiers, to_score
+from leadscore.training import evaluate
+from leadscore.training.split import TimeSplit
 
 ROLES = ("train", "early_stopping", "calibration", "test")
 LOWER_IS_BETTER = {"brier", "log_loss", "ece"}
@@ -54,7 +54,7 @@ class TrainResult:
 
 def split_table(frame: pd.DataFrame, cfg: Config) -> tuple[TimeSplit, pd.Series]:
     """The time split of a stacked training table by its snapshot dates, and each row's role."""
-    from pipeline.split import time_split
+    from leadscore.training.split import time_split
 
     dates = sorted(frame["as_of"].unique())
     t = cfg.training

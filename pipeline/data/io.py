@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.contract import TABLES, DataError
+from leadscore.data.contract import TABLES, DataError
 
 
 def find_table(data_dir: str | Path, name: str) -> Path:

@@ -1,0 +1,1 @@
+"""Batch prediction: every open lead scored, with reasons in words."""
