@@ -8,12 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from leadscore.config import ConfigError
-from leadscore.data.contract import DataError
-
-
-class UsageError(ValueError):
-    """A bad command-line value, reported as one line."""
+from leadscore.errors import LeadscoreError, ModelError, UsageError
 
 
 def _dates(text: str) -> list:
@@ -127,7 +122,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _model(args: argparse.Namespace, flat: bool):
     from leadscore.config import load_config
-    from leadscore.tracking import load_registered, resolve_model_uri, version_of
+    from leadscore.model.registered import load_registered
+    from leadscore.tracking import resolve_model_uri, version_of
 
     cfg = load_config(getattr(args, "config", None))
     name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
@@ -142,7 +138,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         cfg, uri, model, version = _model(args, flat=True)
         if model.settings.get("mode") != "flat":
-            raise UsageError(
+            raise ModelError(
                 f"model {uri} was trained on event data; score it with --data DIR --as-of DATE"
             )
         summary = score_flat_file(args.flat, model.scorer, model.settings, version, args.out, _say)
@@ -156,7 +152,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             raise UsageError("score --as-of takes one date")
         cfg, uri, model, version = _model(args, flat=False)
         if model.settings.get("mode") == "flat":
-            raise UsageError(f"model {uri} is a flat-mode model; score it with --flat FILE")
+            raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
         columns = model.settings.get("columns") or cfg.columns.model_dump()
         summary = score_folder(
             args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say
@@ -297,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (DataError, ConfigError, UsageError) as err:
+    except LeadscoreError as err:
         print(f"leadscore: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,9 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-
-class ConfigError(ValueError):
-    """A configuration problem, phrased for the user."""
+from leadscore.errors import ConfigError
 
 
 class _Strict(BaseModel):

@@ -1,30 +1,30 @@
-"""MLflow: runs, the registered model, and the champion alias.
+"""MLflow: the tracking store, registry look-ups and the champion alias.
 
 With no ``MLFLOW_TRACKING_URI`` the store is a local SQLite file, ``mlflow.db`` in the
-working folder (MLflow's own default); the variable points it at a server instead.
+working folder (MLflow's own default); the variable points it at a server instead. This
+module knows MLflow, not leadscore's model: packaging a model as a pyfunc and loading it
+back live in ``leadscore.model.registered``. Everything MLflow cannot answer becomes a
+one-line :class:`~leadscore.errors.RegistryError`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import mlflow
-import numpy as np
-import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
 
-from leadscore.data.contract import DataError
-from leadscore.model.scorer import LeadScorer
+from leadscore.errors import RegistryError
 
 CHAMPION = "champion"
 DEFAULT_URI = "sqlite:///mlflow.db"
+URI_FORMS = "give models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model"
 
 
 def tracking_uri() -> str:
@@ -42,79 +42,32 @@ def quiet() -> None:
 
 
 def setup(experiment: str) -> None:
+    """Point MLflow at the store and the experiment a training run logs to."""
     quiet()
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_experiment(experiment)
 
 
-class LeadScoreModel(mlflow.pyfunc.PythonModel):
-    """The registered model: feature rows in, calibrated probabilities out.
+def connect_existing() -> None:
+    """Point MLflow at the store for reading; a local SQLite store must already exist.
 
-    ``unwrap_python_model().scorer`` gives the ``LeadScorer`` (spec, SHAP contributions);
-    ``settings`` holds the config sections scoring needs (baseline, tiers, explain).
+    MLflow would silently create an empty store, and then report every model as missing.
     """
-
-    def load_context(self, context: Any) -> None:
-        self.scorer = LeadScorer.load(context.artifacts["scorer"])
-        self.settings = json.loads(Path(context.artifacts["settings"]).read_text())
-
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-    ) -> pd.DataFrame:
-        p = self.scorer.predict_proba(model_input)
-        return pd.DataFrame({"probability": p, "score": np.round(p * 100.0, 1)})
-
-
-def signature_frame(X: pd.DataFrame, scorer: LeadScorer) -> pd.DataFrame:
-    """Feature rows as the model's signature declares them: strings and doubles.
-
-    Counts are cast to float64 deliberately: MLflow rejects int64 input for a double column.
-    """
-    out = scorer.frame(X)
-    for c in out.columns:
-        if c in scorer.spec.categories:
-            out[c] = out[c].astype("object").astype(str)
-        else:
-            out[c] = out[c].astype("float64")
-    return out
+    quiet()
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        path = Path(uri[len("sqlite:///") :])
+        if not path.is_file():
+            raise RegistryError(
+                f"no MLflow store at {path} (tracking URI {uri}); train a model first or set MLFLOW_TRACKING_URI"
+            )
+    mlflow.set_tracking_uri(uri)
 
 
-REQUIREMENTS = [
-    f"{name}=={__import__(mod).__version__}"
-    for name, mod in (
-        ("mlflow", "mlflow"),
-        ("lightgbm", "lightgbm"),
-        ("scikit-learn", "sklearn"),
-        ("pandas", "pandas"),
-        ("numpy", "numpy"),
-        ("joblib", "joblib"),
-        ("pyarrow", "pyarrow"),
-        ("duckdb", "duckdb"),
-    )
-]
-
-
-def log_model(
-    scorer: LeadScorer, settings: dict[str, Any], example: pd.DataFrame, registered_name: str
-) -> tuple[str, str]:
-    """Log the calibrated model as an MLflow pyfunc model and register it; (model uri, version)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        scorer_dir = scorer.save(Path(tmp) / "scorer")
-        settings_path = Path(tmp) / "settings.json"
-        settings_path.write_text(json.dumps(settings, indent=2, default=str))
-        ex = signature_frame(example.head(5), scorer)
-        out = pd.DataFrame({"probability": scorer.predict_proba(ex), "score": np.zeros(len(ex))})
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=LeadScoreModel(),
-            artifacts={"scorer": str(scorer_dir), "settings": str(settings_path)},
-            signature=infer_signature(ex, out),
-            input_example=ex,
-            pip_requirements=REQUIREMENTS,
-            registered_model_name=registered_name,
-        )
-    version = str(info.registered_model_version)
-    return info.model_uri, version
+def first_line(err: BaseException) -> str:
+    """An exception's message cut to its first line (MLflow's run to many)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def champion_version(name: str) -> str | None:
@@ -134,25 +87,118 @@ def resolve_model_uri(uri: str | None, name: str) -> str:
     return uri or f"models:/{name}@{CHAMPION}"
 
 
-def load_registered(uri: str) -> LeadScoreModel:
-    """Load a registered model's Python object; a one-line error when it cannot be found."""
-    quiet()
-    mlflow.set_tracking_uri(tracking_uri())
-    try:
-        return mlflow.pyfunc.load_model(uri).unwrap_python_model()
-    except (MlflowException, OSError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"model {uri}: cannot be loaded from {tracking_uri()} ({first})") from None
-
-
 def version_of(uri: str, name: str) -> str:
     """The registry version a models:/ URI points to (or the URI itself when not a registry URI)."""
-    client = MlflowClient()
     if uri.startswith("models:/"):
         ref = uri[len("models:/") :]
         model, _, rest = ref.partition("@")
         if rest:
-            return f"{model}/{client.get_model_version_by_alias(model, rest).version}"
+            try:
+                version = MlflowClient().get_model_version_by_alias(model, rest).version
+            except MlflowException as err:
+                raise RegistryError(f"model {uri}: not found ({first_line(err)})") from None
+            return f"{model}/{version}"
         model, _, version = ref.partition("/")
         return f"{model}/{version}"
     return uri
+
+
+@dataclass
+class ModelRef:
+    """Where a model URI leads: registry name and version, training run, aliases."""
+
+    uri: str
+    name: str
+    version: str | None
+    run_id: str
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}" if self.version else self.name
+
+
+def _registry_version(client: MlflowClient, uri: str) -> ModelVersion:
+    ref = uri[len("models:/") :].strip("/")
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return client.get_model_version_by_alias(name, alias)
+    name, _, version = ref.rpartition("/")
+    if not name:
+        raise RegistryError(f"model {uri}: {URI_FORMS}")
+    if version != "latest":
+        return client.get_model_version(name, version)
+    versions = client.search_model_versions(f"name='{name}'")
+    if not versions:
+        raise RegistryError(f"model {uri}: registered model {name!r} has no versions")
+    return max(versions, key=lambda v: int(v.version))
+
+
+def _aliases(client: MlflowClient, mv: ModelVersion) -> list[str]:
+    found = list(getattr(mv, "aliases", None) or [])
+    if found:
+        return sorted(found)
+    try:
+        aliases = client.get_registered_model(mv.name).aliases.items()
+    except MlflowException:
+        return []
+    return sorted(a for a, v in aliases if str(v) == str(mv.version))
+
+
+def resolve_model(uri: str, registered_name: str) -> ModelRef:
+    """The registry name, version and training run behind a model URI.
+
+    Accepts ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` (or ``latest``) and
+    ``runs:/RUN_ID/...``; anything MLflow cannot find is a one-line ``RegistryError``.
+    """
+    client = MlflowClient()
+    try:
+        if uri.startswith("models:/"):
+            mv = _registry_version(client, uri)
+            if not mv.run_id:
+                raise RegistryError(f"model {uri}: version {mv.version} has no training run")
+            return ModelRef(uri, mv.name, str(mv.version), mv.run_id, _aliases(client, mv))
+        if uri.startswith("runs:/"):
+            run_id = uri[len("runs:/") :].split("/")[0]
+            client.get_run(run_id)
+            for mv in client.search_model_versions(f"run_id='{run_id}'"):
+                return ModelRef(uri, mv.name, str(mv.version), run_id, sorted(mv.aliases or []))
+            return ModelRef(uri, registered_name, None, run_id)
+    except MlflowException as err:
+        raise RegistryError(
+            f"model {uri}: not found in {tracking_uri()} ({first_line(err)})"
+        ) from None
+    raise RegistryError(f"model {uri}: {URI_FORMS}")
+
+
+def get_run(ref: ModelRef) -> mlflow.entities.Run:
+    """The training run behind a model."""
+    try:
+        return MlflowClient().get_run(ref.run_id)
+    except MlflowException as err:
+        raise RegistryError(
+            f"model {ref.uri}: run {ref.run_id} not found ({first_line(err)})"
+        ) from None
+
+
+def download_artifacts(run_id: str, names: Iterable[str], folder: Path) -> dict[str, Path]:
+    """Those of ``names`` the run logged, downloaded into ``folder`` (absent ones are skipped)."""
+    client = MlflowClient()
+    try:
+        present = {Path(f.path).name for f in client.list_artifacts(run_id) if not f.is_dir}
+    except (MlflowException, OSError) as err:
+        raise RegistryError(
+            f"run {run_id}: artifacts cannot be listed ({first_line(err)})"
+        ) from None
+    got: dict[str, Path] = {}
+    for name in names:
+        if name not in present:
+            continue
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=name, dst_path=str(folder)
+            )
+        except (MlflowException, OSError):
+            continue
+        got[name] = Path(local)
+    return got

@@ -16,11 +16,11 @@ import pytest
 import yaml
 
 from leadscore import cli
-from leadscore.config import ConfigError, FlatConfig, config_from_dict, load_config
+from leadscore.config import FlatConfig, config_from_dict, load_config
 from leadscore.data.clean import CleanReport, clean_flat, map_values, set_placeholders
-from leadscore.data.contract import DataError
 from leadscore.data.importer import import_tables, load_import_config, register_cli, run_import
 from leadscore.data.validate import validate_tables
+from leadscore.errors import ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.config import ConfigError, config_from_dict
+from leadscore.config import config_from_dict
+from leadscore.errors import ConfigError
 from leadscore.model.baseline import missing_columns, score_baseline
 
 

@@ -10,8 +10,8 @@ import mlflow
 import pandas as pd
 import pytest
 
-from leadscore import tracking
-from leadscore.data.contract import DataError
+from leadscore.errors import DataError, RegistryError
+from leadscore.model import registered
 from leadscore.reporting import build as report_mod
 from leadscore.reporting.build import build_report
 
@@ -46,7 +46,7 @@ def world(tmp_path_factory):
         loaded = load_data(root / "data", cfg.columns.model_dump())
         tables = require_valid(loaded)
         summary = train_events(tables, cfg, None, say=lambda _m: None)
-        model = tracking.load_registered("models:/leadscore@champion")
+        model = registered.load_registered("models:/leadscore@champion")
         scores_path = root / "scores.parquet"
         score_tables(
             tables,
@@ -164,7 +164,7 @@ def test_scores_as_csv_and_out_folder(world, tmp_path):
 
 
 def test_flat_mode_model_says_converted(world, tmp_path, monkeypatch):
-    real = tracking.load_registered
+    real = registered.load_registered
 
     def as_flat(uri):
         m = real(uri)
@@ -172,7 +172,7 @@ def test_flat_mode_model_says_converted(world, tmp_path, monkeypatch):
         m.settings.pop("horizon_days", None)
         return m
 
-    monkeypatch.setattr(report_mod.tracking, "load_registered", as_flat)
+    monkeypatch.setattr(report_mod.registered, "load_registered", as_flat)
     out = tmp_path / "flat.html"
     build_report(None, None, str(out))
     page = out.read_text()
@@ -194,7 +194,7 @@ def test_drivers_shap_and_gain(world):
         assert imp["share"].is_monotonic_decreasing
 
 
-# --- bad input: one-line DataError, nothing written ---------------------------------------
+# --- bad input: one-line error, nothing written ---------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_drivers_shap_and_gain(world):
 )
 def test_unknown_model(world, tmp_path, uri, match):
     out = tmp_path / "r.html"
-    with pytest.raises(DataError, match=re.escape(match)) as err:
+    with pytest.raises(RegistryError, match=re.escape(match)) as err:
         build_report(uri, None, str(out))
     assert "\n" not in str(err.value)
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -216,7 +216,7 @@ def test_unknown_model(world, tmp_path, uri, match):
 
 def test_unknown_registered_name(world, tmp_path):
     out = tmp_path / "r.html"
-    with pytest.raises(DataError, match="models:/other@champion"):
+    with pytest.raises(RegistryError, match="models:/other@champion"):
         build_report(None, None, str(out), registered_name="other")
     assert not out.exists()
 
@@ -224,7 +224,7 @@ def test_unknown_registered_name(world, tmp_path):
 def test_missing_store(world, tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/none/mlflow.db")
     out = tmp_path / "r.html"
-    with pytest.raises(DataError, match="no MLflow store"):
+    with pytest.raises(RegistryError, match="no MLflow store"):
         build_report(None, None, str(out))
     assert not out.exists() and not (tmp_path / "none").exists()
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadscore.data.contract import DataError
+from leadscore.errors import DataError
 from leadscore.features.snapshots import snapshot_dates
 from leadscore.training.split import time_split
 

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from leadscore.config import ConfigError, config_from_dict, load_config
+from leadscore.config import config_from_dict, load_config
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
+from leadscore.errors import ConfigError
 from leadscore.training.run import train_events
 
 FAST = {"model": {"num_boost_round": 400, "early_stopping_rounds": 50}}
@@ -104,7 +105,7 @@ def test_registered_model_loads_with_pyfunc_and_predicts(first_run, world):
     model = mlflow.pyfunc.load_model(f"models:/leadscore/{first_run.version}")
     scorer = model.unwrap_python_model().scorer
     sample = first_run.result.test_sample.head(50)
-    from leadscore.tracking import signature_frame
+    from leadscore.model.registered import signature_frame
 
     out = model.predict(signature_frame(sample, scorer))
     assert list(out.columns) == ["probability", "score"]

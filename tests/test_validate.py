@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.data.contract import DataError, Tables
+from leadscore.data.contract import Tables
 from leadscore.data.validate import (
     TIMESTAMP_DTYPE,
     Problem,
@@ -16,6 +16,7 @@ from leadscore.data.validate import (
     require_valid,
     validate_tables,
 )
+from leadscore.errors import DataError
 
 # --------------------------------------------------------------------------- fixtures
 

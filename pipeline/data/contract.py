@@ -47,10 +47,6 @@ KNOWN_EVENT_TYPES = (
 )
 
 
-class DataError(ValueError):
-    """Input data that breaks the contract, phrased as one line for the user."""
-
-
 @dataclass(frozen=True)
 class Tables:
     """The three contract tables, typed: ids as strings, timestamps as UTC datetimes."""

@@ -41,8 +41,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadscore.config import ConfigError, describe_error, read_yaml
 from leadscore.data.clean import CleanReport, map_values, set_placeholders
-from leadscore.data.contract import TABLES, DataError
+from leadscore.data.contract import TABLES
 from leadscore.data.io import read_frame, write_table
+from leadscore.errors import DataError
 
 __all__ = [
     "ImportConfig",

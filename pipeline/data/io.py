@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadscore.data.contract import TABLES, DataError
+from leadscore.data.contract import TABLES
+from leadscore.errors import DataError
 
 
 def find_table(data_dir: str | Path, name: str) -> Path:

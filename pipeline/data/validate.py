@@ -76,8 +76,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api import types as ptypes
 
-from leadscore.data.contract import KNOWN_EVENT_TYPES, OPTIONAL, REQUIRED, TABLES, DataError, Tables
+from leadscore.data.contract import KNOWN_EVENT_TYPES, OPTIONAL, REQUIRED, TABLES, Tables
 from leadscore.data.io import read_raw_tables
+from leadscore.errors import DataError
 
 __all__ = [
     "TIMESTAMP_DTYPE",
@@ -202,13 +203,13 @@ def load_data(
 ) -> ValidationReport:
     """Read a data folder (``columns``: the config's mapping) and validate it.
 
-    A folder or file that cannot be read raises :class:`~leadscore.data.contract.DataError`.
+    A folder or file that cannot be read raises :class:`~leadscore.errors.DataError`.
     """
     return validate_tables(read_raw_tables(data_dir, columns or {}))
 
 
 def require_valid(report: ValidationReport) -> Tables:
-    """The clean tables, or :class:`~leadscore.data.contract.DataError` with the first fatal line."""
+    """The clean tables, or :class:`~leadscore.errors.DataError` with the first fatal line."""
     fatal = report.fatal
     if fatal:
         raise DataError(fatal[0].line())

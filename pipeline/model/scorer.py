@@ -22,7 +22,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from leadscore.data.contract import DataError
+from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import categorise
 from leadscore.model.attribution import TreeCuts, contributions, tree_cuts, with_leaf_tables

@@ -20,25 +20,24 @@ import json
 import math
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 import yaml
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from leadscore import charts as plots
 from leadscore import tracking
 from leadscore.config import TierConfig
-from leadscore.data.contract import DataError
 from leadscore.data.io import read_frame, write_atomic
+from leadscore.errors import DataError, RegistryError
+from leadscore.model import registered
 from leadscore.model.tiers import tier_order
 from leadscore.scoring.reasons import feature_groups, global_importance
+from leadscore.tracking import ModelRef
 
 plt = plots.plt  # the Agg backend is chosen by leadscore.charts
 
@@ -165,90 +164,6 @@ METRICS: dict[str, tuple[str, str, Any, Any]] = {
 # --- inputs -------------------------------------------------------------------------------
 
 
-@dataclass
-class ModelRef:
-    uri: str
-    name: str
-    version: str | None
-    run_id: str
-    aliases: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} v{self.version}" if self.version else self.name
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-def _check_store() -> None:
-    """A local SQLite store that does not exist is an error (MLflow would create an empty one)."""
-    uri = tracking.tracking_uri()
-    if uri.startswith("sqlite:///"):
-        path = Path(uri[len("sqlite:///") :])
-        if not path.is_file():
-            raise DataError(
-                f"no MLflow store at {path} (tracking URI {uri}); train a model first or set MLFLOW_TRACKING_URI"
-            )
-
-
-def resolve_model(uri: str, registered_name: str) -> ModelRef:
-    """The registry name, version and training run behind a model URI.
-
-    Accepts ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` (or ``latest``) and
-    ``runs:/RUN_ID/...``; anything MLflow cannot find is a one-line :class:`DataError`.
-    """
-    client = MlflowClient()
-    try:
-        if uri.startswith("models:/"):
-            ref = uri[len("models:/") :].strip("/")
-            if "@" in ref:
-                name, alias = ref.split("@", 1)
-                mv = client.get_model_version_by_alias(name, alias)
-            else:
-                name, _, version = ref.rpartition("/")
-                if not name:
-                    raise DataError(
-                        f"model {uri}: give models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model"
-                    )
-                if version == "latest":
-                    versions = client.search_model_versions(f"name='{name}'")
-                    if not versions:
-                        raise DataError(f"model {uri}: registered model {name!r} has no versions")
-                    mv = max(versions, key=lambda v: int(v.version))
-                else:
-                    mv = client.get_model_version(name, version)
-            aliases = list(getattr(mv, "aliases", None) or [])
-            if not aliases:
-                try:
-                    aliases = [
-                        a
-                        for a, v in client.get_registered_model(mv.name).aliases.items()
-                        if str(v) == str(mv.version)
-                    ]
-                except MlflowException:
-                    aliases = []
-            if not mv.run_id:
-                raise DataError(f"model {uri}: version {mv.version} has no training run")
-            return ModelRef(uri, mv.name, str(mv.version), mv.run_id, sorted(aliases))
-        if uri.startswith("runs:/"):
-            run_id = uri[len("runs:/") :].split("/")[0]
-            client.get_run(run_id)
-            version = None
-            for mv in client.search_model_versions(f"run_id='{run_id}'"):
-                return ModelRef(uri, mv.name, str(mv.version), run_id, sorted(mv.aliases or []))
-            return ModelRef(uri, registered_name, version, run_id)
-    except MlflowException as err:
-        raise DataError(
-            f"model {uri}: not found in {tracking.tracking_uri()} ({_first_line(err)})"
-        ) from None
-    raise DataError(
-        f"model {uri}: give models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model"
-    )
-
-
 def read_scores(path: str | Path) -> pd.DataFrame:
     """A scores file from ``leadscore score`` (Parquet or CSV), checked and typed."""
     p = Path(path)
@@ -282,24 +197,9 @@ def read_scores(path: str | Path) -> pd.DataFrame:
 
 def _download(run_id: str, folder: Path) -> dict[str, Path]:
     """The run's report artifacts that exist, downloaded into ``folder``."""
-    client = MlflowClient()
-    try:
-        present = {Path(f.path).name for f in client.list_artifacts(run_id) if not f.is_dir}
-    except (MlflowException, OSError) as err:
-        raise DataError(f"run {run_id}: artifacts cannot be listed ({_first_line(err)})") from None
-    got: dict[str, Path] = {}
-    for name in ARTIFACTS:
-        if name not in present:
-            continue
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=name, dst_path=str(folder)
-            )
-        except (MlflowException, OSError):
-            continue
-        got[name] = Path(local)
+    got = tracking.download_artifacts(run_id, ARTIFACTS, folder)
     if "evaluation.csv" not in got:
-        raise DataError(
+        raise RegistryError(
             f"run {run_id}: no evaluation.csv among its artifacts; was it logged by leadscore train?"
         )
     return got
@@ -1415,20 +1315,15 @@ def build_report(
     """
     scores = read_scores(scores_path) if scores_path else None
     uri = tracking.resolve_model_uri(model_uri, registered_name)
-    tracking.quiet()
-    _check_store()
-    mlflow.set_tracking_uri(tracking.tracking_uri())
-    ref = resolve_model(uri, registered_name)
-    model = tracking.load_registered(uri)
+    tracking.connect_existing()
+    ref = tracking.resolve_model(uri, registered_name)
+    model = registered.load_registered(uri)
     settings = dict(model.settings)
     mode = settings.get("mode", "events")
     # Flat-mode models learn "converted" from a label column: there is no horizon to speak of.
     horizon = None if mode == "flat" else settings.get("horizon_days")
     outcome = f"becomes a won deal within {int(horizon)} days" if horizon else "converts"
-    try:
-        run = MlflowClient().get_run(ref.run_id)
-    except MlflowException as err:
-        raise DataError(f"model {uri}: run {ref.run_id} not found ({_first_line(err)})") from None
+    run = tracking.get_run(ref)
     tiers = TierConfig.model_validate(
         settings.get("tiers") or {"cutoffs": {"A": 25, "B": 10, "C": 3}, "rest": "D"}
     )

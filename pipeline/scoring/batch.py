@@ -26,8 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leadscore.config import BaselineConfig, TierConfig
-from leadscore.data.contract import DataError, Tables
+from leadscore.data.contract import Tables
 from leadscore.data.io import iso_utc, write_atomic
+from leadscore.errors import DataError
 from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features

@@ -69,7 +69,7 @@ def spec_for(
     f = cfg.features
     missing = [c for c in f.explicit.extra if c not in tables.leads.columns]
     if missing:
-        from leadscore.data.contract import DataError
+        from leadscore.errors import DataError
 
         raise DataError(
             f"leads: config leadscore.features.explicit.extra names column(s) {missing} not in the table "

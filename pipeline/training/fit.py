@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import Config
-from leadscore.data.contract import DataError
+from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import missing_columns, score_baseline
 from leadscore.model.scorer import Calibrator, LeadScorer, choose_calibration

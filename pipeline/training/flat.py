@@ -15,8 +15,8 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.data.clean import CleanReport, clean_flat
-from leadscore.data.contract import DataError
 from leadscore.data.io import read_frame
+from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec, top_levels
 from leadscore.features.table import categorise
 from leadscore.model.scorer import LeadScorer

@@ -19,6 +19,7 @@ from leadscore.config import Config, config_to_yaml
 from leadscore.data.contract import Tables
 from leadscore.data.fingerprint import fingerprint
 from leadscore.features.table import build_features
+from leadscore.model import registered
 from leadscore.model.scorer import LeadScorer
 from leadscore.training.dataset import as_of_view, training_table
 from leadscore.training.fit import TrainResult, beats, fit_and_evaluate, split_table
@@ -132,7 +133,7 @@ def track(
         with tempfile.TemporaryDirectory() as tmp:
             _artifacts(result, cfg, Path(tmp))
             mlflow.log_artifacts(tmp)
-        model_uri, version = tracking.log_model(result.scorer, settings, example, name)
+        model_uri, version = registered.log_model(result.scorer, settings, example, name)
 
         before = tracking.champion_version(name)
         champion_value: float | None = None
@@ -140,7 +141,7 @@ def track(
             promoted = True
             reason = "first registered model"
         else:
-            champ = tracking.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
+            champ = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
             from leadscore.training.evaluate import point_metrics
 
             rows = result.evaluation.rows

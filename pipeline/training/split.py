@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from leadscore.data.contract import DataError
+from leadscore.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,105 @@
+"""The registered model: a ``LeadScorer`` and its settings packaged as an MLflow pyfunc model.
+
+``log_model`` logs and registers one; ``load_registered`` loads it back as the Python object
+(``.scorer`` and ``.settings``), so scoring, reports and the champion check use the very
+object training built. Serving through ``mlflow.pyfunc`` gives calibrated probabilities.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from leadscore import tracking
+from leadscore.errors import RegistryError
+from leadscore.model.scorer import LeadScorer
+
+
+class LeadScoreModel(mlflow.pyfunc.PythonModel):
+    """The registered model: feature rows in, calibrated probabilities out.
+
+    ``unwrap_python_model().scorer`` gives the ``LeadScorer`` (spec, SHAP contributions);
+    ``settings`` holds the config sections scoring needs (baseline, tiers, explain).
+    """
+
+    def load_context(self, context: Any) -> None:
+        self.scorer = LeadScorer.load(context.artifacts["scorer"])
+        self.settings = json.loads(Path(context.artifacts["settings"]).read_text())
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        p = self.scorer.predict_proba(model_input)
+        return pd.DataFrame({"probability": p, "score": np.round(p * 100.0, 1)})
+
+
+def signature_frame(X: pd.DataFrame, scorer: LeadScorer) -> pd.DataFrame:
+    """Feature rows as the model's signature declares them: strings and doubles.
+
+    Counts are cast to float64 deliberately: MLflow rejects int64 input for a double column.
+    """
+    out = scorer.frame(X)
+    for c in out.columns:
+        if c in scorer.spec.categories:
+            out[c] = out[c].astype("object").astype(str)
+        else:
+            out[c] = out[c].astype("float64")
+    return out
+
+
+REQUIREMENTS = [
+    f"{name}=={__import__(mod).__version__}"
+    for name, mod in (
+        ("mlflow", "mlflow"),
+        ("lightgbm", "lightgbm"),
+        ("scikit-learn", "sklearn"),
+        ("pandas", "pandas"),
+        ("numpy", "numpy"),
+        ("joblib", "joblib"),
+        ("pyarrow", "pyarrow"),
+        ("duckdb", "duckdb"),
+    )
+]
+
+
+def log_model(
+    scorer: LeadScorer, settings: dict[str, Any], example: pd.DataFrame, registered_name: str
+) -> tuple[str, str]:
+    """Log the calibrated model as an MLflow pyfunc model and register it; (model uri, version)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scorer_dir = scorer.save(Path(tmp) / "scorer")
+        settings_path = Path(tmp) / "settings.json"
+        settings_path.write_text(json.dumps(settings, indent=2, default=str))
+        ex = signature_frame(example.head(5), scorer)
+        out = pd.DataFrame({"probability": scorer.predict_proba(ex), "score": np.zeros(len(ex))})
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=LeadScoreModel(),
+            artifacts={"scorer": str(scorer_dir), "settings": str(settings_path)},
+            signature=infer_signature(ex, out),
+            input_example=ex,
+            pip_requirements=REQUIREMENTS,
+            registered_model_name=registered_name,
+        )
+    version = str(info.registered_model_version)
+    return info.model_uri, version
+
+
+def load_registered(uri: str) -> LeadScoreModel:
+    """Load a registered model's Python object; a one-line error when it cannot be found."""
+    tracking.quiet()
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    try:
+        return mlflow.pyfunc.load_model(uri).unwrap_python_model()
+    except (MlflowException, OSError) as err:
+        raise RegistryError(
+            f"model {uri}: cannot be loaded from {tracking.tracking_uri()} ({tracking.first_line(err)})"
+        ) from None
