@@ -31,7 +31,8 @@ def world(n: int) -> Path:
 
 
 def load(d: Path):
-    from leadscore.data.validate import load_data, require_valid
+    from leadscore.data.load import load_data
+    from leadscore.data.validate import require_valid
 
     return require_valid(load_data(d))
 
@@ -42,7 +43,8 @@ def case_features(n: int) -> dict:
     import pandas as pd
 
     from leadscore.config import load_config
-    from leadscore.training.dataset import feature_table, load_streaming
+    from leadscore.data.load import load_streaming
+    from leadscore.training.dataset import feature_table
 
     t0 = time.perf_counter()
     tables, events, _ = load_streaming(world(n), {})

@@ -1,12 +1,16 @@
-"""Evaluation charts for a sales audience: plain titles, labelled axes, percentages as %.
+"""Every chart leadscore draws: plain titles, labelled axes, percentages as %.
 
-Every function returns a ``matplotlib.figure.Figure`` (never shown); ``save_png`` writes one
-atomically and closes it. The non-interactive Agg backend is selected on import, so the
-charts render on servers and in CI without a display.
+Charts are drawn from tables the caller has computed (evaluation tables, driver shares), so
+this module holds no metric logic. Every chart function returns a
+``matplotlib.figure.Figure`` (never shown); ``save_png`` writes one atomically and
+``png_base64`` embeds one in a page, both closing it. The non-interactive Agg backend is
+selected on import, so the charts render on servers and in CI without a display.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import matplotlib
@@ -20,13 +24,41 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from leadscore.data.io import write_atomic  # noqa: E402
-from leadscore.training.evaluate import _labels, _scores, reliability_table  # noqa: E402
 
 _GAINS_POINTS = 501  # points drawn per cumulative-gains curve, whatever the row count
+
+MODEL_COLOR = "#1f6feb"
+BASELINE_COLOR = "#f08c00"
+FIT_COLOR = "#7048e8"
+ENGAGEMENT_COLOR = "#1f6feb"
 
 
 def _pct(decimals: int = 0) -> PercentFormatter:
     return PercentFormatter(xmax=1.0, decimals=decimals)
+
+
+def png_base64(fig: Figure, dpi: int = 110) -> str:
+    """The figure as base64 PNG text, for a ``data:`` URL; the figure is closed."""
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _outcomes(y: np.ndarray) -> np.ndarray:
+    yy = np.asarray(y, dtype="float64")
+    if yy.ndim != 1 or yy.size == 0:
+        raise ValueError("y must be a non-empty one-dimensional array of 0/1 outcomes")
+    return yy
+
+
+def _scores_like(y: np.ndarray, p: np.ndarray, name: str) -> np.ndarray:
+    pp = np.asarray(p, dtype="float64")
+    if pp.shape != y.shape:
+        raise ValueError(f"{name} has {pp.size} rows but y has {y.size}")
+    return pp
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
@@ -42,17 +74,19 @@ def save_png(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
         plt.close(fig)
 
 
-def reliability_plot(y: np.ndarray, curves: dict[str, np.ndarray], n_bins: int = 10) -> Figure:
+def reliability_plot(
+    tables: dict[str, pd.DataFrame], predictions: dict[str, np.ndarray], n_bins: int = 10
+) -> Figure:
     """Predicted chance against actual conversion rate, per equal-count bin, for each curve.
 
+    ``tables``: per curve, its ``reliability_table`` (mean_predicted, observed_rate);
+    ``predictions``: per curve, the predicted probabilities behind it (the histogram).
     Points on the dashed diagonal mean "when we said 20%, 20% converted". Underneath, a
     histogram shows how many leads got each predicted chance.
     """
-    if not curves:
-        raise ValueError("curves is empty")
-    yy = _labels(y)
-    tables = {name: reliability_table(yy, p, n_bins) for name, p in curves.items()}
-    preds = {name: _scores(p, yy.size, name) for name, p in curves.items()}
+    if not tables:
+        raise ValueError("tables is empty")
+    preds = {name: np.asarray(p, dtype="float64") for name, p in predictions.items()}
     top = max(max(t["mean_predicted"].max(), t["observed_rate"].max()) for t in tables.values())
     upper = float(min(1.0, max(top * 1.1, 0.01)))
 
@@ -97,13 +131,13 @@ def lift_plot(y: np.ndarray, curves: dict[str, np.ndarray]) -> Figure:
     """
     if not curves:
         raise ValueError("curves is empty")
-    yy = _labels(y)
+    yy = _outcomes(y)
     grid = np.linspace(0.0, 1.0, _GAINS_POINTS)
     base_rate = yy.mean()
 
     fig, ax = plt.subplots(figsize=(7, 5.5))
     for name, p in curves.items():
-        ax.plot(grid, _gains(yy, _scores(p, yy.size, name, probability=False), grid), label=name)
+        ax.plot(grid, _gains(yy, _scores_like(yy, p, name), grid), label=name)
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Random order")
     if base_rate > 0:
         ax.plot([0, base_rate, 1], [0, 1, 1], ls=":", color="black", lw=1, label="Perfect ranking")
@@ -170,5 +204,100 @@ def band_plot(band_table_frame: pd.DataFrame) -> Figure:
     ax.set_ylabel("Leads that converted")
     ax.set_title("Conversion rate by lead score band")
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+# --- the review for sales ---------------------------------------------------------------
+
+
+def _style(ax) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=10)
+
+
+def _mpl_text(text: str) -> str:
+    """Text as matplotlib draws it literally (a ``$`` would start math mode)."""
+    return str(text).replace("$", r"\$")
+
+
+def drivers_chart(imp: pd.DataFrame, basis: str = "shap", top: int = 12) -> Figure:
+    """Share of the score's movement per driver (``reporting`` drivers table), fit vs engagement."""
+    frame = imp.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8.2, 0.34 * len(frame) + 1.0))
+    colors = [FIT_COLOR if s == "fit" else ENGAGEMENT_COLOR for s in frame["side"]]
+    labels = [_mpl_text(x) for x in frame["label"]]
+    bars = ax.barh(labels, frame["share"], color=colors, height=0.68)
+    ax.bar_label(bars, labels=[f"{v * 100:.0f}%" for v in frame["share"]], padding=3, fontsize=9)
+    ax.xaxis.set_major_formatter(_pct())
+    ax.set_xlim(0, float(frame["share"].max()) * 1.15 if len(frame) else 1)
+    ax.set_xlabel(
+        "Share of the score's total movement"
+        if basis == "shap"
+        else "Share of the model's total importance (training gain)"
+    )
+    ax.grid(axis="x", alpha=0.3)
+    _style(ax)
+    sides = set(frame["side"])
+    if len(sides) > 1:
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[
+                Patch(color=ENGAGEMENT_COLOR, label="engagement (what the lead did)"),
+                Patch(color=FIT_COLOR, label="fit (who the lead is)"),
+            ],
+            loc="lower right",
+            frameon=False,
+            fontsize=9,
+        )
+    fig.tight_layout()
+    return fig
+
+
+def band_chart(bands: pd.DataFrame) -> Figure:
+    """Conversion rate per score band, each bar labelled with its rate and lead count."""
+    rates = bands["conversion_rate"].fillna(0.0).to_numpy(dtype="float64")
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    bars = ax.bar(bands["band"].astype(str), rates, color="#2b8a3e", width=0.7)
+    labels = [
+        f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
+        for r, n in zip(rates, bands["leads"], strict=True)
+    ]
+    ax.bar_label(bars, labels=labels, fontsize=9, padding=2)
+    ax.set_ylim(0, max(float(rates.max()) if rates.size else 0.0, 0.01) * 1.25)
+    ax.yaxis.set_major_formatter(_pct())
+    ax.set_xlabel("Lead score (0-100)")
+    ax.set_ylabel("Leads that converted")
+    ax.grid(axis="y", alpha=0.3)
+    _style(ax)
+    fig.tight_layout()
+    return fig
+
+
+def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> Figure:
+    """Conversion rate per model tier beside the points model's MQL / SQL status."""
+    fig, axes = plt.subplots(
+        1, 2, figsize=(9.5, 3.9), sharey=True, gridspec_kw={"width_ratios": [len(model), len(base)]}
+    )
+    top = max(model["conversion_rate"].max(), base["conversion_rate"].max(), 0.01)
+    for ax, frame, color, title in (
+        (axes[0], model, MODEL_COLOR, "Model tiers"),
+        (axes[1], base, BASELINE_COLOR, "Points model status"),
+    ):
+        rates = frame["conversion_rate"].fillna(0.0)
+        bars = ax.bar([_mpl_text(t) for t in frame["tier"]], rates, color=color, width=0.62)
+        labels = [
+            f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
+            for r, n in zip(rates, frame["leads"], strict=True)
+        ]
+        ax.bar_label(bars, labels=labels, fontsize=8.5, padding=2)
+        ax.set_title(title, fontsize=11)
+        ax.set_ylim(0, top * 1.3)
+        ax.yaxis.set_major_formatter(_pct())
+        ax.grid(axis="y", alpha=0.3)
+        _style(ax)
+    axes[0].set_ylabel("Leads that converted")
     fig.tight_layout()
     return fig

@@ -44,7 +44,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace):
     from leadscore.config import load_config
-    from leadscore.data.validate import load_data, require_valid
+    from leadscore.data.load import load_data
+    from leadscore.data.validate import require_valid
 
     cfg = load_config(getattr(args, "config", None))
     report = load_data(args.data, cfg.columns.model_dump())
@@ -54,7 +55,7 @@ def _load(args: argparse.Namespace):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.data.validate import load_data
+    from leadscore.data.load import load_data
 
     cfg = load_config(args.config)
     report = load_data(args.data, cfg.columns.model_dump())
@@ -72,7 +73,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_features(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
     from leadscore.data.io import write_table
-    from leadscore.training.dataset import feature_table, load_streaming
+    from leadscore.data.load import load_streaming
+    from leadscore.training.dataset import feature_table
 
     dates = _dates(args.as_of)
     cfg = load_config(args.config)
@@ -134,7 +136,7 @@ def _model(args: argparse.Namespace, flat: bool):
 
 def cmd_score(args: argparse.Namespace) -> int:
     if args.flat:
-        from leadscore.training.flat import score_flat_file
+        from leadscore.scoring.flat import score_flat_file
 
         cfg, uri, model, version = _model(args, flat=True)
         if model.settings.get("mode") != "flat":

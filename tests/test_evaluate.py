@@ -324,21 +324,24 @@ def test_plots_return_figures_and_save_png(tmp_path):
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from leadscore import charts as plots
+    from leadscore import charts
 
     y, p = calibrated(2_000, seed=8)
     baseline = np.clip(p + np.random.default_rng(2).normal(0, 0.1, p.size), 0, 1)
     importance = pd.DataFrame({"feature": [f"f{i}" for i in range(30)], "importance": range(30)})
     figures = {
-        "reliability": plots.reliability_plot(y, {"model": p, "baseline": baseline}),
-        "lift": plots.lift_plot(y, {"model": p, "baseline": baseline}),
-        "importance": plots.importance_plot(importance, top=5),
-        "bands": plots.band_plot(band_table(y, baseline * 100)),
+        "reliability": charts.reliability_plot(
+            {"model": reliability_table(y, p), "baseline": reliability_table(y, baseline)},
+            {"model": p, "baseline": baseline},
+        ),
+        "lift": charts.lift_plot(y, {"model": p, "baseline": baseline}),
+        "importance": charts.importance_plot(importance, top=5),
+        "bands": charts.band_plot(band_table(y, baseline * 100)),
     }
     for name, fig in figures.items():
         assert isinstance(fig, Figure)
         assert all(ax.get_title() or ax.get_xlabel() for ax in fig.axes), name
-        out = plots.save_png(fig, tmp_path / "charts" / f"{name}.png")
+        out = charts.save_png(fig, tmp_path / "charts" / f"{name}.png")
         data = out.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 1_000
         assert not plt.fignum_exists(fig.number)

@@ -11,8 +11,9 @@ import pytest
 
 from leadscore.cli import main
 from leadscore.config import config_from_dict
+from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world, write_world
-from leadscore.data.validate import load_data, require_valid
+from leadscore.data.validate import require_valid
 from leadscore.features.snapshots import open_leads
 from leadscore.scoring.batch import SCORE_COLUMNS, scoring_features
 from leadscore.training.dataset import training_table

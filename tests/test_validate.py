@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.data.contract import Tables
+from leadscore.data.contract import TIMESTAMP_DTYPE, Tables
+from leadscore.data.load import load_data
 from leadscore.data.validate import (
-    TIMESTAMP_DTYPE,
     Problem,
     ValidationReport,
     _count_repeats,
-    load_data,
     require_valid,
     validate_tables,
 )

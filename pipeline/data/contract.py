@@ -1,4 +1,8 @@
-"""The data contract (../CONTRACT.md in the design docs): tables, columns, kinds."""
+"""The data contract: the three tables, their columns and kinds, the event-type vocabulary.
+
+README.md (*Inputs: the contract*) is its prose form; ``leadscore validate`` checks a data
+folder against it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 TABLES = ("leads", "events", "outcomes")
+
+TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
+"""The one timestamp dtype of every clean table."""
+
+# How a yes/no cell may be written (``won``, a flat file's label), compared lower-cased.
+TRUE_WORDS = ("true", "t", "yes", "y", "won", "converted", "1", "1.0")
+FALSE_WORDS = ("false", "f", "no", "n", "lost", "0", "0.0")
 
 # column -> kind; "id" and "string" are text, "timestamp" ISO 8601 (UTC when no zone).
 REQUIRED: dict[str, dict[str, str]] = {

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadscore.config import ConfigError, describe_error, read_yaml
 from leadscore.data.clean import CleanReport, map_values, set_placeholders
-from leadscore.data.contract import TABLES
+from leadscore.data.contract import TABLES, TIMESTAMP_DTYPE
 from leadscore.data.io import read_frame, write_table
 from leadscore.errors import DataError
 
@@ -54,9 +54,6 @@ __all__ = [
     "run_import",
     "write_tables",
 ]
-
-TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
-
 
 # --------------------------------------------------------------------------- config schema
 

@@ -68,7 +68,6 @@ in the order of the checks above.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,25 +75,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api import types as ptypes
 
-from leadscore.data.contract import KNOWN_EVENT_TYPES, OPTIONAL, REQUIRED, TABLES, Tables
-from leadscore.data.io import read_raw_tables
+from leadscore.data.contract import (
+    FALSE_WORDS,
+    KNOWN_EVENT_TYPES,
+    OPTIONAL,
+    REQUIRED,
+    TABLES,
+    TRUE_WORDS,
+    Tables,
+)
 from leadscore.errors import DataError
 
 __all__ = [
-    "TIMESTAMP_DTYPE",
     "Problem",
     "TableCounts",
     "ValidationReport",
-    "load_data",
     "require_valid",
     "validate_tables",
 ]
 
-TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
-"""The one timestamp dtype of every clean table."""
-
-WON_TRUE = ("true", "t", "yes", "y", "won", "1", "1.0")
-WON_FALSE = ("false", "f", "no", "n", "lost", "0", "0.0")
 NON_NEGATIVE = ("employees", "annual_revenue")
 
 _NAT = np.iinfo(np.int64).min
@@ -196,16 +195,6 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
     fatal = any(p.fatal for p in problems) or any(frame is None for frame in clean.values())
     tables = None if fatal else Tables(clean["leads"], clean["events"], clean["outcomes"])
     return ValidationReport(tables=tables, problems=problems, rejects=rejects, counts=counts)
-
-
-def load_data(
-    data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None
-) -> ValidationReport:
-    """Read a data folder (``columns``: the config's mapping) and validate it.
-
-    A folder or file that cannot be read raises :class:`~leadscore.errors.DataError`.
-    """
-    return validate_tables(read_raw_tables(data_dir, columns or {}))
 
 
 def require_valid(report: ValidationReport) -> Tables:
@@ -615,8 +604,8 @@ def _parse_won(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return won, missing, ~missing & ~won & (values != 0)
     text = _as_id(s).str.lower()
     missing = _isna(text)
-    won = text.isin(WON_TRUE).to_numpy()
-    lost = text.isin(WON_FALSE).to_numpy()
+    won = text.isin(TRUE_WORDS).to_numpy()
+    lost = text.isin(FALSE_WORDS).to_numpy()
     return won, missing, ~missing & ~won & ~lost
 
 

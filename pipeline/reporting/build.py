@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import math
 import re
@@ -29,8 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from leadscore import charts as plots
-from leadscore import tracking
+from leadscore import charts, tracking
 from leadscore.config import TierConfig
 from leadscore.data.io import read_frame, write_atomic
 from leadscore.errors import DataError, RegistryError
@@ -38,8 +36,7 @@ from leadscore.model import registered
 from leadscore.model.tiers import tier_order
 from leadscore.scoring.reasons import feature_groups, global_importance
 from leadscore.tracking import ModelRef
-
-plt = plots.plt  # the Agg backend is chosen by leadscore.charts
+from leadscore.training.evaluate import reliability_table
 
 #: Columns a scores file must hold for the report (``leadscore.scoring.batch.SCORE_COLUMNS`` subset).
 SCORES_REQUIRED = ("lead_id", "score", "tier", "baseline_tier", "top_reasons")
@@ -73,11 +70,6 @@ GROUP_LABELS = {
     "email domain": "email type (business, free, ...)",
     "lead source": "lead source",
 }
-
-MODEL_COLOR = "#1f6feb"
-BASELINE_COLOR = "#f08c00"
-FIT_COLOR = "#7048e8"
-ENGAGEMENT_COLOR = "#1f6feb"
 
 
 # --- metric wording -----------------------------------------------------------------------
@@ -263,109 +255,8 @@ def _split_range(text: str | None) -> tuple[str, str, int] | None:
     return (m.group(1), m.group(2), int(m.group(3))) if m else None
 
 
-# --- charts -------------------------------------------------------------------------------
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _img(b64: str, alt: str, cls: str = "chart") -> str:
     return f'<img class="{cls}" alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
-
-
-def _style(ax) -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=10)
-
-
-def _mpl_text(text: str) -> str:
-    """Text as matplotlib draws it literally (a ``$`` would start math mode)."""
-    return str(text).replace("$", r"\$")
-
-
-def drivers_chart(imp: pd.DataFrame, basis: str = "shap", top: int = 12) -> str:
-    frame = imp.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8.2, 0.34 * len(frame) + 1.0))
-    colors = [FIT_COLOR if s == "fit" else ENGAGEMENT_COLOR for s in frame["side"]]
-    labels = [_mpl_text(x) for x in frame["label"]]
-    bars = ax.barh(labels, frame["share"], color=colors, height=0.68)
-    ax.bar_label(bars, labels=[_pct(v) for v in frame["share"]], padding=3, fontsize=9)
-    ax.xaxis.set_major_formatter(plots._pct())
-    ax.set_xlim(0, float(frame["share"].max()) * 1.15 if len(frame) else 1)
-    ax.set_xlabel(
-        "Share of the score's total movement"
-        if basis == "shap"
-        else "Share of the model's total importance (training gain)"
-    )
-    ax.grid(axis="x", alpha=0.3)
-    _style(ax)
-    sides = set(frame["side"])
-    if len(sides) > 1:
-        from matplotlib.patches import Patch
-
-        ax.legend(
-            handles=[
-                Patch(color=ENGAGEMENT_COLOR, label="engagement (what the lead did)"),
-                Patch(color=FIT_COLOR, label="fit (who the lead is)"),
-            ],
-            loc="lower right",
-            frameon=False,
-            fontsize=9,
-        )
-    fig.tight_layout()
-    return _png(fig)
-
-
-def band_chart(bands: pd.DataFrame) -> str:
-    rates = bands["conversion_rate"].fillna(0.0).to_numpy(dtype="float64")
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    bars = ax.bar(bands["band"].astype(str), rates, color="#2b8a3e", width=0.7)
-    labels = [
-        f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
-        for r, n in zip(rates, bands["leads"], strict=True)
-    ]
-    ax.bar_label(bars, labels=labels, fontsize=9, padding=2)
-    ax.set_ylim(0, max(float(rates.max()) if rates.size else 0.0, 0.01) * 1.25)
-    ax.yaxis.set_major_formatter(plots._pct())
-    ax.set_xlabel("Lead score (0-100)")
-    ax.set_ylabel("Leads that converted")
-    ax.grid(axis="y", alpha=0.3)
-    _style(ax)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> str:
-    fig, axes = plt.subplots(
-        1, 2, figsize=(9.5, 3.9), sharey=True, gridspec_kw={"width_ratios": [len(model), len(base)]}
-    )
-    top = max(model["conversion_rate"].max(), base["conversion_rate"].max(), 0.01)
-    for ax, frame, color, title in (
-        (axes[0], model, MODEL_COLOR, "Model tiers"),
-        (axes[1], base, BASELINE_COLOR, "Points model status"),
-    ):
-        rates = frame["conversion_rate"].fillna(0.0)
-        bars = ax.bar([_mpl_text(t) for t in frame["tier"]], rates, color=color, width=0.62)
-        labels = [
-            f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
-            for r, n in zip(rates, frame["leads"], strict=True)
-        ]
-        ax.bar_label(bars, labels=labels, fontsize=8.5, padding=2)
-        ax.set_title(title, fontsize=11)
-        ax.set_ylim(0, top * 1.3)
-        ax.yaxis.set_major_formatter(plots._pct())
-        ax.grid(axis="y", alpha=0.3)
-        _style(ax)
-    axes[0].set_ylabel("Leads that converted")
-    fig.tight_layout()
-    return _png(fig)
 
 
 # --- HTML helpers -------------------------------------------------------------------------
@@ -637,11 +528,17 @@ def _drivers_section(ctx: Context, scorer, n_sample: int, imp: pd.DataFrame, bas
             f"emails, demo requests) and <b>{_pct(fit)}</b> from <b>fit</b> (who the lead is: seniority, "
             "company size, industry, country).</p>"
             '<div class="split">'
-            f'<div style="width:{eng * 100:.1f}%;background:{ENGAGEMENT_COLOR}">{"Engagement " + _pct(eng) if eng > 0.12 else ""}</div>'
-            f'<div style="width:{fit * 100:.1f}%;background:{FIT_COLOR}">{"Fit " + _pct(fit) if fit > 0.12 else ""}</div>'
+            f'<div style="width:{eng * 100:.1f}%;background:{charts.ENGAGEMENT_COLOR}">{"Engagement " + _pct(eng) if eng > 0.12 else ""}</div>'
+            f'<div style="width:{fit * 100:.1f}%;background:{charts.FIT_COLOR}">{"Fit " + _pct(fit) if fit > 0.12 else ""}</div>'
             "</div>"
         )
-    parts.append(_img(drivers_chart(imp, basis), "What drives the score", "chart w820"))
+    parts.append(
+        _img(
+            charts.png_base64(charts.drivers_chart(imp, basis)),
+            "What drives the score",
+            "chart w820",
+        )
+    )
     if basis == "shap":
         parts.append(
             f'<p class="sub">Measured on {_num(n_sample)} held-out leads with SHAP values (the model\'s own split of '
@@ -683,7 +580,13 @@ def _conversion_section(ctx: Context) -> str:
                     f" No held-out lead scored above {e(str(highest['band']).split('-')[-1])}."
                 )
             parts.append(f'<p class="key">{sentence}</p>')
-            parts.append(_img(band_chart(shown), "Conversion rate by score band", "chart w720"))
+            parts.append(
+                _img(
+                    charts.png_base64(charts.band_chart(shown)),
+                    "Conversion rate by score band",
+                    "chart w720",
+                )
+            )
             rows = [
                 [
                     e(str(r.band)),
@@ -732,7 +635,13 @@ def _conversion_section(ctx: Context) -> str:
                 f"{_num(s['leads'])} leads, of which <b>{_pct(s['conversion_rate'], 1)}</b> converted, "
                 f"{_num(s['conversions'])} conversions ({_pct(s['conversions'] / total)} of all).</p>"
             )
-            parts.append(_img(tier_chart(mt, bt), "Conversion rate by tier", "chart w820"))
+            parts.append(
+                _img(
+                    charts.png_base64(charts.tier_chart(mt, bt)),
+                    "Conversion rate by tier",
+                    "chart w820",
+                )
+            )
 
         def tier_rows(frame: pd.DataFrame) -> list[list[str]]:
             return [
@@ -906,7 +815,7 @@ def _lift_png(ctx: Context) -> str | None:
     rows = _predictions(ctx)
     if rows is None:
         return None
-    return _png(plots.lift_plot(*_curves(rows)))
+    return charts.png_base64(charts.lift_plot(*_curves(rows)))
 
 
 def _reliability_png(ctx: Context) -> str | None:
@@ -915,7 +824,9 @@ def _reliability_png(ctx: Context) -> str | None:
     rows = _predictions(ctx)
     if rows is None:
         return None
-    return _png(plots.reliability_plot(*_curves(rows)))
+    y, curves = _curves(rows)
+    tables = {k: reliability_table(y, p) for k, p in curves.items()}
+    return charts.png_base64(charts.reliability_plot(tables, curves))
 
 
 SAID_EDGES = (0, 1, 3, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)

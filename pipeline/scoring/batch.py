@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from leadscore.config import BaselineConfig, TierConfig
 from leadscore.data.contract import Tables
 from leadscore.data.io import iso_utc, write_atomic
+from leadscore.data.load import load_streaming
 from leadscore.errors import DataError
 from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
@@ -169,64 +170,6 @@ def scoring_features(
         con.close()
 
 
-EVENT_CHECKS_SQL = """
-SELECT
-    COUNT(*) AS rows_in,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NULL) AS bad_time,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR trim(e.event_type) = '')) AS no_type,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND l.lead_id IS NULL) AS unknown_lead,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND e.occurred_at < l.created_at) AS before_created
-FROM ({events}) e
-LEFT JOIN leads_in l ON l.lead_id = e.lead_id
-"""
-
-
-def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
-    """The validator's event rules, counted by the engine over the file (one scan)."""
-    con = connect()
-    try:
-        con.register(
-            "leads_in",
-            leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
-        )
-        try:
-            have = {
-                r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()
-            }
-            needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
-            absent = [
-                f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
-                for c, f in needed.items()
-                if f not in have
-            ]
-            if absent:
-                raise DataError(
-                    f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
-                )
-            row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
-        except duckdb.Error as err:
-            raise DataError(
-                f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
-            ) from None
-    finally:
-        con.close()
-    names = [
-        "rows",
-        "unreadable or missing occurred_at",
-        "missing event_type",
-        "lead_id not in leads",
-        "occurred before the lead's created_at",
-    ]
-    total = row[0]
-    lines = [f"events: {total:,} rows read from {Path(source.path).name}"]
-    lines += [
-        f"events: {n:,} rows with {name} (skipped)"
-        for name, n in zip(names[1:], row[1:], strict=True)
-        if n
-    ]
-    return lines
-
-
 def score_folder(
     data_dir: str | Path,
     columns: dict[str, dict[str, str]],
@@ -241,8 +184,6 @@ def score_folder(
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history."""
-    from leadscore.training.dataset import load_streaming
-
     tables, source, report = load_streaming(data_dir, columns, say)
     return score_tables(
         tables,

@@ -8,36 +8,11 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.data.contract import Tables
+from leadscore.errors import DataError
 from leadscore.features.snapshots import snapshot_dates, to_utc
 from leadscore.features.source import EventSource
 from leadscore.features.spec import FeatureSpec, fit_spec
 from leadscore.features.table import build_table
-
-
-def load_streaming(data_dir, columns: dict[str, dict[str, str]], say=lambda _m: None):
-    """Leads and outcomes read and validated in memory; events left in their file.
-
-    Returns (tables with an empty events frame, the ``EventSource``, the validation report).
-    The event rules are counted by the engine over the file and reported through ``say``.
-    """
-    from leadscore.data.io import find_table, read_table
-    from leadscore.data.validate import require_valid, validate_tables
-    from leadscore.scoring.batch import check_event_file
-
-    leads = read_table(data_dir, "leads", columns.get("leads"))
-    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
-    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
-    empty = pd.DataFrame(
-        {c: pd.Series([], dtype="string") for c in ("lead_id", "occurred_at", "event_type")}
-    )
-    report = validate_tables({"leads": leads, "events": empty, "outcomes": outcomes})
-    tables = require_valid(report)
-    for problem in report.problems:
-        if problem.table != "events":
-            say(f"  data: {problem.line()}")
-    for line in check_event_file(source, tables.leads):
-        say(f"  data: {line}")
-    return tables, source, report
 
 
 def data_end(tables: Tables, events: EventSource | None = None) -> pd.Timestamp:
@@ -69,8 +44,6 @@ def spec_for(
     f = cfg.features
     missing = [c for c in f.explicit.extra if c not in tables.leads.columns]
     if missing:
-        from leadscore.errors import DataError
-
         raise DataError(
             f"leads: config leadscore.features.explicit.extra names column(s) {missing} not in the table "
             f"({len(tables.leads)} rows)"

@@ -15,15 +15,15 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.data.clean import CleanReport, clean_flat
+from leadscore.data.contract import FALSE_WORDS, TRUE_WORDS
+from leadscore.data.fingerprint import fingerprint
 from leadscore.data.io import read_frame
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec, top_levels
 from leadscore.features.table import categorise
 from leadscore.model.scorer import LeadScorer
 from leadscore.training.fit import fit_and_evaluate
-
-_TRUE = {"1", "true", "t", "yes", "y", "won", "converted", "1.0"}
-_FALSE = {"0", "false", "f", "no", "n", "lost", "0.0"}
+from leadscore.training.run import RunSummary, comparison_text, settings_for, track
 
 
 @dataclass
@@ -39,7 +39,9 @@ def parse_label(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]
     """0/1 from 1/0, true/false, yes/no, won/lost; returns (label, ok mask)."""
     low = values.astype("string").str.strip().str.lower()
     label = np.where(
-        low.isin(_TRUE).fillna(False), 1.0, np.where(low.isin(_FALSE).fillna(False), 0.0, np.nan)
+        low.isin(TRUE_WORDS).fillna(False),
+        1.0,
+        np.where(low.isin(FALSE_WORDS).fillna(False), 0.0, np.nan),
     )
     ok = ~np.isnan(label)
     return label, ok
@@ -232,11 +234,8 @@ def train_flat(
     date_column: str | None,
     id_column: str | None,
     say,
-) -> object:
+) -> RunSummary:
     """``leadscore train --flat FILE --label COLUMN``."""
-    from leadscore.data.fingerprint import fingerprint
-    from leadscore.training.run import comparison_text, settings_for, track
-
     raw = read_frame(path)
     data = prepare_flat(raw, cfg, label, id_column, date_column)
     table = data.table
@@ -296,60 +295,3 @@ def train_flat(
         say=say,
     )
     return summary
-
-
-def score_flat_file(
-    path: str | Path, scorer: LeadScorer, settings: dict, version: str, out: str | Path, say
-) -> object:
-    """``leadscore score --flat FILE``: one output row per input row, keyed by the id column."""
-    import time
-
-    from leadscore.config import BaselineConfig, FlatConfig, TierConfig
-    from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
-
-    t0 = time.perf_counter()
-    raw = read_frame(path)
-    id_col = settings.get("id_column") or raw.columns[0]
-    if id_col not in raw.columns:
-        raise DataError(
-            f"flat file: id column {id_col!r} the model was trained with is not in {Path(path).name} ({len(raw)} rows)"
-        )
-    flat_cfg = FlatConfig.model_validate(settings.get("flat", {}))
-    # Scoring keeps every row: only the value rules apply (placeholders, mappings).
-    cleaned, _ = clean_flat(
-        raw,
-        flat_cfg.model_copy(update={"drop_constant": False, "duplicates": "keep", "exclude": []}),
-        [id_col],
-    )
-    ids = cleaned[id_col].astype("string")
-    bad = ids.isna().to_numpy()
-    feats = flat_features(cleaned[~bad].reset_index(drop=True), scorer.spec)
-    feats.insert(0, "lead_id", ids[~bad].to_numpy())
-    scores = score_frame(
-        feats,
-        scorer,
-        BaselineConfig.model_validate(settings["baseline"]),
-        TierConfig.model_validate(settings["tiers"]),
-        int(settings.get("explain", {}).get("top_reasons", 3)),
-        version,
-    )
-    out_path = write_scores(scores, out)
-    rejects = pd.DataFrame(
-        {
-            "lead_id": ids[bad].to_numpy(),
-            "row": np.flatnonzero(bad),
-            "reason": f"missing id ({id_col})",
-        }
-    )
-    rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
-    return ScoreSummary(
-        len(raw),
-        len(scores),
-        len(rejects),
-        0,
-        out_path,
-        rejects_path,
-        time.perf_counter() - t0,
-        {},
-        {},
-    )

@@ -13,14 +13,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from leadscore import charts as plots
-from leadscore import tracking
+from leadscore import charts, tracking
 from leadscore.config import Config, config_to_yaml
 from leadscore.data.contract import Tables
 from leadscore.data.fingerprint import fingerprint
 from leadscore.features.table import build_features
 from leadscore.model import registered
 from leadscore.model.scorer import LeadScorer
+from leadscore.training import evaluate
 from leadscore.training.dataset import as_of_view, training_table
 from leadscore.training.fit import TrainResult, beats, fit_and_evaluate, split_table
 
@@ -95,11 +95,12 @@ def _artifacts(result: TrainResult, cfg: Config, folder: Path) -> None:
         "model": ev.rows["p_model"].to_numpy(),
         "points baseline": ev.rows["p_baseline"].to_numpy(),
     }
-    plots.save_png(plots.reliability_plot(y, curves), folder / "reliability.png")
-    plots.save_png(plots.lift_plot(y, curves), folder / "lift.png")
-    plots.save_png(plots.importance_plot(result.importance), folder / "importance.png")
-    plots.save_png(
-        plots.band_plot(ev.bands[ev.bands["approach"] == "model"]),
+    tables = {name: evaluate.reliability_table(y, p) for name, p in curves.items()}
+    charts.save_png(charts.reliability_plot(tables, curves), folder / "reliability.png")
+    charts.save_png(charts.lift_plot(y, curves), folder / "lift.png")
+    charts.save_png(charts.importance_plot(result.importance), folder / "importance.png")
+    charts.save_png(
+        charts.band_plot(ev.bands[ev.bands["approach"] == "model"]),
         folder / "conversion_by_band.png",
     )
 
@@ -142,11 +143,9 @@ def track(
             reason = "first registered model"
         else:
             champ = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
-            from leadscore.training.evaluate import point_metrics
-
             rows = result.evaluation.rows
             champion_value = float(
-                point_metrics(rows["label"].to_numpy(), champion_scores(champ))[metric]
+                evaluate.point_metrics(rows["label"].to_numpy(), champion_scores(champ))[metric]
             )
             promoted = beats(new_value, champion_value, metric)
             reason = f"{metric} {new_value:.4f} vs champion v{before} {champion_value:.4f} on this run's test slice"

@@ -1,0 +1,115 @@
+"""Reading a data folder: validated in memory, or with the events left in their file.
+
+``load_data`` reads all three tables and validates them. ``load_streaming`` reads and
+validates leads and outcomes, and leaves events in their file for the feature engine to
+scan (``leadscore.features.source``): the validator's event rules are then counted by the
+engine over the file in one pass, so memory does not grow with the event history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from leadscore.data.contract import Tables
+from leadscore.data.io import find_table, read_raw_tables, read_table
+from leadscore.data.validate import ValidationReport, require_valid, validate_tables
+from leadscore.errors import DataError
+from leadscore.features.source import EventSource, connect
+
+Say = Callable[[str], None]
+
+
+def load_data(
+    data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None
+) -> ValidationReport:
+    """Read a data folder (``columns``: the config's mapping) and validate it.
+
+    A folder or file that cannot be read raises :class:`~leadscore.errors.DataError`.
+    """
+    return validate_tables(read_raw_tables(data_dir, columns or {}))
+
+
+def load_streaming(
+    data_dir: str | Path, columns: dict[str, dict[str, str]], say: Say = lambda _m: None
+) -> tuple[Tables, EventSource, ValidationReport]:
+    """Leads and outcomes read and validated in memory; events left in their file.
+
+    Returns (tables with an empty events frame, the ``EventSource``, the validation report).
+    The event rules are counted by the engine over the file and reported through ``say``.
+    """
+    leads = read_table(data_dir, "leads", columns.get("leads"))
+    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
+    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
+    empty = pd.DataFrame(
+        {c: pd.Series([], dtype="string") for c in ("lead_id", "occurred_at", "event_type")}
+    )
+    report = validate_tables({"leads": leads, "events": empty, "outcomes": outcomes})
+    tables = require_valid(report)
+    for problem in report.problems:
+        if problem.table != "events":
+            say(f"  data: {problem.line()}")
+    for line in check_event_file(source, tables.leads):
+        say(f"  data: {line}")
+    return tables, source, report
+
+
+EVENT_CHECKS_SQL = """
+SELECT
+    COUNT(*) AS rows_in,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NULL) AS bad_time,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR trim(e.event_type) = '')) AS no_type,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND l.lead_id IS NULL) AS unknown_lead,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND e.occurred_at < l.created_at) AS before_created
+FROM ({events}) e
+LEFT JOIN leads_in l ON l.lead_id = e.lead_id
+"""
+
+
+def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
+    """The validator's event rules, counted by the engine over the file (one scan)."""
+    con = connect()
+    try:
+        con.register(
+            "leads_in",
+            leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
+        )
+        try:
+            have = {
+                r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()
+            }
+            needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
+            absent = [
+                f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
+                for c, f in needed.items()
+                if f not in have
+            ]
+            if absent:
+                raise DataError(
+                    f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
+                )
+            row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
+        except duckdb.Error as err:
+            raise DataError(
+                f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
+            ) from None
+    finally:
+        con.close()
+    names = [
+        "rows",
+        "unreadable or missing occurred_at",
+        "missing event_type",
+        "lead_id not in leads",
+        "occurred before the lead's created_at",
+    ]
+    total = row[0]
+    lines = [f"events: {total:,} rows read from {Path(source.path).name}"]
+    lines += [
+        f"events: {n:,} rows with {name} (skipped)"
+        for name, n in zip(names[1:], row[1:], strict=True)
+        if n
+    ]
+    return lines

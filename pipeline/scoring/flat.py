@@ -1,0 +1,73 @@
+"""``leadscore score --flat FILE``: new rows of a flat export scored by a flat-mode model.
+
+One output row per input row, keyed by the file's id column; a row without an id cannot be
+scored and goes to the rejects file, so ``in = scored + rejected``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import BaselineConfig, FlatConfig, TierConfig
+from leadscore.data.clean import clean_flat
+from leadscore.data.io import read_frame
+from leadscore.errors import DataError
+from leadscore.model.scorer import LeadScorer
+from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
+from leadscore.training.flat import flat_features
+
+
+def score_flat_file(
+    path: str | Path, scorer: LeadScorer, settings: dict, version: str, out: str | Path, say
+) -> ScoreSummary:
+    """``leadscore score --flat FILE``: one output row per input row, keyed by the id column."""
+    t0 = time.perf_counter()
+    raw = read_frame(path)
+    id_col = settings.get("id_column") or raw.columns[0]
+    if id_col not in raw.columns:
+        raise DataError(
+            f"flat file: id column {id_col!r} the model was trained with is not in {Path(path).name} ({len(raw)} rows)"
+        )
+    flat_cfg = FlatConfig.model_validate(settings.get("flat", {}))
+    # Scoring keeps every row: only the value rules apply (placeholders, mappings).
+    cleaned, _ = clean_flat(
+        raw,
+        flat_cfg.model_copy(update={"drop_constant": False, "duplicates": "keep", "exclude": []}),
+        [id_col],
+    )
+    ids = cleaned[id_col].astype("string")
+    bad = ids.isna().to_numpy()
+    feats = flat_features(cleaned[~bad].reset_index(drop=True), scorer.spec)
+    feats.insert(0, "lead_id", ids[~bad].to_numpy())
+    scores = score_frame(
+        feats,
+        scorer,
+        BaselineConfig.model_validate(settings["baseline"]),
+        TierConfig.model_validate(settings["tiers"]),
+        int(settings.get("explain", {}).get("top_reasons", 3)),
+        version,
+    )
+    out_path = write_scores(scores, out)
+    rejects = pd.DataFrame(
+        {
+            "lead_id": ids[bad].to_numpy(),
+            "row": np.flatnonzero(bad),
+            "reason": f"missing id ({id_col})",
+        }
+    )
+    rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
+    return ScoreSummary(
+        len(raw),
+        len(scores),
+        len(rejects),
+        0,
+        out_path,
+        rejects_path,
+        time.perf_counter() - t0,
+        {},
+        {},
+    )
