@@ -160,14 +160,14 @@ def case_score(n: int) -> dict:
 
     from leadscore.config import config_from_dict
     from leadscore.model.scorer import LeadScorer
+    from leadscore.model.settings import ModelSettings
     from leadscore.scoring.batch import score_folder
-    from leadscore.training.run import settings_for
 
     model_dir = OUT / "model-200000"
     if not (model_dir / "scorer.json").exists():
         raise SystemExit("run the train case first (it saves the model the score case uses)")
     scorer = LeadScorer.load(model_dir)
-    settings = settings_for(config_from_dict({}), "events")
+    settings = ModelSettings.for_events(config_from_dict({}))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         s = score_folder(

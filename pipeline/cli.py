@@ -139,7 +139,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         from leadscore.scoring.flat import score_flat_file
 
         cfg, uri, model, version = _model(args, flat=True)
-        if model.settings.get("mode") != "flat":
+        if model.settings.mode != "flat":
             raise ModelError(
                 f"model {uri} was trained on event data; score it with --data DIR --as-of DATE"
             )
@@ -153,9 +153,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         if len(as_of) != 1:
             raise UsageError("score --as-of takes one date")
         cfg, uri, model, version = _model(args, flat=False)
-        if model.settings.get("mode") == "flat":
+        if model.settings.mode == "flat":
             raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
-        columns = model.settings.get("columns") or cfg.columns.model_dump()
+        columns = model.settings.columns.model_dump()
         summary = score_folder(
             args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say
         )

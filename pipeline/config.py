@@ -7,6 +7,7 @@ an unknown or ill-typed key fails with one line that names it.
 from __future__ import annotations
 
 import copy
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -17,24 +18,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leadscore.errors import ConfigError
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A frozen pydantic model that refuses unknown keys (every config section)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Columns(_Strict):
+class Columns(Strict):
     leads: dict[str, str] = Field(default_factory=dict)
     events: dict[str, str] = Field(default_factory=dict)
     outcomes: dict[str, str] = Field(default_factory=dict)
 
 
-class ExplicitFeatures(_Strict):
+class ExplicitFeatures(Strict):
     categorical: list[str]
     numeric: list[str]
     extra: list[str] = Field(default_factory=list)
     max_categories: int = Field(gt=1)
 
 
-class FeatureConfig(_Strict):
+class FeatureConfig(Strict):
     event_types: Literal["auto"] | list[str]
     max_event_types: int = Field(gt=0)
     windows_days: list[int]
@@ -51,7 +54,7 @@ class FeatureConfig(_Strict):
         return sorted(set(v))
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(Strict):
     horizon_days: int = Field(gt=0)
     cadence: Literal["monthly"] | int
     first_snapshot: str | None = None
@@ -61,7 +64,7 @@ class TrainingConfig(_Strict):
     min_positives: int = Field(ge=1)
 
 
-class ModelConfig(_Strict):
+class ModelConfig(Strict):
     seed: int
     calibration: Literal["isotonic", "sigmoid", "auto"]
     positive_weight: Literal["none", "sqrt", "balanced"] | float
@@ -71,7 +74,7 @@ class ModelConfig(_Strict):
     params: dict[str, Any]
 
 
-class PointsRule(_Strict):
+class PointsRule(Strict):
     """One line of a points model; exactly one of values, bands, per_unit, not_in."""
 
     column: str
@@ -97,7 +100,7 @@ class PointsRule(_Strict):
         return self
 
 
-class BaselineConfig(_Strict):
+class BaselineConfig(Strict):
     rules: list[PointsRule]
     max_points: float = Field(gt=0)
     fit_grades: dict[str, float]
@@ -105,7 +108,7 @@ class BaselineConfig(_Strict):
     sql_threshold: float
 
 
-class FlatConfig(_Strict):
+class FlatConfig(Strict):
     id_column: str | None = None
     date_column: str | None = None
     exclude: list[str] = Field(default_factory=list)
@@ -122,22 +125,22 @@ class FlatConfig(_Strict):
     registry_suffix: str = "-flat"
 
 
-class TierConfig(_Strict):
+class TierConfig(Strict):
     cutoffs: dict[str, float]
     rest: str
 
 
-class ExplainConfig(_Strict):
+class ExplainConfig(Strict):
     top_reasons: int = Field(ge=1)
 
 
-class TrackingConfig(_Strict):
+class TrackingConfig(Strict):
     experiment: str
     registered_model_name: str
     promote_metric: Literal["roc_auc", "pr_auc", "brier", "log_loss"]
 
 
-class Config(_Strict):
+class Config(Strict):
     columns: Columns
     features: FeatureConfig
     training: TrainingConfig
@@ -203,6 +206,12 @@ def read_yaml(path: str | Path, what: str = "config file") -> object:
         return yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise ConfigError(f"{what} {p} is not valid YAML: {str(err).splitlines()[0]}") from None
+
+
+@functools.cache
+def defaults() -> Config:
+    """The embedded defaults, validated once per process."""
+    return config_from_dict(None)
 
 
 def load_config(path: str | Path | None = None) -> Config:

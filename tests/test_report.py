@@ -169,8 +169,9 @@ def test_flat_mode_model_says_converted(world, tmp_path, monkeypatch):
 
     def as_flat(uri):
         m = real(uri)
-        m.settings = {**m.settings, "mode": "flat"}
-        m.settings.pop("horizon_days", None)
+        m.settings = m.settings.model_copy(
+            update={"mode": "flat", "horizon_days": None, "id_column": "lead_id"}
+        )
         return m
 
     monkeypatch.setattr(report_mod.registered, "load_registered", as_flat)

@@ -199,11 +199,11 @@ def test_values_lightgbm_would_take_silently_are_counted(trained):
 def test_chunks_of_any_size_give_the_same_scores(trained, tmp_path):
     """Small chunks (features of the next built while this one is explained; LightGBM asked
     directly) and one big chunk (contributions asked once per tree cell) agree."""
+    from leadscore.model.settings import ModelSettings
     from leadscore.scoring.batch import score_tables
-    from leadscore.training.run import settings_for
 
     scorer = trained["summary"].result.scorer
-    settings = settings_for(trained["cfg"], "events")
+    settings = ModelSettings.for_events(trained["cfg"])
     rejects = pd.DataFrame()
     t = pd.Timestamp(AS_OF, tz="UTC")
     whole = score_tables(

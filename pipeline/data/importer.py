@@ -37,13 +37,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from leadscore.config import ConfigError, describe_error, read_yaml
+from leadscore.config import Strict, describe_error, read_yaml
 from leadscore.data.clean import CleanReport, map_values, set_placeholders
 from leadscore.data.contract import TABLES, TIMESTAMP_DTYPE
 from leadscore.data.io import read_frame, write_table
-from leadscore.errors import DataError
+from leadscore.errors import ConfigError, DataError
 
 __all__ = [
     "ImportConfig",
@@ -58,22 +58,18 @@ __all__ = [
 # --------------------------------------------------------------------------- config schema
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SourceSpec(_Strict):
+class SourceSpec(Strict):
     file: str
 
 
-class JoinSpec(_Strict):
+class JoinSpec(Strict):
     # (not "on": YAML 1.1 reads a bare ``on`` key as true)
     source: str
     key: str  # column of the rows joined so far
     source_key: str | None = None  # column of the joined source (default: the same name)
 
 
-class DropRule(_Strict):
+class DropRule(Strict):
     column: str
     missing: bool = False
     values: list[str] | None = None
@@ -88,7 +84,7 @@ class DropRule(_Strict):
         return self
 
 
-class LeadsSpec(_Strict):
+class LeadsSpec(Strict):
     columns: dict[str, str]
     types: dict[str, Literal["number", "string", "timestamp"]] = Field(default_factory=dict)
     scale: dict[str, float] = Field(default_factory=dict)
@@ -101,7 +97,7 @@ class LeadsSpec(_Strict):
         return self
 
 
-class OutcomeSpec(_Strict):
+class OutcomeSpec(Strict):
     status: str
     won: list[str]
     lost: list[str]
@@ -110,14 +106,14 @@ class OutcomeSpec(_Strict):
     amount: str | None = None
 
 
-class EventSpec(_Strict):
+class EventSpec(Strict):
     source: str
     lead_id: str
     occurred_at: str
     event_type: str
 
 
-class ImportConfig(_Strict):
+class ImportConfig(Strict):
     sources: dict[str, SourceSpec]
     base: str
     placeholders: list[str] = Field(default_factory=list)

@@ -7,7 +7,6 @@ object training built. Serving through ``mlflow.pyfunc`` gives calibrated probab
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,24 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from leadscore import tracking
-from leadscore.errors import RegistryError
+from leadscore.errors import ModelError, RegistryError
 from leadscore.model.scorer import LeadScorer
+from leadscore.model.settings import ModelSettings
 
 
 class LeadScoreModel(mlflow.pyfunc.PythonModel):
     """The registered model: feature rows in, calibrated probabilities out.
 
     ``unwrap_python_model().scorer`` gives the ``LeadScorer`` (spec, SHAP contributions);
-    ``settings`` holds the config sections scoring needs (baseline, tiers, explain).
+    ``settings`` the ``ModelSettings`` it scores with (baseline, tiers, reasons, columns).
     """
+
+    scorer: LeadScorer
+    settings: ModelSettings
 
     def load_context(self, context: Any) -> None:
         self.scorer = LeadScorer.load(context.artifacts["scorer"])
-        self.settings = json.loads(Path(context.artifacts["settings"]).read_text())
+        self.settings = ModelSettings.from_json(Path(context.artifacts["settings"]).read_text())
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -71,13 +74,13 @@ REQUIREMENTS = [
 
 
 def log_model(
-    scorer: LeadScorer, settings: dict[str, Any], example: pd.DataFrame, registered_name: str
+    scorer: LeadScorer, settings: ModelSettings, example: pd.DataFrame, registered_name: str
 ) -> tuple[str, str]:
     """Log the calibrated model as an MLflow pyfunc model and register it; (model uri, version)."""
     with tempfile.TemporaryDirectory() as tmp:
         scorer_dir = scorer.save(Path(tmp) / "scorer")
         settings_path = Path(tmp) / "settings.json"
-        settings_path.write_text(json.dumps(settings, indent=2, default=str))
+        settings_path.write_text(settings.to_json())
         ex = signature_frame(example.head(5), scorer)
         out = pd.DataFrame({"probability": scorer.predict_proba(ex), "score": np.zeros(len(ex))})
         info = mlflow.pyfunc.log_model(
@@ -99,6 +102,8 @@ def load_registered(uri: str) -> LeadScoreModel:
     mlflow.set_tracking_uri(tracking.tracking_uri())
     try:
         return mlflow.pyfunc.load_model(uri).unwrap_python_model()
+    except ModelError as err:
+        raise ModelError(f"model {uri}: {err}") from None
     except (MlflowException, OSError) as err:
         raise RegistryError(
             f"model {uri}: cannot be loaded from {tracking.tracking_uri()} ({tracking.first_line(err)})"

@@ -22,6 +22,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
+from leadscore.config import ModelConfig, defaults
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import categorise
@@ -99,23 +100,10 @@ def positive_weight(y: np.ndarray, setting: str | float) -> float:
 class LeadScorer:
     """Calibrated LightGBM over a ``FeatureSpec``'s columns."""
 
-    def __init__(
-        self,
-        spec: FeatureSpec,
-        params: dict[str, Any] | None = None,
-        num_boost_round: int = 1000,
-        early_stopping_rounds: int = 100,
-        calibration: str = "auto",
-        seed: int = 42,
-        positive_weight: str | float = "sqrt",
-    ) -> None:
+    def __init__(self, spec: FeatureSpec, config: ModelConfig | None = None) -> None:
+        """``config``: the ``model:`` section (default: the embedded defaults)."""
         self.spec = spec
-        self.params = dict(params or {})
-        self.num_boost_round = num_boost_round
-        self.early_stopping_rounds = early_stopping_rounds
-        self.calibration = calibration
-        self.seed = seed
-        self.positive_weight = positive_weight
+        self.config = config if config is not None else defaults().model
 
     # --- input alignment ------------------------------------------------------------
     def frame(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -146,13 +134,13 @@ class LeadScorer:
         p = {
             "objective": "binary",
             "verbosity": -1,
-            "seed": self.seed,
+            "seed": self.config.seed,
             "deterministic": True,
             "force_col_wise": True,
             "num_threads": 0,
-            **self.params,
+            **self.config.params,
         }
-        p["scale_pos_weight"] = positive_weight(y, self.positive_weight)
+        p["scale_pos_weight"] = positive_weight(y, self.config.positive_weight)
         return p
 
     # --- fitting ----------------------------------------------------------------------
@@ -197,11 +185,11 @@ class LeadScorer:
             booster = lgb.train(
                 {**params, "metric": ["auc", "binary_logloss"], "first_metric_only": True},
                 train,
-                num_boost_round=self.num_boost_round,
+                num_boost_round=self.config.num_boost_round,
                 valid_sets=[valid],
                 valid_names=["valid"],
                 callbacks=[
-                    lgb.early_stopping(self.early_stopping_rounds, verbose=False),
+                    lgb.early_stopping(self.config.early_stopping_rounds, verbose=False),
                     lgb.record_evaluation(self.evals_),
                 ],
             )
@@ -218,7 +206,9 @@ class LeadScorer:
                     self.lgb_params(y_both), full, num_boost_round=self.best_iteration_
                 )
         else:
-            booster = lgb.train(params, train, num_boost_round=min(self.num_boost_round, 300))
+            booster = lgb.train(
+                params, train, num_boost_round=min(self.config.num_boost_round, 300)
+            )
             self.best_iteration_ = booster.current_iteration()
         self.booster_ = booster
         return self
@@ -234,7 +224,7 @@ class LeadScorer:
         y = np.asarray(y, dtype="float64")
         m = self.margin(X)
         self.calibration_method_, self.calibration_scores_ = choose_calibration(
-            m, y, np.asarray(period), self.calibration
+            m, y, np.asarray(period), self.config.calibration
         )
         self.calibrator_ = Calibrator(self.calibration_method_).fit(m, y)
         return self
@@ -296,13 +286,8 @@ class LeadScorer:
         joblib.dump(self.calibrator_, d / "calibrator.joblib")
         meta = {
             "spec": self.spec.to_dict(),
-            "params": self.params,
-            "num_boost_round": self.num_boost_round,
-            "early_stopping_rounds": self.early_stopping_rounds,
-            "calibration": self.calibration,
+            "config": self.config.model_dump(mode="json"),
             "calibration_method": self.calibration_method_,
-            "seed": self.seed,
-            "positive_weight": self.positive_weight,
             "best_iteration": self.best_iteration_,
             "complete_columns": getattr(self, "complete_columns_", []),
         }
@@ -313,18 +298,10 @@ class LeadScorer:
     def load(cls, folder: str | Path) -> LeadScorer:
         d = Path(folder)
         meta = json.loads((d / "scorer.json").read_text())
-        obj = cls(
-            FeatureSpec.from_dict(meta["spec"]),
-            meta["params"],
-            meta["num_boost_round"],
-            meta["early_stopping_rounds"],
-            meta["calibration"],
-            meta["seed"],
-            meta["positive_weight"],
-        )
+        obj = cls(FeatureSpec.from_dict(meta["spec"]), ModelConfig.model_validate(meta["config"]))
         obj.booster_ = lgb.Booster(model_file=str(d / "booster.txt"))
         obj.calibrator_ = joblib.load(d / "calibrator.joblib")
         obj.calibration_method_ = meta["calibration_method"]
         obj.best_iteration_ = meta["best_iteration"]
-        obj.complete_columns_ = meta.get("complete_columns", [])
+        obj.complete_columns_ = meta["complete_columns"]
         return obj

@@ -33,6 +33,7 @@ from leadscore.config import TierConfig
 from leadscore.data.io import read_frame, write_atomic
 from leadscore.errors import DataError, RegistryError
 from leadscore.model import registered
+from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import tier_order
 from leadscore.scoring.reasons import feature_groups, global_importance
 from leadscore.tracking import ModelRef
@@ -402,7 +403,7 @@ footer { color: var(--muted); font-size: 12.5px; margin-top: 26px; text-align: c
 @dataclass
 class Context:
     ref: ModelRef
-    settings: dict
+    settings: ModelSettings
     mode: str
     horizon: int | None
     tiers: TierConfig
@@ -1229,20 +1230,15 @@ def build_report(
     tracking.connect_existing()
     ref = tracking.resolve_model(uri, registered_name)
     model = registered.load_registered(uri)
-    settings = dict(model.settings)
-    mode = settings.get("mode", "events")
+    settings = model.settings
+    mode = settings.mode
     # Flat-mode models learn "converted" from a label column: there is no horizon to speak of.
-    horizon = None if mode == "flat" else settings.get("horizon_days")
-    outcome = f"becomes a won deal within {int(horizon)} days" if horizon else "converts"
+    horizon = None if mode == "flat" else settings.horizon_days
     run = tracking.get_run(ref)
-    tiers = TierConfig.model_validate(
-        settings.get("tiers") or {"cutoffs": {"A": 25, "B": 10, "C": 3}, "rest": "D"}
-    )
+    tiers = settings.tiers
     with tempfile.TemporaryDirectory(prefix="leadscore-report-") as tmp:
         art = _download(ref.run_id, Path(tmp))
-        ctx = Context(
-            ref, settings, mode, int(horizon) if horizon else None, tiers, run, art, outcome
-        )
+        ctx = Context(ref, settings, mode, horizon, tiers, run, art, settings.outcome)
         page = render(ctx, model.scorer, scores)
     target = Path(out)
     if target.is_dir():

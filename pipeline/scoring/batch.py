@@ -35,6 +35,7 @@ from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features
 from leadscore.model.baseline import score_baseline
 from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
+from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers, to_score
 from leadscore.scoring.reasons import feature_groups, top_reasons_grouped
 
@@ -174,7 +175,7 @@ def score_folder(
     data_dir: str | Path,
     columns: dict[str, dict[str, str]],
     scorer: LeadScorer,
-    settings: dict,
+    settings: ModelSettings,
     version: str,
     as_of: pd.Timestamp,
     out: str | Path,
@@ -222,7 +223,7 @@ def score_tables(
     tables: Tables,
     rejects: pd.DataFrame,
     scorer: LeadScorer,
-    settings: dict,
+    settings: ModelSettings,
     version: str,
     as_of: pd.Timestamp,
     out: str | Path,
@@ -243,9 +244,7 @@ def score_tables(
             f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score"
         )
     check_columns(tables.leads, scorer)
-    baseline = BaselineConfig.model_validate(settings["baseline"])
-    tiers = TierConfig.model_validate(settings["tiers"])
-    top_k = int(settings.get("explain", {}).get("top_reasons", 3))
+    baseline, tiers, top_k = settings.baseline, settings.tiers, settings.explain.top_reasons
 
     snaps = open_leads(tables.leads, tables.outcomes, [as_of])
     not_open = len(tables.leads) - len(snaps)

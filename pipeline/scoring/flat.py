@@ -12,27 +12,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.config import BaselineConfig, FlatConfig, TierConfig
 from leadscore.data.clean import clean_flat
 from leadscore.data.io import read_frame
 from leadscore.errors import DataError
 from leadscore.model.scorer import LeadScorer
+from leadscore.model.settings import ModelSettings
 from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
 from leadscore.training.flat import flat_features
 
 
 def score_flat_file(
-    path: str | Path, scorer: LeadScorer, settings: dict, version: str, out: str | Path, say
+    path: str | Path,
+    scorer: LeadScorer,
+    settings: ModelSettings,
+    version: str,
+    out: str | Path,
+    say,
 ) -> ScoreSummary:
     """``leadscore score --flat FILE``: one output row per input row, keyed by the id column."""
     t0 = time.perf_counter()
     raw = read_frame(path)
-    id_col = settings.get("id_column") or raw.columns[0]
+    id_col = settings.id_column
     if id_col not in raw.columns:
         raise DataError(
             f"flat file: id column {id_col!r} the model was trained with is not in {Path(path).name} ({len(raw)} rows)"
         )
-    flat_cfg = FlatConfig.model_validate(settings.get("flat", {}))
+    flat_cfg = settings.flat
+    assert id_col is not None and flat_cfg is not None  # ModelSettings: set for flat models
     # Scoring keeps every row: only the value rules apply (placeholders, mappings).
     cleaned, _ = clean_flat(
         raw,
@@ -46,9 +52,9 @@ def score_flat_file(
     scores = score_frame(
         feats,
         scorer,
-        BaselineConfig.model_validate(settings["baseline"]),
-        TierConfig.model_validate(settings["tiers"]),
-        int(settings.get("explain", {}).get("top_reasons", 3)),
+        settings.baseline,
+        settings.tiers,
+        settings.explain.top_reasons,
         version,
     )
     out_path = write_scores(scores, out)

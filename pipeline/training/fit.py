@@ -127,16 +127,7 @@ def check_enough_positives(counts: pd.DataFrame, cfg: Config) -> list[str]:
 
 
 def make_scorer(spec: FeatureSpec, cfg: Config) -> LeadScorer:
-    m = cfg.model
-    return LeadScorer(
-        spec,
-        m.params,
-        m.num_boost_round,
-        m.early_stopping_rounds,
-        m.calibration,
-        m.seed,
-        m.positive_weight,
-    )
+    return LeadScorer(spec, cfg.model)
 
 
 def evaluate_rows(rows: pd.DataFrame, cfg: Config, n_boot: int = 200) -> Evaluation:

@@ -22,8 +22,9 @@ from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec, top_levels
 from leadscore.features.table import categorise
 from leadscore.model.scorer import LeadScorer
+from leadscore.model.settings import ModelSettings
 from leadscore.training.fit import fit_and_evaluate
-from leadscore.training.run import RunSummary, comparison_text, settings_for, track
+from leadscore.training.run import RunSummary, comparison_text, track
 
 
 @dataclass
@@ -286,11 +287,7 @@ def train_flat(
         params=params,
         data_fingerprint=fingerprint({"flat": raw}),
         example=table[data.spec.feature_columns].head(5),
-        settings=settings_for(
-            cfg,
-            "flat",
-            {"id_column": data.id_column, "flat": cfg.flat.model_dump(mode="json"), "label": label},
-        ),
+        settings=ModelSettings.for_flat(cfg, data.id_column, label),
         champion_scores=champion_scores,
         say=say,
     )

@@ -20,6 +20,7 @@ from leadscore.data.fingerprint import fingerprint
 from leadscore.features.table import build_features
 from leadscore.model import registered
 from leadscore.model.scorer import LeadScorer
+from leadscore.model.settings import ModelSettings
 from leadscore.training import evaluate
 from leadscore.training.dataset import as_of_view, training_table
 from leadscore.training.fit import TrainResult, beats, fit_and_evaluate, split_table
@@ -39,19 +40,6 @@ class RunSummary:
     champion_value: float | None
     result: TrainResult
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def settings_for(cfg: Config, mode: str, extra: dict | None = None) -> dict:
-    """What scoring needs besides the model: the points baseline, tiers, reasons, horizon."""
-    return {
-        "mode": mode,
-        "baseline": cfg.baseline.model_dump(mode="json"),
-        "tiers": cfg.tiers.model_dump(mode="json"),
-        "explain": cfg.explain.model_dump(mode="json"),
-        "horizon_days": cfg.training.horizon_days,
-        "columns": cfg.columns.model_dump(mode="json"),
-        **(extra or {}),
-    }
 
 
 def _metrics(result: TrainResult) -> dict[str, float]:
@@ -112,7 +100,7 @@ def track(
     params: dict,
     data_fingerprint: dict,
     example: pd.DataFrame,
-    settings: dict,
+    settings: ModelSettings,
     champion_scores: Callable[[LeadScorer], np.ndarray],
     say: Say,
 ) -> RunSummary:
@@ -126,7 +114,7 @@ def track(
         mlflow.log_params({k: str(v)[:500] for k, v in {**params, **data_fingerprint}.items()})
         mlflow.set_tags(
             {
-                "leadscore.mode": settings["mode"],
+                "leadscore.mode": settings.mode,
                 **{f"split.{k}": v for k, v in result.split.items()},
             }
         )
@@ -223,7 +211,7 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         params=params,
         data_fingerprint=fingerprint(view.as_dict()),
         example=frame[tt.spec.feature_columns].head(5),
-        settings=settings_for(cfg, "events"),
+        settings=ModelSettings.for_events(cfg),
         champion_scores=champion_scores,
         say=say,
     )

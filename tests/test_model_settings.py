@@ -1,0 +1,69 @@
+"""What travels with a model: typed settings, validated once, and the scorer's defaults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leadscore.config import config_from_dict, defaults
+from leadscore.errors import ModelError
+from leadscore.features.spec import FeatureSpec
+from leadscore.model.scorer import LeadScorer
+from leadscore.model.settings import ModelSettings
+
+
+def test_events_settings_round_trip_through_json():
+    cfg = config_from_dict({"training": {"horizon_days": 60}, "explain": {"top_reasons": 5}})
+    s = ModelSettings.for_events(cfg)
+    back = ModelSettings.from_json(s.to_json())
+    assert back == s
+    assert back.horizon_days == 60 and back.explain.top_reasons == 5
+    assert back.tiers == cfg.tiers and back.baseline == cfg.baseline
+    assert back.outcome == "becomes a won deal within 60 days"
+
+
+def test_flat_settings_need_their_id_column():
+    cfg = defaults()
+    s = ModelSettings.for_flat(cfg, "Prospect ID", "Converted")
+    assert s.outcome == "converts" and s.flat == cfg.flat
+    raw = json.loads(s.to_json())
+    raw.pop("id_column")
+    raw["id_column"] = None
+    with pytest.raises(ModelError, match="flat-mode model needs id_column"):
+        ModelSettings.from_json(json.dumps(raw))
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda raw: raw.pop("tiers"), "model settings key 'tiers' is required"),
+        (lambda raw: raw.update(colour="red"), "model settings key 'colour' is not a known"),
+        (lambda raw: raw.update(horizon_days=None), "events-mode model needs horizon_days"),
+    ],
+)
+def test_bad_stored_settings_are_one_line_naming_the_key(change, match):
+    raw = json.loads(ModelSettings.for_events(defaults()).to_json())
+    change(raw)
+    with pytest.raises(ModelError, match=match) as err:
+        ModelSettings.from_json(json.dumps(raw))
+    assert "\n" not in str(err.value)
+
+
+def test_scorer_defaults_are_the_config_defaults():
+    spec = FeatureSpec(
+        event_types=(),
+        windows_days=(),
+        half_life_days=1.0,
+        negative_event_types=(),
+        dedupe_events=False,
+        categorical=(),
+        numeric=(),
+        extra_numeric=("x",),
+        extra_categorical=(),
+        categories={},
+        kind="flat",
+    )
+    scorer = LeadScorer(spec)
+    assert scorer.config == defaults().model
+    assert scorer.config.num_boost_round == defaults().model.num_boost_round
