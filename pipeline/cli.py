@@ -174,7 +174,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.reporting.build import build_report
+    from leadscore.reporting.render import build_report
 
     cfg = load_config(args.config)
     name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if args.flat else "")

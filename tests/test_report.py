@@ -12,8 +12,9 @@ import pytest
 
 from leadscore.errors import DataError, RegistryError
 from leadscore.model import registered
-from leadscore.reporting import build as report_mod
-from leadscore.reporting.build import build_report
+from leadscore.reporting import render as report_mod
+from leadscore.reporting import sections
+from leadscore.reporting.render import build_report
 
 SECTIONS = (
     "What drives the score",
@@ -188,7 +189,7 @@ def test_drivers_shap_and_gain(world):
     scorer = world.model.scorer
     sample = training_table(world.tables, world.cfg).frame.sample(400, random_state=0)
     for rows, basis in ((sample, "shap"), (None, "gain")):
-        imp, got = report_mod.drivers(scorer, rows)
+        imp, got = sections.drivers(scorer, rows)
         assert got == basis
         assert imp["share"].sum() == pytest.approx(1.0)
         assert set(imp["side"]) <= {"fit", "engagement"}
