@@ -24,9 +24,10 @@ DATES = ["2025-04-01", "2025-08-01", "2025-12-01"]
 def world(n: int) -> Path:
     d = OUT / str(n)
     if not (d / "events.parquet").exists():
-        from leadscore.data.synthetic.world import generate_world, write_world
+        from leadscore.data.io import write_tables
+        from leadscore.data.synthetic.world import generate_world
 
-        write_world(generate_world(n, seed=0), d)
+        write_tables(generate_world(n, seed=0), d)
     return d
 
 

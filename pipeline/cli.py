@@ -30,11 +30,12 @@ def _say(msg: str) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from leadscore.data.synthetic.world import generate_world, write_world
+    from leadscore.data.io import write_tables
+    from leadscore.data.synthetic.world import generate_world
 
     t0 = time.perf_counter()
     tables = generate_world(args.leads, seed=args.seed)
-    paths = write_world(tables, args.out, fmt=args.format)
+    paths = write_tables(tables, args.out, fmt=args.format)
     sizes = ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items())
     _say(f"generated {sizes} rows in {time.perf_counter() - t0:.1f}s -> {Path(args.out)}")
     for p in paths.values():

@@ -288,11 +288,11 @@ def test_maven_features_and_training_work_without_events(maven):
 
 
 def test_train_refuses_too_few_conversions_events(tmp_path, maven, monkeypatch, capsys):
-    from leadscore.data.importer import write_tables
+    from leadscore.data.importer import write_import
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     monkeypatch.chdir(tmp_path)
-    write_tables(maven.tables, tmp_path / "data")
+    write_import(maven.tables, tmp_path / "data")
     raw = yaml.safe_load(MAVEN_CFG.read_text())
     raw["training"]["min_positives"] = 100_000
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))

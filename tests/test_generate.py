@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from leadscore.data.contract import KNOWN_EVENT_TYPES
-from leadscore.data.io import read_table
-from leadscore.data.synthetic.world import generate_world, write_world
+from leadscore.data.io import read_table, write_tables
+from leadscore.data.synthetic.world import generate_world
 
 N = 4000
 END = pd.Timestamp("2025-12-31 23:59:59", tz="UTC")
@@ -170,9 +170,9 @@ def test_negative_events_lower_conversion(labelled):
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_write_world_round_trip(tmp_path, fmt):
+def test_write_tables_round_trip(tmp_path, fmt):
     world = generate_world(300, seed=1)
-    paths = write_world(world, tmp_path, fmt=fmt)
+    paths = write_tables(world, tmp_path, fmt=fmt)
     assert {name: p.name for name, p in paths.items()} == {
         name: f"{name}.{fmt}" for name in ("leads", "events", "outcomes")
     }
@@ -205,4 +205,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         generate_world(10, start="2025-01-01", end="2025-01-02")
     with pytest.raises(ValueError):
-        write_world({}, "unused", fmt="xlsx")
+        write_tables({}, "unused", fmt="xlsx")

@@ -30,8 +30,9 @@ AS_OF = "2025-12-01"
 def world(tmp_path_factory):
     """3,000 leads, an events model trained and registered in a private store, and its scores."""
     from leadscore.config import config_from_dict
+    from leadscore.data.io import write_tables
     from leadscore.data.load import load_data
-    from leadscore.data.synthetic.world import generate_world, write_world
+    from leadscore.data.synthetic.world import generate_world
     from leadscore.data.validate import require_valid
     from leadscore.scoring.batch import score_tables
     from leadscore.training.run import train_events
@@ -41,7 +42,7 @@ def world(tmp_path_factory):
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
     mp.chdir(root)  # artifacts (./mlruns) land in the temporary folder
     try:
-        write_world(generate_world(3000, seed=3), root / "data")
+        write_tables(generate_world(3000, seed=3), root / "data")
         cfg = config_from_dict(
             {"model": {"num_boost_round": 200}, "training": {"min_positives": 10}}
         )

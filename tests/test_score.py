@@ -11,8 +11,9 @@ import pytest
 
 from leadscore.cli import main
 from leadscore.config import config_from_dict
+from leadscore.data.io import write_tables
 from leadscore.data.load import load_data
-from leadscore.data.synthetic.world import generate_world, write_world
+from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
 from leadscore.features.snapshots import open_leads
 from leadscore.scoring.batch import SCORE_COLUMNS, scoring_features
@@ -33,7 +34,7 @@ def trained(tmp_path_factory):
     bad["created_at"] = [pd.NaT, leads["created_at"].iloc[9]]
     tables["leads"] = pd.concat([leads, bad], ignore_index=True)
     data = root / "data"
-    write_world(tables, data, fmt="csv")
+    write_tables(tables, data, fmt="csv")
     mp = pytest.MonkeyPatch()
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
     mp.chdir(root)

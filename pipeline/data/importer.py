@@ -42,7 +42,7 @@ from pydantic import Field, ValidationError, model_validator
 from leadscore.config import Strict, describe_error, read_yaml
 from leadscore.data.clean import CleanReport, map_values, set_placeholders
 from leadscore.data.contract import TABLES, TIMESTAMP_DTYPE
-from leadscore.data.io import read_frame, write_table
+from leadscore.data.io import read_frame, write_table, write_tables
 from leadscore.errors import ConfigError, DataError
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
     "load_import_config",
     "register_cli",
     "run_import",
-    "write_tables",
+    "write_import",
 ]
 
 # --------------------------------------------------------------------------- config schema
@@ -502,29 +502,16 @@ def _empty_outcomes(amount: bool) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def write_tables(
+def write_import(
     tables: dict[str, pd.DataFrame],
     out_dir: str | Path,
     fmt: str = "parquet",
     report: CleanReport | None = None,
 ) -> dict[str, Path]:
-    """Write the contract tables (and ``import_report.csv``) atomically into ``out_dir``.
-
-    A table of the other format left in the folder by an earlier run is removed, so the
-    folder never holds both ``leads.csv`` and ``leads.parquet``.
-    """
-    if fmt not in ("parquet", "csv"):
-        raise DataError(f"import: format must be parquet or csv, not {fmt!r}")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"import: output {out} exists and is not a folder")
-    paths: dict[str, Path] = {}
-    other = "csv" if fmt == "parquet" else "parquet"
-    for name in TABLES:
-        paths[name] = write_table(tables[name], out / f"{name}.{fmt}")  # CSV gets ISO 8601 times
-        (out / f"{name}.{other}").unlink(missing_ok=True)
+    """Write the contract tables (and ``import_report.csv``) atomically into ``out_dir``."""
+    paths = write_tables({name: tables[name] for name in TABLES}, out_dir, fmt)
     if report is not None:
-        paths["import_report"] = write_table(report.frame(), out / "import_report.csv")
+        paths["import_report"] = write_table(report.frame(), Path(out_dir) / "import_report.csv")
     return paths
 
 
@@ -535,7 +522,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = run_import(args.config, args.source)
     for line in result.report.text():
         print(f"  {line}", flush=True)
-    paths = write_tables(result.tables, args.out, args.format, result.report)
+    paths = write_import(result.tables, args.out, args.format, result.report)
     print(f"{result.summary()} -> {Path(args.out)}", flush=True)
     for p in paths.values():
         print(f"  {p}", flush=True)

@@ -83,6 +83,29 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     return target
 
 
+def write_tables(
+    tables: dict[str, pd.DataFrame], out_dir: str | Path, fmt: str = "parquet"
+) -> dict[str, Path]:
+    """Write each table as ``<name>.parquet`` or ``<name>.csv`` into ``out_dir``, atomically.
+
+    CSV gets ISO 8601 UTC times. A contract table of the other format left in the folder by
+    an earlier run is removed, so the folder never holds both ``leads.csv`` and
+    ``leads.parquet`` (which ``find_table`` would refuse).
+    """
+    if fmt not in ("parquet", "csv"):
+        raise DataError(f"format must be parquet or csv, not {fmt!r}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"output {out} exists and is not a folder")
+    other = "csv" if fmt == "parquet" else "parquet"
+    paths: dict[str, Path] = {}
+    for name, frame in tables.items():
+        paths[name] = write_table(frame, out / f"{name}.{fmt}")
+        if name in TABLES:
+            (out / f"{name}.{other}").unlink(missing_ok=True)
+    return paths
+
+
 def iso_utc(ts: pd.Series) -> pd.Series:
     """UTC timestamps as ISO 8601 text like ``2024-03-05T14:07:31Z`` (whole seconds)."""
     import pyarrow as pa

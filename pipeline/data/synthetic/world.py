@@ -12,424 +12,113 @@ events.
 
 from __future__ import annotations
 
-from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.data.contract import KNOWN_EVENT_TYPES
-from leadscore.data.io import write_table
-
-DAY_S = 86_400
-EVENT_TYPES: tuple[str, ...] = KNOWN_EVENT_TYPES
-_E = {name: np.int8(i) for i, name in enumerate(EVENT_TYPES)}
-EVENT_DTYPE = pd.CategoricalDtype(list(EVENT_TYPES), ordered=False)
-
-# --------------------------------------------------------------------------------------------
-# Vocabularies (small; built once at import).
-# --------------------------------------------------------------------------------------------
-
-LEVELS = ("c_level", "vp", "director", "manager", "individual", "unknown")
-_C, _VP, _DIR, _MGR, _IND, _UNK = range(6)
-
-_DEPTS = (
-    "Marketing", "Sales", "IT", "Engineering", "Operations", "Finance", "Human Resources",
-    "Product", "Data", "Growth", "Customer Success", "Revenue Operations", "Procurement",
-)  # fmt: skip
-_DEPT_FIT = np.array(
-    [0.25, 0.25, 0.1, 0.05, 0.1, -0.2, -0.3, 0.05, 0.1, 0.25, -0.1, 0.3, -0.2, 0.0]
+from leadscore.data.synthetic._draw import (
+    _categorical,
+    _count,
+    _Events,
+    _horizon,
+    _join,
+    _pick,
+    _rep,
+    _round_sig,
+    _sessions,
+    _sigmoid,
+    _str_series,
+    _take,
+    _utc,
+    _variant,
+    _with_nulls,
 )
-_NO_DEPT = len(_DEPTS)
-_D = {d: i for i, d in enumerate(_DEPTS)}
-
-_C_TITLES = [
-    ("CEO", None), ("CEO", None), ("Chief Executive Officer", None), ("CTO", "Engineering"),
-    ("Chief Technology Officer", "Engineering"), ("CFO", "Finance"),
-    ("Chief Financial Officer", "Finance"), ("CMO", "Marketing"),
-    ("Chief Marketing Officer", "Marketing"), ("COO", "Operations"),
-    ("Chief Operating Officer", "Operations"), ("CIO", "IT"), ("Chief Information Officer", "IT"),
-    ("Chief Revenue Officer", "Sales"), ("CRO", "Sales"), ("Chief Data Officer", "Data"),
-    ("Founder", None), ("Founder & CEO", None), ("Founder & CEO", None), ("Co-Founder", None),
-    ("Co-founder & CTO", "Engineering"), ("CEO & Founder", None), ("Owner", None),
-    ("President", None), ("Managing Director", None), ("Managing Partner", None),
-]  # fmt: skip
-_VP_TEMPLATES = (
-    "VP of {d}", "VP of {d}", "VP, {d}", "VP {d}", "Vice President, {d}", "Vice President of {d}",
-    "SVP {d}", "SVP, {d}", "EVP, {d}", "Senior Vice President, {d}",
-)  # fmt: skip
-_DIR_TEMPLATES = (
-    "Director of {d}", "Director of {d}", "{d} Director", "Sr. Director, {d}",
-    "Senior Director of {d}", "Head of {d}", "Head of {d}", "Global Head of {d}",
-    "Director, {d}", "Associate Director, {d}",
-)  # fmt: skip
-_MGR_TEMPLATES = (
-    "{d} Manager", "{d} Manager", "{d} Manager", "Senior {d} Manager", "Manager, {d}",
-    "Sr. Manager, {d}", "Team Lead, {d}", "{d} Team Lead",
-)  # fmt: skip
-_IND_TITLES = [
-    ("Software Engineer", "Engineering"), ("Software Engineer", "Engineering"),
-    ("Software Engineer", "Engineering"), ("Senior Software Engineer", "Engineering"),
-    ("Developer", "Engineering"), ("Engineer", "Engineering"), ("Data Analyst", "Data"),
-    ("Data Scientist", "Data"), ("Analyst", None), ("Analyst", None),
-    ("Business Analyst", "Operations"), ("Financial Analyst", "Finance"),
-    ("Marketing Specialist", "Marketing"), ("Marketing Specialist", "Marketing"),
-    ("Marketing Specialist", "Marketing"), ("Analyst", None), ("Consultant", None),
-    ("Sales Representative", "Sales"), ("Account Executive", "Sales"),
-    ("Marketing Coordinator", "Marketing"), ("Content Writer", "Marketing"),
-    ("SEO Specialist", "Marketing"), ("Growth Marketer", "Growth"),
-    ("Sales Representative", "Sales"), ("Sales Representative", "Sales"),
-    ("Account Executive", "Sales"), ("SDR", "Sales"),
-    ("Business Development Representative", "Sales"), ("Consultant", None),
-    ("Consultant", None), ("Senior Consultant", None), ("Intern", None),
-    ("Marketing Intern", "Marketing"), ("Student", None), ("Designer", "Product"),
-    ("UX Designer", "Product"), ("Executive Assistant", None),
-    ("Assistant to the CEO", None), ("Accountant", "Finance"), ("Recruiter", "Human Resources"),
-    ("HR Generalist", "Human Resources"), ("Teacher", None), ("Nurse", None), ("Associate", None),
-    ("System Administrator", "IT"), ("IT Specialist", "IT"),
-    ("Support Engineer", "Customer Success"), ("Customer Success Associate", "Customer Success"),
-    ("Buyer", "Procurement"), ("Operations Specialist", "Operations"), ("Freelancer", None),
-    ("Researcher", None), ("RevOps Specialist", "Revenue Operations"),
-]  # fmt: skip
-_UNK_TITLES = ["-", "n/a", "", "N/A", "na", "none", "?", ".", "--", "test", "x", "asdf", "Other"]
-
-
-def _title_vocab() -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Titles grouped by level: (titles, department per title, level offsets, level sizes)."""
-    groups: list[list[tuple[str, str | None]]] = [
-        _C_TITLES,
-        [(t.format(d=d), d) for t in _VP_TEMPLATES for d in _DEPTS],
-        [(t.format(d=d), d) for t in _DIR_TEMPLATES for d in _DEPTS],
-        [(t.format(d=d), d) for t in _MGR_TEMPLATES for d in _DEPTS]
-        + [("IT Manager", "IT"), ("Account Manager", "Sales"), ("Office Manager", None)] * 3,
-        _IND_TITLES,
-        [(t, None) for t in _UNK_TITLES],
-    ]
-    titles = [t for g in groups for t, _ in g]
-    dept = np.array([_NO_DEPT if d is None else _D[d] for g in groups for _, d in g], np.int16)
-    sizes = np.array([len(g) for g in groups], np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    return titles, dept, offsets, sizes
-
-
-_TITLES, _TITLE_DEPT, _TITLE_OFF, _TITLE_N = _title_vocab()
-# Four renderings of every title: as typed, lower case, upper case, stray spaces.
-_TITLE_FORMS = pa.array(
-    _TITLES
-    + [t.lower() for t in _TITLES]
-    + [t.upper() for t in _TITLES]
-    + [f" {t} " for t in _TITLES]
-)
-_TITLE_FORM_P = np.array([0.86, 0.09, 0.03, 0.02])
-
-# name, fit, P(industry), mean log10(employees), revenue per employee (USD)
-_INDUSTRIES = [
-    ("Software", 0.6, 0.20, 1.9, 250e3),
-    ("Financial Services", 0.45, 0.12, 2.3, 400e3),
-    ("Healthcare", 0.2, 0.11, 2.4, 150e3),
-    ("Manufacturing", 0.1, 0.12, 2.3, 220e3),
-    ("Retail", -0.1, 0.09, 2.0, 180e3),
-    ("Education", -0.5, 0.08, 2.4, 90e3),
-    ("Government", -0.7, 0.05, 2.8, 120e3),
-    ("Telecommunications", 0.3, 0.05, 2.6, 450e3),
-    ("Media", 0.1, 0.08, 1.8, 200e3),
-    ("Logistics", 0.0, 0.10, 2.1, 200e3),
-]
-_IND_NAMES = [r[0] for r in _INDUSTRIES]
-_IND_FIT = np.array([r[1] for r in _INDUSTRIES])
-_IND_P = np.array([r[2] for r in _INDUSTRIES]) / sum(r[2] for r in _INDUSTRIES)
-_IND_LOGEMP = np.array([r[3] for r in _INDUSTRIES])
-_IND_RPE = np.array([r[4] for r in _INDUSTRIES])
-
-
-def _case_variants(name: str) -> list[str]:
-    return [name, name.lower(), name.upper(), f" {name.lower()}", f"{name} "]
-
-
-# canonical, target market?, P(country), variants (first is canonical), TLDs, name region
-_COUNTRIES = [
-    ("United States", True, 0.42, ["US", "USA", "usa", "United States of America", "U.S.", "united states"], [".com"], 0),
-    ("United Kingdom", True, 0.10, ["UK", "GB", "Great Britain", "united kingdom", "England"], [".co.uk", ".com"], 0),
-    ("Germany", True, 0.07, ["DE", "Deutschland", "germany", "GERMANY"], [".de", ".com"], 1),
-    ("France", True, 0.05, ["FR", "france", "FRANCE"], [".fr", ".com"], 2),
-    ("Canada", True, 0.05, ["CA", "canada", "CANADA"], [".ca", ".com"], 0),
-    ("Netherlands", True, 0.03, ["NL", "The Netherlands", "Holland", "netherlands"], [".nl", ".com"], 1),
-    ("Australia", True, 0.04, ["AU", "australia", "AUS"], [".com.au", ".com"], 0),
-    ("India", False, 0.07, ["IN", "india", "INDIA"], [".in", ".co.in", ".com"], 3),
-    ("Brazil", False, 0.035, ["BR", "Brasil", "brazil"], [".com.br", ".com"], 4),
-    ("Nigeria", False, 0.02, ["NG", "nigeria"], [".ng", ".com.ng", ".com"], 5),
-    ("Spain", False, 0.025, ["ES", "España", "spain"], [".es", ".com"], 4),
-    ("Mexico", False, 0.02, ["MX", "México", "mexico"], [".com.mx", ".mx"], 4),
-    ("Japan", False, 0.015, ["JP", "japan"], [".co.jp", ".jp"], 0),
-    ("Singapore", False, 0.015, ["SG", "singapore"], [".sg", ".com.sg", ".com"], 0),
-    ("South Africa", False, 0.015, ["ZA", "south africa"], [".co.za", ".com"], 0),
-    ("Philippines", False, 0.015, ["PH", "philippines"], [".ph", ".com"], 0),
-    ("Poland", False, 0.015, ["PL", "poland", "Polska"], [".pl", ".com"], 1),
-    ("Russia", False, 0.01, ["RU", "Russian Federation", "russia"], [".ru"], 1),
-]  # fmt: skip
-_CTRY_TARGET = np.array([r[1] for r in _COUNTRIES])
-_CTRY_P = np.array([r[2] for r in _COUNTRIES]) / sum(r[2] for r in _COUNTRIES)
-_CTRY_REGION = np.array([r[5] for r in _COUNTRIES], np.int64)
-_RU = [r[0] for r in _COUNTRIES].index("Russia")
-_DE = [r[0] for r in _COUNTRIES].index("Germany")
-
-_SOURCES = (
-    "organic_search", "paid_search", "webinar", "referral", "trade_show",
-    "content_syndication", "outbound", "partner",
-)  # fmt: skip
-_SRC_P = np.array([0.22, 0.18, 0.10, 0.07, 0.07, 0.14, 0.15, 0.07])
-_SRC_INTENT = np.array([0.25, 0.1, 0.0, 0.6, -0.1, -0.45, -0.5, 0.35])
-_OUTBOUND = _SOURCES.index("outbound")
-# The event (and its probability) that comes with the lead's creation, by source.
-_SRC_FIRST = (
-    ("form_submit", 0.7), ("form_submit", 0.7), ("webinar_attended", 0.9), ("form_submit", 0.4),
-    ("event_attended", 0.85), ("content_download", 0.95), ("form_submit", 0.0),
-    ("form_submit", 0.3),
-)  # fmt: skip
-
-EMAIL_CLASSES = ("business", "free", "disposable", "malformed", "missing")
-_BUS, _FREE, _DISP, _MAL, _MISS = range(5)
-_EMAIL_FIT = np.array([0.3, -0.4, -1.8, -1.2, -0.5])
-FREE_DOMAINS = (
-    "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "aol.com", "icloud.com", "gmx.de",
-    "mail.ru", "yandex.ru", "proton.me", "googlemail.com", "web.de", "yahoo.co.uk", "orange.fr",
-)  # fmt: skip
-_FREE_P = np.array(
-    [0.42, 0.12, 0.1, 0.1, 0.03, 0.06, 0.02, 0.01, 0.01, 0.03, 0.02, 0.02, 0.03, 0.03]
+from leadscore.data.synthetic._vocab import (
+    _BUS,
+    _C,
+    _CO_HEADS,
+    _CO_TAILS,
+    _COUNTRIES,
+    _CTRY_N,
+    _CTRY_OFF,
+    _CTRY_P,
+    _CTRY_REGION,
+    _CTRY_TARGET,
+    _CTRY_V,
+    _DE,
+    _DEPT_FIT,
+    _DIR,
+    _DISP,
+    _E,
+    _EMAIL_FIT,
+    _FIRST_N,
+    _FIRST_OFF,
+    _FIRST_V,
+    _FREE,
+    _FREE_P,
+    _HEAD_V,
+    _IND,
+    _IND_FIT,
+    _IND_LOGEMP,
+    _IND_NAMES,
+    _IND_NV,
+    _IND_P,
+    _IND_RPE,
+    _IND_V,
+    _LAST_N,
+    _LAST_OFF,
+    _LAST_V,
+    _MAL,
+    _MGR,
+    _MISS,
+    _OUTBOUND,
+    _RU,
+    _SOURCES,
+    _SRC_FIRST,
+    _SRC_INTENT,
+    _SRC_NV,
+    _SRC_P,
+    _SRC_V,
+    _TAIL_N,
+    _TAIL_OFF,
+    _TAIL_V,
+    _TITLE_DEPT,
+    _TITLE_FORM_P,
+    _TITLE_FORMS,
+    _TITLE_N,
+    _TITLE_OFF,
+    _TITLES,
+    _TLD_N,
+    _TLD_OFF,
+    _TLD_V,
+    _UNK,
+    _VP,
+    DAY_S,
+    DISPOSABLE_DOMAINS,
+    EVENT_DTYPE,
+    FREE_DOMAINS,
+    _fd,
 )
 
-
-def _fd(*names: str) -> np.ndarray:
-    return np.array([[FREE_DOMAINS.index(d)] for d in names])
-
-
-DISPOSABLE_DOMAINS = (
-    "mailinator.com", "10minutemail.com", "guerrillamail.com", "tempmail.com", "trashmail.com",
-    "yopmail.com",
-)  # fmt: skip
-
-_FIRST = [
-    # 0 anglo
-    "james john robert michael william david richard joseph thomas chris daniel matthew anthony "
-    "mark steven paul andrew joshua kevin brian mary patricia jennifer linda elizabeth barbara "
-    "susan jessica sarah karen emily emma olivia sophie laura rachel amy megan hannah grace ken "
-    "hiro wei mei li raj",
-    # 1 german / dutch / polish / russian
-    "lukas felix jonas leon max paul jan tim niklas finn anna lena laura julia sarah lea "
-    "katharina sophie daan sem bram lotte sanne piotr anna marta ivan olga dmitri",
-    # 2 french
-    "jean pierre louis hugo lucas thomas nicolas julien antoine camille manon chloe lea marie "
-    "sophie claire ines juliette",
-    # 3 indian
-    "aarav vivaan aditya arjun rahul rohit amit vikram priya ananya diya isha kavya neha pooja "
-    "sneha deepak sanjay suresh",
-    # 4 latin
-    "joao pedro lucas gabriel rafael mateo diego carlos javier miguel ana maria julia beatriz "
-    "camila lucia sofia valentina fernanda",
-    # 5 nigerian
-    "chinedu emeka oluwaseun tunde ibrahim musa ade chioma ngozi funke aisha amaka bola yetunde",
-]
-_LAST = [
-    "smith johnson williams brown jones garcia miller davis wilson anderson taylor thomas moore "
-    "martin jackson thompson white harris clark lewis walker hall allen young king wright scott "
-    "green baker adams nelson hill campbell mitchell roberts carter phillips evans turner chen "
-    "wang nguyen kim patel tanaka",
-    "mueller schmidt schneider fischer weber meyer wagner becker schulz hoffmann koch richter "
-    "klein wolf devries jansen bakker visser smit kowalski nowak wisniewski ivanov petrov smirnov",
-    "martin bernard dubois thomas robert richard petit durand leroy moreau simon laurent lefebvre "
-    "michel garcia david bertrand roux",
-    "sharma verma gupta patel singh kumar reddy iyer nair mehta joshi das rao shah chopra malhotra "
-    "agarwal bose",
-    "silva santos oliveira souza lima pereira costa rodrigues almeida garcia martinez lopez "
-    "gonzalez hernandez perez sanchez ramirez torres",
-    "okafor adeyemi okonkwo bello balogun eze nwosu ogunleye abubakar adebayo obi afolabi",
-]
+# The generator runs in steps over one namespace of per-lead arrays (``s``); each step reads
+# what earlier steps made and adds its own. The order is fixed: every step draws from the
+# one random generator, so a reordering would change every table.
 
 
-def _grouped(words_by_group: list[str]) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    lists = [g.split() for g in words_by_group]
-    sizes = np.array([len(g) for g in lists], np.int64)
-    return (
-        pa.array([w for g in lists for w in g]),
-        np.concatenate([[0], np.cumsum(sizes)[:-1]]),
-        sizes,
-    )
+def _read(s: SimpleNamespace, names: str) -> list:
+    return [getattr(s, name) for name in names.split()]
 
 
-_FIRST_V, _FIRST_OFF, _FIRST_N = _grouped(_FIRST)
-_LAST_V, _LAST_OFF, _LAST_N = _grouped(_LAST)
-
-_CO_HEADS = (
-    "acme apex nova blue north south summit vertex bright cobalt iron silver golden swift "
-    "pioneer atlas orbit quantum stellar cedar maple oak pine river lake harbor bay delta "
-    "alpine crest peak prime core true clear bold rapid smart green red black white grand "
-    "union global united metro urban coastal pacific atlantic northern western eastern zen "
-    "echo lumen nimbus terra aqua sol luna astra vivid agile brightpath open next first "
-    "keystone ridge stone copper falcon eagle hawk fox wolf bear lion tiger orca"
-).split()
-_CO_TAILS = [  # by industry, then generic (last)
-    "soft labs systems cloud tech data ware io logic stack",
-    "capital finance bank invest partners wealth pay lending trust",
-    "health care medical clinic bio pharma life wellness",
-    "industries manufacturing works steel machines components fabrication tools",
-    "retail store shop goods market outlet brands",
-    "academy learning university school education institute",
-    "county city agency council state department",
-    "telecom networks mobile connect comms wireless fiber",
-    "media studios news publishing digital creative broadcast",
-    "logistics freight shipping transport cargo supply fleet",
-    "group corp co inc solutions global holdings ventures international",
-]
-_TAIL_V, _TAIL_OFF, _TAIL_N = _grouped(_CO_TAILS)
-_HEAD_V = pa.array(_CO_HEADS)
+def _write(s: SimpleNamespace, **arrays: object) -> None:
+    vars(s).update(arrays)
 
 
-def _country_vocab() -> tuple[pa.Array, np.ndarray, np.ndarray, pa.Array, np.ndarray, np.ndarray]:
-    names = [[r[0], *r[3]] for r in _COUNTRIES]
-    tlds = [r[4] for r in _COUNTRIES]
-    n_sizes = np.array([len(v) for v in names], np.int64)
-    t_sizes = np.array([len(v) for v in tlds], np.int64)
-    return (
-        pa.array([v for g in names for v in g]),
-        np.concatenate([[0], np.cumsum(n_sizes)[:-1]]),
-        n_sizes,
-        pa.array([v for g in tlds for v in g]),
-        np.concatenate([[0], np.cumsum(t_sizes)[:-1]]),
-        t_sizes,
-    )
-
-
-_CTRY_V, _CTRY_OFF, _CTRY_N, _TLD_V, _TLD_OFF, _TLD_N = _country_vocab()
-_IND_V = pa.array([v for name in _IND_NAMES for v in _case_variants(name)])
-_IND_NV = len(_case_variants("x"))
-_SRC_V = pa.array(
-    [v for s in _SOURCES for v in (s, s.upper(), f"{s} ", s.replace("_", " ").title(), s.title())]
-)
-_SRC_NV = 5
-
-# --------------------------------------------------------------------------------------------
-# Small helpers.
-# --------------------------------------------------------------------------------------------
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _pick(
-    rng: np.random.Generator, group: np.ndarray, off: np.ndarray, size: np.ndarray
-) -> np.ndarray:
-    """A uniform index into each row's group of a grouped vocabulary."""
-    return off[group] + (rng.random(len(group)) * size[group]).astype(np.int64)
-
-
-def _variant(
-    rng: np.random.Generator, group: np.ndarray, off: np.ndarray, size: np.ndarray, p: float
-) -> np.ndarray:
-    """The canonical form (first of its group) with probability ``p``, else another variant."""
-    u = rng.random(len(group))
-    other = 1 + (rng.random(len(group)) * (size[group] - 1)).astype(np.int64)
-    return off[group] + np.where((u < p) | (size[group] < 2), 0, other)
-
-
-def _categorical(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
-    """One draw per row of an (n, k) matrix of non-negative weights."""
-    cum = np.cumsum(weights, axis=1)
-    u = rng.random(len(weights)) * cum[:, -1]
-    return (u[:, None] >= cum).sum(axis=1).astype(np.int8)
-
-
-def _round_sig(x: np.ndarray, digits: int) -> np.ndarray:
-    """``x`` (positive) rounded to ``digits`` significant digits."""
-    scale = 10.0 ** (np.floor(np.log10(x)) - digits + 1)
-    return np.round(x / scale) * scale
-
-
-def _take(vocab: pa.Array, idx: np.ndarray) -> pa.Array:
-    return vocab.take(pa.array(idx))
-
-
-def _join(*parts: pa.Array | str) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, "")
-
-
-def _with_nulls(arr: pa.Array, missing: np.ndarray) -> pa.Array:
-    return pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
-
-
-def _str_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
-    return pd.Series(pd.array(arr, dtype="str"))
-
-
-def _utc(seconds: np.ndarray, t0: pd.Timestamp) -> pd.Series:
-    """Whole seconds after ``t0`` as a tz-aware UTC datetime column (ns resolution)."""
-    ns = (seconds.astype(np.int64) + np.int64(t0.value // 1_000_000_000)) * np.int64(1_000_000_000)
-    return pd.Series(pd.DatetimeIndex(ns.view("M8[ns]"), tz="UTC"))
-
-
-def _horizon(start: str, end: str) -> tuple[pd.Timestamp, int]:
-    """Start (UTC) and the horizon length in whole seconds; a bare ``end`` date is inclusive."""
-    t0 = pd.Timestamp(start)
-    t1 = pd.Timestamp(end)
-    t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
-    t1 = t1.tz_localize("UTC") if t1.tzinfo is None else t1.tz_convert("UTC")
-    if t1 == t1.normalize() and len(str(end).strip()) <= 10:
-        t1 = t1 + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    span = int((t1 - t0.floor("s")) // pd.Timedelta(seconds=1))
-    if span < 7 * DAY_S:
-        raise ValueError(f"end ({end}) must be at least a week after start ({start})")
-    return t0.floor("s"), span
-
-
-class _Events:
-    """Accumulates event components as (lead index, time in days, type code, in-window flag)."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = []
-
-    def add(
-        self, idx: np.ndarray, t: np.ndarray, etype: np.ndarray | np.int8, window: bool
-    ) -> None:
-        if len(idx):
-            codes = np.broadcast_to(np.asarray(etype, np.int8), idx.shape)
-            self.parts.append((idx.astype(np.int32, copy=False), t, codes, window))
-
-    def concat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if not self.parts:
-            return (np.empty(0, np.int32), np.empty(0), np.empty(0, np.int8), np.empty(0, bool))
-        idx = np.concatenate([p[0] for p in self.parts])
-        t = np.concatenate([p[1] for p in self.parts])
-        codes = np.concatenate([p[2] for p in self.parts])
-        win = np.concatenate([np.full(len(p[0]), p[3]) for p in self.parts])
-        self.parts = []
-        return idx, t, codes, win
-
-
-def _rep(counts: np.ndarray) -> np.ndarray:
-    return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
-
-
-# --------------------------------------------------------------------------------------------
-# The world.
-# --------------------------------------------------------------------------------------------
-
-
-def generate_world(
-    n_leads: int, seed: int = 0, start: str = "2024-01-01", end: str = "2025-12-31"
-) -> dict[str, pd.DataFrame]:
-    """Generate leads, events and outcomes for ``n_leads`` leads created in [start, end].
-
-    The same (n_leads, seed, start, end) always gives identical tables.
-    """
-    if n_leads < 1:
-        raise ValueError("n_leads must be at least 1")
-    rng = np.random.default_rng(seed)
-    t0, span_s = _horizon(start, end)
-    horizon = span_s / DAY_S  # days; every time below is in days since t0
-    n = int(n_leads)
-
-    # ---- creation times: growing volume, fewer on weekends, business hours ------------------
+def _creation_times(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """When each lead was created: growing volume, fewer on weekends, business hours."""
+    horizon, t0, n = _read(s, "horizon t0 n")
     n_days = int(np.ceil(horizon))
     day = np.arange(n_days)
     weekday = (t0.day_of_week + day) % 7
@@ -442,7 +131,12 @@ def generate_world(
     created = created_s / DAY_S
     life = horizon - created
 
-    # ---- companies ----------------------------------------------------------------------------
+    _write(s, created=created, created_s=created_s, life=life, n_days=n_days)
+
+
+def _companies(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Companies (industry, country, size, revenue, domain) and each lead's company."""
+    n = s.n
     n_co = max(1, int(n * 0.55))
     co_ind = rng.choice(len(_IND_NAMES), size=n_co, p=_IND_P)
     co_ctry = rng.choice(len(_COUNTRIES), size=n_co, p=_CTRY_P)
@@ -463,7 +157,13 @@ def generate_world(
     ind, ctry, emp = co_ind[co], co_ctry[co], co_emp[co]
     logemp = np.log10(emp)
 
-    # ---- people: seniority, department, lead source, email class ---------------------------
+    _write(s, co=co, co_base=co_base, co_domain=co_domain, co_rev=co_rev)
+    _write(s, ctry=ctry, emp=emp, ind=ind, logemp=logemp)
+
+
+def _people(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Each lead's seniority, title, department, lead source and email class."""
+    n, emp = _read(s, "n emp")
     sen_w = np.tile(np.array([0.06, 0.07, 0.13, 0.24, 0.42, 0.08]), (n, 1))
     sen_w[:, _C] *= np.where(emp < 20, 4.0, np.where(emp > 5000, 0.4, 1.0))
     sen_w[:, _VP] *= np.where(emp > 5000, 0.8, 1.0)
@@ -481,7 +181,15 @@ def generate_world(
     free, disp, mal, nomail = ecls == _FREE, ecls == _DISP, ecls == _MAL, ecls == _MISS
     emailable = ~(mal | nomail)
 
-    # ---- latent fit and intent -----------------------------------------------------------------
+    _write(s, dept=dept, disp=disp, ecls=ecls, emailable=emailable)
+    _write(s, free=free, mal=mal, nomail=nomail, sen=sen)
+    _write(s, src=src, title_i=title_i)
+
+
+def _fit_and_intent(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """The latent fit and intent behind every lead, and its general activity level."""
+    sen, emp, logemp, ind, ctry, ecls = _read(s, "sen emp logemp ind ctry ecls")
+    dept, n, src = _read(s, "dept n src")
     senior = sen <= _DIR
     big = emp >= 5000
     big_junior = big & (sen >= _MGR)
@@ -502,7 +210,14 @@ def generate_world(
     intent = 0.9 * rng.normal(size=n) + _SRC_INTENT[src] + 0.15 * fit
     eng = rng.gamma(1.2, 1 / 1.2, n) * np.exp(0.2 * intent)  # general activity level
 
-    # ---- buying window -------------------------------------------------------------------------
+    _write(s, big_junior=big_junior, eng=eng, fit=fit, intent=intent)
+    _write(s, senior=senior, senior_mid=senior_mid)
+
+
+def _buying_windows(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Who enters a buying window and when; research bursts that look alike but lead nowhere."""
+    n, intent, fit, created, sen, big_junior = _read(s, "n intent fit created sen big_junior")
+    free, ctry = _read(s, "free ctry")
     has_win = rng.random(n) < _sigmoid(-1.45 + 1.0 * intent + 0.3 * fit)
     hot = rng.random(n) < 0.3
     delay = np.where(hot, rng.exponential(3.0, n), rng.gamma(1.3, 110.0, n))
@@ -526,7 +241,15 @@ def generate_world(
     rs = created + np.where(rng.random(n) < 0.3, rng.exponential(5.0, n), rng.gamma(1.3, 110.0, n))
     rdur = 7.0 + rng.gamma(2.0, 8.0, n)
 
-    # ---- email campaigns and negative signals -------------------------------------------------
+    _write(s, act=act, dur=dur, has_win=has_win, rdur=rdur)
+    _write(s, research=research, rs=rs, we=we, ws=ws)
+
+
+def _campaigns_and_negatives(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Email campaign days, unsubscribes and bounces; a negative sign can cancel a window."""
+    n_days, t0, horizon, n, emailable, intent = _read(s, "n_days t0 horizon n emailable intent")
+    created, mal, disp, ecls, free, ws = _read(s, "created mal disp ecls free ws")
+    has_win = s.has_win
     cdays = np.arange(-1, n_days + 1)
     cdays = cdays[np.isin((t0.day_of_week + cdays) % 7, (1, 3))]  # Tuesdays and Thursdays
     camp = cdays + (15.0 + rng.normal(0, 0.7, len(cdays))) / 24
@@ -556,9 +279,14 @@ def generate_world(
     neg = np.minimum(unsub, bounce)
     cancel = (neg < ws) & (rng.random(n) < 0.8)
     has_win &= ~cancel & (ws <= horizon)
+    _write(s, bounce=bounce, camp=camp, has_win=has_win, next_camp=next_camp)
+    _write(s, stop=stop, unsub=unsub)
 
-    ev = _Events()
 
+def _email_events(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Email opens and clicks, among the campaigns sent while the address was reachable."""
+    camp, created, stop, ws, we, horizon = _read(s, "camp created stop ws we horizon")
+    has_win, eng, act, ev = _read(s, "has_win eng act ev")
     # email opens / clicks: pick among the campaigns sent while the address was reachable
     lo = np.searchsorted(camp, created, side="left")
     hi = np.searchsorted(camp, stop, side="right")
@@ -580,6 +308,11 @@ def generate_world(
             keep = t <= stop[idx]
             ev.add(idx[keep], t[keep], _E[code], is_win)
 
+
+def _web_sessions(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Web sessions: background interest, and the ramp-up around a buying window."""
+    life, eng, created, ev, has_win, act = _read(s, "life eng created ev has_win act")
+    intent, fit, ws, dur = _read(s, "intent fit ws dur")
     # background web sessions: decaying interest after sign-up plus a flat trickle
     tau, a_dec, a_flat = 45.0, 0.12, 0.024
     dec_mass = a_dec * tau * (1 - np.exp(-life / tau))
@@ -600,6 +333,12 @@ def generate_world(
     t_sess = ws[idx] - 21 + rng.gamma(3.0, (dur[idx] + 21) / 4)
     _sessions(rng, ev, idx, t_sess, p_more=0.6, probs=(0.55, 0.32, 0.13), window=True)
 
+
+def _window_actions(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """High-intent actions inside a buying window (demos, sign-ups, webinars, forms)."""
+    intent, senior, fit, free, disp, has_win = _read(s, "intent senior fit free disp has_win")
+    n, ev, ws, dur, emp, sen = _read(s, "n ev ws dur emp sen")
+    act = s.act
     # high-intent actions inside the window
     p_demo = _sigmoid(-0.6 + 0.9 * intent + 0.5 * senior + 0.3 * fit - 1.6 * free - 1.0 * disp)
     n_demo = np.where(has_win & (rng.random(n) < p_demo), 1 + (rng.random(n) < 0.2), 0)
@@ -615,6 +354,11 @@ def generate_world(
     idx = _rep(np.where(has_win, rng.poisson(0.1, n), 0))
     ev.add(idx, ws[idx] + rng.random(len(idx)) * dur[idx], _E["event_attended"], True)
 
+
+def _research_events(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Research bursts: activity like buying, from leads that will not buy."""
+    research, act, rs, rdur, ev, free = _read(s, "research act rs rdur ev free")
+    n = s.n
     # research bursts look like buying from the outside, but lead nowhere
     idx = _rep(np.where(research, rng.poisson(3.0 * act), 0))
     t_sess = rs[idx] - 7 + rng.gamma(2.0, (rdur[idx] + 7) / 3)
@@ -627,6 +371,11 @@ def generate_world(
         idx = np.flatnonzero(research & (rng.random(n) < p_ev)).astype(np.int32)
         ev.add(idx, rs[idx] + rng.random(len(idx)) * rdur[idx], _E[code], False)
 
+
+def _background_events(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Sporadic events, the touch that created the lead, and the negative signals."""
+    eng, life, ev, created, src, n = _read(s, "eng life ev created src n")
+    unsub, bounce, next_camp = _read(s, "unsub bounce next_camp")
     # background sporadic events over the lead's life
     sporadic = {
         "social_engagement": 0.008,
@@ -658,13 +407,26 @@ def generate_world(
         np.concatenate([idx, idx[again]]), np.concatenate([t_b, t_b2]), _E["email_bounce"], False
     )
 
+
+def _event_arrays(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """All events as arrays; window activity before sign-up is reflected after it."""
+    ev, created, horizon = _read(s, "ev created horizon")
     e_idx, e_t, e_code, e_win = ev.concat()
     # window activity before sign-up is reflected after it; nothing after the horizon
     e_t = np.where(e_t < created[e_idx], 2 * created[e_idx] - e_t, e_t)
     keep = e_t <= horizon
     e_idx, e_t, e_code, e_win = e_idx[keep], e_t[keep], e_code[keep], e_win[keep]
+    _write(s, e_code=e_code, e_idx=e_idx, e_t=e_t, e_win=e_win)
 
-    # ---- outcomes --------------------------------------------------------------------------------
+
+def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Closed deals (won or lost), early disqualifications; window activity stops at close."""
+    ws, n, has_win, horizon, e_t, e_idx = _read(s, "ws n has_win horizon e_t e_idx")
+    e_code, free, senior_mid, big_junior, unsub, bounce = _read(
+        s, "e_code free senior_mid big_junior unsub bounce"
+    )
+    fit, intent, disp, mal, sen, created = _read(s, "fit intent disp mal sen created")
+    e_win = s.e_win
     close = ws + np.clip(14.0 + rng.gamma(2.5, 18.0, n), 14.0, 112.0)
     cand = has_win & (close <= horizon)
     recent = (e_t <= close[e_idx]) & (e_t >= close[e_idx] - 56.0)  # the 8 weeks before closing
@@ -700,7 +462,13 @@ def generate_world(
     drop = e_win & (e_t > closed_at[e_idx])
     e_idx, e_t, e_code = e_idx[~drop], e_t[~drop], e_code[~drop]
     del e_win, drop
+    _write(s, closed_at=closed_at, closes=closes, e_code=e_code, e_idx=e_idx)
+    _write(s, e_t=e_t, has_out=has_out, won=won)
 
+
+def _final_events(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """About 1% exact duplicates, whole seconds, time order."""
+    e_idx, e_t, e_code, created_s, span_s = _read(s, "e_idx e_t e_code created_s span_s")
     # ~1% exact duplicates (double-logged events)
     dup = rng.integers(0, len(e_idx), rng.binomial(len(e_idx), 0.01)) if len(e_idx) else []
     e_idx = np.concatenate([e_idx, e_idx[dup]])
@@ -713,13 +481,26 @@ def generate_world(
     e_sec, e_idx, e_code = e_sec[order], e_idx[order], e_code[order]
     del order
 
+    _write(s, e_code=e_code, e_idx=e_idx, e_sec=e_sec)
+
+
+def _amounts(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Deal amounts for won deals and some lost ones."""
+    co_rev, co, emp, n, ind, won = _read(s, "co_rev co emp n ind won")
+    closes = s.closes
     true_rev = co_rev[co]
     amount = np.round(
         5000.0 * (emp / 100) ** 0.35 * rng.lognormal(0, 0.5, n) * np.where(ind == 0, 1.3, 1.0), -2
     )
     amount = np.where(won | (closes & (rng.random(n) < 0.55)), amount, np.nan)
 
-    # ---- observed lead attributes (noisy) ------------------------------------------------------
+    _write(s, amount=amount, true_rev=true_rev)
+
+
+def _ids_titles_emails(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """Lead ids, free-text job titles and email addresses, with a CRM's noise."""
+    n, title_i, ctry, free, ecls, co_domain = _read(s, "n title_i ctry free ecls co_domain")
+    co, disp, co_base, mal, nomail = _read(s, "co disp co_base mal nomail")
     width = max(7, len(str(n)))
     lead_ids = _join(
         "L", pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.string()), width, "0")
@@ -772,6 +553,16 @@ def generate_world(
     email = pc.if_else(pa.array(case > 0.99), pc.utf8_upper(email), email)
     email = _with_nulls(email, nomail)
 
+    _write(s, email=email, job_title=job_title, lead_ids=lead_ids, width=width)
+
+
+def _observed_leads(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """The leads table as a CRM holds it: variants, missing and rounded values."""
+    free, nomail, ind, n, ctry, src = _read(s, "free nomail ind n ctry src")
+    emp, true_rev, lead_ids, created_s, t0, email = _read(
+        s, "emp true_rev lead_ids created_s t0 email"
+    )
+    job_title = s.job_title
     poor = free | nomail  # enrichment fails more often without a company domain
     industry = _with_nulls(
         _take(
@@ -809,6 +600,13 @@ def generate_world(
         }
     )
 
+    _write(s, leads=leads)
+
+
+def _tables(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """The events and outcomes tables."""
+    e_idx, width, lead_ids, e_sec, t0, e_code = _read(s, "e_idx width lead_ids e_sec t0 e_code")
+    has_out, closed_at, span_s, won, amount = _read(s, "has_out closed_at span_s won amount")
     if len(e_idx) * (width + 1) >= 2**31 - 1:
         lead_ids = lead_ids.cast(pa.large_string())
     events = pd.DataFrame(
@@ -829,42 +627,44 @@ def generate_world(
             "amount": amount[o_idx].astype(np.float64),
         }
     )
-    return {"leads": leads, "events": events, "outcomes": outcomes}
+    _write(s, events=events, outcomes=outcomes)
 
 
-def _count(idx: np.ndarray, codes: np.ndarray, n: int, *types: str) -> np.ndarray:
-    """Events of the given types per lead."""
-    return np.bincount(idx[np.isin(codes, [_E[t] for t in types])], minlength=n)
+_STEPS = (
+    _creation_times,
+    _companies,
+    _people,
+    _fit_and_intent,
+    _buying_windows,
+    _campaigns_and_negatives,
+    _email_events,
+    _web_sessions,
+    _window_actions,
+    _research_events,
+    _background_events,
+    _event_arrays,
+    _outcomes,
+    _final_events,
+    _amounts,
+    _ids_titles_emails,
+    _observed_leads,
+    _tables,
+)
 
 
-def _sessions(
-    rng: np.random.Generator,
-    ev: _Events,
-    idx: np.ndarray,
-    t_sess: np.ndarray,
-    p_more: float,
-    probs: tuple[float, float, float],
-    window: bool,
-) -> None:
-    """Expand sessions into page events (page_view, pricing_page_view, content_download)."""
-    pages = rng.geometric(1 - p_more, len(idx))
-    start = np.cumsum(pages) - pages
-    sess = np.repeat(np.arange(len(idx)), pages)
-    step = np.arange(len(sess)) - np.repeat(start, pages)
-    t = t_sess[sess] + step * rng.uniform(0.5, 3.0, len(sess)) / 1440
-    kind = np.array([_E["page_view"], _E["pricing_page_view"], _E["content_download"]])
-    codes = kind[rng.choice(3, size=len(sess), p=probs)]
-    ev.add(idx[sess], t, codes, window)
+def generate_world(
+    n_leads: int, seed: int = 0, start: str = "2024-01-01", end: str = "2025-12-31"
+) -> dict[str, pd.DataFrame]:
+    """Generate leads, events and outcomes for ``n_leads`` leads created in [start, end].
 
-
-def write_world(
-    tables: dict[str, pd.DataFrame], out_dir: str | Path, fmt: str = "parquet"
-) -> dict[str, Path]:
-    """Write each table as ``<name>.parquet`` or ``<name>.csv`` (ISO 8601 UTC times), atomically."""
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
-    out = Path(out_dir)
-    paths: dict[str, Path] = {}
-    for name, frame in tables.items():
-        paths[name] = write_table(frame, out / f"{name}.{fmt}")  # CSV gets ISO 8601 times
-    return paths
+    The same (n_leads, seed, start, end) always gives identical tables.
+    """
+    if n_leads < 1:
+        raise ValueError("n_leads must be at least 1")
+    rng = np.random.default_rng(seed)
+    t0, span_s = _horizon(start, end)
+    # Every time inside the steps is in days since t0.
+    s = SimpleNamespace(t0=t0, span_s=span_s, horizon=span_s / DAY_S, n=int(n_leads), ev=_Events())
+    for step in _STEPS:
+        step(rng, s)
+    return {"leads": s.leads, "events": s.events, "outcomes": s.outcomes}
