@@ -291,11 +291,45 @@ def run_import(
     src = Path(source_dir)
     if not src.is_dir():
         raise DataError(f"import: source folder {src} does not exist")
+    frames = _read_sources(src, cfg, report)
+    _value_rules(frames, cfg, report)
+    rows = frames[cfg.base].copy()
+    rows_in = len(rows)
+    for join in cfg.joins:
+        rows = _join(rows, frames[join.source], join, report)
+    rows = _drop_rows(rows, cfg.drop_rows, report)
+    leads, kept = _leads(rows, cfg.leads, report)
+    outcomes = _empty_outcomes(cfg.outcomes is not None and cfg.outcomes.amount is not None)
+    if cfg.outcomes is not None:
+        outcomes = _outcomes(
+            rows, leads, cfg.outcomes, cfg.leads.columns["created_at"], kept, report
+        )
+    leads = leads[kept.keep].reset_index(drop=True)
+    leads["created_at"] = leads["created_at"].astype(TIMESTAMP_DTYPE)
+    if cfg.events is not None:
+        events = _events(frames[cfg.events.source], cfg.events, leads, report)
+    else:
+        events = _empty_events()
+        report.add("events", "(table)", 0, "no event source: events written empty (header only)")
+    report.add(
+        "leads",
+        "(table)",
+        len(leads),
+        f"{len(leads):,} of {rows_in:,} {cfg.base} rows became leads ({rows_in - len(leads):,} dropped above)",
+    )
+    return ImportResult({"leads": leads, "events": events, "outcomes": outcomes}, report, rows_in)
+
+
+def _read_sources(src: Path, cfg: ImportConfig, report: CleanReport) -> dict[str, pd.DataFrame]:
+    """1. Every source file, read as it is."""
     frames = {name: _read_source(src, name, spec) for name, spec in cfg.sources.items()}
     for name, frame in frames.items():
         report.add("read", name, len(frame), f"{len(frame):,} rows from {cfg.sources[name].file}")
+    return frames
 
-    # 2-3. value rules, per source
+
+def _value_rules(frames: dict[str, pd.DataFrame], cfg: ImportConfig, report: CleanReport) -> None:
+    """2-3. Placeholders to missing in every text column, then the value mappings, in place."""
     for name, frame in frames.items():
         for col in frame.columns:
             frame[col], n = set_placeholders(frame[col], cfg.placeholders)
@@ -309,14 +343,10 @@ def run_import(
         frames[name][col], n = map_values(frames[name][col], mapping)
         report.add("value_map", target, n, f"{n} values normalised by the mapping")
 
-    # 4. joins
-    rows = frames[cfg.base].copy()
-    rows_in = len(rows)
-    for join in cfg.joins:
-        rows = _join(rows, frames[join.source], join, report)
 
-    # 5. rows that cannot be leads
-    for rule in cfg.drop_rows:
+def _drop_rows(rows: pd.DataFrame, rules: list[DropRule], report: CleanReport) -> pd.DataFrame:
+    """5. Rows that cannot be leads, each counted under its first matching rule."""
+    for rule in rules:
         _need(rows, rule.column, "drop_rows")
         if rule.missing:
             mask = rows[rule.column].isna().to_numpy()
@@ -333,31 +363,45 @@ def run_import(
             )
             what = f"{rule.column} in {rule.values}"
         rows = _drop(rows, mask, "drop", rule.column, f"{what}: {rule.reason}", report)
+    return rows
 
-    # 6. leads: rename, types, ids and creation dates
-    spec = cfg.leads
+
+class _Kept:
+    """Which lead rows survive; a row is dropped (and counted) by the first rule that hits it."""
+
+    def __init__(self, n: int, report: CleanReport) -> None:
+        self.keep = np.ones(n, bool)
+        self.report = report
+
+    def drop(self, mask: np.ndarray, column: str, reason: str) -> None:
+        new = mask & self.keep
+        if new.any():
+            self.report.add(
+                "drop", column, int(new.sum()), f"{int(new.sum())} rows dropped: {reason}"
+            )
+            self.keep[new] = False
+
+
+def _leads(rows: pd.DataFrame, spec: LeadsSpec, report: CleanReport) -> tuple[pd.DataFrame, _Kept]:
+    """6. Leads: renamed, typed, scaled; rows without an id or creation date dropped."""
     for out_col, col in spec.columns.items():
         _need(rows, col, f"leads.columns.{out_col}")
     leads = pd.DataFrame({out: rows[col].to_numpy() for out, col in spec.columns.items()})
     leads["lead_id"] = leads["lead_id"].astype("string").str.strip()
     leads["created_at"], bad = _timestamps(leads["created_at"])
-    keep_rows = np.ones(len(leads), bool)
-
-    def drop_lead(mask: np.ndarray, column: str, reason: str) -> None:
-        new = mask & keep_rows
-        if new.any():
-            report.add("drop", column, int(new.sum()), f"{int(new.sum())} rows dropped: {reason}")
-            keep_rows[new] = False
-
-    drop_lead(leads["lead_id"].isna().to_numpy(), "lead_id", "no lead id")
-    drop_lead(bad, "created_at", f"unreadable {spec.columns['created_at']} (not ISO 8601)")
-    drop_lead(
-        leads["created_at"].isna().to_numpy(), "created_at", f"no {spec.columns['created_at']}"
-    )
+    kept = _Kept(len(leads), report)
+    created = spec.columns["created_at"]
+    kept.drop(leads["lead_id"].isna().to_numpy(), "lead_id", "no lead id")
+    kept.drop(bad, "created_at", f"unreadable {created} (not ISO 8601)")
+    kept.drop(leads["created_at"].isna().to_numpy(), "created_at", f"no {created}")
     dup = np.zeros(len(leads), bool)
-    dup[keep_rows] = leads["lead_id"][keep_rows].duplicated(keep="first").to_numpy()
-    drop_lead(dup, "lead_id", "repeats an earlier lead id (first kept)")
+    dup[kept.keep] = leads["lead_id"][kept.keep].duplicated(keep="first").to_numpy()
+    kept.drop(dup, "lead_id", "repeats an earlier lead id (first kept)")
+    _lead_types(leads, spec, kept, report)
+    return leads, kept
 
+
+def _lead_types(leads: pd.DataFrame, spec: LeadsSpec, kept: _Kept, report: CleanReport) -> None:
     for col, kind in spec.types.items():
         if col not in leads.columns:
             raise DataError(f"import: leads.types names {col!r}, not a column of leads.columns")
@@ -368,117 +412,113 @@ def run_import(
         else:
             leads[col] = leads[col].astype("string")
             bad = np.zeros(len(leads), bool)
-        if bad[keep_rows].any():
-            n = int(bad[keep_rows].sum())
+        if bad[kept.keep].any():
+            n = int(bad[kept.keep].sum())
             report.add("type", col, n, f"{n} values not readable as {kind}: set to missing")
     for col, factor in spec.scale.items():
         if col not in leads.columns:
             raise DataError(f"import: leads.scale names {col!r}, not a column of leads.columns")
-        num, bad = _numbers(leads[col])
-        leads[col] = num * float(factor)
-        n = int(num[keep_rows].notna().sum())
+        number, _ = _numbers(leads[col])
+        leads[col] = number * float(factor)
+        n = int(number[kept.keep].notna().sum())
         report.add("scale", col, n, f"{n} values multiplied by {factor:g}")
 
-    # 7. outcomes from the status column
-    outcomes = _empty_outcomes(cfg.outcomes is not None and cfg.outcomes.amount is not None)
-    if cfg.outcomes is not None:
-        o = cfg.outcomes
-        for col in (o.status, o.closed_at, *([o.amount] if o.amount else [])):
-            _need(rows, col, "outcomes")
-        status = rows[o.status].astype("string").str.strip()
-        low = status.str.lower()
-        won, lost, still_open = _lowered(o.won), _lowered(o.lost), _lowered(o.open)
-        overlap = (won & lost) | (won & still_open) | (lost & still_open)
-        if overlap:
-            raise ConfigError(f"import config: status value(s) {sorted(overlap)} listed twice")
-        is_won = low.isin(won).fillna(False).to_numpy(dtype=bool)
-        is_lost = low.isin(lost).fillna(False).to_numpy(dtype=bool)
-        is_open = low.isin(still_open).fillna(False).to_numpy(dtype=bool)
-        unknown = keep_rows & ~(is_won | is_lost | is_open)
-        if unknown.any():
-            raise DataError(
-                f"import: {o.status}: {int(unknown.sum())} rows have a status not listed under "
-                f"outcomes won / lost / open ({_example(status[unknown].fillna('<missing>'))}); "
-                "list each status so none is guessed"
-            )
-        closed = is_won | is_lost
-        closed_at, bad = _timestamps(rows[o.closed_at])
-        drop_lead(
-            closed & (bad | closed_at.isna().to_numpy()),
-            "closed_at",
-            f"closed ({o.status} won/lost) without a readable {o.closed_at}: the outcome cannot be placed in time",
-        )
-        early = closed & (closed_at < leads["created_at"]).fillna(False).to_numpy(dtype=bool)
-        drop_lead(early, "closed_at", f"{o.closed_at} before {spec.columns['created_at']}")
-        open_dated = keep_rows & is_open & closed_at.notna().to_numpy()
-        if open_dated.any():
-            report.add(
-                "outcome",
-                o.closed_at,
-                int(open_dated.sum()),
-                f"{int(open_dated.sum())} open rows carry a {o.closed_at}: ignored (no outcome)",
-            )
-        take = keep_rows & closed
-        outcomes = pd.DataFrame(
-            {
-                "lead_id": leads["lead_id"][take].to_numpy(),
-                "closed_at": closed_at[take].to_numpy(),
-                "won": is_won[take],
-            }
-        )
-        outcomes["closed_at"] = outcomes["closed_at"].astype(TIMESTAMP_DTYPE)
-        if o.amount:
-            amount, bad = _numbers(rows[o.amount])
-            outcomes["amount"] = amount[take].to_numpy()
-            if bad[take].any():
-                n = int(bad[take].sum())
-                report.add(
-                    "type", o.amount, n, f"{n} amounts not readable as numbers: set to missing"
-                )
-        counts = status[keep_rows].value_counts()
-        report.add(
-            "status",
-            o.status,
-            int(take.sum()),
-            f"won {int((keep_rows & is_won).sum()):,}, lost {int((keep_rows & is_lost).sum()):,}, "
-            f"open {int((keep_rows & is_open).sum()):,} (no outcome) of {int(keep_rows.sum()):,} leads; "
-            + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
-        )
 
-    leads = leads[keep_rows].reset_index(drop=True)
-    leads["created_at"] = leads["created_at"].astype(TIMESTAMP_DTYPE)
-
-    # 8. events
-    events = _empty_events()
-    if cfg.events is not None:
-        e = cfg.events
-        frame = frames[e.source]
-        for col in (e.lead_id, e.occurred_at, e.event_type):
-            _need(frame, col, f"events source {e.source}")
-        occurred, bad = _timestamps(frame[e.occurred_at])
-        events = pd.DataFrame(
-            {
-                "lead_id": frame[e.lead_id].astype("string").str.strip().to_numpy(),
-                "occurred_at": occurred.to_numpy(),
-                "event_type": frame[e.event_type].astype("string").str.strip().to_numpy(),
-            }
+def _status(rows: pd.DataFrame, o: OutcomeSpec, kept: _Kept) -> tuple[np.ndarray, ...]:
+    """Won, lost and open masks from the status column; an unlisted status is an error."""
+    status = rows[o.status].astype("string").str.strip()
+    low = status.str.lower()
+    won, lost, still_open = _lowered(o.won), _lowered(o.lost), _lowered(o.open)
+    overlap = (won & lost) | (won & still_open) | (lost & still_open)
+    if overlap:
+        raise ConfigError(f"import config: status value(s) {sorted(overlap)} listed twice")
+    masks = tuple(low.isin(v).fillna(False).to_numpy(dtype=bool) for v in (won, lost, still_open))
+    unknown = kept.keep & ~(masks[0] | masks[1] | masks[2])
+    if unknown.any():
+        raise DataError(
+            f"import: {o.status}: {int(unknown.sum())} rows have a status not listed under "
+            f"outcomes won / lost / open ({_example(status[unknown].fillna('<missing>'))}); "
+            "list each status so none is guessed"
         )
-        events["occurred_at"] = events["occurred_at"].astype(TIMESTAMP_DTYPE)
-        events = _drop(events, bad, "events", e.occurred_at, "unreadable timestamp", report)
-        known = events["lead_id"].isin(set(leads["lead_id"])).fillna(False).to_numpy(dtype=bool)
-        events = _drop(
-            events, ~known, "events", e.lead_id, "lead not among the imported leads", report
-        )
-    else:
-        report.add("events", "(table)", 0, "no event source: events written empty (header only)")
+    return masks
 
-    report.add(
-        "leads",
-        "(table)",
-        len(leads),
-        f"{len(leads):,} of {rows_in:,} {cfg.base} rows became leads ({rows_in - len(leads):,} dropped above)",
+
+def _outcomes(
+    rows: pd.DataFrame,
+    leads: pd.DataFrame,
+    o: OutcomeSpec,
+    created: str,
+    kept: _Kept,
+    report: CleanReport,
+) -> pd.DataFrame:
+    """7. Outcomes from the status column; a closed row needs a readable date after creation.
+
+    ``created``: the source column the leads' creation time came from (named in messages).
+    """
+    for col in (o.status, o.closed_at, *([o.amount] if o.amount else [])):
+        _need(rows, col, "outcomes")
+    is_won, is_lost, is_open = _status(rows, o, kept)
+    closed = is_won | is_lost
+    closed_at, bad = _timestamps(rows[o.closed_at])
+    kept.drop(
+        closed & (bad | closed_at.isna().to_numpy()),
+        "closed_at",
+        f"closed ({o.status} won/lost) without a readable {o.closed_at}: the outcome cannot be placed in time",
     )
-    return ImportResult({"leads": leads, "events": events, "outcomes": outcomes}, report, rows_in)
+    early = closed & (closed_at < leads["created_at"]).fillna(False).to_numpy(dtype=bool)
+    kept.drop(early, "closed_at", f"{o.closed_at} before {created}")
+    open_dated = kept.keep & is_open & closed_at.notna().to_numpy()
+    if open_dated.any():
+        n = int(open_dated.sum())
+        report.add(
+            "outcome", o.closed_at, n, f"{n} open rows carry a {o.closed_at}: ignored (no outcome)"
+        )
+    take = kept.keep & closed
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"][take].to_numpy(),
+            "closed_at": closed_at[take].to_numpy(),
+            "won": is_won[take],
+        }
+    )
+    outcomes["closed_at"] = outcomes["closed_at"].astype(TIMESTAMP_DTYPE)
+    if o.amount:
+        amount, bad = _numbers(rows[o.amount])
+        outcomes["amount"] = amount[take].to_numpy()
+        if bad[take].any():
+            n = int(bad[take].sum())
+            report.add("type", o.amount, n, f"{n} amounts not readable as numbers: set to missing")
+    counts = rows[o.status].astype("string").str.strip()[kept.keep].value_counts()
+    k = kept.keep
+    report.add(
+        "status",
+        o.status,
+        int(take.sum()),
+        f"won {int((k & is_won).sum()):,}, lost {int((k & is_lost).sum()):,}, "
+        f"open {int((k & is_open).sum()):,} (no outcome) of {int(k.sum()):,} leads; "
+        + ", ".join(f"{key} {v:,}" for key, v in counts.items()),
+    )
+    return outcomes
+
+
+def _events(
+    frame: pd.DataFrame, e: EventSpec, leads: pd.DataFrame, report: CleanReport
+) -> pd.DataFrame:
+    """8. Events from their source: unreadable times and unknown leads dropped, counted."""
+    for col in (e.lead_id, e.occurred_at, e.event_type):
+        _need(frame, col, f"events source {e.source}")
+    occurred, bad = _timestamps(frame[e.occurred_at])
+    events = pd.DataFrame(
+        {
+            "lead_id": frame[e.lead_id].astype("string").str.strip().to_numpy(),
+            "occurred_at": occurred.to_numpy(),
+            "event_type": frame[e.event_type].astype("string").str.strip().to_numpy(),
+        }
+    )
+    events["occurred_at"] = events["occurred_at"].astype(TIMESTAMP_DTYPE)
+    events = _drop(events, bad, "events", e.occurred_at, "unreadable timestamp", report)
+    known = events["lead_id"].isin(set(leads["lead_id"])).fillna(False).to_numpy(dtype=bool)
+    return _drop(events, ~known, "events", e.lead_id, "lead not among the imported leads", report)
 
 
 def _empty_events() -> pd.DataFrame:
