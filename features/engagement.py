@@ -54,7 +54,8 @@ def engagement_sql(spec: FeatureSpec, single_as_of: float | None = None) -> str:
     columns. This is several times faster than one wide conditional aggregate over the join,
     and active days come from a per-(snapshot, day) pass: a day is active in a window when
     its most recent event is. That pass only reads events inside the longest window (no
-    older day can count), a small share of a long history.
+    older day can count), a small share of a long history. Most of the function's lines
+    are the one SQL statement it returns.
     """
     # Types become small integers (their index; unknown ones pool as the last): grouping and
     # pivoting on integers is much faster than on strings.

@@ -166,7 +166,10 @@ def fit_spec(
     extra: list[str],
     max_categories: int,
 ) -> FeatureSpec:
-    """Fit the vocabulary on data known at ``cutoff`` (nothing later, so it is point in time)."""
+    """Fit the vocabulary on data known at ``cutoff`` (nothing later, so it is point in time).
+
+    Its length is mostly its signature: one keyword per ``features:`` config key.
+    """
     known_leads = leads[leads["created_at"] <= cutoff]
     negatives = tuple(t.strip().lower() for t in negative_event_types)
     if event_types == "auto":

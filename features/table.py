@@ -76,7 +76,11 @@ def engagement_table(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[pa.Table, np.ndarray]:
     """The engine's engagement columns (Arrow, any row order) and, per row, its position in
-    ``snapshots``: rows are placed by position, never matched back by string keys."""
+    ``snapshots``: rows are placed by position, never matched back by string keys.
+
+    One function: the key tables it registers with the engine, the query and the position
+    map back are one round trip to the engine.
+    """
     own = con is None
     con = con or connect()
     try:

@@ -1,4 +1,9 @@
-"""The ``leadscore`` command: parse, call, print, exit code. No logic lives here."""
+"""The ``leadscore`` command: parse, call, print, exit code. No logic lives here.
+
+Each sub-command is a pair: ``add_<name>`` declares its arguments, ``cmd_<name>`` runs it
+with the stages' functions (imported when the command runs, so ``--help`` stays fast).
+Every deliberate error is a ``LeadscoreError``: one line on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -68,6 +73,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "valid: the data folder meets the contract"
         + (" (with the drops listed above)" if report.problems else "")
     )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from leadscore.data.importer import run_import, write_import
+
+    result = run_import(args.config, args.source)
+    for line in result.report.text():
+        _say(f"  {line}")
+    paths = write_import(result.tables, args.out, args.format, result.report)
+    _say(f"{result.summary()} -> {Path(args.out)}")
+    for p in paths.values():
+        _say(f"  {p}")
     return 0
 
 
@@ -184,16 +202,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- wiring -----------------------------------------------------------------------------
+# --- arguments --------------------------------------------------------------------------
+
+Sub = argparse._SubParsersAction
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="leadscore",
-        description="Predictive lead scoring, point in time, with a points baseline.",
-    )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_generate(sub: Sub) -> None:
     g = sub.add_parser(
         "generate",
         help="write a realistic synthetic data folder",
@@ -205,6 +219,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     g.set_defaults(func=cmd_generate)
 
+
+def add_validate(sub: Sub) -> None:
     v = sub.add_parser(
         "validate",
         help="check a data folder against the contract",
@@ -216,6 +232,23 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--config", help="YAML config (column mapping)")
     v.set_defaults(func=cmd_validate)
 
+
+def add_import(sub: Sub) -> None:
+    p = sub.add_parser(
+        "import",
+        help="turn a CRM export into a contract data folder, by config",
+        description="Read a CRM export (several CSV/Parquet files), join, normalise values, map the "
+        "status to outcomes and write leads, events and outcomes that meet the contract. Every rule "
+        "reports how many values or rows it touched.",
+    )
+    p.add_argument("--config", required=True, help="YAML import config (an import: section)")
+    p.add_argument("--source", required=True, help="folder holding the export's files")
+    p.add_argument("--out", required=True, help="data folder to write leads/events/outcomes into")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.set_defaults(func=cmd_import)
+
+
+def add_features(sub: Sub) -> None:
     f = sub.add_parser(
         "features",
         help="write the feature table for given dates",
@@ -227,6 +260,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--config")
     f.set_defaults(func=cmd_features)
 
+
+def add_train(sub: Sub) -> None:
     t = sub.add_parser(
         "train",
         help="fit baseline and model, calibrate, evaluate, log to MLflow, register",
@@ -250,6 +285,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     t.set_defaults(func=cmd_train)
 
+
+def add_score(sub: Sub) -> None:
     sc = sub.add_parser(
         "score",
         help="batch prediction for every open lead at a date",
@@ -264,6 +301,8 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--config", help="YAML config (registered model name, column mapping)")
     sc.set_defaults(func=cmd_score)
 
+
+def add_report(sub: Sub) -> None:
     r = sub.add_parser(
         "report",
         help="the one-file HTML review for sales of a registered model",
@@ -279,21 +318,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=cmd_report)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+
+COMMANDS: list[Callable[[Sub], None]] = [
+    add_generate,
+    add_validate,
+    add_import,
+    add_features,
+    add_train,
+    add_score,
+    add_report,
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="leadscore",
+        description="Predictive lead scoring, point in time, with a points baseline.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
     return p
 
 
-# Later stages add their sub-commands here (train, score, report).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-from leadscore.data import importer  # noqa: E402
-
-_EXTRA_COMMANDS.append(importer.register_cli)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except LeadscoreError as err:

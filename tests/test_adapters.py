@@ -18,7 +18,7 @@ import yaml
 from leadscore import cli
 from leadscore.config import FlatConfig, config_from_dict, load_config
 from leadscore.data.clean import CleanReport, clean_flat, map_values, set_placeholders
-from leadscore.data.importer import import_tables, load_import_config, register_cli, run_import
+from leadscore.data.importer import import_tables, load_import_config, run_import
 from leadscore.data.validate import validate_tables
 from leadscore.errors import ConfigError, DataError
 
@@ -45,10 +45,8 @@ POST_CONTACT = [
 
 
 @pytest.fixture
-def with_import(monkeypatch):
-    """``leadscore import`` wired into the CLI (as cli.py will do with one line)."""
-    if register_cli not in cli._EXTRA_COMMANDS:
-        monkeypatch.setattr(cli, "_EXTRA_COMMANDS", [*cli._EXTRA_COMMANDS, register_cli])
+def with_import():
+    """The CLI, whose ``leadscore import`` runs the importer."""
     return cli.main
 
 

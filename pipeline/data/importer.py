@@ -30,7 +30,6 @@ The output folder then passes ``leadscore validate`` and feeds ``leadscore train
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -50,7 +49,6 @@ __all__ = [
     "ImportResult",
     "import_tables",
     "load_import_config",
-    "register_cli",
     "run_import",
     "write_import",
 ]
@@ -553,33 +551,3 @@ def write_import(
     if report is not None:
         paths["import_report"] = write_table(report.frame(), Path(out_dir) / "import_report.csv")
     return paths
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    result = run_import(args.config, args.source)
-    for line in result.report.text():
-        print(f"  {line}", flush=True)
-    paths = write_import(result.tables, args.out, args.format, result.report)
-    print(f"{result.summary()} -> {Path(args.out)}", flush=True)
-    for p in paths.values():
-        print(f"  {p}", flush=True)
-    return 0
-
-
-def register_cli(sub: argparse._SubParsersAction) -> None:
-    """Add ``leadscore import --config FILE --source DIR --out DIR [--format]``."""
-    p = sub.add_parser(
-        "import",
-        help="turn a CRM export into a contract data folder, by config",
-        description="Read a CRM export (several CSV/Parquet files), join, normalise values, map the "
-        "status to outcomes and write leads, events and outcomes that meet the contract. Every rule "
-        "reports how many values or rows it touched.",
-    )
-    p.add_argument("--config", required=True, help="YAML import config (an import: section)")
-    p.add_argument("--source", required=True, help="folder holding the export's files")
-    p.add_argument("--out", required=True, help="data folder to write leads/events/outcomes into")
-    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    p.set_defaults(func=cmd_import)

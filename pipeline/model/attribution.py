@@ -314,6 +314,9 @@ def _tree_tables(
     n_feat: int,
     base: float,
 ) -> LeafTables | None:
+    """The leaf tables of tree ``t`` (see the module docstring), or None when the built rows
+    do not reach its leaves. One function: the per-leaf path patterns, the rows built from
+    them and the table they fill share their state; split, a dozen arrays would travel."""
     place = {c.column: i for i, c in enumerate(tree)}
     # A value for each tree-local cell of each feature the tree splits on.
     reps = []
@@ -468,7 +471,8 @@ def contributions(
     work running beside this call) only the calling thread starts; the others join when it
     completes, so two cores stay busy without fighting over them. The trees are summed in
     fixed lanes (``LANES``), whoever computes them, so the result has the same bits for any
-    ``threads`` and any timing.
+    ``threads`` and any timing. (Kept whole: the lanes, the helper threads and the shared
+    output buffer are one piece of concurrency, easier to check in one place.)
     """
     n_trees = booster.current_iteration()
     f = X.shape[1]

@@ -153,10 +153,11 @@ class LeadScorer:
         *,
         refit: bool = True,
     ) -> LeadScorer:
-        """Train the booster; with a validation slice, stop early on its log loss.
+        """Train the booster; with a validation slice, stop early on its ROC AUC.
 
         With ``refit``, the booster is then retrained on train + validation for the number of
-        rounds early stopping found, so the most recent data is not wasted.
+        rounds early stopping found, so the most recent data is not wasted. (Longer than most
+        methods: the two datasets and the early-stopping state are shared by both fits.)
         """
         y = np.asarray(y, dtype="float64")
         params = self.lgb_params(y)

@@ -244,18 +244,56 @@ def score_tables(
             f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score"
         )
     check_columns(tables.leads, scorer)
-    baseline, tiers, top_k = settings.baseline, settings.tiers, settings.explain.top_reasons
 
     snaps = open_leads(tables.leads, tables.outcomes, [as_of])
     not_open = len(tables.leads) - len(snaps)
+    chunks, unseen_total, missing_total = _score_chunks(
+        tables, snaps, scorer, settings, version, events, chunk_leads
+    )
+    scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
+    scores = scores.sort_values(["lead_id"], kind="stable", ignore_index=True)
+    out_path = write_scores(scores, out)
+    rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
+    summary = ScoreSummary(
+        rows_in=len(snaps) + len(rejects),
+        scored=len(scores),
+        rejected=len(rejects),
+        not_open=not_open,
+        out=out_path,
+        rejects=rejects_path,
+        seconds=time.perf_counter() - t0,
+        unseen_categories=unseen_total,
+        new_missing=missing_total,
+    )
+    return summary
+
+
+def _add(total: dict[str, int], counts: dict[str, int]) -> None:
+    for k, v in counts.items():
+        total[k] = total.get(k, 0) + v
+
+
+def _score_chunks(
+    tables: Tables,
+    snaps: pd.DataFrame,
+    scorer: LeadScorer,
+    settings: ModelSettings,
+    version: str,
+    events: pd.DataFrame | EventSource | None,
+    chunk_leads: int,
+) -> tuple[list[pd.DataFrame], dict[str, int], dict[str, int]]:
+    """Scores of every open lead, chunk by chunk; with the silent-value counts of all chunks.
+
+    The next chunk's features are built (mostly inside the engine, which releases the GIL)
+    while this chunk is explained and phrased (mostly single-threaded numpy/Arrow): on two
+    cores that overlap keeps both busy.
+    """
+    baseline, tiers, top_k = settings.baseline, settings.tiers, settings.explain.top_reasons
     chunks: list[pd.DataFrame] = []
     unseen_total: dict[str, int] = {}
     missing_total: dict[str, int] = {}
     progress = _Progress(len(snaps))
     parts = [snaps.iloc[i : i + chunk_leads] for i in range(0, len(snaps), chunk_leads)]
-    # The next chunk's features are built (mostly inside the engine, which releases the
-    # GIL) while this chunk is explained and phrased (mostly single-threaded numpy/Arrow):
-    # on two cores that overlap keeps both busy.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = (
             pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
@@ -277,31 +315,14 @@ def score_tables(
                 else None
             )
             unseen, missing = drift_counts(feats, scorer)
-            for k, v in unseen.items():
-                unseen_total[k] = unseen_total.get(k, 0) + v
-            for k, v in missing.items():
-                missing_total[k] = missing_total.get(k, 0) + v
+            _add(unseen_total, unseen)
+            _add(missing_total, missing)
             # SHAP takes a second thread once the next chunk's features are built.
             chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
             del feats
             progress.update(len(part))
     progress.close()
-    scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
-    scores = scores.sort_values(["lead_id"], kind="stable", ignore_index=True)
-    out_path = write_scores(scores, out)
-    rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
-    summary = ScoreSummary(
-        rows_in=len(snaps) + len(rejects),
-        scored=len(scores),
-        rejected=len(rejects),
-        not_open=not_open,
-        out=out_path,
-        rejects=rejects_path,
-        seconds=time.perf_counter() - t0,
-        unseen_categories=unseen_total,
-        new_missing=missing_total,
-    )
-    return summary
+    return chunks, unseen_total, missing_total
 
 
 def write_scores(scores: pd.DataFrame, out: str | Path) -> Path:

@@ -1,7 +1,7 @@
 """Training: baseline and model on the same rows, calibration, honest evaluation.
 
-Stages are plain functions over frames; ``run_training`` wires them and hands the results to
-``leadscore.tracking`` (MLflow).
+Stages are plain functions over frames; ``training.run`` wires them and hands the results to
+MLflow.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from leadscore.training import evaluate
 from leadscore.training.split import TimeSplit
 
 ROLES = ("train", "early_stopping", "calibration", "test")
-LOWER_IS_BETTER = {"brier", "log_loss", "ece"}
 MIN_CALIBRATION_POSITIVES = 10
 
 
@@ -177,7 +176,12 @@ def fit_and_evaluate(
     cfg: Config,
     split_description: dict[str, str],
 ) -> TrainResult:
-    """Fit baseline mapping and model on their slices; evaluate both on the test slice."""
+    """Fit baseline mapping and model on their slices; evaluate both on the test slice.
+
+    It reads top to bottom as the recipe (check counts, fit, calibrate, map the baseline,
+    score the test rows, evaluate), each step a call; split, the slices would travel as a
+    dozen arguments.
+    """
     label = table["label"].astype("float64")
     counts = role_counts(role, label, period)
     notes = check_enough_positives(counts, cfg)
@@ -242,4 +246,4 @@ def beats(new: float, old: float, metric: str) -> bool:
         return False
     if np.isnan(old):
         return True
-    return new < old if metric in LOWER_IS_BETTER else new > old
+    return new > old if evaluate.HIGHER_IS_BETTER[metric] else new < old

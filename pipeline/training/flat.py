@@ -236,7 +236,11 @@ def train_flat(
     id_column: str | None,
     say,
 ) -> RunSummary:
-    """``leadscore train --flat FILE --label COLUMN``."""
+    """``leadscore train --flat FILE --label COLUMN``: clean, split, fit, evaluate, track.
+
+    The flat counterpart of ``run.train_events``, step by step; the champion check scores
+    the same test rows with the champion's own spec.
+    """
     raw = read_frame(path)
     data = prepare_flat(raw, cfg, label, id_column, date_column)
     table = data.table

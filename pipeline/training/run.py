@@ -93,6 +93,28 @@ def _artifacts(result: TrainResult, cfg: Config, folder: Path) -> None:
     )
 
 
+def _champion_decision(
+    name: str,
+    metric: str,
+    new_value: float,
+    result: TrainResult,
+    champion_scores: Callable[[LeadScorer], np.ndarray],
+) -> tuple[str | None, float | None, bool, str]:
+    """(champion version before, its figure, promote?, why): the champion is scored on this
+    run's test rows, and the new model takes the alias only when it is strictly better."""
+    before = tracking.champion_version(name)
+    if before is None:
+        return None, None, True, "first registered model"
+    champ = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
+    rows = result.evaluation.rows
+    champion_value = float(
+        evaluate.point_metrics(rows["label"].to_numpy(), champion_scores(champ))[metric]
+    )
+    mlflow.log_metric(f"champion_{metric}", champion_value)
+    reason = f"{metric} {new_value:.4f} vs champion v{before} {champion_value:.4f} on this run's test slice"
+    return before, champion_value, beats(new_value, champion_value, metric), reason
+
+
 def track(
     result: TrainResult,
     cfg: Config,
@@ -124,20 +146,9 @@ def track(
             mlflow.log_artifacts(tmp)
         model_uri, version = registered.log_model(result.scorer, settings, example, name)
 
-        before = tracking.champion_version(name)
-        champion_value: float | None = None
-        if before is None:
-            promoted = True
-            reason = "first registered model"
-        else:
-            champ = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
-            rows = result.evaluation.rows
-            champion_value = float(
-                evaluate.point_metrics(rows["label"].to_numpy(), champion_scores(champ))[metric]
-            )
-            promoted = beats(new_value, champion_value, metric)
-            reason = f"{metric} {new_value:.4f} vs champion v{before} {champion_value:.4f} on this run's test slice"
-            mlflow.log_metric(f"champion_{metric}", champion_value)
+        before, champion_value, promoted, reason = _champion_decision(
+            name, metric, new_value, result, champion_scores
+        )
         mlflow.log_metric("promoted", float(promoted))
         mlflow.set_tags(
             {
