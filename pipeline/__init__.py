@@ -1,1 +1,213 @@
-"""What leadscore does with feature tables: train, evaluate, track, score, report."""
+"""leadscore: predictive lead scoring you can check.
+
+The public API, one function per step of the job, the same steps the ``leadscore`` command
+runs::
+
+    import leadscore
+
+    leadscore.generate(5000, seed=0, out="data")          # or your own data folder
+    cfg = leadscore.load_config({"model": {"num_boost_round": 300}})
+    tables = leadscore.load_data("data", cfg)              # validated contract tables
+    run = leadscore.train(tables, cfg)                     # MLflow run, registered model
+    scored = leadscore.score("data", "2026-01-01", "scores.parquet", config=cfg)
+    leadscore.report("report.html", scores="scores.parquet", config=cfg)
+
+Everything else is reachable by module (``leadscore.features``, ``leadscore.data``,
+``leadscore.model``, ``leadscore.training``, ``leadscore.scoring``, ``leadscore.reporting``).
+Each function imports its stage when called, so ``import leadscore`` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadscore.config import Config
+    from leadscore.data.contract import Tables
+    from leadscore.data.validate import ValidationReport
+    from leadscore.model.registered import LeadScoreModel
+    from leadscore.scoring.batch import ScoreSummary
+    from leadscore.training.run import RunSummary
+
+    ConfigLike = Config | str | Path | dict[str, Any] | None
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "feature_table",
+    "generate",
+    "load_config",
+    "load_data",
+    "load_model",
+    "report",
+    "score",
+    "train",
+    "train_flat",
+    "validate",
+]
+
+Say = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+def load_config(config: ConfigLike = None) -> Config:
+    """A validated config: the embedded defaults, with a YAML file or a dict merged over them.
+
+    A bad key raises ``ConfigError`` naming it. A ``Config`` is returned as it is.
+    """
+    from leadscore.config import Config, config_from_dict
+    from leadscore.config import load_config as from_file
+
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        return config_from_dict(config)
+    return from_file(config)
+
+
+def generate(
+    n_leads: int = 20_000, seed: int = 0, out: str | Path | None = None, fmt: str = "parquet"
+) -> dict[str, pd.DataFrame]:
+    """A synthetic B2B world (leads, events, outcomes); written to ``out`` when given."""
+    from leadscore.data.io import write_tables
+    from leadscore.data.synthetic.world import generate_world
+
+    tables = generate_world(n_leads, seed=seed)
+    if out is not None:
+        write_tables(tables, out, fmt)
+    return tables
+
+
+def validate(data_dir: str | Path, config: ConfigLike = None) -> ValidationReport:
+    """Check a data folder against the contract: every problem, kept rows and rejects."""
+    from leadscore.data.load import load_data as read_and_validate
+
+    return read_and_validate(data_dir, load_config(config).columns.model_dump())
+
+
+def load_data(data_dir: str | Path, config: ConfigLike = None) -> Tables:
+    """The folder's contract tables, validated and typed; ``DataError`` on a fatal problem."""
+    from leadscore.data.validate import require_valid
+
+    return require_valid(validate(data_dir, config))
+
+
+def feature_table(
+    tables: Tables,
+    dates: Sequence[str | pd.Timestamp],
+    config: ConfigLike = None,
+) -> pd.DataFrame:
+    """One row per open lead and date: ``lead_id``, ``as_of``, the features, ``label``."""
+    from leadscore.features.snapshots import to_utc
+    from leadscore.training.dataset import feature_table as build
+
+    return build(tables, load_config(config), [to_utc(d) for d in dates])
+
+
+def train(
+    tables: Tables,
+    config: ConfigLike = None,
+    as_of: str | pd.Timestamp | None = None,
+    say: Say = _quiet,
+) -> RunSummary:
+    """Train, calibrate and evaluate against the points baseline; log to MLflow and register.
+
+    ``as_of``: act as if today were that date, using nothing after it. ``say`` receives the
+    progress lines the command prints (``print`` shows them).
+    """
+    from leadscore.features.snapshots import to_utc
+    from leadscore.training.run import train_events
+
+    return train_events(tables, load_config(config), to_utc(as_of) if as_of else None, say)
+
+
+def train_flat(
+    path: str | Path,
+    label: str,
+    config: ConfigLike = None,
+    *,
+    date_column: str | None = None,
+    id_column: str | None = None,
+    say: Say = _quiet,
+) -> RunSummary:
+    """Train on a flat export: one row per lead with a ``label`` column."""
+    from leadscore.training.flat import train_flat as run
+
+    cfg = load_config(config)
+    return run(path, label, cfg, date_column=date_column, id_column=id_column, say=say)
+
+
+def load_model(
+    uri: str | None = None, config: ConfigLike = None, flat: bool = False
+) -> LeadScoreModel:
+    """A registered model (default: the champion of the config's registered name).
+
+    ``.scorer`` is the calibrated ``LeadScorer``, ``.settings`` what it scores with,
+    ``.version`` its registry version (``name/N``).
+    """
+    from leadscore import tracking
+    from leadscore.model.registered import load_registered
+
+    cfg = load_config(config)
+    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
+    resolved = tracking.resolve_model_uri(uri, name)
+    model = load_registered(resolved)
+    model.version = tracking.version_of(resolved, name)
+    return model
+
+
+def score(
+    data: str | Path | Tables,
+    as_of: str | pd.Timestamp,
+    out: str | Path,
+    model: str | LeadScoreModel | None = None,
+    config: ConfigLike = None,
+    say: Say = _quiet,
+) -> ScoreSummary:
+    """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV), rejects beside it.
+
+    ``data``: a data folder (events are streamed from their file, unreadable leads go to the
+    rejects file) or tables already loaded. ``model``: a URI or a loaded model (default:
+    the champion).
+    """
+    import pandas as pd
+
+    from leadscore.features.snapshots import to_utc
+    from leadscore.scoring.batch import score_folder, score_tables
+
+    loaded = (
+        model if model is not None and not isinstance(model, str) else load_model(model, config)
+    )
+    when = to_utc(as_of)
+    if isinstance(data, str | Path):
+        columns = loaded.settings.columns.model_dump()
+        return score_folder(
+            data, columns, loaded.scorer, loaded.settings, loaded.version, when, out, say=say
+        )
+    none = pd.DataFrame({"lead_id": pd.Series([], dtype="string")})
+    return score_tables(
+        data, none, loaded.scorer, loaded.settings, loaded.version, when, out, say=say
+    )
+
+
+def report(
+    out: str | Path,
+    model: str | None = None,
+    scores: str | Path | None = None,
+    config: ConfigLike = None,
+    flat: bool = False,
+) -> Path:
+    """The one-file HTML review of a registered model (default: the champion), with a scores
+    file's leads when given."""
+    from leadscore.reporting.render import build_report
+
+    cfg = load_config(config)
+    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
+    return build_report(model, str(scores) if scores else None, str(out), registered_name=name)

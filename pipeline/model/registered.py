@@ -32,6 +32,7 @@ class LeadScoreModel(mlflow.pyfunc.PythonModel):
 
     scorer: LeadScorer
     settings: ModelSettings
+    version: str = ""  # ``name/N`` once looked up in the registry (``leadscore.load_model``)
 
     def load_context(self, context: Any) -> None:
         self.scorer = LeadScorer.load(context.artifacts["scorer"])
