@@ -22,9 +22,13 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m leadscore.demo --out $(DEMO) --leads $(LEADS)
 
-## test: run the test suite
+## test: run the test suite (everything, end-to-end runs included)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
+
+## quick: the tests without the end-to-end runs marked slow (a quick loop while editing)
+quick: $(STAMP)
+	$(PY) -m pytest -n 2 -m "not slow"
 
 ## bench: feature, training and scoring benchmarks (prints figures; takes several minutes)
 bench: $(STAMP)
@@ -39,4 +43,4 @@ lint: $(STAMP)
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: setup demo test bench lint help
+.PHONY: setup demo test quick bench lint help

@@ -73,6 +73,7 @@ def test_notebook_is_committed_without_outputs():
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.slow
 def test_walkthrough_runs_top_to_bottom(tmp_path, monkeypatch):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     work = tmp_path / "work"

@@ -20,6 +20,9 @@ from leadscore.scoring.batch import SCORE_COLUMNS, scoring_features
 from leadscore.training.dataset import training_table
 from leadscore.training.run import train_events
 
+# Every test here scores with a model trained once for the module (end to end).
+pytestmark = pytest.mark.slow
+
 AS_OF = "2025-11-15"
 
 

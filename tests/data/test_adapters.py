@@ -1,4 +1,4 @@
-"""The two public-data adapters on small samples of the real files (tests/data/README.md).
+"""The two public-data adapters on small samples of the real files (tests/samples/README.md).
 
 Maven CRM: ``leadscore import`` (pipeline/data/importer.py + configs/maven_crm.import.yaml) ->
 contract folder -> features and training with no events. X Education: flat mode with
@@ -22,8 +22,8 @@ from leadscore.data.importer import import_tables, load_import_config, run_impor
 from leadscore.data.validate import validate_tables
 from leadscore.errors import ConfigError, DataError
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "samples"
 MAVEN = DATA / "maven_crm"
 LEADS_CSV = DATA / "x_education" / "Leads.csv"
 MAVEN_IMPORT = ROOT / "configs" / "maven_crm.import.yaml"

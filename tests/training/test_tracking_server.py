@@ -17,6 +17,9 @@ from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
 from leadscore.training.run import train_events
 
+# Starts an MLflow server and trains against it.
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -16,6 +16,9 @@ from leadscore.reporting import render as report_mod
 from leadscore.reporting import sections
 from leadscore.reporting.render import build_report
 
+# Every test here reads a model trained and scored once for the module (end to end).
+pytestmark = pytest.mark.slow
+
 SECTIONS = (
     "What drives the score",
     "Conversion rises with the score",
