@@ -1,0 +1,254 @@
+"""The review's section data: hand-made run tables in, words and figures worked out by hand out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.config import TierConfig, defaults
+from leadscore.model.settings import ModelSettings
+from leadscore.reporting import blocks, sections, today
+from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.render import Page, render
+from leadscore.reporting.wording import (
+    Segment,
+    b,
+    join_rich,
+    period_words,
+    plain,
+    rich,
+    split_range,
+    tier_ranges,
+)
+from leadscore.tracking import ModelRef
+
+TIERS = TierConfig(cutoffs={"A": 25, "B": 10, "C": 3}, rest="D")
+
+
+def comparison(**rows: tuple[float, float, float, float]) -> pd.DataFrame:
+    """metric -> (model, baseline, difference_low, difference_high)."""
+    out = []
+    for metric, (m, base, lo, hi) in rows.items():
+        out.append(
+            {
+                "metric": metric,
+                "model": m,
+                "model_low": m - 0.01,
+                "model_high": m + 0.01,
+                "baseline": base,
+                "baseline_low": base - 0.01,
+                "baseline_high": base + 0.01,
+                "difference": m - base,
+                "difference_low": lo,
+                "difference_high": hi,
+                "better": "model" if m > base else "baseline",
+            }
+        )
+    return pd.DataFrame(out).set_index("metric")
+
+
+def run_tables(**extra) -> RunTables:
+    settings = ModelSettings.for_events(defaults()).model_copy(update={"tiers": TIERS})
+    fields = dict(
+        ref=ModelRef("models:/leadscore@champion", "leadscore", "3", "abc123", ["champion"]),
+        settings=settings,
+        model=None,
+        started=datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),
+        tags={
+            "split.test": "2025-09-01..2025-10-01 (2)",
+            "split.train": "2024-02-01..2025-03-01 (14)",
+        },
+        cadence="monthly",
+        comparison=comparison(roc_auc=(0.9, 0.8, 0.05, 0.15), capture_at_10=(0.5, 0.4, 0.0, 0.2)),
+    )
+    fields.update(extra)
+    return RunTables(**fields)
+
+
+# --- wording ------------------------------------------------------------------------------
+
+
+def test_tier_ranges_read_from_the_cut_offs():
+    assert tier_ranges(TIERS) == {
+        "A": "score 25 or more",
+        "B": "score 10 to under 25",
+        "C": "score 3 to under 10",
+        "D": "score below 3",
+    }
+
+
+def test_periods_and_split_ranges():
+    assert period_words("events", "monthly", 2, "").over == "over the 2 test months"
+    assert period_words("events", "7", 1, "").each == "at each 7-day snapshot"
+    assert period_words("flat", None, 2, "stratified at random").each == "per half of the test set"
+    assert split_range("2025-09-01..2025-10-01 (2)") == ("2025-09-01", "2025-10-01", 2)
+    assert split_range("none") is None
+
+
+def test_rich_text_joins_with_and():
+    text = join_rich([[b("x")], [b("y")], [b("z")]])
+    assert plain(text) == "x, y and z"
+    assert [s.kind for s in text] == ["b", "text", "b", "text", "b"]
+    assert rich("a ", b(1), [Segment("!")]) == [Segment("a "), Segment("1", "b"), Segment("!")]
+
+
+# --- blocks -------------------------------------------------------------------------------
+
+
+def test_reasons_are_split_by_sign():
+    cell = blocks.reasons("+ viewed the pricing page; - unsubscribed; odd")
+    assert cell.items == (("up", "viewed the pricing page"), ("down", "unsubscribed"), ("", "odd"))
+    assert blocks.reasons(None).items == ()
+
+
+def test_table_classes_are_decided_per_cell():
+    t = blocks.table(["a", "b"], [[blocks.text(1), blocks.text(2)]], {1}, highlight={(0, 1)})
+    assert [cls for cls, _ in t.head] == ["", "num"]
+    assert [cls for cls, _ in t.body[0]] == ["", "num hl"]
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def test_a_clear_auc_gap_says_the_model_ranks_better():
+    v = sections.versus_section(run_tables(), period_words("events", "monthly", 2, ""))
+    words = plain(v.key)
+    assert words.startswith("The model ranks leads better than the points model: AUC 0.90 vs 0.80.")
+    assert "hold 50% of all conversions; the points model's top 10% hold 40%." in words
+    verdicts = [row[-1][1].text for row in v.metrics.body]
+    assert verdicts == ["Model better", "No clear difference"]  # capture's interval touches 0
+
+
+def test_an_interval_across_zero_is_no_clear_difference():
+    run = run_tables(comparison=comparison(roc_auc=(0.81, 0.80, -0.02, 0.04)))
+    v = sections.versus_section(run, period_words("events", "monthly", 2, ""))
+    assert "about equally well" in plain(v.key)
+
+
+def test_capacity_sentence_names_the_pick_and_the_biggest_gap():
+    cap = pd.DataFrame(
+        {
+            "capacity": [50, 100, 200],
+            "model_conversions": [10, 18, 30],
+            "baseline_conversions": [9, 15, 21],
+            "best_possible": [20, 30, 40],
+            "extra_conversions": [1, 3, 9],
+            "periods": [2, 2, 2],
+        }
+    )
+    run = run_tables(capacity=cap)
+    v = sections.versus_section(run, sections.capacity_period(run))
+    assert plain(v.capacity_key) == (
+        "If your team can work the top 100 leads each month, over the 2 test months the model's "
+        "list holds 18 conversions and the points model's 15 (at most 30 were possible). The "
+        "biggest gap is at 200 leads each month: the model finds 9 more (30 vs 21)."
+    )
+
+
+def test_bands_headline_names_the_highest_filled_band():
+    bands = pd.DataFrame(
+        {
+            "band": ["0-10", "10-20", "20-30", "30-40"],
+            "leads": [900, 90, 10, 0],
+            "conversions": [9, 9, 3, 0],
+            "conversion_rate": [0.01, 0.1, 0.3, np.nan],
+            "share_of_conversions": [0.43, 0.43, 0.14, 0.0],
+            "approach": "model",
+        }
+    )
+    c = sections.conversion_section(run_tables(bands=bands))
+    assert plain(c.key) == (
+        "Leads scored 20-30 converted at 30.0% (10 leads), against 1.0% for leads scored 0-10 "
+        "(900 leads). No held-out lead scored above 30."
+    )
+    assert len(c.bands.body) == 3  # the empty top band is not shown
+
+
+@pytest.mark.parametrize(
+    ("ece", "verdict"), [(0.002, "That is small next to"), (0.02, "That is large next to")]
+)
+def test_calibration_sentence_compares_the_error_with_the_base_rate(ece, verdict):
+    comp = comparison(ece=(ece, 0.03, -1, 1))
+    slices = pd.DataFrame({"slice": ["test"], "rows": [1000], "positives": [40]})
+    c = sections.calibration_section(run_tables(comparison=comp, slices=slices))
+    words = plain(c.key)
+    assert f"off by {ece * 100:.2f} percentage points" in words
+    assert verdict in words and "4.0%" in words
+
+
+# --- today's leads ------------------------------------------------------------------------
+
+
+def scores_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d", "e", "f"],
+            "score": [40.0, 30.0, 12.0, 5.0, 1.0, 0.5],
+            "probability": [0.4, 0.3, 0.12, 0.05, 0.01, 0.005],
+            "tier": ["A", "A", "B", "C", "D", "D"],
+            "baseline_tier": ["SQL", "nurture", "MQL", "nurture", "SQL", "nurture"],
+            "top_reasons": ["+ x", "+ y", "- z", "+ w", "- v", "- u"],
+            "model_version": "leadscore/3",
+        }
+    )
+
+
+def test_todays_key_counts_the_top_tier_and_its_expected_conversions():
+    t = today.todays_leads(run_tables(), scores_frame())
+    assert plain(t.key) == (
+        "2 leads (33.3%) are in tier A; the model expects about 1 of them to become a won deal "
+        "within 90 days, out of about 1 across all 6 leads."
+    )
+    assert t.other_model is None
+    # b (A vs nurture) and e (D vs SQL) differ; a, c, d and f match.
+    assert t.changed == (
+        "2 leads (33.3%) get a different priority from the model than from the points model "
+        "(SQL matched with the top tier, MQL with the second, nurture with the rest)."
+    )
+
+
+def test_disagreement_names_qualified_leads_ranked_last_and_nurtured_ones_ranked_first():
+    t = today.todays_leads(run_tables(), scores_frame())
+    assert plain(t.disagree_key) == (
+        "Of the leads the points model qualifies, the model ranks 1 of 2 SQL and 0 of 1 MQL in "
+        "tier D (score below 3): check them before calling. Of the 3 leads the points model "
+        "leaves in nurture, the model puts 1 in tier A or B: leads worth a call that the "
+        "points model misses."
+    )
+    # the SQL lead in tier D and the nurtured one in tier A are highlighted
+    rows = {row[0][1].parts[0].text: [cls for cls, _ in row] for row in t.cross.body}
+    assert "hl" in rows["SQL"][-2] and "hl" in rows["nurture"][1]
+
+
+def test_scores_of_another_model_are_flagged():
+    frame = scores_frame().assign(model_version="leadscore/2")
+    t = today.todays_leads(run_tables(), frame)
+    assert t.other_model == (
+        "These scores come from leadscore/2; the rest of this report describes leadscore/3."
+    )
+
+
+def test_the_page_escapes_what_it_is_given():
+    run = run_tables()
+    hostile = scores_frame().assign(lead_id=["<script>x</script>", "b", "c", "d", "e", "f"])
+    page = Page(
+        header=sections.Header(
+            "leadscore v3", run.outcome, "A = x", [("Model", "<b>v3</b>")], [], []
+        ),
+        drivers=sections.Drivers("what", rich("key"), None, blocks.Image("AAAA", "alt"), "note"),
+        conversion=None,
+        versus=sections.versus_section(run, period_words("events", "monthly", 2, "")),
+        calibration=sections.Calibration(),
+        today=today.todays_leads(run, hostile),
+        generated="now",
+        run_id="abc",
+        uri="models:/leadscore@champion",
+        store="sqlite:///mlflow.db",
+    )
+    html = render(page)
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "&lt;b&gt;v3&lt;/b&gt;" in html
+    assert 'font: 15px/1.55 -apple-system, "Segoe UI"' in html  # the stylesheet is not escaped
