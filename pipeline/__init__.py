@@ -135,13 +135,17 @@ def train_flat(
     *,
     date_column: str | None = None,
     id_column: str | None = None,
+    ordered: bool = False,
     say: Say = _quiet,
 ) -> RunSummary:
-    """Train on a flat export: one row per lead with a ``label`` column."""
+    """Train on a flat export: one row per lead with a ``label`` column (``ordered``: the
+    rows are in time order, so the backtest follows it)."""
     from leadscore.training.flat import train_flat as run
 
     cfg = load_config(config)
-    return run(path, label, cfg, date_column=date_column, id_column=id_column, say=say)
+    return run(
+        path, label, cfg, date_column=date_column, id_column=id_column, ordered=ordered, say=say
+    )
 
 
 def load_model(

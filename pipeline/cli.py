@@ -125,6 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             cfg,
             date_column=args.date_column,
             id_column=args.id_column,
+            ordered=args.ordered,
             say=_say,
         )
     else:
@@ -265,9 +266,11 @@ def add_train(sub: Sub) -> None:
     t = sub.add_parser(
         "train",
         help="fit baseline and model, calibrate, evaluate, log to MLflow, register",
-        description="Build the training table, fit the points baseline and LightGBM, calibrate on held-out time, "
-        "evaluate both on the last period, log the run to MLflow and register the model "
-        "(the champion alias moves only if the new model beats the champion).",
+        description="Build the training table; estimate the model against the points baseline with a "
+        "rolling backtest (each fold trained only on what was known before its test period); refit the "
+        "deployed model on every labelled snapshot and calibrate it on the folds' out-of-time predictions; "
+        "log the run to MLflow and register the model (and the points sheet, when it wins). The champion "
+        "alias moves only to a candidate that beats the champion on the latest folds.",
     )
     t.add_argument("--data", help="data folder (event mode)")
     t.add_argument("--config", help="YAML config merged over the defaults")
@@ -282,6 +285,11 @@ def add_train(sub: Sub) -> None:
     )
     t.add_argument(
         "--id-column", help="flat mode: the id column (default: lead_id or the first column)"
+    )
+    t.add_argument(
+        "--ordered",
+        action="store_true",
+        help="flat mode: the rows are in time order; backtest by row position (out of time)",
     )
     t.set_defaults(func=cmd_train)
 

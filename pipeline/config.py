@@ -10,7 +10,7 @@ import copy
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -54,14 +54,20 @@ class FeatureConfig(Strict):
         return sorted(set(v))
 
 
+class BacktestConfig(Strict):
+    folds: Literal["auto"] | Annotated[int, Field(ge=1)]
+    fold_snapshots: Literal["auto"] | Annotated[int, Field(ge=1)]
+    calibration_folds: Literal["all"] | Annotated[int, Field(ge=1)]
+    champion_folds: int = Field(ge=1)
+    recency_half_life_days: float | None = Field(default=None, gt=0)
+
+
 class TrainingConfig(Strict):
     horizon_days: int = Field(gt=0)
     cadence: Literal["monthly"] | int
     first_snapshot: str | None = None
-    calibration_snapshots: int = Field(ge=1)
-    test_snapshots: int = Field(ge=1)
-    early_stopping_snapshots: int = Field(ge=1)
     min_positives: int = Field(ge=1)
+    backtest: BacktestConfig
 
 
 class ModelConfig(Strict):
@@ -70,7 +76,6 @@ class ModelConfig(Strict):
     positive_weight: Literal["none", "sqrt", "balanced"] | float
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)
-    refit: bool
     params: dict[str, Any]
 
 
@@ -119,9 +124,10 @@ class FlatConfig(Strict):
     drop_constant: bool = True
     duplicates: Literal["drop", "keep"] = "drop"
     max_categories: int = Field(default=30, gt=1)
+    # Rows in time order (--ordered, or a date column): the last test_fraction of rows is
+    # the backtest's test, in folds; without order, folds-fold cross-validation.
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
-    calibration_fraction: float = Field(default=0.2, gt=0, lt=1)
-    early_stopping_fraction: float = Field(default=0.1, gt=0, lt=1)
+    folds: int = Field(default=4, ge=2)
     registry_suffix: str = "-flat"
 
 

@@ -7,6 +7,7 @@ object training built. Serving through ``mlflow.pyfunc`` gives calibrated probab
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,17 @@ from mlflow.models import infer_signature
 
 from leadscore import tracking
 from leadscore.errors import ModelError, RegistryError
+from leadscore.model.points import PointsScorer
 from leadscore.model.scorer import LeadScorer
 from leadscore.model.settings import ModelSettings
+
+Scorer = LeadScorer | PointsScorer
+
+
+def load_scorer(folder: str | Path) -> Scorer:
+    """The saved scorer in ``folder``: the LightGBM model or the points sheet."""
+    kind = json.loads((Path(folder) / "scorer.json").read_text()).get("kind")
+    return PointsScorer.load(folder) if kind == PointsScorer.kind else LeadScorer.load(folder)
 
 
 class LeadScoreModel(mlflow.pyfunc.PythonModel):
@@ -30,12 +40,12 @@ class LeadScoreModel(mlflow.pyfunc.PythonModel):
     ``settings`` the ``ModelSettings`` it scores with (baseline, tiers, reasons, columns).
     """
 
-    scorer: LeadScorer
+    scorer: Scorer
     settings: ModelSettings
     version: str = ""  # ``name/N`` once looked up in the registry (``leadscore.load_model``)
 
     def load_context(self, context: Any) -> None:
-        self.scorer = LeadScorer.load(context.artifacts["scorer"])
+        self.scorer = load_scorer(context.artifacts["scorer"])
         self.settings = ModelSettings.from_json(Path(context.artifacts["settings"]).read_text())
 
     def predict(
@@ -45,7 +55,7 @@ class LeadScoreModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame({"probability": p, "score": np.round(p * 100.0, 1)})
 
 
-def signature_frame(X: pd.DataFrame, scorer: LeadScorer) -> pd.DataFrame:
+def signature_frame(X: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
     """Feature rows as the model's signature declares them: strings and doubles.
 
     Counts are cast to float64 deliberately: MLflow rejects int64 input for a double column.
@@ -75,9 +85,14 @@ REQUIREMENTS = [
 
 
 def log_model(
-    scorer: LeadScorer, settings: ModelSettings, example: pd.DataFrame, registered_name: str
+    scorer: Scorer,
+    settings: ModelSettings,
+    example: pd.DataFrame,
+    registered_name: str,
+    artifact: str = "model",
 ) -> tuple[str, str]:
-    """Log the calibrated model as an MLflow pyfunc model and register it; (model uri, version)."""
+    """Log a scorer as an MLflow pyfunc model under ``artifact`` in the active run and
+    register it; (model uri, version)."""
     with tempfile.TemporaryDirectory() as tmp:
         scorer_dir = scorer.save(Path(tmp) / "scorer")
         settings_path = Path(tmp) / "settings.json"
@@ -85,7 +100,7 @@ def log_model(
         ex = signature_frame(example.head(5), scorer)
         out = pd.DataFrame({"probability": scorer.predict_proba(ex), "score": np.zeros(len(ex))})
         info = mlflow.pyfunc.log_model(
-            name="model",
+            name=artifact,
             python_model=LeadScoreModel(),
             artifacts={"scorer": str(scorer_dir), "settings": str(settings_path)},
             signature=infer_signature(ex, out),

@@ -97,6 +97,34 @@ def positive_weight(y: np.ndarray, setting: str | float) -> float:
     return float(np.sqrt(ratio)) if setting == "sqrt" else float(ratio)
 
 
+def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """``X`` reduced to the spec's columns, in order, with the spec's categories.
+
+    LightGBM only checks the number of columns: a reordered frame would score wrong in
+    silence, so every call goes through here.
+    """
+    cols = spec.feature_columns
+    missing = [c for c in cols if c not in X.columns]
+    if missing:
+        shown = ", ".join(missing[:8]) + (
+            f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        )
+        raise DataError(
+            f"features: {len(missing)} column(s) the model needs are missing ({shown}); {len(X)} rows"
+        )
+    out = X[cols].copy()
+    for name, levels in spec.categories.items():
+        col = out[name]
+        if not (
+            isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(levels)
+        ):
+            out[name] = categorise(col.astype("object"), levels)
+    for c in cols:
+        if c not in spec.categories:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("float32")
+    return out
+
+
 class LeadScorer:
     """Calibrated LightGBM over a ``FeatureSpec``'s columns."""
 
@@ -105,30 +133,12 @@ class LeadScorer:
         self.spec = spec
         self.config = config if config is not None else defaults().model
 
+    kind = "lightgbm"
+
     # --- input alignment ------------------------------------------------------------
     def frame(self, X: pd.DataFrame) -> pd.DataFrame:
         """``X`` reduced to the spec's columns, in order, with the spec's categories."""
-        cols = self.spec.feature_columns
-        missing = [c for c in cols if c not in X.columns]
-        if missing:
-            shown = ", ".join(missing[:8]) + (
-                f" and {len(missing) - 8} more" if len(missing) > 8 else ""
-            )
-            raise DataError(
-                f"features: {len(missing)} column(s) the model needs are missing ({shown}); {len(X)} rows"
-            )
-        out = X[cols].copy()
-        for name, levels in self.spec.categories.items():
-            col = out[name]
-            if not (
-                isinstance(col.dtype, pd.CategoricalDtype)
-                and list(col.cat.categories) == list(levels)
-            ):
-                out[name] = categorise(col.astype("object"), levels)
-        for c in cols:
-            if c not in self.spec.categories:
-                out[c] = pd.to_numeric(out[c], errors="coerce").astype("float32")
-        return out
+        return align(X, self.spec)
 
     def lgb_params(self, y: np.ndarray) -> dict[str, Any]:
         p = {
@@ -144,47 +154,50 @@ class LeadScorer:
         return p
 
     # --- fitting ----------------------------------------------------------------------
+    def _dataset(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None) -> lgb.Dataset:
+        return lgb.Dataset(
+            self.frame(X),
+            label=np.asarray(y, dtype="float64"),
+            weight=None if weight is None else np.asarray(weight, dtype="float64"),
+            categorical_feature=self.spec.categorical_features,
+            free_raw_data=True,
+        )
+
+    def _note_complete(self, X: pd.DataFrame) -> None:
+        # Columns with no missing value in training: LightGBM would read a NaN there as its
+        # default branch without a word, so scoring counts such values (batch.drift_counts).
+        seen = self.frame(X)
+        self.complete_columns_ = [
+            c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
+        ]
+
     def fit(
         self,
         X: pd.DataFrame,
         y: np.ndarray,
-        X_valid: pd.DataFrame | None = None,
-        y_valid: np.ndarray | None = None,
-        *,
-        refit: bool = True,
+        X_valid: pd.DataFrame,
+        y_valid: np.ndarray,
+        weight: np.ndarray | None = None,
     ) -> LeadScorer:
-        """Train the booster; with a validation slice, stop early on its ROC AUC.
+        """Train the booster, stopping early on the ROC AUC of a held-out validation slice.
 
-        With ``refit``, the booster is then retrained on train + validation for the number of
-        rounds early stopping found, so the most recent data is not wasted. (Longer than most
-        methods: the two datasets and the early-stopping state are shared by both fits.)
+        Without both classes in the validation slice there is nothing to stop on: the booster
+        then gets ``num_boost_round`` capped at 300 (and ``best_iteration_`` says so).
         """
         y = np.asarray(y, dtype="float64")
-        params = self.lgb_params(y)
-        seen = self.frame(X)
-        # Columns with no missing value in training: LightGBM would read a NaN there as its
-        # default branch without a word, so scoring counts such values (score.drift_counts).
-        self.complete_columns_ = [
-            c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
-        ]
-        train = lgb.Dataset(
-            seen,
-            label=y,
-            categorical_feature=self.spec.categorical_features,
-            free_raw_data=True,
-        )
+        self._note_complete(X)
+        train = self._dataset(X, y, weight)
         self.evals_: dict[str, Any] = {}
-        if (
-            X_valid is not None
-            and len(X_valid)
-            and y_valid is not None
-            and np.unique(y_valid).size == 2
-        ):
+        if len(X_valid) and np.unique(y_valid).size == 2:
             valid = lgb.Dataset(
                 self.frame(X_valid), label=np.asarray(y_valid, dtype="float64"), reference=train
             )
-            booster = lgb.train(
-                {**params, "metric": ["auc", "binary_logloss"], "first_metric_only": True},
+            self.booster_ = lgb.train(
+                {
+                    **self.lgb_params(y),
+                    "metric": ["auc", "binary_logloss"],
+                    "first_metric_only": True,
+                },
                 train,
                 num_boost_round=self.config.num_boost_round,
                 valid_sets=[valid],
@@ -194,24 +207,26 @@ class LeadScorer:
                     lgb.record_evaluation(self.evals_),
                 ],
             )
-            self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
-            if refit:
-                both = pd.concat([X, X_valid], ignore_index=True)
-                y_both = np.concatenate([y, np.asarray(y_valid, dtype="float64")])
-                full = lgb.Dataset(
-                    self.frame(both),
-                    label=y_both,
-                    categorical_feature=self.spec.categorical_features,
-                )
-                booster = lgb.train(
-                    self.lgb_params(y_both), full, num_boost_round=self.best_iteration_
-                )
-        else:
-            booster = lgb.train(
-                params, train, num_boost_round=min(self.config.num_boost_round, 300)
+            self.best_iteration_ = int(
+                self.booster_.best_iteration or self.booster_.current_iteration()
             )
-            self.best_iteration_ = booster.current_iteration()
-        self.booster_ = booster
+        else:
+            rounds = min(self.config.num_boost_round, 300)
+            self.booster_ = lgb.train(self.lgb_params(y), train, num_boost_round=rounds)
+            self.best_iteration_ = self.booster_.current_iteration()
+        return self
+
+    def fit_rounds(
+        self, X: pd.DataFrame, y: np.ndarray, rounds: int, weight: np.ndarray | None = None
+    ) -> LeadScorer:
+        """Train the booster for a fixed number of rounds (the deployed model: the rounds come
+        from the backtest's early stopping)."""
+        y = np.asarray(y, dtype="float64")
+        self._note_complete(X)
+        self.booster_ = lgb.train(
+            self.lgb_params(y), self._dataset(X, y, weight), num_boost_round=max(1, int(rounds))
+        )
+        self.best_iteration_ = self.booster_.current_iteration()
         return self
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
@@ -221,9 +236,16 @@ class LeadScorer:
         )
 
     def calibrate(self, X: pd.DataFrame, y: np.ndarray, period: np.ndarray) -> LeadScorer:
-        """Fit the calibrator on a later slice the booster never saw."""
+        """Fit the calibrator on rows the booster never trained on."""
+        return self.calibrate_margins(self.margin(X), y, period)
+
+    def calibrate_margins(
+        self, margin: np.ndarray, y: np.ndarray, period: np.ndarray
+    ) -> LeadScorer:
+        """Fit the calibrator on margins given (the backtest's out-of-time margins, for the
+        deployed model: as scikit-learn's ``CalibratedClassifierCV(ensemble=False)`` does)."""
         y = np.asarray(y, dtype="float64")
-        m = self.margin(X)
+        m = np.asarray(margin, dtype="float64")
         self.calibration_method_, self.calibration_scores_ = choose_calibration(
             m, y, np.asarray(period), self.config.calibration
         )
@@ -286,6 +308,7 @@ class LeadScorer:
         self.booster_.save_model(str(d / "booster.txt"))
         joblib.dump(self.calibrator_, d / "calibrator.joblib")
         meta = {
+            "kind": self.kind,
             "spec": self.spec.to_dict(),
             "config": self.config.model_dump(mode="json"),
             "calibration_method": self.calibration_method_,

@@ -34,7 +34,7 @@ ARTIFACTS = (
     "capacity.csv",
     "reliability.csv",
     "importance.csv",
-    "slices.csv",
+    "folds.csv",
     "test_predictions.parquet",
     "test_features_sample.parquet",
     "config.yaml",
@@ -61,7 +61,7 @@ class RunTables:
     bands: pd.DataFrame | None = None
     tiers: pd.DataFrame | None = None
     capacity: pd.DataFrame | None = None
-    slices: pd.DataFrame | None = None
+    folds: pd.DataFrame | None = None  # one row per backtest fold
     predictions: pd.DataFrame | None = None
     sample: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
@@ -79,6 +79,17 @@ class RunTables:
     @property
     def outcome(self) -> str:
         return self.settings.outcome
+
+    @property
+    def points_champion(self) -> bool:
+        """The registered model is the points sheet (it beat the model in the backtest)."""
+        return getattr(self.model.scorer, "kind", "lightgbm") == "points"
+
+    def tested(self) -> tuple[int, int]:
+        """(rows, conversions) the backtest judged, over every fold."""
+        if self.folds is None or not len(self.folds):
+            return 0, 0
+        return int(self.folds["test_rows"].sum()), int(self.folds["test_positives"].sum())
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
@@ -143,7 +154,7 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
         "bands": csv("conversion_by_band.csv"),
         "tiers": csv("conversion_by_tier.csv"),
         "capacity": csv("capacity.csv"),
-        "slices": csv("slices.csv"),
+        "folds": csv("folds.csv"),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),
         "lift_png": png("lift.png"),

@@ -39,6 +39,7 @@ class Page:
     drivers: sections.Drivers
     conversion: sections.Conversion | None
     versus: sections.Versus
+    backtest: sections.BacktestSection | None
     calibration: sections.Calibration
     today: Today | None
     generated: str
@@ -55,6 +56,7 @@ def build_page(run: RunTables, scores: pd.DataFrame | None, generated: datetime)
         drivers=sections.drivers_section(run, imp, basis),
         conversion=sections.conversion_section(run),
         versus=sections.versus_section(run, sections.capacity_period(run)),
+        backtest=sections.backtest_section(run),
         calibration=sections.calibration_section(run),
         today=todays_leads(run, scores) if scores is not None else None,
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",

@@ -90,31 +90,41 @@ class Header:
 
 
 def _test_rows(run: RunTables) -> str:
-    if run.slices is None or "test" not in set(run.slices["slice"]):
+    rows, positives = run.tested()
+    if not rows:
         return ""
-    r = run.slices.set_index("slice").loc["test"]
     unit = "leads" if run.mode == "flat" else "lead-snapshots"
-    return f"{num(r['rows'])} {unit}, {num(r['positives'])} conversions"
+    return f"{num(rows)} {unit}, {num(positives)} conversions"
 
 
 def _facts(run: RunTables, scores: pd.DataFrame | None) -> list[tuple[str, str]]:
     aliases = f" · {', '.join(run.ref.aliases)}" if run.ref.aliases else ""
-    facts = [("Model", run.ref.label + aliases), ("Trained", f"{run.started:%Y-%m-%d %H:%M UTC}")]
-    test, train = split_range(run.tags.get("split.test")), split_range(run.tags.get("split.train"))
+    what = " (the points sheet: it beat the model in the backtest)" if run.points_champion else ""
+    facts = [
+        ("Model", run.ref.label + aliases + what),
+        ("Trained", f"{run.started:%Y-%m-%d %H:%M UTC}"),
+    ]
     rows = _test_rows(run)
     rows = f" ({rows})" if rows else ""
-    if run.mode != "flat" and test:
-        lo, hi, n = test
-        when = lo if lo == hi else f"{lo} to {hi}"
+    folds = len(run.folds) if run.folds is not None else 0
+    if run.mode != "flat" and folds:
+        first = split_range(str(run.folds["test"].iloc[0]))
+        last = split_range(str(run.folds["test"].iloc[-1]))
+        when = f"{first[0]} to {last[1]}" if first and last else ""
         followed = f", followed for {run.horizon} days" if run.horizon else ""
         facts.append(
-            ("Tested on", f"leads open on {plural(n, 'snapshot date')}, {when}{followed}{rows}")
+            (
+                "Tested on",
+                f"leads open on {when}, in {plural(folds, 'backtest fold')}, each judged by a "
+                f"model trained only on what was known before it{followed}{rows}",
+            )
         )
     else:
-        facts.append(("Tested on", (run.tags.get("split.method") or "held-out rows") + rows))
-    if run.mode != "flat" and train:
-        lo, hi, n = train
-        facts.append(("Learned from", f"{n} snapshots, {lo} to {hi}"))
+        facts.append(("Tested on", (run.tags.get("backtest.method") or "held-out rows") + rows))
+    window = split_range(run.tags.get("deploy.window"))
+    if run.mode != "flat" and window:
+        lo, hi, n = window
+        facts.append(("Learned from", f"{n} snapshots, {lo} to {hi} (every labelled snapshot)"))
     if scores is not None:
         when = ""
         if "as_of" in scores.columns and scores["as_of"].notna().any():
@@ -547,7 +557,79 @@ def capacity_period(run: RunTables) -> Period:
         if run.capacity is not None and len(run.capacity)
         else 0
     )
-    return period_words(run.mode, run.cadence, periods, run.tags.get("split.method", ""))
+    return period_words(run.mode, run.cadence, periods, run.tags.get("backtest.method", ""))
+
+
+# --- the backtest -------------------------------------------------------------------------
+
+
+@dataclass
+class BacktestSection:
+    how: str
+    key: Rich
+    folds: Table
+    decision: str | None = None
+    points_champion: bool = False
+
+
+def _auc_cell(row: pd.Series, side: str) -> blocks.Cell:
+    return _figure(
+        row[f"{side}_roc_auc"],
+        row[f"{side}_roc_auc_low"],
+        row[f"{side}_roc_auc_high"],
+        METRICS["roc_auc"].value,
+    )
+
+
+def backtest_section(run: RunTables) -> BacktestSection | None:
+    """Every fold of the backtest: what it was judged on, both approaches, predicted against
+    realised; and the champion decision. None for a run logged without folds."""
+    f = run.folds
+    if f is None or not len(f):
+        return None
+    ahead = int((f["model_roc_auc"] > f["baseline_roc_auc"]).sum())
+    key = rich(
+        f"Judged {plural(len(f), 'time')}, each on a period its model had not seen: the model "
+        "ranked leads better than the points sheet in ",
+        b(f"{ahead} of {len(f)}"),
+        f" (ROC AUC {f['model_roc_auc'].min():.2f}-{f['model_roc_auc'].max():.2f} against "
+        f"{f['baseline_roc_auc'].min():.2f}-{f['baseline_roc_auc'].max():.2f}).",
+    )
+    rows = [
+        [
+            blocks.text(r["test"]),
+            blocks.text(r["train"]),
+            blocks.text(num(r["test_rows"])),
+            blocks.text(num(r["test_positives"])),
+            _auc_cell(r, "model"),
+            _auc_cell(r, "baseline"),
+            blocks.text(pct(r["mean_predicted_model"], 2)),
+            blocks.text(pct(r["realised"], 2)),
+        ]
+        for _, r in f.iterrows()
+    ]
+    heads = [
+        "Tested on",
+        "Learned from",
+        "Rows",
+        "Conversions",
+        "Model AUC",
+        "Points AUC",
+        "Predicted",
+        "Happened",
+    ]
+    reason = run.tags.get("champion.reason")
+    decision = None
+    if reason:
+        verdict = "promoted" if run.tags.get("champion.decision") == "promoted" else "not promoted"
+        decision = f"Champion decision ({verdict}): {reason}."
+    return BacktestSection(
+        how=run.tags.get("backtest.method", ""),
+        key=key,
+        folds=blocks.table(heads, rows, {2, 3, 4, 5, 6, 7}),
+        decision=decision,
+        points_champion=run.points_champion,
+    )
 
 
 # --- calibration --------------------------------------------------------------------------
@@ -588,10 +670,8 @@ class Calibration:
 
 
 def _base_rate(run: RunTables) -> float | None:
-    if run.slices is None or "test" not in set(run.slices["slice"]):
-        return None
-    r = run.slices.set_index("slice").loc["test"]
-    return float(r["positives"]) / float(r["rows"]) if r["rows"] else None
+    rows, positives = run.tested()
+    return positives / rows if rows else None
 
 
 def _calibration_sentence(run: RunTables) -> Rich | None:

@@ -215,14 +215,15 @@ class Period:
 
 
 def period_words(mode: str, cadence: str | None, periods: int, split_method: str) -> Period:
-    if mode == "flat" and ("stratified" in split_method or "random" in split_method):
-        return Period("per half of the test set", "over both halves")
-    if mode == "flat" or cadence in (None, "", "monthly"):
+    if mode == "flat":
+        return Period("in each fold", f"over the {plural(periods, 'backtest fold')}")
+    if cadence in (None, "", "monthly"):
         return Period("each month", f"over the {plural(periods, 'test month')}")
     return Period(f"at each {cadence}-day snapshot", f"over the {plural(periods, 'test snapshot')}")
 
 
 def split_range(text: str | None) -> tuple[str, str, int] | None:
-    """``2025-09-01..2025-10-01 (2)`` -> (first, last, count), as the split tags write it."""
-    m = re.match(r"\s*(\S+)\.\.(\S+)\s*\((\d+)\)", text or "")
-    return (m.group(1), m.group(2), int(m.group(3))) if m else None
+    """``2025-09-01..2025-10-01 (2)`` -> (first, last, count), as the plan writes spans; a
+    single date (``2025-09-01 (1)``) is its own first and last."""
+    m = re.match(r"\s*(\S+?)(?:\.\.(\S+))?\s*\((\d+)\)", text or "")
+    return (m.group(1), m.group(2) or m.group(1), int(m.group(3))) if m else None

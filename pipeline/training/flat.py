@@ -7,6 +7,7 @@ a date column when one is given (out of time), else stratified at random (said p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from leadscore.data.io import read_frame
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec, top_levels
 from leadscore.features.table import categorise
-from leadscore.model.scorer import LeadScorer
+from leadscore.model.registered import Scorer
 from leadscore.model.settings import ModelSettings
-from leadscore.training.fit import fit_and_evaluate
+from leadscore.training.fit import train_on_table
+from leadscore.training.folds import Plan, row_folds
 from leadscore.training.run import RunSummary, comparison_text, track
 
 
@@ -170,61 +172,21 @@ def prepare_flat(
     return FlatData(table, spec, id_col, report, dropped)
 
 
-def flat_roles(
-    y: np.ndarray, dates: pd.Series | None, cfg: Config
-) -> tuple[pd.Series, pd.Series, str]:
-    """Row roles for flat mode: by date when given (out of time), else stratified at random."""
-    f = cfg.flat
-    n = len(y)
-    role = np.empty(n, dtype=object)
-    if dates is not None:
+def flat_plan(table: pd.DataFrame, cfg: Config, ordered: bool = False) -> Plan:
+    """The backtest's folds for a flat table: by date when it has one, by row position when
+    ``ordered``, else stratified at random (said plainly in the plan)."""
+    y = table["label"].to_numpy()
+    n = len(table)
+    if "as_of" in table.columns:
+        dates = table["as_of"]
         if dates.isna().any():
             raise DataError(
                 f"flat file: date column has {int(dates.isna().sum())} missing or unparseable values ({n} rows)"
             )
         order = np.argsort(dates.to_numpy(), kind="stable")
-        cuts = np.cumsum(
-            [
-                1 - f.test_fraction - f.calibration_fraction - f.early_stopping_fraction,
-                f.early_stopping_fraction,
-                f.calibration_fraction,
-            ]
-        )
-        edges = (cuts * n).astype(int)
-        names = np.array(["train", "early_stopping", "calibration", "test"])
-        role[order] = names[np.searchsorted(edges, np.arange(n), side="right")]
-        period = pd.Series(pd.to_datetime(dates).dt.to_period("M").astype(str).to_numpy())
-        how = "out of time: the latest rows by date are calibration and test"
-    else:
-        from sklearn.model_selection import train_test_split
-
-        idx = np.arange(n)
-        rest, test = train_test_split(
-            idx, test_size=f.test_fraction, stratify=y, random_state=cfg.model.seed
-        )
-        rest, cal = train_test_split(
-            rest,
-            test_size=f.calibration_fraction / (1 - f.test_fraction),
-            stratify=y[rest],
-            random_state=cfg.model.seed,
-        )
-        frac = f.early_stopping_fraction / (1 - f.test_fraction - f.calibration_fraction)
-        train, es = train_test_split(
-            rest, test_size=frac, stratify=y[rest], random_state=cfg.model.seed
-        )
-        for name, rows in (
-            ("train", train),
-            ("early_stopping", es),
-            ("calibration", cal),
-            ("test", test),
-        ):
-            role[rows] = name
-        # No time: calibration's two halves and the capacity table's "period" are random folds.
-        period = pd.Series(
-            np.where(np.random.default_rng(cfg.model.seed).random(n) < 0.5, "fold-a", "fold-b")
-        )
-        how = "stratified at random (the file has no date column): not an out-of-time estimate"
-    return pd.Series(role), period, how
+        return row_folds(n, y, cfg.flat.folds, cfg.flat.test_fraction, order, by="date")
+    order = np.arange(n) if ordered else None
+    return row_folds(n, y, cfg.flat.folds, cfg.flat.test_fraction, order)
 
 
 def train_flat(
@@ -234,7 +196,8 @@ def train_flat(
     *,
     date_column: str | None,
     id_column: str | None,
-    say,
+    ordered: bool = False,
+    say: Callable[[str], None],
 ) -> RunSummary:
     """``leadscore train --flat FILE --label COLUMN``: clean, split, fit, evaluate, track.
 
@@ -246,23 +209,22 @@ def train_flat(
     table = data.table
     for line in data.report.text():
         say(f"  clean: {line}")
-    dates = table["as_of"] if "as_of" in table.columns else None
-    role, period, how = flat_roles(table["label"].to_numpy(), dates, cfg)
+    plan = flat_plan(table, cfg, ordered)
     say(
-        f"flat table: {len(table):,} rows, {len(data.spec.feature_columns)} features, {int(table['label'].sum()):,} positives; split {how}"
+        f"flat table: {len(table):,} rows, {len(data.spec.feature_columns)} features, "
+        f"{int(table['label'].sum()):,} positives"
     )
-    result = fit_and_evaluate(table, role, period, data.spec, cfg, {"method": how})
+    say(f"  {plan.how}")
+    result = train_on_table(table, data.spec, plan, cfg)
     result.notes.extend(data.report.text())
     for note in result.notes:
         say(f"  note: {note}")
     say(comparison_text(result))
-    test = (role == "test").to_numpy()
 
-    def champion_scores(champ: LeadScorer) -> np.ndarray:
+    def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
+        picked = data.table.iloc[rows["row"].to_numpy()].reset_index(drop=True)
         return champ.predict_proba(
-            flat_features(data.table[test].reset_index(drop=True), champ.spec)
-            if champ.spec.kind == "flat"
-            else table[test]
+            flat_features(picked, champ.spec) if champ.spec.kind == "flat" else picked
         )
 
     flat_cfg = cfg.model_copy(
@@ -280,7 +242,7 @@ def train_flat(
         "file": str(path),
         "label": label,
         "id_column": data.id_column,
-        "split": how,
+        "split": plan.how,
         "n_features": len(data.spec.feature_columns),
         **{f"lgb.{k}": v for k, v in cfg.model.params.items()},
         "seed": cfg.model.seed,

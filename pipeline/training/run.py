@@ -1,4 +1,10 @@
-"""``leadscore train``: build the table, fit, evaluate, log to MLflow, register, decide the champion."""
+"""``leadscore train``: the table, the backtest, the deployed model, MLflow, the champion.
+
+One MLflow run per training: parameters, the resolved config, the data fingerprint, the
+backtest (pooled metrics with intervals and every fold), plots, importances; the deployed
+model is registered, and so is the points sheet when it beats the model. The champion alias
+moves only to a candidate that beats the champion on the latest folds (``champion``).
+"""
 
 from __future__ import annotations
 
@@ -19,27 +25,34 @@ from leadscore.data.contract import Tables
 from leadscore.data.fingerprint import fingerprint
 from leadscore.features.table import build_features
 from leadscore.model import registered
-from leadscore.model.scorer import LeadScorer
+from leadscore.model.registered import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.training import evaluate
+from leadscore.training.champion import Decision, decide, latest_folds
 from leadscore.training.dataset import as_of_view, training_table
-from leadscore.training.fit import TrainResult, beats, fit_and_evaluate, split_table
+from leadscore.training.fit import TrainResult, train_on_table
+from leadscore.training.folds import time_folds
 
 Say = Callable[[str], None]
+# Given the champion and the rows to judge (lead_id, period), its probabilities on them.
+ChampionScores = Callable[[Scorer, pd.DataFrame], np.ndarray]
 
 
 @dataclass
 class RunSummary:
     run_id: str
-    model_uri: str
+    model_uri: str  # the registered model of this run
     version: str
     promoted: bool
     champion_before: str | None
-    metric: str
-    new_value: float
-    champion_value: float | None
+    decision: Decision
     result: TrainResult
+    points_version: str | None = None  # set when the points sheet was registered
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str:
+        return self.decision.metric
 
 
 def _metrics(result: TrainResult) -> dict[str, float]:
@@ -55,22 +68,27 @@ def _metrics(result: TrainResult) -> dict[str, float]:
     for r in result.evaluation.capacity.itertuples():
         out[f"model_conversions_top{r.capacity}"] = float(r.model_conversions)
         out[f"baseline_conversions_top{r.capacity}"] = float(r.baseline_conversions)
-    for r in result.counts.itertuples():
-        out[f"rows_{r.slice}"] = float(r.rows)
-        out[f"positives_{r.slice}"] = float(r.positives)
-    out["best_iteration"] = float(result.scorer.best_iteration_)
+    for r in result.folds.to_dict("records"):
+        k = r["fold"]
+        for key in ("model_roc_auc", "baseline_roc_auc", "model_pr_auc", "baseline_pr_auc",
+                    "calibration_ratio_model", "test_rows", "test_positives"):  # fmt: skip
+            if np.isfinite(r[key]):
+                out[f"fold{k}_{key}"] = float(r[key])
+    out["folds"] = float(len(result.folds))
+    out["deploy_rounds"] = float(result.deployed.rounds)
+    out["deploy_rows"] = float(result.plan.deploy.sum())
     return out
 
 
 def _artifacts(result: TrainResult, cfg: Config, folder: Path) -> None:
     ev = result.evaluation
     ev.comparison.to_csv(folder / "evaluation.csv", index=False)
+    result.folds.to_csv(folder / "folds.csv", index=False)
     ev.bands.to_csv(folder / "conversion_by_band.csv", index=False)
     ev.tiers.to_csv(folder / "conversion_by_tier.csv", index=False)
     ev.capacity.to_csv(folder / "capacity.csv", index=False)
     ev.reliability.to_csv(folder / "reliability.csv", index=False)
     result.importance.to_csv(folder / "importance.csv", index=False)
-    result.counts.to_csv(folder / "slices.csv", index=False)
     ev.rows.to_parquet(folder / "test_predictions.parquet", index=False)
     if result.test_sample is not None:
         result.test_sample.to_parquet(folder / "test_features_sample.parquet", index=False)
@@ -93,26 +111,31 @@ def _artifacts(result: TrainResult, cfg: Config, folder: Path) -> None:
     )
 
 
-def _champion_decision(
-    name: str,
-    metric: str,
-    new_value: float,
-    result: TrainResult,
-    champion_scores: Callable[[LeadScorer], np.ndarray],
-) -> tuple[str | None, float | None, bool, str]:
-    """(champion version before, its figure, promote?, why): the champion is scored on this
-    run's test rows, and the new model takes the alias only when it is strictly better."""
-    before = tracking.champion_version(name)
-    if before is None:
-        return None, None, True, "first registered model"
-    champ = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
+def _decision(
+    name: str, result: TrainResult, metric: str, n_folds: int, champion_scores: ChampionScores
+) -> tuple[str | None, Decision]:
     rows = result.evaluation.rows
-    champion_value = float(
-        evaluate.point_metrics(rows["label"].to_numpy(), champion_scores(champ))[metric]
-    )
-    mlflow.log_metric(f"champion_{metric}", champion_value)
-    reason = f"{metric} {new_value:.4f} vs champion v{before} {champion_value:.4f} on this run's test slice"
-    return before, champion_value, beats(new_value, champion_value, metric), reason
+    judged = rows[rows["fold"].isin(latest_folds(rows, n_folds))].reset_index(drop=True)
+    before = tracking.champion_version(name)
+    champion_p = None
+    if before is not None:
+        champion = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
+        champion_p = champion_scores(champion, judged)
+    return before, decide(judged, metric, champion_p, before)
+
+
+def _tags(result: TrainResult, settings: ModelSettings, decision: Decision) -> dict[str, str]:
+    plan = result.plan
+    return {
+        "leadscore.mode": settings.mode,
+        "backtest.method": plan.how,
+        "backtest.folds": str(len(plan.folds)),
+        "backtest.test": f"{plan.folds[0].test_label} .. {plan.folds[-1].test_label}",
+        "deploy.window": plan.deploy_label,
+        "deploy.rounds": str(result.deployed.rounds),
+        "champion.candidate": decision.candidate,
+        **{f"split.{k}": v for k, v in result.split.items()},
+    }
 
 
 def track(
@@ -123,86 +146,107 @@ def track(
     data_fingerprint: dict,
     example: pd.DataFrame,
     settings: ModelSettings,
-    champion_scores: Callable[[LeadScorer], np.ndarray],
+    champion_scores: ChampionScores,
     say: Say,
 ) -> RunSummary:
-    """Log a finished training to MLflow, register the model, move the alias if it wins."""
+    """Log a finished training to MLflow, register the model (and the points sheet when it
+    won), and move the champion alias if the candidate beats the champion."""
     tracking.setup(cfg.tracking.experiment)
     name = cfg.tracking.registered_model_name
     metric = cfg.tracking.promote_metric
-    comp = result.evaluation.comparison.set_index("metric")
-    new_value = float(comp.loc[metric, "model"])
     with mlflow.start_run() as run:
         mlflow.log_params({k: str(v)[:500] for k, v in {**params, **data_fingerprint}.items()})
-        mlflow.set_tags(
-            {
-                "leadscore.mode": settings.mode,
-                **{f"split.{k}": v for k, v in result.split.items()},
-            }
-        )
         mlflow.log_metrics(_metrics(result))
         with tempfile.TemporaryDirectory() as tmp:
             _artifacts(result, cfg, Path(tmp))
             mlflow.log_artifacts(tmp)
-        model_uri, version = registered.log_model(result.scorer, settings, example, name)
-
-        before, champion_value, promoted, reason = _champion_decision(
-            name, metric, new_value, result, champion_scores
+        before, decision = _decision(
+            name, result, metric, cfg.training.backtest.champion_folds, champion_scores
         )
-        mlflow.log_metric("promoted", float(promoted))
+        mlflow.set_tags(_tags(result, settings, decision))
+        model_uri, version = registered.log_model(result.scorer, settings, example, name)
+        promoted_version, points_version = version, None
+        if decision.candidate == "points":
+            _, points_version = registered.log_model(
+                result.points, settings, example, name, artifact="points"
+            )
+            promoted_version = points_version
+        for key, value in (("model", decision.model_value), ("points", decision.points_value)):
+            mlflow.log_metric(f"champion_check_{key}_{metric}", value)
+        if decision.champion_value is not None:
+            mlflow.log_metric(f"champion_check_champion_{metric}", decision.champion_value)
+        mlflow.log_metric("promoted", float(decision.promote))
         mlflow.set_tags(
             {
-                "champion.decision": "promoted" if promoted else "kept champion",
-                "champion.reason": reason,
+                "champion.decision": "promoted" if decision.promote else "kept champion",
+                "champion.reason": decision.reason,
                 "champion.previous": before or "",
             }
         )
-        if promoted:
-            tracking.set_champion(name, version)
-        say(
-            f"model {name} v{version} registered; {'now champion' if promoted else f'champion stays v{before}'} ({reason})"
-        )
+        if decision.promote:
+            tracking.set_champion(name, promoted_version)
+        say(_outcome_line(name, version, points_version, promoted_version, before, decision))
     return RunSummary(
         run.info.run_id,
         model_uri,
         version,
-        promoted,
+        decision.promote,
         before,
-        metric,
-        new_value,
-        champion_value,
+        decision,
         result,
+        points_version,
     )
 
 
+def _outcome_line(name, version, points_version, promoted_version, before, decision) -> str:
+    registered_what = f"model {name} v{version} registered"
+    if points_version is not None:
+        registered_what += f", points sheet registered as v{points_version}"
+    if decision.promote:
+        now = f"v{promoted_version} is now champion"
+    else:
+        now = f"champion stays v{before}"
+    return f"{registered_what}; {now} ({decision.reason})"
+
+
 def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: Say) -> RunSummary:
-    """Event mode: snapshots of open leads, time split with embargo, then ``track``."""
+    """Event mode: snapshots of open leads, the rolling backtest, the deployed model, ``track``."""
     t0 = time.perf_counter()
     tt = training_table(tables, cfg, as_of)
     t_features = time.perf_counter() - t0
     frame = tt.frame
     dates = sorted(frame["as_of"].unique())
-    split, role = split_table(frame, cfg)
     say(
-        f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, {int(frame['label'].sum()):,} positives ({time.perf_counter() - t0:.1f}s)"
+        f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, "
+        f"{int(frame['label'].sum()):,} positives ({t_features:.1f}s)"
     )
-    for k, v in split.describe().items():
-        say(f"  {k:15s} {v}")
+    b = cfg.training.backtest
+    plan = time_folds(
+        frame["as_of"],
+        frame["label"].to_numpy(),
+        cfg.training.horizon_days,
+        None if b.folds == "auto" else int(b.folds),
+        None if b.fold_snapshots == "auto" else int(b.fold_snapshots),
+        cfg.training.cadence,
+    )
+    say(f"  {plan.how}")
+    for f in plan.folds:
+        say(f"  fold {f.number}: test {f.test_label}, trained on {f.train_label}")
+    say(f"  deployed model: every labelled snapshot, {plan.deploy_label}")
     t1 = time.perf_counter()
-    result = fit_and_evaluate(frame, role, frame["as_of"], tt.spec, cfg, split.describe())
+    result = train_on_table(frame, tt.spec, plan, cfg)
     t_fit = time.perf_counter() - t1
     for note in result.notes:
         say(f"  note: {note}")
     say(comparison_text(result))
 
     view = as_of_view(tables, tt.data_end)
-    test_keys = frame.loc[(role == "test").to_numpy(), ["lead_id", "as_of"]].reset_index(drop=True)
 
-    def champion_scores(champ: LeadScorer) -> np.ndarray:
-        # The champion may know other event types or categories: rebuild the test rows with
-        # its own spec so it is judged on exactly the same leads and dates.
-        feats = build_features(view.leads, view.events, test_keys, champ.spec)
-        return champ.predict_proba(feats)
+    def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
+        # The champion may know other event types or categories: rebuild the rows with its
+        # own spec so it is judged on exactly the same leads and dates.
+        keys = rows[["lead_id", "period"]].rename(columns={"period": "as_of"})
+        return champ.predict_proba(build_features(view.leads, view.events, keys, champ.spec))
 
     params = {
         "mode": "events",
@@ -236,10 +280,16 @@ def cadence_name(cfg: Config) -> str:
 
 
 def comparison_text(result: TrainResult) -> str:
-    """The model-vs-baseline table as aligned text for the terminal."""
-    lines = [f"  {'metric':14s} {'model':>22s} {'points baseline':>22s}"]
+    """The pooled model-vs-points table, then one line per fold, as text for the terminal."""
+    lines = [f"  {'pooled over folds':14s} {'model':>22s} {'points baseline':>22s}"]
     for r in result.evaluation.comparison.itertuples():
         m = f"{r.model:.4f} [{r.model_low:.3f},{r.model_high:.3f}]"
         b = f"{r.baseline:.4f} [{r.baseline_low:.3f},{r.baseline_high:.3f}]"
         lines.append(f"  {r.metric:14s} {m:>22s} {b:>22s}")
+    for r in result.folds.itertuples():
+        lines.append(
+            f"  fold {r.fold} ({r.test}): ROC AUC model {r.model_roc_auc:.3f} vs points "
+            f"{r.baseline_roc_auc:.3f}; predicted {r.mean_predicted_model:.2%} vs realised "
+            f"{r.realised:.2%}; {r.test_positives:,} conversions in {r.test_rows:,} rows"
+        )
     return "\n".join(lines)

@@ -258,8 +258,8 @@ def test_import_generic_rules(tmp_path):
 
 def test_maven_features_and_training_work_without_events(maven):
     from leadscore.training.dataset import feature_table, training_table
-    from leadscore.training.fit import fit_and_evaluate, roles_from_split
-    from leadscore.training.split import time_split
+    from leadscore.training.fit import train_on_table
+    from leadscore.training.folds import time_folds
 
     cfg = _fast(MAVEN_CFG)
     tables = validate_tables(maven.tables).tables
@@ -273,11 +273,10 @@ def test_maven_features_and_training_work_without_events(maven):
     dates = sorted(pd.Timestamp(d) for d in tt.frame["as_of"].unique())
     assert dates[0] >= pd.Timestamp("2017-03-01", tz="UTC")  # closes are complete from then on
     t = cfg.training
-    split = time_split(
-        dates, t.horizon_days, t.test_snapshots, t.calibration_snapshots, t.early_stopping_snapshots
+    plan = time_folds(
+        tt.frame["as_of"], tt.frame["label"].to_numpy(), t.horizon_days, cadence=t.cadence
     )
-    role = roles_from_split(tt.frame["as_of"], split)
-    result = fit_and_evaluate(tt.frame, role, tt.frame["as_of"], tt.spec, cfg, split.describe())
+    result = train_on_table(tt.frame, tt.spec, plan, cfg)
     metrics = set(result.evaluation.comparison["metric"])
     assert {"roc_auc", "pr_auc", "brier", "log_loss", "ece"} <= metrics
     assert not any(
@@ -300,7 +299,7 @@ def test_train_refuses_too_few_conversions_events(tmp_path, maven, monkeypatch, 
     )
     err = capsys.readouterr().err
     assert (
-        "conversions in the training snapshots (need at least 100000, training.min_positives)"
+        "conversions in the labelled snapshots (need at least 100000, training.min_positives)"
         in err
     )
     assert not (tmp_path / "mlruns").exists()  # refused before anything was logged
@@ -401,14 +400,14 @@ def test_x_education_leak_variant_and_duplicates_rule(leads_raw):
 
 
 def test_x_education_trains_on_sample(leads_raw):
-    from leadscore.training.fit import fit_and_evaluate
-    from leadscore.training.flat import flat_roles, prepare_flat
+    from leadscore.training.fit import train_on_table
+    from leadscore.training.flat import flat_plan, prepare_flat
 
     cfg = _fast(X_CFG)
     data = prepare_flat(leads_raw, cfg, "Converted")
-    role, period, how = flat_roles(data.table["label"].to_numpy(), None, cfg)
-    assert "stratified at random" in how
-    result = fit_and_evaluate(data.table, role, period, data.spec, cfg, {"method": how})
+    plan = flat_plan(data.table, cfg)
+    assert "stratified at random" in plan.how
+    result = train_on_table(data.table, data.spec, plan, cfg)
     # Do Not Call is "Yes" in 2 of the 9,240 leads: constant (dropped) in the sample
     skipped = [n for n in result.notes if "baseline rules skipped" in n]
     assert skipped == ["baseline rules skipped, columns not in the data: Do Not Call"]

@@ -111,8 +111,9 @@ def test_report_sections_and_header(world, full_report):
     assert "a score of 12 means a 12% chance" in page
     assert "won deal within 90 days" in page
     run = mlflow.MlflowClient().get_run(world.summary.run_id)
-    test_from = run.data.tags["split.test"].split("..")[0]
-    assert test_from in page  # the test period
+    test_from = run.data.tags["split.fold1.test"].split("..")[0].split(" ")[0]
+    assert test_from in page  # the first backtest fold's test period
+    assert ">How the estimate was made</h2>" in page
     assert world.summary.run_id in page
     # The drivers sentence names three readable drivers; the comparison speaks in AUC.
     assert re.search(

@@ -58,8 +58,8 @@ def run_tables(**extra) -> RunTables:
         model=None,
         started=datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc),
         tags={
-            "split.test": "2025-09-01..2025-10-01 (2)",
-            "split.train": "2024-02-01..2025-03-01 (14)",
+            "backtest.method": "rolling backtest: 2 fold(s) of 1 snapshot(s)",
+            "deploy.window": "2024-02-01..2025-10-01 (21)",
         },
         cadence="monthly",
         comparison=comparison(roc_auc=(0.9, 0.8, 0.05, 0.15), capture_at_10=(0.5, 0.4, 0.0, 0.2)),
@@ -83,7 +83,9 @@ def test_tier_ranges_read_from_the_cut_offs():
 def test_periods_and_split_ranges():
     assert period_words("events", "monthly", 2, "").over == "over the 2 test months"
     assert period_words("events", "7", 1, "").each == "at each 7-day snapshot"
-    assert period_words("flat", None, 2, "stratified at random").each == "per half of the test set"
+    assert period_words("flat", None, 4, "").each == "in each fold"
+    assert period_words("flat", None, 4, "").over == "over the 4 backtest folds"
+    assert split_range("2025-09-01 (1)") == ("2025-09-01", "2025-09-01", 1)
     assert split_range("2025-09-01..2025-10-01 (2)") == ("2025-09-01", "2025-10-01", 2)
     assert split_range("none") is None
 
@@ -172,8 +174,8 @@ def test_bands_headline_names_the_highest_filled_band():
 )
 def test_calibration_sentence_compares_the_error_with_the_base_rate(ece, verdict):
     comp = comparison(ece=(ece, 0.03, -1, 1))
-    slices = pd.DataFrame({"slice": ["test"], "rows": [1000], "positives": [40]})
-    c = sections.calibration_section(run_tables(comparison=comp, slices=slices))
+    folds = pd.DataFrame({"test_rows": [600, 400], "test_positives": [25, 15]})
+    c = sections.calibration_section(run_tables(comparison=comp, folds=folds))
     words = plain(c.key)
     assert f"off by {ece * 100:.2f} percentage points" in words
     assert verdict in words and "4.0%" in words
@@ -241,6 +243,7 @@ def test_the_page_escapes_what_it_is_given():
         drivers=sections.Drivers("what", rich("key"), None, blocks.Image("AAAA", "alt"), "note"),
         conversion=None,
         versus=sections.versus_section(run, period_words("events", "monthly", 2, "")),
+        backtest=None,
         calibration=sections.Calibration(),
         today=today.todays_leads(run, hostile),
         generated="now",

@@ -65,10 +65,22 @@ def test_calibrated_probabilities_mean_what_they_say(first_run):
 
 
 @pytest.mark.slow
-def test_split_is_by_time_with_embargo(first_run):
-    split = first_run.result.split
-    assert split["test"] > split["calibration"] > split["train"]
-    assert split["embargoed"] != "none"
+def test_backtest_folds_and_the_deployed_window(first_run, world):
+    result = first_run.result
+    plan = result.plan
+    assert len(plan.folds) >= 2 and len(result.folds) == len(plan.folds)
+    horizon = pd.Timedelta(days=90)
+    frame_dates = result.evaluation.rows.groupby("fold")["period"].min()
+    for fold in plan.folds:
+        # The embargo, per fold: every training label window ends by the fold's test start.
+        train_end = pd.Timestamp(fold.train_label.split("..")[-1].split(" ")[0], tz="UTC")
+        assert train_end + horizon <= frame_dates[fold.number]
+    # The deployed model learned from every snapshot whose label is known by as_of: its
+    # window ends at as_of - horizon (the data end here), rounded down to a snapshot.
+    end = pd.Timestamp(plan.deploy_label.split("..")[-1].split(" ")[0], tz="UTC")
+    data_end = max(world.leads["created_at"].max(), world.events["occurred_at"].max())
+    assert end + horizon <= data_end < end + horizon + pd.Timedelta(days=31)
+    assert result.deployed.rounds >= 1 and result.scorer.best_iteration_ == result.deployed.rounds
 
 
 @pytest.mark.slow
@@ -84,6 +96,8 @@ def test_run_metrics_artifacts_and_registered_model(first_run):
         "model_roc_auc_low",
         "diff_roc_auc",
         "model_conversions_top100",
+        "fold1_model_roc_auc",
+        "deploy_rounds",
     ):
         assert key in run.data.metrics, key
     assert run.data.params["mode"] == "events"
@@ -97,6 +111,7 @@ def test_run_metrics_artifacts_and_registered_model(first_run):
         "lift.png",
         "importance.png",
         "capacity.csv",
+        "folds.csv",
     } <= names
     version = client.get_model_version("leadscore", first_run.version)
     assert version.run_id == first_run.run_id
@@ -152,14 +167,18 @@ def test_a_worse_model_does_not_take_the_champion_alias(first_run, world):
     )
     summary = train_events(world, weak, None, say=lambda _m: None)
     assert not summary.promoted
-    assert summary.champion_value is not None and summary.champion_value > summary.new_value
+    decision = summary.decision
+    assert decision.champion_value is not None
+    assert decision.champion_value > decision.candidate_value
     client = MlflowClient()
     assert (
         str(client.get_model_version_by_alias("leadscore", "champion").version) == first_run.version
     )
     run = client.get_run(summary.run_id)
     assert run.data.tags["champion.decision"] == "kept champion"
-    assert run.data.metrics["champion_roc_auc"] == pytest.approx(summary.champion_value)
+    assert run.data.metrics["champion_check_champion_roc_auc"] == pytest.approx(
+        decision.champion_value
+    )
     # The weak version stays registered (so does every version: rolling back is moving the alias).
     assert str(client.get_model_version("leadscore", summary.version).version) == summary.version
 
