@@ -225,3 +225,15 @@ def test_streamed_events_file_missing_a_column_is_one_line(data_dir, tmp_path, c
         == "leadscore: error: events: table is missing required column 'event_type' (events.parquet)"
     )
     assert not (tmp_path / "f.parquet").exists()
+
+
+@pytest.mark.slow
+def test_flat_rows_in_time_order_backtest_by_position(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    flat_world(3000, 3).to_csv(tmp_path / "ordered.csv", index=False)
+    argv = ["train", "--flat", str(tmp_path / "ordered.csv"), "--label", "Converted", "--ordered"]
+    assert main([*argv, "--id-column", "Prospect ID"]) == 0
+    out = capsys.readouterr().out
+    assert "out of time by row order: the last 20% of rows in 4 consecutive fold(s)" in out
+    assert "fold 4 (rows 2,841-2,990)" in out  # 2,990 rows once 10 duplicates are dropped

@@ -52,6 +52,11 @@ class PointsScorer:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.calibrator_.predict(self.score(X))
 
+    def probability_from(self, contributions: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
+        """The probability of the rows' own score (their contributions add up to it only
+        to rounding, and a calibrator's steps must not see the difference)."""
+        return self.predict_proba(X)
+
     def contributions(
         self,
         X: pd.DataFrame,

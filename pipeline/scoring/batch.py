@@ -95,7 +95,7 @@ def score_frame(
     """
     # Summed by reason group while gathered; their total (with the base) is the margin.
     grouped = scorer.contributions(features, threads, feature_groups(scorer.spec), helpers_after)
-    p = scorer.calibrator_.predict(grouped.sum(axis=1).to_numpy())
+    p = scorer.probability_from(grouped, features)
     score = to_score(p)
     base = score_baseline(features, baseline)
     return pd.DataFrame(
