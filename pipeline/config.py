@@ -76,6 +76,7 @@ class ModelConfig(Strict):
     positive_weight: Literal["none", "sqrt", "balanced"] | float
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)
+    max_negatives_per_positive: float | None = Field(default=None, gt=0)
     params: dict[str, Any]
 
 

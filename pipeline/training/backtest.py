@@ -53,11 +53,47 @@ def recency_weights(period: pd.Series, half_life_days: float | None) -> np.ndarr
     return np.power(0.5, age / float(half_life_days))
 
 
-def _weights(period: pd.Series, rows: np.ndarray, cfg: Config) -> np.ndarray | None:
+def learning_rows(
+    table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, cfg: Config
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rows a booster learns from, and their weights (None: all equal).
+
+    With ``model.max_negatives_per_positive`` set, non-converted rows beyond that many per
+    conversion are left out at random (a seeded hash of lead and snapshot), and the kept ones
+    weigh for those left out, so the booster sees the same class balance in expectation.
+    With ``training.backtest.recency_half_life_days``, older snapshots weigh less.
+    """
+    weight = np.ones(len(y))
+    ratio = cfg.model.max_negatives_per_positive
+    positives = float(y[rows].sum())
+    negatives = float(rows.sum() - positives)
+    if ratio is not None and positives and negatives > ratio * positives:
+        share = ratio * positives / negatives
+        key = (
+            table["lead_id"].astype("string") + "|" + table["as_of"].astype("string")
+            if "as_of" in table
+            else table["lead_id"].astype("string")
+        )
+        h = pd.util.hash_pandas_object(
+            key, index=False, hash_key=f"{cfg.model.seed:016d}"[-16:]
+        ).to_numpy()
+        kept = (h % np.uint64(1_000_000)).astype("float64") / 1e6 < share
+        rows = rows & ((y == 1) | kept)
+        weight = np.where(y == 1, 1.0, 1.0 / share)
     half_life = cfg.training.backtest.recency_half_life_days
-    if half_life is None or not np.issubdtype(np.asarray(period).dtype, np.datetime64):
-        return None
-    return recency_weights(period[rows], half_life)
+    if (
+        half_life is not None
+        and "as_of" in table
+        and pd.api.types.is_datetime64_any_dtype(table["as_of"])
+    ):
+        weight = weight * np.nan_to_num(_recency(table["as_of"], rows, half_life), nan=1.0)
+    return rows, (None if np.all(weight[rows] == 1.0) else weight[rows])
+
+
+def _recency(period: pd.Series, rows: np.ndarray, half_life: float) -> np.ndarray:
+    out = np.full(len(period), np.nan)
+    out[rows] = recency_weights(period[rows], half_life)
+    return out
 
 
 def _holdout(table: pd.DataFrame, y: np.ndarray, train: np.ndarray, seed: int) -> np.ndarray:
@@ -81,10 +117,8 @@ def fit_fold(
     """One fold: fit on its training rows less the holdout, calibrate on the holdout, score
     its test rows with the model and with the points sheet."""
     hold = _holdout(table, y, fold.train, cfg.model.seed)
-    learn = fold.train & ~hold
-    scorer = LeadScorer(spec, cfg.model).fit(
-        X[learn], y[learn], X[hold], y[hold], _weights(period, learn, cfg)
-    )
+    learn, weight = learning_rows(table, y, fold.train & ~hold, cfg)
+    scorer = LeadScorer(spec, cfg.model).fit(X[learn], y[learn], X[hold], y[hold], weight)
     hold_period = np.asarray(period[hold])
     scorer.calibrate(X[hold], y[hold], hold_period)
     b_score = base["baseline_score"].to_numpy(dtype="float64")

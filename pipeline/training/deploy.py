@@ -20,7 +20,7 @@ from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.points import PointsScorer
 from leadscore.model.scorer import LeadScorer, choose_calibration
-from leadscore.training.backtest import Backtest, recency_weights
+from leadscore.training.backtest import Backtest, learning_rows
 from leadscore.training.folds import Plan
 
 
@@ -42,14 +42,11 @@ def calibration_folds(backtest: Backtest, setting: str | int) -> list[int]:
 def deploy(
     table: pd.DataFrame, spec: FeatureSpec, plan: Plan, backtest: Backtest, cfg: Config
 ) -> Deployed:
-    rows = plan.deploy
+    y_all = table["label"].to_numpy(dtype="float64")
+    rows, weights = learning_rows(table, y_all, plan.deploy, cfg)
     X = table.loc[rows, spec.feature_columns]
-    y = table.loc[rows, "label"].to_numpy(dtype="float64")
+    y = y_all[rows]
     rounds = max(1, int(round(float(np.median([f.best_iteration for f in backtest.folds])))))
-    weights = None
-    half_life = cfg.training.backtest.recency_half_life_days
-    if half_life is not None and "as_of" in table.columns:
-        weights = recency_weights(table.loc[rows, "as_of"], half_life)
     scorer = LeadScorer(spec, cfg.model).fit_rounds(X, y, rounds, weights)
     folds = calibration_folds(backtest, cfg.training.backtest.calibration_folds)
     oof = backtest.rows[backtest.rows["fold"].isin(folds)]
