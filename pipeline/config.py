@@ -77,6 +77,7 @@ class ModelConfig(Strict):
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)
     max_negatives_per_positive: float | None = Field(default=None, gt=0)
+    min_negatives_kept: int = Field(default=200_000, ge=0)
     params: dict[str, Any]
 
 

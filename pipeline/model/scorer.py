@@ -193,11 +193,7 @@ class LeadScorer:
                 self.frame(X_valid), label=np.asarray(y_valid, dtype="float64"), reference=train
             )
             self.booster_ = lgb.train(
-                {
-                    **self.lgb_params(y),
-                    "metric": ["auc", "binary_logloss"],
-                    "first_metric_only": True,
-                },
+                {**self.lgb_params(y), "metric": "auc"},
                 train,
                 num_boost_round=self.config.num_boost_round,
                 valid_sets=[valid],

@@ -24,6 +24,8 @@ from leadscore.model.tiers import assign_tiers, to_score
 from leadscore.training import evaluate
 from leadscore.training.folds import Fold, Plan, holdout
 
+#: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
+STOP_NEGATIVES = 50_000
 #: Fewer conversions than this in a fold's holdout: hold out half of its leads instead.
 MIN_HOLDOUT_POSITIVES = 5
 FOLD_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece")
@@ -53,33 +55,39 @@ def recency_weights(period: pd.Series, half_life_days: float | None) -> np.ndarr
     return np.power(0.5, age / float(half_life_days))
 
 
+def thin(
+    table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, keep: float | None, seed: int
+) -> tuple[np.ndarray, float]:
+    """``rows`` with their non-converted ones cut to about ``keep`` at random (a seeded hash
+    of lead and snapshot, so the same rows every time); and the share kept (1.0: none cut)."""
+    positives = float(y[rows].sum())
+    negatives = float(rows.sum() - positives)
+    if keep is None or not positives or negatives <= keep:
+        return rows, 1.0
+    share = keep / negatives
+    keys = table[["lead_id", "as_of"]] if "as_of" in table else table[["lead_id"]]
+    h = pd.util.hash_pandas_object(keys, index=False, hash_key=f"{seed:016d}"[-16:]).to_numpy()
+    kept = (h % np.uint64(1_000_000)).astype("float64") / 1e6 < share
+    return rows & ((y == 1) | kept), share
+
+
 def learning_rows(
     table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, cfg: Config
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The rows a booster learns from, and their weights (None: all equal).
 
     With ``model.max_negatives_per_positive`` set, non-converted rows beyond that many per
-    conversion are left out at random (a seeded hash of lead and snapshot), and the kept ones
-    weigh for those left out, so the booster sees the same class balance in expectation.
-    With ``training.backtest.recency_half_life_days``, older snapshots weigh less.
+    conversion (but never below ``model.min_negatives_kept`` of them) are left out at random,
+    and the kept ones weigh for those left out, so the booster sees the same class balance
+    in expectation. Small tables are never thinned. With
+    ``training.backtest.recency_half_life_days``, older snapshots weigh less.
     """
-    weight = np.ones(len(y))
-    ratio = cfg.model.max_negatives_per_positive
-    positives = float(y[rows].sum())
-    negatives = float(rows.sum() - positives)
-    if ratio is not None and positives and negatives > ratio * positives:
-        share = ratio * positives / negatives
-        key = (
-            table["lead_id"].astype("string") + "|" + table["as_of"].astype("string")
-            if "as_of" in table
-            else table["lead_id"].astype("string")
-        )
-        h = pd.util.hash_pandas_object(
-            key, index=False, hash_key=f"{cfg.model.seed:016d}"[-16:]
-        ).to_numpy()
-        kept = (h % np.uint64(1_000_000)).astype("float64") / 1e6 < share
-        rows = rows & ((y == 1) | kept)
-        weight = np.where(y == 1, 1.0, 1.0 / share)
+    m = cfg.model
+    keep = None
+    if m.max_negatives_per_positive is not None:
+        keep = max(m.max_negatives_per_positive * float(y[rows].sum()), float(m.min_negatives_kept))
+    rows, share = thin(table, y, rows, keep, m.seed)
+    weight = np.where(y == 1, 1.0, 1.0 / share)
     half_life = cfg.training.backtest.recency_half_life_days
     if (
         half_life is not None
@@ -118,7 +126,10 @@ def fit_fold(
     its test rows with the model and with the points sheet."""
     hold = _holdout(table, y, fold.train, cfg.model.seed)
     learn, weight = learning_rows(table, y, fold.train & ~hold, cfg)
-    scorer = LeadScorer(spec, cfg.model).fit(X[learn], y[learn], X[hold], y[hold], weight)
+    # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
+    # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
+    stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
+    scorer = LeadScorer(spec, cfg.model).fit(X[learn], y[learn], X[stop], y[stop], weight)
     hold_period = np.asarray(period[hold])
     scorer.calibrate(X[hold], y[hold], hold_period)
     b_score = base["baseline_score"].to_numpy(dtype="float64")

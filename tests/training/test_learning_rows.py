@@ -29,6 +29,7 @@ def test_recency_weights_halve_every_half_life_before_the_latest_snapshot():
 
 
 def test_every_row_learns_with_equal_weight_by_default():
+    # The default thins only beyond 200,000 non-converted rows: small tables keep every row.
     t = table(10, 990)
     y = t["label"].to_numpy()
     rows, weight = learning_rows(t, y, np.ones(len(t), bool), config_from_dict({}))
@@ -38,7 +39,7 @@ def test_every_row_learns_with_equal_weight_by_default():
 def test_thinned_negatives_keep_every_conversion_and_their_weight():
     t = table(100, 9900)
     y = t["label"].to_numpy()
-    cfg = config_from_dict({"model": {"max_negatives_per_positive": 20}})
+    cfg = config_from_dict({"model": {"max_negatives_per_positive": 20, "min_negatives_kept": 0}})
     rows, weight = learning_rows(t, y, np.ones(len(t), bool), cfg)
     assert rows[:100].all()  # every conversion stays
     kept_negatives = int(rows[100:].sum())
@@ -52,6 +53,12 @@ def test_thinned_negatives_keep_every_conversion_and_their_weight():
     balanced = table(100, 1500)
     rows, weight = learning_rows(balanced, balanced["label"].to_numpy(), np.ones(1600, bool), cfg)
     assert rows.all() and weight is None
+    # And never below the floor of non-converted rows kept.
+    floor = config_from_dict(
+        {"model": {"max_negatives_per_positive": 20, "min_negatives_kept": 5000}}
+    )
+    rows, _ = learning_rows(t, y, np.ones(len(t), bool), floor)
+    assert 4500 < rows[100:].sum() < 5500
 
 
 def test_deployed_calibration_uses_all_or_the_latest_folds():
