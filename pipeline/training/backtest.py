@@ -130,7 +130,7 @@ def fit_fold(
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
     stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
     scorer = LeadScorer(spec, cfg.model).fit(X[learn], y[learn], X[stop], y[stop], weight)
-    hold_period = np.asarray(period[hold])
+    hold_period = _times(period[hold])
     scorer.calibrate(X[hold], y[hold], hold_period)
     b_score = base["baseline_score"].to_numpy(dtype="float64")
     method, _ = choose_calibration(b_score[hold], y[hold], hold_period, cfg.model.calibration)
@@ -145,7 +145,7 @@ def fit_fold(
         {
             "row": np.flatnonzero(test),
             "lead_id": table.loc[test, "lead_id"].to_numpy(),
-            "period": np.asarray(period[test]) if timed else fold.number,
+            "period": period[test].array if timed else fold.number,
             "fold": fold.number,
             "label": y[test],
             "margin": margin,
@@ -200,6 +200,13 @@ def fold_table(fits: list[FoldFit], plan: Plan, seed: int, n_boot: int = 100) ->
     table["calibration_ratio_model"] = table["mean_predicted_model"] / table["realised"]
     table["calibration_ratio_baseline"] = table["mean_predicted_baseline"] / table["realised"]
     return table
+
+
+def _times(period: pd.Series) -> np.ndarray:
+    """Snapshot dates as a plain numpy array (tz-aware ones would become slow objects)."""
+    if isinstance(period.dtype, pd.DatetimeTZDtype):
+        period = period.dt.tz_convert(None)
+    return period.to_numpy()
 
 
 def run_backtest(table: pd.DataFrame, spec: FeatureSpec, plan: Plan, cfg: Config) -> Backtest:
