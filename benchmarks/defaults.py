@@ -41,8 +41,6 @@ OPTIONS = {  # name: config overrides
     "deeper trees": {
         "model": {"params": {"max_depth": -1, "num_leaves": 31, "learning_rate": 0.05}}
     },
-    "patience 50": {"model": {"early_stopping_rounds": 50}},
-    "patience 100": {"model": {"early_stopping_rounds": 100}},
 }
 
 
@@ -176,10 +174,7 @@ def run_x_education(path: str) -> None:
     from leadscore.training.flat import flat_plan, prepare_flat
 
     raw = yaml.safe_load((ROOT / "configs" / "x_education.yaml").read_text())
-    chosen = os.environ.get("DEFAULTS_OPTIONS")
-    for option in ("default", "deeper trees", "patience 50", "patience 100"):
-        if chosen and option not in chosen.split(","):
-            continue
+    for option in ("default", "deeper trees"):
         cfg = config_from_dict(_merge(raw, OPTIONS[option]))
         data = prepare_flat(read_frame(path), cfg, "Converted")
         bt = run_backtest(data.table, data.spec, flat_plan(data.table, cfg), cfg)

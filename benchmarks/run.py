@@ -2,7 +2,8 @@
 
 Each case runs in its own process so its peak memory (max RSS) is its own. Synthetic worlds
 are generated once into out/bench/<leads>/ and reused. Sizes: BENCH_SIZES (default
-"200000,1000000"); BENCH_CASES picks cases (default "features,reference,train,score,shapes").
+"200000,1000000"); BENCH_CASES picks cases (default "features,reference,train,score,shapes");
+BENCH_CONFIG names a config file for the train case (an option against the defaults).
 Not a test: figures vary with the machine and its load; the README records ours.
 """
 
@@ -140,7 +141,7 @@ def case_train(n: int) -> dict:
     from leadscore.training.dataset import training_table
     from leadscore.training.fit import train_on_table
 
-    cfg = load_config()
+    cfg = load_config(os.environ.get("BENCH_CONFIG"))  # a config file to compare against
     tables = load(world(n))
     t0 = time.perf_counter()
     tt = training_table(tables, cfg)
