@@ -216,9 +216,9 @@ def train_flat(
     )
     say(f"  {plan.how}")
     result = train_on_table(table, data.spec, plan, cfg)
-    result.notes.extend(data.report.text())
     for note in result.notes:
         say(f"  note: {note}")
+    result.notes.extend(data.report.text())  # printed above as clean: lines; logged with the run
     say(comparison_text(result))
 
     def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:

@@ -287,8 +287,9 @@ def comparison_text(result: TrainResult) -> str:
         b = f"{r.baseline:.4f} [{r.baseline_low:.3f},{r.baseline_high:.3f}]"
         lines.append(f"  {r.metric:14s} {m:>22s} {b:>22s}")
     for r in result.folds.itertuples():
+        name = r.test if str(r.test).startswith("fold ") else f"fold {r.fold} ({r.test})"
         lines.append(
-            f"  fold {r.fold} ({r.test}): ROC AUC model {r.model_roc_auc:.3f} vs points "
+            f"  {name}: ROC AUC model {r.model_roc_auc:.3f} vs points "
             f"{r.baseline_roc_auc:.3f}; predicted {r.mean_predicted_model:.2%} vs realised "
             f"{r.realised:.2%}; {r.test_positives:,} conversions in {r.test_rows:,} rows"
         )
