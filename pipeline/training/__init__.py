@@ -1,1 +1,2 @@
-"""How a model is made and judged: training tables, time splits, fitting, evaluation, the MLflow run."""
+"""How a model is made and judged: training tables, the rolling backtest, the deployed
+model, the champion decision, evaluation, the MLflow run."""
