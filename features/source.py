@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from leadscore.features.spec import event_key_sql
+
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection set up for batch work: no progress bar, UTC session time zone.
@@ -81,9 +83,9 @@ class EventSource:
             con.close()
 
     def type_counts(self, cutoff: pd.Timestamp) -> pd.Series:
-        """Events per (trimmed, lower-cased) type up to ``cutoff``."""
+        """Events per type (``event_key``) up to ``cutoff``."""
         rows = self._query(
-            f"SELECT lower(trim(event_type)) AS t, COUNT(*) FROM ({self.select_sql()}) "
+            f"SELECT {event_key_sql('event_type')} AS t, COUNT(*) FROM ({self.select_sql()}) "
             f"WHERE occurred_at <= TIMESTAMPTZ '{cutoff.isoformat()}' AND event_type IS NOT NULL GROUP BY 1"
         )
         return pd.Series({t: n for t, n in rows if t}, dtype="int64")

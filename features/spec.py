@@ -27,6 +27,26 @@ OTHER = "other"
 MISSING = "missing"
 
 
+def event_key(name: str) -> str:
+    """The one spelling of an event type: lower-case, every run of characters other than
+    letters and digits one "_", none at the ends ("Email Click", "EMAIL-CLICK " and
+    "email_click" are one type). Empty when nothing is left."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def event_keys(values: pd.Series) -> pd.Series:
+    """``event_key`` of every value, done once per distinct value; missing or empty -> NA."""
+    codes, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    keys = pd.Series([event_key(v) for v in distinct], dtype="string")
+    keys = keys.mask(keys == "")
+    return pd.Series(keys.array.take(codes, allow_fill=True), index=values.index)
+
+
+def event_key_sql(expr: str) -> str:
+    """``event_key`` as DuckDB SQL over ``expr`` (a VARCHAR)."""
+    return f"trim(regexp_replace(lower({expr}), '[^0-9a-z]+', '_', 'g'), '_')"
+
+
 def slug(name: str) -> str:
     """A column-safe name for an event type or attribute ("Pricing Page View" -> pricing_page_view)."""
     s = re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
@@ -125,7 +145,9 @@ def discover_event_types(
     event_type: pd.Series, max_types: int, always: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
     """The ``max_types`` most frequent event types (ties broken by name), plus ``always``."""
-    counts = event_type.astype("string").str.strip().str.lower().value_counts(dropna=True)
+    raw = event_type.value_counts(dropna=True)  # by raw spelling first: few distinct values
+    keys = event_keys(pd.Series(raw.index.astype("string"), index=raw.index))
+    counts = raw.groupby(keys.to_numpy(), dropna=True).sum()
     return top_event_types(counts, max_types, always)
 
 
@@ -171,7 +193,7 @@ def fit_spec(
     Its length is mostly its signature: one keyword per ``features:`` config key.
     """
     known_leads = leads[leads["created_at"] <= cutoff]
-    negatives = tuple(t.strip().lower() for t in negative_event_types)
+    negatives = tuple(event_key(t) for t in negative_event_types)
     if event_types == "auto":
         if hasattr(events, "type_counts"):  # an EventSource: the engine counts over the file
             types = top_event_types(events.type_counts(cutoff), max_event_types, always=negatives)
@@ -179,7 +201,7 @@ def fit_spec(
             past = events.loc[events["occurred_at"] <= cutoff, "event_type"]
             types = discover_event_types(past, max_event_types, always=negatives)
     else:
-        types = tuple(sorted({t.strip().lower() for t in event_types} | set(negatives)))
+        types = tuple(sorted({event_key(t) for t in event_types} | set(negatives)))
     types = tuple(t for t in types if t != OTHER)
 
     categories: dict[str, tuple[str, ...]] = {

@@ -18,7 +18,7 @@ from leadscore.features.engagement import engagement_sql
 from leadscore.features.explicit import explicit_values
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
 from leadscore.features.source import EventSource, connect
-from leadscore.features.spec import MISSING, OTHER, FeatureSpec
+from leadscore.features.spec import MISSING, OTHER, FeatureSpec, event_key_sql
 
 KEY = ["lead_id", "as_of"]
 
@@ -117,12 +117,13 @@ def engagement_table(
         else:
             con.register("events_in", events)
             source = "events_in"
+        key = event_key_sql("CAST(event_type AS VARCHAR)")
         con.execute(
             "CREATE OR REPLACE TEMP VIEW events_prepared AS "
-            "SELECT k.lead_key, epoch(e.occurred_at) AS ts, k.created_ts, "
-            "lower(trim(CAST(e.event_type AS VARCHAR))) AS event_type "
-            f"FROM {source} e JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
-            "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND trim(CAST(e.event_type AS VARCHAR)) <> ''"
+            "SELECT k.lead_key, epoch(e.occurred_at) AS ts, k.created_ts, e.event_type "
+            f"FROM (SELECT lead_id, occurred_at, {key} AS event_type FROM {source}) e "
+            "JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
+            "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND e.event_type <> ''"
         )
         # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
         # Nightly scoring asks for one moment and each lead once: then snap_key equals

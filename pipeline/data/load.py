@@ -19,6 +19,7 @@ from leadscore.data.io import find_table, read_raw_tables, read_table
 from leadscore.data.validate import ValidationReport, require_valid, validate_tables
 from leadscore.errors import DataError
 from leadscore.features.source import EventSource, connect
+from leadscore.features.spec import event_key_sql
 
 Say = Callable[[str], None]
 
@@ -61,7 +62,7 @@ EVENT_CHECKS_SQL = """
 SELECT
     COUNT(*) AS rows_in,
     COUNT(*) FILTER (WHERE e.occurred_at IS NULL) AS bad_time,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR trim(e.event_type) = '')) AS no_type,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR {key} = '')) AS no_type,
     COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND l.lead_id IS NULL) AS unknown_lead,
     COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND e.occurred_at < l.created_at) AS before_created
 FROM ({events}) e
@@ -91,7 +92,11 @@ def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
                 raise DataError(
                     f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
                 )
-            row = con.sql(EVENT_CHECKS_SQL.format(events=source.select_sql())).fetchall()[0]
+            row = con.sql(
+                EVENT_CHECKS_SQL.format(
+                    events=source.select_sql(), key=event_key_sql("e.event_type")
+                )
+            ).fetchall()[0]
         except duckdb.Error as err:
             raise DataError(
                 f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"

@@ -8,8 +8,9 @@ Everything is vectorised (NumPy / Arrow kernels, no Python loop over rows).
 
 Clean output
     * ids (``lead_id``) and ``event_type``: pandas ``str`` dtype, surrounding whitespace
-      stripped, a blank cell is missing; ``event_type`` is also lower-cased, so
-      ``"Email_Open "`` == ``"email_open"``. Whole-number float ids from Parquet (``12.0``)
+      stripped, a blank cell is missing; ``event_type`` is also folded to one spelling
+      (lower-case, runs of other characters to ``_``), so ``"Email Open "``,
+      ``"EMAIL-OPEN"`` and ``"email_open"`` are one type. Whole-number float ids from Parquet (``12.0``)
       read as ``"12"``.
     * timestamps: ``datetime64[us, UTC]`` in every table (:data:`TIMESTAMP_DTYPE`). ISO 8601
       text without a zone is UTC, with a zone it is converted to UTC; typed datetimes from
@@ -85,6 +86,7 @@ from leadscore.data.contract import (
     Tables,
 )
 from leadscore.errors import DataError
+from leadscore.features.spec import event_keys
 
 __all__ = [
     "Problem",
@@ -486,7 +488,8 @@ def _as_text(s: pd.Series) -> pd.Series:
 
 
 def _event_types(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Event types stripped and lower-cased: (``str`` Series, codes with -1 = missing, types).
+    """Event types in their one spelling (``event_key``): (``str`` Series, codes with -1 =
+    missing, types).
 
     The text work is done once per distinct value (dictionary / categorical codes), not per row.
     """
@@ -497,7 +500,8 @@ def _event_types(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         encoded = pc.dictionary_encode(_arrow_text(_as_text(s)))
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         distinct = pd.Series(pd.array(encoded.dictionary, dtype="str"))
-    normal, types = pd.factorize(_as_id(distinct).str.lower())  # blank -> -1; merges spellings
+    # blank -> -1; "Email Click", "EMAIL_CLICK" and "email-click" become one type
+    normal, types = pd.factorize(event_keys(_as_id(distinct)))
     codes = np.append(normal, -1)[codes]  # code -1 (missing) stays -1
     types = np.asarray(types, dtype=object)
     values = pc.take(pa.array(types, pa.large_string()), pa.array(codes, mask=codes < 0))
