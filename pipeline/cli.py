@@ -36,10 +36,34 @@ def _say(msg: str) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from leadscore.data.io import write_tables
+    from leadscore.data.synthetic.shape import OTHER_CRM, Shape, reshape
     from leadscore.data.synthetic.world import generate_world
 
     t0 = time.perf_counter()
-    tables = generate_world(args.leads, seed=args.seed)
+    try:
+        tables = generate_world(args.leads, seed=args.seed, start=args.start, end=args.end)
+    except ValueError as e:
+        raise UsageError(f"generate: {e}") from None
+    base = OTHER_CRM if args.shape == "other-crm" else Shape()
+    given = {
+        k: v
+        for k, v in {
+            "extra_types": args.extra_event_types,
+            "extra_share": args.extra_event_share,
+            "variant_share": args.variant_share,
+            "early_share": args.early_event_share,
+            "closed_share": args.closed_share,
+        }.items()
+        if v is not None
+    }
+    try:
+        shape = Shape(**{**vars(base), **given})
+    except ValueError as e:
+        raise UsageError(f"generate: {e}") from None
+    if shape != Shape():
+        if shape.extra_types and "extra_share" not in given and not shape.extra_share:
+            shape = Shape(**{**vars(shape), "extra_share": 0.1})
+        tables = reshape(tables, shape, seed=args.seed)
     paths = write_tables(tables, args.out, fmt=args.format)
     sizes = ", ".join(f"{name} {len(frame):,}" for name, frame in tables.items())
     _say(f"generated {sizes} rows in {time.perf_counter() - t0:.1f}s -> {Path(args.out)}")
@@ -218,6 +242,20 @@ def add_generate(sub: Sub) -> None:
     g.add_argument("--leads", type=int, default=20_000, help="number of leads (default 20000)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    g.add_argument("--start", default="2024-01-01", help="first lead created (default 2024-01-01)")
+    g.add_argument("--end", default="2025-12-31", help="end of the history (default 2025-12-31)")
+    g.add_argument(
+        "--shape",
+        choices=["default", "other-crm"],
+        default="default",
+        help="other-crm: 5 event types outside the contract (15%% more events), 20%% of types "
+        "spelled another way, 2%% of events before their lead's creation, 44%% of leads closed",
+    )
+    g.add_argument("--extra-event-types", type=int, help="event types outside the contract (0-8)")
+    g.add_argument("--extra-event-share", type=float, help="their events, as a share (0.1)")
+    g.add_argument("--variant-share", type=float, help="share of event types spelled otherwise")
+    g.add_argument("--early-event-share", type=float, help="share of events before creation")
+    g.add_argument("--closed-share", type=float, help="share of leads closed by the end")
     g.set_defaults(func=cmd_generate)
 
 

@@ -49,6 +49,28 @@ def test_generate_then_validate(data_dir, capsys):
     assert "valid" in capsys.readouterr().out
 
 
+def test_generate_another_shape_and_a_shorter_history(tmp_path, capsys):
+    d = tmp_path / "other"
+    args = ["generate", "--out", str(d), "--leads", "800", "--shape", "other-crm"]
+    assert main([*args, "--start", "2025-01-01", "--closed-share", "0.5"]) == 0
+    leads = pd.read_parquet(d / "leads.parquet")
+    events = pd.read_parquet(d / "events.parquet")
+    outcomes = pd.read_parquet(d / "outcomes.parquet")
+    assert leads["created_at"].min() >= pd.Timestamp("2025-01-01", tz="UTC")
+    assert len(outcomes) == 400
+    assert "Page View" in set(events["event_type"].astype(str))
+    capsys.readouterr()
+    assert main(["validate", "--data", str(d)]) == 0
+    out = capsys.readouterr().out
+    assert "before the lead's created_at (dropped)" in out and "outside the contract" in out
+
+
+def test_generate_refuses_a_bad_share_in_one_line(tmp_path, capsys):
+    assert main(["generate", "--out", str(tmp_path / "x"), "--variant-share", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "leadscore: error: generate: variant_share must be between 0 and 1"
+
+
 def test_features_command_writes_the_table(data_dir, tmp_path, capsys):
     out = tmp_path / "f.parquet"
     assert (
