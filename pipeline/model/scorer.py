@@ -9,6 +9,7 @@ checks their count, so a reordered frame would otherwise score wrong in silence.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import Future
 from pathlib import Path
@@ -123,6 +124,13 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         if c not in spec.categories:
             out[c] = pd.to_numeric(out[c], errors="coerce").astype("float32")
     return out
+
+
+CUTS_FILE = "tree_cuts.joblib"
+
+
+def _trees_hash(booster_file: Path) -> str:
+    return hashlib.sha256(booster_file.read_bytes()).hexdigest()
 
 
 class LeadScorer:
@@ -317,6 +325,13 @@ class LeadScorer:
             "complete_columns": getattr(self, "complete_columns_", []),
         }
         (d / "scorer.json").write_text(json.dumps(meta, indent=2, default=str))
+        # The SHAP leaf tables take seconds to build from the trees: built once here and
+        # stored beside them, so no scoring process rebuilds them. Tagged with the trees'
+        # hash, so tables that do not match are never used.
+        joblib.dump(
+            {"trees": _trees_hash(d / "booster.txt"), "cuts": self.tree_cuts(leaves=True)},
+            d / CUTS_FILE,
+        )
         return d
 
     @classmethod
@@ -329,4 +344,12 @@ class LeadScorer:
         obj.calibration_method_ = meta["calibration_method"]
         obj.best_iteration_ = meta["best_iteration"]
         obj.complete_columns_ = meta["complete_columns"]
+        stored = d / CUTS_FILE
+        if stored.exists():
+            try:
+                saved = joblib.load(stored)
+            except Exception:  # written by another version: rebuilt when needed
+                saved = None
+            if isinstance(saved, dict) and saved.get("trees") == _trees_hash(d / "booster.txt"):
+                obj._cuts = (obj.booster_, saved["cuts"])
         return obj
