@@ -189,19 +189,44 @@ def cmd_score(args: argparse.Namespace) -> int:
             )
         summary = score_flat_file(args.flat, model.scorer, model.settings, version, args.out, _say)
     else:
-        from leadscore.scoring.batch import score_folder
+        from concurrent.futures import ThreadPoolExecutor
+
+        from leadscore.config import load_config
+        from leadscore.data.load import load_streaming
+        from leadscore.scoring.batch import score_tables
 
         if not (args.data and args.as_of):
             raise UsageError("score needs --data DIR --as-of DATE (or --flat FILE)")
         as_of = _dates(args.as_of)
         if len(as_of) != 1:
             raise UsageError("score --as-of takes one date")
-        cfg, uri, model, version = _model(args, flat=False)
+        # The model comes from the registry (importing MLflow and loading take seconds of
+        # one core) while the folder is read and checked with the config's column mapping;
+        # the model's own mapping wins if it differs.
+        guess = load_config(args.config).columns.model_dump()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_model, args, False)
+            try:
+                loaded = load_streaming(args.data, guess, _say)
+            finally:
+                cfg, uri, model, version = pending.result()
         if model.settings.mode == "flat":
             raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
         columns = model.settings.columns.model_dump()
-        summary = score_folder(
-            args.data, columns, model.scorer, model.settings, version, as_of[0], args.out, say=_say
+        if columns != guess:
+            _say("  data: read again with the model's column mapping")
+            loaded = load_streaming(args.data, columns, _say)
+        tables, source, report = loaded
+        summary = score_tables(
+            tables,
+            report.rejects,
+            model.scorer,
+            model.settings,
+            version,
+            as_of[0],
+            args.out,
+            say=_say,
+            events=source,
         )
         for k, v in summary.unseen_categories.items():
             _say(
