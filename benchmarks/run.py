@@ -1,9 +1,16 @@
 """`make bench`: speed and memory figures for features, training and scoring (prints a table).
 
-Each case runs in its own process so its peak memory (max RSS) is its own. Synthetic worlds
-are generated once into out/bench/<leads>/ and reused. Sizes: BENCH_SIZES (default
-"200000,1000000"); BENCH_CASES picks cases (default "features,reference,train,score,shapes");
-BENCH_CONFIG names a config file for the train case (an option against the defaults).
+Each case runs in its own process, so its peak memory (max RSS) and CPU time are its own.
+Synthetic worlds are generated once into out/bench/ and reused, in two shapes (BENCH_SHAPES,
+default "default,other-crm"): the default generator, and `leadscore generate --shape
+other-crm` (18 months of history, 5 event types outside the contract, spelling variants,
+events before creation, 44% of leads closed), so no speed decision is tuned to one shape.
+
+Sizes: BENCH_SIZES (default "200000,1000000"); BENCH_CASES picks cases (default
+"features,train,score,shapes"); BENCH_CONFIG names a config file for the train case (an
+option against the defaults). The features case runs `leadscore features` and the
+straightforward reference (benchmarks/reference.py) as whole processes, A B A B
+(BENCH_PAIRS pairs, default 2), and checks their values equal on the shared columns.
 Not a test: figures vary with the machine and its load; the README records ours.
 """
 
@@ -12,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -20,16 +28,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "bench"
 DATES = ["2025-04-01", "2025-08-01", "2025-12-01"]
+BENCH_STORE = f"sqlite:///{OUT / 'mlflow.db'}"
+SHAPE_START = {"default": "2024-01-01", "other-crm": "2024-07-01"}
 
 
-def world(n: int) -> Path:
-    d = OUT / str(n)
+def world(n: int, shape: str = "default") -> Path:
+    """The world's folder; generated in a child process the first time, so this process
+    stays small (see features_ab)."""
+    d = OUT / (str(n) if shape == "default" else f"{shape}-{n}")
+    if not (d / "events.parquet").exists():
+        subprocess.run([sys.executable, __file__, "world", str(n), shape], cwd=ROOT, check=True)
+    return d
+
+
+def make_world(n: int, shape: str) -> None:
+    d = OUT / (str(n) if shape == "default" else f"{shape}-{n}")
     if not (d / "events.parquet").exists():
         from leadscore.data.io import write_tables
+        from leadscore.data.synthetic.shape import OTHER_CRM, reshape
         from leadscore.data.synthetic.world import generate_world
 
-        write_tables(generate_world(n, seed=0), d)
-    return d
+        tables = generate_world(n, seed=0, start=SHAPE_START[shape])
+        if shape == "other-crm":
+            tables = reshape(tables, OTHER_CRM, seed=0)
+        write_tables(tables, d)
 
 
 def load(d: Path):
@@ -39,83 +61,72 @@ def load(d: Path):
     return require_valid(load_data(d))
 
 
-def case_features(n: int) -> dict:
-    """`leadscore features` at 3 snapshot dates: leads/outcomes read and validated, events
-    streamed from their file by DuckDB (the command's own path)."""
-    import pandas as pd
-
-    from leadscore.config import load_config
-    from leadscore.data.load import load_streaming
-    from leadscore.training.dataset import feature_table
-
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    """Wall time, CPU time (user + system) and peak memory of one whole process."""
     t0 = time.perf_counter()
-    tables, events, _ = load_streaming(world(n), {})
-    t_load = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    table = feature_table(
-        tables, load_config(), [pd.Timestamp(d, tz="UTC") for d in DATES], events=events
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
-    t_feat = time.perf_counter() - t1
-    import pyarrow.parquet as pq
-
-    n_events = pq.ParquetFile(world(n) / "events.parquet").metadata.num_rows
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed: {err[-2000:]}")
     return {
-        "rows": len(table),
-        "events": n_events,
-        "load_check_s": t_load,
-        "features_s": t_feat,
-        "events_per_s": n_events / t_feat,
-        "columns": table.shape[1],
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_gib": usage.ru_maxrss / 1024**2,
     }
 
 
-REFERENCE_SQL = """
-SELECT s.lead_id, s.as_of,
-{counts},
-{recency},
-  date_diff('second', max(e.occurred_at), s.as_of) / 86400.0 AS days_since_last_event,
-  sum(exp(-ln(2) * date_diff('second', e.occurred_at, s.as_of) / 86400.0 / 14)) AS engagement_decayed,
-{active}
-FROM snapshots s
-LEFT JOIN events e ON e.lead_id = s.lead_id AND e.occurred_at <= s.as_of
-GROUP BY s.lead_id, s.as_of
-"""
+def features_ab(d: Path, pairs: int) -> dict:
+    """`leadscore features` (A) against the reference (B) at 3 dates, A B A B, whole
+    processes; then the two tables compared on their shared columns."""
+    import pyarrow.parquet as pq
 
-
-def case_reference(n: int) -> dict:
-    """A straightforward hand-written DuckDB query for the core features, same snapshots."""
-    import duckdb
-    import pandas as pd
-
-    from leadscore.data.contract import KNOWN_EVENT_TYPES
-    from leadscore.features.snapshots import open_leads
-
-    tables = load(world(n))
-    snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp(d, tz="UTC") for d in DATES])
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    con.register("snapshots", snaps)
-    con.register("events", tables.events)
-    counts = ",\n".join(
-        f"  count(*) FILTER (WHERE e.event_type = '{t}' AND e.occurred_at > s.as_of - INTERVAL {w} DAY) AS {t}_{w}d"
-        for t in KNOWN_EVENT_TYPES
-        for w in (7, 30, 90)
-    )
-    recency = ",\n".join(
-        f"  date_diff('second', max(e.occurred_at) FILTER (WHERE e.event_type = '{t}'), s.as_of) / 86400.0 AS {t}_days_since"
-        for t in KNOWN_EVENT_TYPES
-    )
-    active = ",\n".join(
-        f"  count(DISTINCT date_trunc('day', e.occurred_at)) FILTER (WHERE e.occurred_at > s.as_of - INTERVAL {w} DAY) AS active_days_{w}d"
-        for w in (7, 30, 90)
-    )
-    sql = REFERENCE_SQL.format(counts=counts, recency=recency, active=active)
-    t0 = time.perf_counter()
-    result = con.sql(sql).to_arrow_table()
+    ours, ref = OUT / "ab_features.parquet", OUT / "ab_reference.parquet"
+    leadscore = [sys.executable, "-m", "leadscore.cli"]
+    a_cmd = [*leadscore, "features", "--data", str(d), "--as-of", ",".join(DATES)]
+    a_cmd += ["--out", str(ours)]
+    _timed(a_cmd)  # warm-up: fills the page cache for both, and gives the types to count
+    names = pq.read_schema(ours).names
+    skip = {"events_7d", "active_days_7d", "other_7d"}
+    types = sorted(c[:-3] for c in names if c.endswith("_7d") and c not in skip)
+    b_cmd = [sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(d), ",".join(DATES)]
+    b_cmd += [str(ref), ",".join(types)]
+    runs: dict[str, list[dict]] = {"a": [], "b": []}
+    for _ in range(pairs):
+        runs["a"].append(_timed(a_cmd))
+        runs["b"].append(_timed(b_cmd))
+    ratios = [x["wall"] / y["wall"] for x, y in zip(runs["a"], runs["b"], strict=True)]
+    n_events = pq.ParquetFile(d / "events.parquet").metadata.num_rows
+    a_wall = statistics.median(r["wall"] for r in runs["a"])
     return {
-        "rows": result.num_rows,
-        "events": len(tables.events),
-        "reference_s": time.perf_counter() - t0,
+        "rows": pq.ParquetFile(ours).metadata.num_rows,
+        "columns": len(names),
+        "events": n_events,
+        "features_wall_s": a_wall,
+        "features_cpu_s": statistics.median(r["cpu"] for r in runs["a"]),
+        "features_rss_gib": max(r["rss_gib"] for r in runs["a"]),
+        "features_events_per_s": n_events / a_wall,
+        "reference_wall_s": statistics.median(r["wall"] for r in runs["b"]),
+        "reference_cpu_s": statistics.median(r["cpu"] for r in runs["b"]),
+        "reference_rss_gib": max(r["rss_gib"] for r in runs["b"]),
+        "ratio_median": statistics.median(ratios),
+        "ratio_range": f"{min(ratios):.2f}-{max(ratios):.2f}",
+        "pairs": pairs,
+        # In a child: a parent that grew would pass its size on to the next case's children
+        # (Linux counts a forked child's pages before exec in its peak memory).
+        "check": subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(ours), str(ref)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
     }
 
 
@@ -150,7 +161,9 @@ def case_train(n: int) -> dict:
     t1 = time.perf_counter()
     result = train_on_table(frame, tt.spec, plan_for(frame, cfg), cfg)
     t_fit = time.perf_counter() - t1
-    result.scorer.save(OUT / f"model-{n}")  # the score case uses it
+    (OUT / "model-uri.txt").write_text(
+        register_bench_model(result.scorer, frame.head(5))
+    )  # for score
     comp = result.evaluation.comparison.set_index("metric")
     metrics = {
         f"{side}_{m}": round(float(comp.loc[m, side]), 4)
@@ -168,36 +181,48 @@ def case_train(n: int) -> dict:
     }
 
 
-def case_score(n: int) -> dict:
-    """`leadscore score` on every open lead at the data's end: reading and checking the
-    folder, features (events streamed from their file), prediction, SHAP reasons, write."""
-    import tempfile
-
-    import pandas as pd
+def register_bench_model(scorer, example) -> str:
+    """The train case's model in the bench's own MLflow store (out/bench/mlflow.db), as
+    `leadscore score` loads a registered model; its URI."""
+    import mlflow
 
     from leadscore.config import config_from_dict
-    from leadscore.model.scorer import LeadScorer
+    from leadscore.model.registered import log_model
     from leadscore.model.settings import ModelSettings
-    from leadscore.scoring.batch import score_folder
 
-    model_dir = OUT / "model-200000"
-    if not (model_dir / "scorer.json").exists():
-        raise SystemExit("run the train case first (it saves the model the score case uses)")
-    scorer = LeadScorer.load(model_dir)
-    settings = ModelSettings.for_events(config_from_dict({}))
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        s = score_folder(
-            world(n),
-            {},
-            scorer,
-            settings,
-            "bench",
-            pd.Timestamp("2026-01-01", tz="UTC"),
-            Path(tmp) / "scores.parquet",
+    mlflow.set_tracking_uri(BENCH_STORE)
+    with mlflow.start_run():
+        uri, version = log_model(
+            scorer, ModelSettings.for_events(config_from_dict({})), example, "bench"
         )
-    wall = time.perf_counter() - t0
-    return {"scored": s.scored, "end_to_end_s": wall, "leads_per_s": s.scored / wall}
+    return f"models:/bench/{version}"
+
+
+def case_score(n: int, shape: str = "default") -> dict:
+    """`leadscore score` as a whole process on every open lead at the data's end: start-up,
+    the registry look-up, reading and checking the folder, features (events streamed from
+    their file), prediction, SHAP reasons, write."""
+    import pyarrow.parquet as pq
+
+    uri_file = OUT / "model-uri.txt"
+    if not uri_file.exists():
+        raise SystemExit("run the train case first (it registers the model the score case uses)")
+    d = world(n, shape)
+    out = OUT / "scores.parquet"
+    cmd = [sys.executable, "-m", "leadscore.cli", "score", "--data", str(d)]
+    cmd += ["--as-of", "2026-01-01", "--out", str(out), "--model", uri_file.read_text().strip()]
+    r = _timed(cmd, {"MLFLOW_TRACKING_URI": BENCH_STORE})
+    scored = pq.ParquetFile(out).metadata.num_rows
+    n_events = pq.ParquetFile(d / "events.parquet").metadata.num_rows
+    return {
+        "scored": scored,
+        "events": n_events,
+        "wall_s": r["wall"],
+        "cpu_s": r["cpu"],
+        "peak_rss_gib": r["rss_gib"],
+        "open_leads_per_s": scored / r["wall"],
+        "events_per_s": n_events / r["wall"],
+    }
 
 
 SHAPES = {
@@ -240,13 +265,7 @@ def case_shapes(n: int) -> dict:
     return out
 
 
-CASES = {
-    "features": case_features,
-    "reference": case_reference,
-    "train": case_train,
-    "score": case_score,
-    "shapes": case_shapes,
-}
+CASES = {"train": case_train, "shapes": case_shapes}  # the cases run in a child process
 
 
 def child(case: str, n: int) -> None:
@@ -257,47 +276,56 @@ def child(case: str, n: int) -> None:
     print("RESULT " + json.dumps(out))
 
 
+def show(case: str, label: str, res: dict) -> None:
+    figures = ", ".join(
+        f"{k}={v:.4g}"
+        if isinstance(v, float)
+        else f"{k}={v:,}"
+        if isinstance(v, int)
+        else f"{k}={v}"
+        for k, v in res.items()
+    )
+    print(f"{case:9s} {label}: {figures}", flush=True)
+
+
+def in_child(case: str, n: int) -> dict | None:
+    r = subprocess.run(
+        [sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT
+    )
+    line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        print(f"{case} {n}: failed\n{r.stderr[-3000:]}", flush=True)
+        return None
+    return json.loads(line[7:])
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "world":
+        make_world(int(sys.argv[2]), sys.argv[3])
+        return 0
     if len(sys.argv) == 3:
         child(sys.argv[1], int(sys.argv[2]))
         return 0
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200000,1000000").split(",")]
-    cases = os.environ.get("BENCH_CASES", "features,reference,train,score,shapes").split(",")
+    cases = os.environ.get("BENCH_CASES", "features,train,score,shapes").split(",")
+    shapes = os.environ.get("BENCH_SHAPES", "default,other-crm").split(",")
+    pairs = int(os.environ.get("BENCH_PAIRS", "2"))
+    if "train" in cases:  # first: the score case scores with its model
+        res = in_child("train", 200_000)
+        if res:
+            show("train", "200,000 leads, default shape", res)
     for n in sizes:
-        print(f"# generating/using world of {n:,} leads in {OUT / str(n)}", flush=True)
-        world(n)
-        for case in cases:
-            if case == "train" and n != 200_000:
-                continue
-            if case == "shapes" and n != sizes[0]:
-                continue
-            if case == "shapes":
-                n_case = int(os.environ.get("BENCH_SHAPES_LEADS", "40000"))
-                r = subprocess.run(
-                    [sys.executable, __file__, case, str(n_case)],
-                    capture_output=True,
-                    text=True,
-                    cwd=ROOT,
-                )
-                print(r.stdout.strip().removeprefix("RESULT ") or r.stderr[-2000:], flush=True)
-                continue
-            r = subprocess.run(
-                [sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT
-            )
-            line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT ")), None)
-            if line is None:
-                print(f"{case} {n}: failed\n{r.stderr[-3000:]}")
-                continue
-            res = json.loads(line[7:])
-            figures = ", ".join(
-                f"{k}={v:.4g}"
-                if isinstance(v, float)
-                else f"{k}={v:,}"
-                if isinstance(v, int)
-                else f"{k}={v}"
-                for k, v in res.items()
-            )
-            print(f"{case:10s} {n:>9,} leads: {figures}", flush=True)
+        for shape in shapes:
+            label = f"{n:,} leads, {shape} shape"
+            print(f"# world: {label} in {world(n, shape)}", flush=True)
+            if "features" in cases:
+                show("features", label, features_ab(world(n, shape), pairs))
+            if "score" in cases:
+                show("score", label, case_score(n, shape))
+    if "shapes" in cases:
+        res = in_child("shapes", int(os.environ.get("BENCH_SHAPES_LEADS", "40000")))
+        if res:
+            show("shapes", "model shapes", res)
     return 0
 
 
