@@ -193,7 +193,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         from leadscore.config import load_config
         from leadscore.data.load import load_streaming
-        from leadscore.scoring.batch import score_tables
+        from leadscore.scoring.batch import score_folder
 
         if not (args.data and args.as_of):
             raise UsageError("score needs --data DIR --as-of DATE (or --flat FILE)")
@@ -207,7 +207,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(_model, args, False)
             try:
-                loaded = load_streaming(args.data, guess, _say)
+                loaded = load_streaming(args.data, guess, _say, count_events=False)
             finally:
                 cfg, uri, model, version = pending.result()
         if model.settings.mode == "flat":
@@ -215,18 +215,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         columns = model.settings.columns.model_dump()
         if columns != guess:
             _say("  data: read again with the model's column mapping")
-            loaded = load_streaming(args.data, columns, _say)
-        tables, source, report = loaded
-        summary = score_tables(
-            tables,
-            report.rejects,
+            loaded = load_streaming(args.data, columns, _say, count_events=False)
+        summary = score_folder(
+            args.data,
+            columns,
             model.scorer,
             model.settings,
             version,
             as_of[0],
             args.out,
             say=_say,
-            events=source,
+            loaded=loaded,
         )
         for k, v in summary.unseen_categories.items():
             _say(

@@ -35,12 +35,17 @@ def load_data(
 
 
 def load_streaming(
-    data_dir: str | Path, columns: dict[str, dict[str, str]], say: Say = lambda _m: None
+    data_dir: str | Path,
+    columns: dict[str, dict[str, str]],
+    say: Say = lambda _m: None,
+    count_events: bool = True,
 ) -> tuple[Tables, EventSource, ValidationReport]:
     """Leads and outcomes read and validated in memory; events left in their file.
 
     Returns (tables with an empty events frame, the ``EventSource``, the validation report).
-    The event rules are counted by the engine over the file and reported through ``say``.
+    The event file's columns are checked; with ``count_events`` its rows are also counted by
+    the validator's rules (one scan of the file) and reported through ``say``; without, the
+    caller runs ``count_event_rules`` when it suits (scoring runs it beside its own work).
     """
     leads = read_table(data_dir, "leads", columns.get("leads"))
     outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
@@ -53,8 +58,10 @@ def load_streaming(
     for problem in report.problems:
         if problem.table != "events":
             say(f"  data: {problem.line()}")
-    for line in check_event_file(source, tables.leads):
-        say(f"  data: {line}")
+    check_event_columns(source)
+    if count_events:
+        for line in count_event_rules(source, tables.leads):
+            say(f"  data: {line}")
     return tables, source, report
 
 
@@ -71,6 +78,36 @@ LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 
 
 def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
+    """The event file's columns checked, then its rows counted by the validator's rules."""
+    check_event_columns(source)
+    return count_event_rules(source, leads)
+
+
+def check_event_columns(source: EventSource) -> None:
+    """A one-line ``DataError`` when the event file lacks a required column (reads only its
+    header or schema)."""
+    con = connect()
+    try:
+        have = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()}
+    except duckdb.Error as err:
+        raise DataError(
+            f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
+        ) from None
+    finally:
+        con.close()
+    needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
+    absent = [
+        f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
+        for c, f in needed.items()
+        if f not in have
+    ]
+    if absent:
+        raise DataError(
+            f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
+        )
+
+
+def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
     """The validator's event rules, counted by the engine over the file (one scan)."""
     con = connect()
     try:
@@ -79,19 +116,6 @@ def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
             leads[["lead_id", "created_at"]].assign(lead_id=leads["lead_id"].astype(str)),
         )
         try:
-            have = {
-                r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()
-            }
-            needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
-            absent = [
-                f"'{c}'" + (f" (mapped to '{f}')" if f != c else "")
-                for c, f in needed.items()
-                if f not in have
-            ]
-            if absent:
-                raise DataError(
-                    f"events: table is missing required column {', '.join(absent)} ({Path(source.path).name})"
-                )
             row = con.sql(
                 EVENT_CHECKS_SQL.format(
                     events=source.select_sql(), key=event_key_sql("e.event_type")

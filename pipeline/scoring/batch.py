@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from leadscore.config import BaselineConfig, TierConfig
 from leadscore.data.contract import Tables
 from leadscore.data.io import iso_utc, write_atomic
-from leadscore.data.load import load_streaming
+from leadscore.data.load import count_event_rules, load_streaming
+from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError
 from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
@@ -182,22 +183,36 @@ def score_folder(
     *,
     say: Say = lambda _m: None,
     chunk_leads: int = 250_000,
+    loaded: tuple[Tables, EventSource, ValidationReport] | None = None,
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
-    streamed from their file by the engine, so memory does not grow with event history."""
-    tables, source, report = load_streaming(data_dir, columns, say)
-    return score_tables(
-        tables,
-        report.rejects,
-        scorer,
-        settings,
-        version,
-        as_of,
-        out,
-        say=say,
-        events=source,
-        chunk_leads=chunk_leads,
-    )
+    streamed from their file by the engine, so memory does not grow with event history.
+
+    ``loaded``: the folder as ``load_streaming(..., count_events=False)`` returned it. The
+    event file's rows are counted by the validator's rules beside the scoring (a scan that
+    would otherwise keep both cores waiting before the first chunk) and reported after it.
+    """
+    tables, source, report = loaded or load_streaming(data_dir, columns, say, count_events=False)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(count_event_rules, source, tables.leads)
+        try:
+            summary = score_tables(
+                tables,
+                report.rejects,
+                scorer,
+                settings,
+                version,
+                as_of,
+                out,
+                say=say,
+                events=source,
+                chunk_leads=chunk_leads,
+            )
+        finally:
+            lines = counting.result()
+    for line in lines:
+        say(f"  data: {line}")
+    return summary
 
 
 class _Progress:
