@@ -30,7 +30,7 @@ test: $(STAMP)
 quick: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow"
 
-## bench: feature, training and scoring benchmarks (prints figures; takes several minutes)
+## bench: features (A B A B against a reference query), training and scoring on two world shapes (about 40 min; BENCH_SIZES=200000 for a quick run)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
