@@ -260,18 +260,26 @@ def score_tables(
         )
     check_columns(tables.leads, scorer)
 
-    snaps = open_leads(tables.leads, tables.outcomes, [as_of])
+    snaps = open_leads(tables.leads, tables.outcomes, [as_of])  # in lead_id order
     not_open = len(tables.leads) - len(snaps)
-    chunks, unseen_total, missing_total = _score_chunks(
-        tables, snaps, scorer, settings, version, events, chunk_leads
-    )
-    scores = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=SCORE_COLUMNS)
-    scores = scores.sort_values(["lead_id"], kind="stable", ignore_index=True)
-    out_path = write_scores(scores, out)
+    counts: dict[str, dict[str, int]] = {}
+
+    def score_into(tmp: Path) -> None:
+        # Each chunk's scores go to the file as they are made (a row group or CSV rows), so
+        # memory does not grow with the number of leads; chunks follow lead_id order.
+        sink = ScoreSink(tmp, csv=Path(out).suffix == ".csv")
+        counts["unseen"], counts["missing"] = _score_chunks(
+            tables, snaps, scorer, settings, version, events, chunk_leads, sink.add
+        )
+        sink.close()
+        counts["rows"] = {"scored": sink.rows}
+
+    out_path = write_atomic(Path(out), score_into)
+    unseen_total, missing_total = counts["unseen"], counts["missing"]
     rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
     summary = ScoreSummary(
         rows_in=len(snaps) + len(rejects),
-        scored=len(scores),
+        scored=counts["rows"]["scored"],
         rejected=len(rejects),
         not_open=not_open,
         out=out_path,
@@ -296,15 +304,16 @@ def _score_chunks(
     version: str,
     events: pd.DataFrame | EventSource | None,
     chunk_leads: int,
-) -> tuple[list[pd.DataFrame], dict[str, int], dict[str, int]]:
-    """Scores of every open lead, chunk by chunk; with the silent-value counts of all chunks.
+    sink: Callable[[pd.DataFrame], None],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Scores of every open lead, chunk by chunk, handed to ``sink``; returns the
+    silent-value counts of all chunks.
 
     The next chunk's features are built (mostly inside the engine, which releases the GIL)
     while this chunk is explained and phrased (mostly single-threaded numpy/Arrow): on two
     cores that overlap keeps both busy.
     """
     baseline, tiers, top_k = settings.baseline, settings.tiers, settings.explain.top_reasons
-    chunks: list[pd.DataFrame] = []
     unseen_total: dict[str, int] = {}
     missing_total: dict[str, int] = {}
     progress = _Progress(len(snaps))
@@ -333,29 +342,74 @@ def _score_chunks(
             _add(unseen_total, unseen)
             _add(missing_total, missing)
             # SHAP takes a second thread once the next chunk's features are built.
-            chunks.append(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
+            sink(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
             del feats
             progress.update(len(part))
     progress.close()
-    return chunks, unseen_total, missing_total
+    return unseen_total, missing_total
 
 
-def write_scores(scores: pd.DataFrame, out: str | Path) -> Path:
-    """Atomic write; byte-identical for identical input (no timestamps in the file)."""
-    p = Path(out)
-    zoned = [c for c in scores.columns if isinstance(scores[c].dtype, pd.DatetimeTZDtype)]
-    if p.suffix == ".csv":
-        # Zoned times as ISO 8601 UTC text, the contract's time format in CSV.
-        text = scores.assign(**{c: iso_utc(scores[c]) for c in zoned})
-        return write_atomic(p, lambda t: text.to_csv(t, index=False, float_format="%.6g"))
+def _zoned(scores: pd.DataFrame) -> list[str]:
+    return [c for c in scores.columns if isinstance(scores[c].dtype, pd.DatetimeTZDtype)]
+
+
+def _csv_text(scores: pd.DataFrame) -> pd.DataFrame:
+    # Zoned times as ISO 8601 UTC text, the contract's time format in CSV.
+    return scores.assign(**{c: iso_utc(scores[c]) for c in _zoned(scores)})
+
+
+def _arrow(scores: pd.DataFrame) -> pa.Table:
     # Zoned times go to Arrow as UTC wall times, then get their zone back: pyarrow's own
     # conversion of zoned pandas columns uses an API pandas 3.1 deprecates.
+    zoned = _zoned(scores)
     plain = scores.assign(**{c: scores[c].dt.tz_convert(None) for c in zoned})
     table = pa.Table.from_pandas(plain, preserve_index=False).replace_schema_metadata(None)
     for c in zoned:
         i = table.schema.get_field_index(c)
         table = table.set_column(i, c, table[c].cast(pa.timestamp(table[c].type.unit, tz="UTC")))
+    return table
+
+
+def write_scores(scores: pd.DataFrame, out: str | Path) -> Path:
+    """Atomic write; byte-identical for identical input (no timestamps in the file)."""
+    p = Path(out)
+    if p.suffix == ".csv":
+        text = _csv_text(scores)
+        return write_atomic(p, lambda t: text.to_csv(t, index=False, float_format="%.6g"))
+    table = _arrow(scores)
     return write_atomic(p, lambda t: pq.write_table(table, t, compression="zstd"))
+
+
+class ScoreSink:
+    """Score chunks appended to one file as they come: a Parquet row group each (the first
+    chunk's schema for all) or CSV rows under one header. ``close`` writes an empty table
+    with the score columns when no chunk came."""
+
+    def __init__(self, path: Path, csv: bool) -> None:
+        self.path, self.csv, self.rows = path, csv, 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, scores: pd.DataFrame) -> None:
+        if self.csv:
+            _csv_text(scores).to_csv(
+                self.path, mode="a", header=self.rows == 0, index=False, float_format="%.6g"
+            )
+        else:
+            table = _arrow(scores)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._writer.write_table(table.cast(self._writer.schema))
+        self.rows += len(scores)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        elif self.rows == 0:
+            empty = pd.DataFrame(columns=SCORE_COLUMNS)
+            if self.csv:
+                empty.to_csv(self.path, index=False)
+            else:
+                pq.write_table(_arrow(empty), self.path, compression="zstd")
 
 
 def rejects_path_for(out: Path) -> Path:

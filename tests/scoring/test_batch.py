@@ -227,6 +227,14 @@ def test_chunks_of_any_size_give_the_same_scores(trained, tmp_path):
     a, b = pd.read_parquet(whole.out), pd.read_parquet(small.out)
     pd.testing.assert_frame_equal(a.drop(columns="probability"), b.drop(columns="probability"))
     np.testing.assert_allclose(a["probability"], b["probability"], rtol=1e-9)
+    # CSV chunks are appended under one header: the same rows as the Parquet file.
+    csv = score_tables(
+        trained["tables"], rejects, scorer, settings, "v", t, tmp_path / "c.csv", chunk_leads=700
+    )
+    c = pd.read_csv(csv.out, keep_default_na=False)
+    assert len(c) == whole.scored and list(c.columns) == list(a.columns)
+    assert (c["lead_id"].astype(str).to_numpy() == a["lead_id"].to_numpy()).all()
+    np.testing.assert_allclose(c["probability"], a["probability"], rtol=1e-5)
 
 
 def test_malformed_events_file_is_a_one_line_error_and_writes_nothing(trained, tmp_path, capsys):
