@@ -48,10 +48,52 @@ def make_world(n: int, shape: str) -> None:
         from leadscore.data.synthetic.shape import OTHER_CRM, reshape
         from leadscore.data.synthetic.world import generate_world
 
+        if shape == "other-crm" and n > PART:
+            return _world_in_parts(n, d)
         tables = generate_world(n, seed=0, start=SHAPE_START[shape])
         if shape == "other-crm":
             tables = reshape(tables, OTHER_CRM, seed=0)
         write_tables(tables, d)
+
+
+#: Reshaping holds several copies of the events in pandas (about 15 GB at 1M leads), so
+#: larger other-crm worlds are made of 1M-lead parts (seeds 0, 1, ..., ids prefixed p0-, ...).
+PART = 1_000_000
+
+
+def _world_in_parts(n: int, d: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from leadscore.data.synthetic.shape import OTHER_CRM, reshape
+    from leadscore.data.synthetic.world import generate_world
+
+    d.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    try:
+        for k in range(-(-n // PART)):
+            size = min(PART, n - k * PART)
+            part = reshape(
+                generate_world(size, seed=k, start=SHAPE_START["other-crm"]), OTHER_CRM, k
+            )
+            for name, frame in part.items():
+                frame = frame.assign(lead_id="p" + str(k) + "-" + frame["lead_id"].astype(str))
+                if "event_type" in frame:
+                    frame["event_type"] = frame["event_type"].astype(str)
+                table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(
+                    None
+                )
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(d / f"{name}.tmp", table.schema)
+                writers[name].write_table(table.cast(writers[name].schema))
+            del part
+    finally:
+        for w in writers.values():
+            w.close()
+    for name in writers:  # events last: its presence marks the world as complete
+        if name != "events":
+            (d / f"{name}.tmp").rename(d / f"{name}.parquet")
+    (d / "events.tmp").rename(d / "events.parquet")
 
 
 def load(d: Path):
