@@ -83,6 +83,12 @@ def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
     return count_event_rules(source, leads)
 
 
+def _unreadable(source: EventSource, err: duckdb.Error) -> DataError:
+    return DataError(
+        f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
+    )
+
+
 def check_event_columns(source: EventSource) -> None:
     """A one-line ``DataError`` when the event file lacks a required column (reads only its
     header or schema)."""
@@ -90,9 +96,7 @@ def check_event_columns(source: EventSource) -> None:
     try:
         have = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()}
     except duckdb.Error as err:
-        raise DataError(
-            f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
-        ) from None
+        raise _unreadable(source, err) from None
     finally:
         con.close()
     needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
@@ -122,9 +126,7 @@ def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
                 )
             ).fetchall()[0]
         except duckdb.Error as err:
-            raise DataError(
-                f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
-            ) from None
+            raise _unreadable(source, err) from None
     finally:
         con.close()
     names = [
