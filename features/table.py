@@ -112,7 +112,6 @@ def engagement_table(
             "SELECT snap_key, lead_key, as_of_ts, created_ts FROM snap_in"
         )
         if isinstance(events, EventSource):
-            lid, ts, et = (events.column(c) for c in ("lead_id", "occurred_at", "event_type"))
             source = f"({events.select_sql()})"
         else:
             con.register("events_in", events)

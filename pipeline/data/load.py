@@ -77,12 +77,6 @@ LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 """
 
 
-def check_event_file(source: EventSource, leads: pd.DataFrame) -> list[str]:
-    """The event file's columns checked, then its rows counted by the validator's rules."""
-    check_event_columns(source)
-    return count_event_rules(source, leads)
-
-
 def _unreadable(source: EventSource, err: duckdb.Error) -> DataError:
     return DataError(
         f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"

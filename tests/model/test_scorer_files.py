@@ -5,27 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.features.spec import FeatureSpec
+from leadscore.config import config_from_dict
 from leadscore.model.scorer import CUTS_FILE, LeadScorer
+from leadscore.training.flat import fit_flat_spec
 
 
 def fitted(seed: int) -> tuple[LeadScorer, pd.DataFrame]:
-    spec = FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=("a", "b"),
-        extra_categorical=(),
-        categories={},
-        kind="flat",
-    )
     rng = np.random.default_rng(seed)
     X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.poisson(2, 3000).astype(float)})
     y = (X["a"] + 0.5 * X["b"] + rng.logistic(size=3000) > 1.5).astype(float).to_numpy()
+    spec = fit_flat_spec(X, ["a", "b"], config_from_dict({}))
     scorer = LeadScorer(spec).fit_rounds(X, y, 20)
     scorer.calibrate(X, y, np.zeros(len(y)))
     return scorer, X
