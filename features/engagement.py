@@ -41,13 +41,18 @@ def _num(expr: str) -> str:
     return f"CAST(COALESCE({expr}, 0) AS DOUBLE)"
 
 
-def engagement_sql(spec: FeatureSpec, single_as_of: float | None = None) -> str:
+def engagement_sql(
+    spec: FeatureSpec, single_as_of: float | None = None, kinds: tuple[str, ...] | None = None
+) -> str:
     """The SQL that turns events into one engagement row per snapshot (lead, as_of).
 
     ``single_as_of`` (epoch seconds) is for the nightly case: one snapshot per lead, all at
     that moment, numbered by ``snap_key = lead_key``. The moment is then a constant, so
     events are cut at it and at the lead's creation before deduplication and no join to
     the snapshots is needed; the result is the same (a test compares the two).
+
+    ``kinds``: when ``event_type`` is already an integer code, the event key of each code
+    (see ``leadscore.features.prepared``); otherwise it is the key itself.
 
     Shape: join events to snapshots (only events at or before each snapshot), aggregate per
     (snapshot, event type) with a handful of aggregates, then pivot the small result into
@@ -59,7 +64,12 @@ def engagement_sql(spec: FeatureSpec, single_as_of: float | None = None) -> str:
     """
     # Types become small integers (their index; unknown ones pool as the last): grouping and
     # pivoting on integers is much faster than on strings.
-    codes = " ".join(f"WHEN {_literal(t)} THEN {i}" for i, t in enumerate(spec.event_types))
+    if kinds is None:
+        codes = " ".join(f"WHEN {_literal(t)} THEN {i}" for i, t in enumerate(spec.event_types))
+    else:
+        bucket = {t: i for i, t in enumerate(spec.event_types)}
+        codes = " ".join(f"WHEN {c} THEN {bucket[k]}" for c, k in enumerate(kinds) if k in bucket)
+        codes = codes or "WHEN -1 THEN 0"
     codes = codes or "WHEN '' THEN 0"
     distinct = "DISTINCT " if spec.dedupe_events else ""
     decay = math.log(2) / spec.half_life_days

@@ -60,6 +60,10 @@ class EventSource:
     def select_sql(self) -> str:
         """lead_id, occurred_at (TIMESTAMPTZ, NULL when unreadable), event_type."""
         lid, ts, et = (self.column(c) for c in ("lead_id", "occurred_at", "event_type"))
+        if not str(self.path).endswith(".parquet"):
+            # DuckDB 2.0 pushes a bare TRY_CAST of a CSV column into the reader as a strict
+            # cast (one unreadable time fails the scan); a function call in between stops it.
+            ts = f"trim({ts})"
         sql = (
             f"SELECT CAST({lid} AS VARCHAR) AS lead_id, TRY_CAST({ts} AS TIMESTAMPTZ) AS occurred_at, "
             f"CAST({et} AS VARCHAR) AS event_type FROM {self.relation_sql()}"

@@ -7,6 +7,7 @@ the same whichever job asks for them (no training/serving skew).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -16,6 +17,7 @@ import pyarrow.compute as pc
 
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.explicit import explicit_values
+from leadscore.features.prepared import PreparedEvents, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec, event_key_sql
@@ -55,7 +57,7 @@ def _epoch_seconds(ts: pd.Series) -> np.ndarray:
 def engagement_features(
     snapshots: pd.DataFrame,
     leads: pd.DataFrame,
-    events: pd.DataFrame | EventSource,
+    events: pd.DataFrame | EventSource | PreparedEvents,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
@@ -71,7 +73,7 @@ def engagement_features(
 def engagement_table(
     snapshots: pd.DataFrame,
     leads: pd.DataFrame,
-    events: pd.DataFrame | EventSource,
+    events: pd.DataFrame | EventSource | PreparedEvents,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[pa.Table, np.ndarray]:
@@ -111,27 +113,32 @@ def engagement_table(
             "CREATE OR REPLACE TEMP VIEW snapshots AS "
             "SELECT snap_key, lead_key, as_of_ts, created_ts FROM snap_in"
         )
-        if isinstance(events, EventSource):
-            source = f"({events.select_sql()})"
+        kinds = None
+        if isinstance(events, PreparedEvents):
+            _prepared_view(con, events, lead_ids)
+            kinds = events.kinds
         else:
-            con.register("events_in", events)
-            source = "events_in"
-        key = event_key_sql("CAST(event_type AS VARCHAR)")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW events_prepared AS "
-            "SELECT k.lead_key, epoch(e.occurred_at) AS ts, k.created_ts, e.event_type "
-            f"FROM (SELECT lead_id, occurred_at, {key} AS event_type FROM {source}) e "
-            "JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
-            "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND e.event_type <> ''"
-        )
+            if isinstance(events, EventSource):
+                source = f"({events.select_sql()})"
+            else:
+                con.register("events_in", events)
+                source = "events_in"
+            key = event_key_sql("CAST(event_type AS VARCHAR)")
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW events_prepared AS "
+                "SELECT k.lead_key, epoch(e.occurred_at) AS ts, k.created_ts, e.event_type "
+                f"FROM (SELECT lead_id, occurred_at, {key} AS event_type FROM {source}) e "
+                "JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
+                "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND e.event_type <> ''"
+            )
         # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
         # Nightly scoring asks for one moment and each lead once: then snap_key equals
         # lead_key (both number the leads in order) and the query needs no snapshot join.
         single = bool(first.all()) and snap["as_of"].nunique() == 1
-        sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None)
+        sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None, kinds)
         result = con.sql(sql).to_arrow_table()
     finally:
-        for name in ("snap_in", "keys_in", "events_in"):
+        for name in ("snap_in", "keys_in", "events_in", "prep_map"):
             try:
                 con.unregister(name)
             except duckdb.Error:
@@ -142,9 +149,37 @@ def engagement_table(
     return result.drop_columns(["snap_key"]), key
 
 
+def _prepared_view(
+    con: duckdb.DuckDBPyConnection, events: PreparedEvents, lead_ids: pd.Series
+) -> None:
+    """``events_prepared`` over prepared events: their keys renumbered to this request's
+    (``lead_ids`` order). Creation and the last moment were cut when they were prepared."""
+    found = events.keys_of(lead_ids)
+    if (found < 0).any():
+        raise ValueError(
+            f"events were prepared for other leads ({int((found < 0).sum()):,} of "
+            f"{len(found):,} leads asked for are not among them)"
+        )
+    first, last = int(found.min()), int(found.max())
+    rows = events.select_sql(first, last)
+    if np.array_equal(found, np.arange(first, first + len(found))):
+        # A block of consecutive keys (nightly scoring): renumbered by subtraction.
+        body = f"SELECT lead_key - {first} AS lead_key, ts, event_type FROM ({rows})"
+    else:
+        con.register(
+            "prep_map",
+            pd.DataFrame({"key": found, "lead_key": np.arange(len(found), dtype="int64")}),
+        )
+        body = f"SELECT m.lead_key, e.ts, e.event_type FROM ({rows}) e JOIN prep_map m ON m.key = e.lead_key"
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW events_prepared AS SELECT lead_key, ts, "
+        f"CAST('-infinity' AS DOUBLE) AS created_ts, event_type FROM ({body})"
+    )
+
+
 def build_features(
     leads: pd.DataFrame,
-    events: pd.DataFrame | EventSource,
+    events: pd.DataFrame | EventSource | PreparedEvents,
     snapshots: pd.DataFrame,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
@@ -170,17 +205,44 @@ def build_features(
         raise ValueError("leads: lead_id must be unique to build features")
     n_leads = base["lead_id"].nunique()
     per_lead = max(1, len(base) // max(n_leads, 1))
+    chunk_leads = max(1, chunk_rows // per_lead)
     tables, rows = [], []
-    for chunk in iter_chunks(base, max(1, chunk_rows // per_lead)):
-        table, row = engagement_table(chunk, wanted, events, spec, con)
-        tables.append(table)
-        rows.append(chunk.index.to_numpy()[row])  # base has a RangeIndex: row positions
+    with _read_once(events, wanted, base, chunk_leads, con) as source:
+        for chunk in iter_chunks(base, chunk_leads):
+            table, row = engagement_table(chunk, wanted, source, spec, con)
+            tables.append(table)
+            rows.append(chunk.index.to_numpy()[row])  # base has a RangeIndex: row positions
     engaged = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     # Every snapshot comes back exactly once: invert the permutation to base order.
     order = np.empty(len(base), dtype=np.int64)
     order[np.concatenate(rows)] = np.arange(len(base))
     at = ids.get_indexer(base["lead_id"])
     return _assemble(base, explicit, at, engaged, order, spec)
+
+
+@contextmanager
+def _read_once(
+    events: pd.DataFrame | EventSource | PreparedEvents,
+    leads: pd.DataFrame,
+    base: pd.DataFrame,
+    chunk_leads: int,
+    con: duckdb.DuckDBPyConnection | None,
+) -> Iterator[pd.DataFrame | EventSource | PreparedEvents]:
+    """An event file that several chunks would each scan, prepared once for all of them
+    (see ``leadscore.features.prepared``); anything else as it is."""
+    if not isinstance(events, EventSource) or base["lead_id"].nunique() <= chunk_leads:
+        yield events
+        return
+    own = con is None
+    con = con or connect()
+    try:
+        with prepare_events(
+            events, leads, base["lead_id"], base["as_of"].max(), chunk_leads, con
+        ) as prepared:
+            yield prepared
+    finally:
+        if own:
+            con.close()
 
 
 def _assemble(

@@ -45,7 +45,7 @@ def load_streaming(
     Returns (tables with an empty events frame, the ``EventSource``, the validation report).
     The event file's columns are checked; with ``count_events`` its rows are also counted by
     the validator's rules (one scan of the file) and reported through ``say``; without, the
-    caller runs ``count_event_rules`` when it suits (scoring runs it beside its own work).
+    caller counts them when it suits (scoring does it in its own scan of the file).
     """
     leads = read_table(data_dir, "leads", columns.get("leads"))
     outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
@@ -65,22 +65,17 @@ def load_streaming(
     return tables, source, report
 
 
+# Each row is counted once, for the first rule it breaks, in the validator's order.
 EVENT_CHECKS_SQL = """
 SELECT
     COUNT(*) AS rows_in,
     COUNT(*) FILTER (WHERE e.occurred_at IS NULL) AS bad_time,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND (e.event_type IS NULL OR {key} = '')) AS no_type,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND l.lead_id IS NULL) AS unknown_lead,
-    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND e.occurred_at < l.created_at) AS before_created
-FROM ({events}) e
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND NOT typed) AS no_type,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND typed AND l.lead_id IS NULL) AS unknown_lead,
+    COUNT(*) FILTER (WHERE e.occurred_at IS NOT NULL AND typed AND e.occurred_at < l.created_at) AS before_created
+FROM (SELECT *, COALESCE({key} <> '', false) AS typed FROM ({events})) e
 LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 """
-
-
-def _unreadable(source: EventSource, err: duckdb.Error) -> DataError:
-    return DataError(
-        f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
-    )
 
 
 def check_event_columns(source: EventSource) -> None:
@@ -90,7 +85,7 @@ def check_event_columns(source: EventSource) -> None:
     try:
         have = {r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {source.relation_sql()}").fetchall()}
     except duckdb.Error as err:
-        raise _unreadable(source, err) from None
+        raise unreadable(source, err) from None
     finally:
         con.close()
     needed = {c: source.columns.get(c, c) for c in ("lead_id", "occurred_at", "event_type")}
@@ -115,26 +110,31 @@ def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
         )
         try:
             row = con.sql(
-                EVENT_CHECKS_SQL.format(
-                    events=source.select_sql(), key=event_key_sql("e.event_type")
-                )
+                EVENT_CHECKS_SQL.format(events=source.select_sql(), key=event_key_sql("event_type"))
             ).fetchall()[0]
         except duckdb.Error as err:
-            raise _unreadable(source, err) from None
+            raise unreadable(source, err) from None
     finally:
         con.close()
     names = [
-        "rows",
         "unreadable or missing occurred_at",
         "missing event_type",
         "lead_id not in leads",
         "occurred before the lead's created_at",
     ]
-    total = row[0]
+    return event_rule_lines(source, row[0], dict(zip(names, row[1:], strict=True)))
+
+
+def event_rule_lines(source: EventSource, total: int, skipped: dict[str, int]) -> list[str]:
+    """What the event rules did to a file, one line each: rows read, then each reason a row
+    was skipped for (reasons that skipped nothing are left out)."""
     lines = [f"events: {total:,} rows read from {Path(source.path).name}"]
-    lines += [
-        f"events: {n:,} rows with {name} (skipped)"
-        for name, n in zip(names[1:], row[1:], strict=True)
-        if n
-    ]
+    lines += [f"events: {n:,} rows with {name} (skipped)" for name, n in skipped.items() if n]
     return lines
+
+
+def unreadable(source: EventSource, err: duckdb.Error) -> DataError:
+    """The one-line error for an event file the engine cannot read."""
+    return DataError(
+        f"events: {Path(source.path).name} cannot be read ({str(err).splitlines()[0]})"
+    )

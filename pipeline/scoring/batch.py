@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -28,9 +29,10 @@ import pyarrow.parquet as pq
 from leadscore.config import BaselineConfig, TierConfig
 from leadscore.data.contract import Tables
 from leadscore.data.io import iso_utc, write_atomic
-from leadscore.data.load import count_event_rules, load_streaming
+from leadscore.data.load import event_rule_lines, load_streaming, unreadable
 from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError
+from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
 from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features
@@ -70,6 +72,7 @@ class ScoreSummary:
     seconds: float
     unseen_categories: dict[str, int]
     new_missing: dict[str, int]
+    event_lines: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         rate = self.scored / self.seconds if self.seconds > 0 else float("nan")
@@ -156,7 +159,10 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
 
 
 def scoring_features(
-    tables: Tables, snapshots: pd.DataFrame, spec, events: pd.DataFrame | EventSource | None = None
+    tables: Tables,
+    snapshots: pd.DataFrame,
+    spec,
+    events: pd.DataFrame | EventSource | PreparedEvents | None = None,
 ) -> pd.DataFrame:
     """Features for (lead_id, as_of) pairs to score: the very function training uses.
 
@@ -189,28 +195,23 @@ def score_folder(
     streamed from their file by the engine, so memory does not grow with event history.
 
     ``loaded``: the folder as ``load_streaming(..., count_events=False)`` returned it. The
-    event file's rows are counted by the validator's rules beside the scoring (a scan that
-    would otherwise keep both cores waiting before the first chunk) and reported after it.
+    event file is read once, and its rows are counted by the validator's rules in that same
+    scan (see ``leadscore.features.prepared``) and reported after the scores.
     """
     tables, source, report = loaded or load_streaming(data_dir, columns, say, count_events=False)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        counting = pool.submit(count_event_rules, source, tables.leads)
-        try:
-            summary = score_tables(
-                tables,
-                report.rejects,
-                scorer,
-                settings,
-                version,
-                as_of,
-                out,
-                say=say,
-                events=source,
-                chunk_leads=chunk_leads,
-            )
-        finally:
-            lines = counting.result()
-    for line in lines:
+    summary = score_tables(
+        tables,
+        report.rejects,
+        scorer,
+        settings,
+        version,
+        as_of,
+        out,
+        say=say,
+        events=source,
+        chunk_leads=chunk_leads,
+    )
+    for line in summary.event_lines:
         say(f"  data: {line}")
     return summary
 
@@ -264,13 +265,17 @@ def score_tables(
     not_open = len(tables.leads) - len(snaps)
     counts: dict[str, dict[str, int]] = {}
 
+    event_lines: list[str] = []
+
     def score_into(tmp: Path) -> None:
         # Each chunk's scores go to the file as they are made (a row group or CSV rows), so
         # memory does not grow with the number of leads; chunks follow lead_id order.
         sink = ScoreSink(tmp, csv=Path(out).suffix == ".csv")
-        counts["unseen"], counts["missing"] = _score_chunks(
-            tables, snaps, scorer, settings, version, events, chunk_leads, sink.add
-        )
+        with _read_once(events, tables, snaps, as_of, chunk_leads) as (source, lines):
+            counts["unseen"], counts["missing"] = _score_chunks(
+                tables, snaps, scorer, settings, version, source, chunk_leads, sink.add
+            )
+        event_lines.extend(lines)
         sink.close()
         counts["rows"] = {"scored": sink.rows}
 
@@ -287,8 +292,40 @@ def score_tables(
         seconds=time.perf_counter() - t0,
         unseen_categories=unseen_total,
         new_missing=missing_total,
+        event_lines=event_lines,
     )
     return summary
+
+
+@contextmanager
+def _read_once(
+    events: pd.DataFrame | EventSource | None,
+    tables: Tables,
+    snaps: pd.DataFrame,
+    as_of: pd.Timestamp,
+    chunk_leads: int,
+) -> Iterator[tuple[pd.DataFrame | EventSource | PreparedEvents | None, list[str]]]:
+    """An event file read once for every chunk, its rows counted by the validator's rules
+    in the same scan (the lines to report); other events as they are, with no lines."""
+    if not isinstance(events, EventSource):
+        yield events, []
+        return
+    con = connect(memory_limit=ENGINE_MEMORY)
+    try:
+        try:
+            prepared = prepare_events(
+                events, tables.leads, snaps["lead_id"], as_of, chunk_leads, con
+            )
+        except duckdb.OutOfMemoryException as err:
+            raise _engine_failed(len(snaps), err) from None
+        except duckdb.Error as err:
+            raise unreadable(events, err) from None
+    finally:
+        con.close()
+    with prepared:
+        rows = prepared.rows
+        skipped = {reason: rows[reason] for reason in SKIPPED.values()}
+        yield prepared, event_rule_lines(events, sum(rows.values()), skipped)
 
 
 def _add(total: dict[str, int], counts: dict[str, int]) -> None:
@@ -302,7 +339,7 @@ def _score_chunks(
     scorer: LeadScorer,
     settings: ModelSettings,
     version: str,
-    events: pd.DataFrame | EventSource | None,
+    events: pd.DataFrame | EventSource | PreparedEvents | None,
     chunk_leads: int,
     sink: Callable[[pd.DataFrame], None],
 ) -> tuple[dict[str, int], dict[str, int]]:
@@ -329,10 +366,7 @@ def _score_chunks(
             try:
                 feats = pending.result()
             except duckdb.Error as err:  # e.g. out of memory and of spill space
-                raise DataError(
-                    f"events: the feature engine failed on {len(part):,} leads "
-                    f"({str(err).splitlines()[0]}); nothing written"
-                ) from None
+                raise _engine_failed(len(part), err) from None
             pending = (
                 pool.submit(scoring_features, tables, parts[i + 1], scorer.spec, events)
                 if i + 1 < len(parts)
@@ -347,6 +381,13 @@ def _score_chunks(
             progress.update(len(part))
     progress.close()
     return unseen_total, missing_total
+
+
+def _engine_failed(leads: int, err: duckdb.Error) -> DataError:
+    return DataError(
+        f"events: the feature engine failed on {leads:,} leads "
+        f"({str(err).splitlines()[0]}); nothing written"
+    )
 
 
 def _zoned(scores: pd.DataFrame) -> list[str]:
