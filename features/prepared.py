@@ -39,7 +39,8 @@ SKIPPED = {
 NOT_NEEDED = -5
 
 
-def _epoch_seconds(ts: pd.Series) -> np.ndarray:
+def epoch_seconds(ts: pd.Series) -> np.ndarray:
+    """Zoned times as epoch seconds (doubles), as the engine compares them."""
     return (ts.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").astype("int64") / 1e9).to_numpy()
 
 
@@ -127,7 +128,7 @@ def prepare_events(
         keys = pd.DataFrame(
             {
                 "lead_id": ids.to_numpy(),
-                "created_ts": _epoch_seconds(leads["created_at"]),
+                "created_ts": epoch_seconds(leads["created_at"]),
                 "open_key": pd.array(np.where(position >= 0, position, 0), dtype="Int64"),
             }
         )

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.explicit import explicit_values
-from leadscore.features.prepared import PreparedEvents, prepare_events
+from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec, event_key_sql
@@ -48,10 +48,6 @@ def explicit_features(leads: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     for name, levels in spec.categories.items():
         out[name] = categorise(out[name], levels)
     return out
-
-
-def _epoch_seconds(ts: pd.Series) -> np.ndarray:
-    return (ts.dt.tz_convert("UTC").astype("datetime64[ns, UTC]").astype("int64") / 1e9).to_numpy()
 
 
 def engagement_features(
@@ -94,15 +90,15 @@ def engagement_table(
             {
                 "lead_id": lead_ids.to_numpy(),
                 "lead_key": key_of.to_numpy(),
-                "created_ts": _epoch_seconds(snap["created_at"])[first],
+                "created_ts": epoch_seconds(snap["created_at"])[first],
             }
         )
         snap_rel = pd.DataFrame(
             {
                 "snap_key": np.arange(len(snap), dtype="int64"),
                 "lead_key": key_of.loc[snap["lead_id"].astype("string").to_numpy()].to_numpy(),
-                "as_of_ts": _epoch_seconds(snap["as_of"]),
-                "created_ts": _epoch_seconds(snap["created_at"]),
+                "as_of_ts": epoch_seconds(snap["as_of"]),
+                "created_ts": epoch_seconds(snap["created_at"]),
             }
         )
         con.register("snap_in", snap_rel)
