@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from leadscore.features.spec import event_key_sql
+from leadscore.features.dialects import event_key_sql
 
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:

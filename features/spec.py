@@ -42,11 +42,6 @@ def event_keys(values: pd.Series) -> pd.Series:
     return pd.Series(keys.array.take(codes, allow_fill=True), index=values.index)
 
 
-def event_key_sql(expr: str) -> str:
-    """``event_key`` as DuckDB SQL over ``expr`` (a VARCHAR)."""
-    return f"trim(regexp_replace(lower({expr}), '[^0-9a-z]+', '_', 'g'), '_')"
-
-
 def slug(name: str) -> str:
     """A column-safe name for an event type or attribute ("Pricing Page View" -> pricing_page_view)."""
     s = re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")

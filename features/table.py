@@ -15,12 +15,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.explicit import explicit_values
 from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
 from leadscore.features.source import EventSource, connect
-from leadscore.features.spec import MISSING, OTHER, FeatureSpec, event_key_sql
+from leadscore.features.spec import MISSING, OTHER, FeatureSpec
 
 KEY = ["lead_id", "as_of"]
 
@@ -119,13 +120,8 @@ def engagement_table(
             else:
                 con.register("events_in", events)
                 source = "events_in"
-            key = event_key_sql("CAST(event_type AS VARCHAR)")
             con.execute(
-                "CREATE OR REPLACE TEMP VIEW events_prepared AS "
-                "SELECT k.lead_key, epoch(e.occurred_at) AS ts, k.created_ts, e.event_type "
-                f"FROM (SELECT lead_id, occurred_at, {key} AS event_type FROM {source}) e "
-                "JOIN keys_in k ON k.lead_id = CAST(e.lead_id AS VARCHAR) "
-                "WHERE e.occurred_at IS NOT NULL AND e.event_type IS NOT NULL AND e.event_type <> ''"
+                f"CREATE OR REPLACE TEMP VIEW events_prepared AS {events_prepared_sql(source)}"
             )
         # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
         # Nightly scoring asks for one moment and each lead once: then snap_key equals

@@ -115,17 +115,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_features(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.data.io import write_table
+    from leadscore.data.io import write_feature_table
     from leadscore.data.load import load_streaming
-    from leadscore.training.dataset import feature_table
+    from leadscore.features.snapshots import to_utc
+    from leadscore.training.dataset import feature_table, spec_for
 
     dates = _dates(args.as_of)
     cfg = load_config(args.config)
     t0 = time.perf_counter()
+    if args.engine == "spark":
+        return _features_spark(args, cfg, dates, t0)
     # Events stay in their file: the engine scans them, so memory does not grow with history.
     tables, events, _ = load_streaming(args.data, cfg.columns.model_dump(), _say)
-    table = feature_table(tables, cfg, dates, events=events)
-    out = write_table(table, args.out)
+    spec = spec_for(tables, cfg, max(to_utc(d) for d in dates), events)
+    table = feature_table(tables, cfg, dates, spec=spec, events=events)
+    out = write_feature_table(table, args.out, spec)
     labelled = int(table["label"].notna().sum())
     _say(
         f"features: {len(table):,} rows (open leads x {len(dates)} date(s)), "
@@ -135,7 +139,40 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _events_path(args: argparse.Namespace) -> str:
+    from leadscore.data.io import find_table
+
+    return args.events or str(find_table(args.data, "events"))
+
+
+def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> int:
+    from leadscore.data.load import count_event_rules_spark, load_without_events
+    from leadscore.features.spark import SparkEvents, spark_session, write_parquet
+    from leadscore.training.dataset import spark_feature_table
+
+    columns = cfg.columns.model_dump()
+    tables, _ = load_without_events(args.data, columns, _say)
+    spark = spark_session(args.spark_master)
+    events = SparkEvents(spark, _events_path(args), columns.get("events") or {})
+    for line in count_event_rules_spark(events, tables.leads):
+        _say(f"  data: {line}")
+    frame, spec = spark_feature_table(tables, cfg, dates, events)
+    out = write_parquet(frame, args.out, spec)
+    _say(
+        f"features (spark): {len(spec.feature_columns)} feature columns for open leads x "
+        f"{len(dates)} date(s) in {time.perf_counter() - t0:.1f}s -> {out}"
+    )
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.features:
+        from leadscore.config import load_config
+        from leadscore.training.run import train_features
+
+        summary = train_features(args.features, load_config(args.config), _say)
+        _say(f"run {summary.run_id} -> {summary.model_uri}")
+        return 0
     if args.flat:
         from leadscore.config import load_config
         from leadscore.training.flat import train_flat
@@ -200,6 +237,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         as_of = _dates(args.as_of)
         if len(as_of) != 1:
             raise UsageError("score --as-of takes one date")
+        if args.engine == "spark":
+            return _score_spark(args, as_of[0])
         # The model comes from the registry (importing MLflow and loading take seconds of
         # one core) while the folder is read and checked with the config's column mapping;
         # the model's own mapping wins if it differs.
@@ -235,6 +274,35 @@ def cmd_score(args: argparse.Namespace) -> int:
             _say(f"  note: {k}: {v:,} missing values in a column that had none in training")
     _say(
         f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
+    )
+    _say(summary.line())
+    return 0
+
+
+def _score_spark(args: argparse.Namespace, as_of) -> int:
+    from leadscore.features.spark import spark_session
+    from leadscore.scoring.spark import score_spark
+
+    cfg, uri, model, version = _model(args, False)
+    if model.settings.mode == "flat":
+        raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
+    spark = spark_session(args.spark_master)
+    summary = score_spark(
+        spark,
+        args.data,
+        _events_path(args),
+        model.settings.columns.model_dump(),
+        uri,
+        model.scorer,
+        model.settings,
+        version,
+        as_of,
+        args.out,
+        _say,
+    )
+    _say(
+        f"scores (spark) -> {summary.out}"
+        + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
     )
     _say(summary.line())
     return 0
@@ -311,6 +379,24 @@ def add_import(sub: Sub) -> None:
     p.set_defaults(func=cmd_import)
 
 
+def _engine_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="where events are read and aggregated: DuckDB on this machine (default) or Apache "
+        'Spark (pip install "leadscore[spark]"; writes a Parquet folder)',
+    )
+    p.add_argument(
+        "--events",
+        help="spark: the events table, a Parquet path or URI (default: the data folder's)",
+    )
+    p.add_argument(
+        "--spark-master",
+        help="spark: the master URL (default: what spark-submit set, else local[*])",
+    )
+
+
 def add_features(sub: Sub) -> None:
     f = sub.add_parser(
         "features",
@@ -319,8 +405,11 @@ def add_features(sub: Sub) -> None:
     )
     f.add_argument("--data", required=True)
     f.add_argument("--as-of", required=True, help="DATE[,DATE...]")
-    f.add_argument("--out", required=True, help="output Parquet file")
+    f.add_argument(
+        "--out", required=True, help="output Parquet file (a Parquet folder with --engine spark)"
+    )
     f.add_argument("--config")
+    _engine_arguments(f)
     f.set_defaults(func=cmd_features)
 
 
@@ -335,6 +424,10 @@ def add_train(sub: Sub) -> None:
         "alias moves only to a candidate that beats the champion on the latest folds.",
     )
     t.add_argument("--data", help="data folder (event mode)")
+    t.add_argument(
+        "--features",
+        help="event mode from a feature table written by `leadscore features` (either engine)",
+    )
     t.add_argument("--config", help="YAML config merged over the defaults")
     t.add_argument("--as-of", help="act as if today were DATE, using nothing after it")
     t.add_argument(
@@ -369,6 +462,7 @@ def add_score(sub: Sub) -> None:
     sc.add_argument("--model", help="MLflow model URI (default: models:/<name>@champion)")
     sc.add_argument("--out", required=True, help="output file (.parquet or .csv)")
     sc.add_argument("--config", help="YAML config (registered model name, column mapping)")
+    _engine_arguments(sc)
     sc.set_defaults(func=cmd_score)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from leadscore.data.contract import TABLES
 from leadscore.errors import DataError
+from leadscore.features.spec import FeatureSpec
 
 
 def find_table(data_dir: str | Path, name: str) -> Path:
@@ -129,3 +132,70 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
             frame = frame.assign(**{c: iso_utc(frame[c]) for c in zoned})
         return write_atomic(p, lambda t: frame.to_csv(t, index=False))
     return write_atomic(p, lambda t: frame.to_parquet(t, index=False))
+
+
+SPEC_KEY = b"leadscore.spec"  # the feature spec, in a feature table's Parquet metadata
+KEY_COLUMNS = ("lead_id", "as_of", "label")
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table without pandas metadata; zoned times stay zoned."""
+    # Zoned times go to Arrow as UTC wall times, then get their zone back: pyarrow's own
+    # conversion of zoned pandas columns uses an API pandas 3.1 deprecates.
+    zoned = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    plain = frame.assign(**{c: frame[c].dt.tz_convert(None) for c in zoned})
+    table = pa.Table.from_pandas(plain, preserve_index=False).replace_schema_metadata(None)
+    for c in zoned:
+        i = table.schema.get_field_index(c)
+        table = table.set_column(i, c, table[c].cast(pa.timestamp(table[c].type.unit, tz="UTC")))
+    return table
+
+
+def write_feature_table(frame: pd.DataFrame, path: str | Path, spec: FeatureSpec) -> Path:
+    """A feature table, atomically; as Parquet it carries its feature spec, so a model can
+    be trained from the file alone (``train --features``)."""
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    if p.suffix == ".csv":
+        return write_table(frame, p)
+    table = to_arrow(frame)
+    table = table.replace_schema_metadata({SPEC_KEY: json.dumps(spec.to_dict()).encode()})
+    return write_atomic(p, lambda t: pq.write_table(table, t))
+
+
+def read_feature_table(path: str | Path) -> tuple[pd.DataFrame, FeatureSpec]:
+    """A feature table written by ``leadscore features`` (a Parquet file, or the folder the
+    Spark engine writes) and its feature spec; one-line errors for anything else."""
+    import pyarrow.parquet as pq
+
+    from leadscore.features.spark import read_spec
+
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"features: {p} does not exist")
+    try:
+        table = pq.read_table(p)
+    except (pa.ArrowException, OSError) as err:
+        raise DataError(f"features: {p.name} cannot be read as Parquet ({err})") from None
+    spec = read_spec(str(p)) if p.is_dir() else None
+    raw = (table.schema.metadata or {}).get(SPEC_KEY)
+    if spec is None and raw is not None:
+        spec = FeatureSpec.from_dict(json.loads(raw))
+    if spec is None:
+        raise DataError(
+            f"features: {p.name} ({table.num_rows:,} rows) holds no feature spec; "
+            "write it with `leadscore features`"
+        )
+    missing = [c for c in (*KEY_COLUMNS, *spec.feature_columns) if c not in table.column_names]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise DataError(
+            f"features: {p.name} lacks column(s) {shown} of its feature spec ({table.num_rows:,} rows)"
+        )
+    frame = table.to_pandas()
+    frame["lead_id"] = frame["lead_id"].astype("string")
+    frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True).astype("datetime64[ns, UTC]")
+    return frame, spec

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -18,8 +19,11 @@ from leadscore.data.contract import Tables
 from leadscore.data.io import find_table, read_raw_tables, read_table
 from leadscore.data.validate import ValidationReport, require_valid, validate_tables
 from leadscore.errors import DataError
+from leadscore.features.dialects import event_key_sql
 from leadscore.features.source import EventSource, connect
-from leadscore.features.spec import event_key_sql
+
+if TYPE_CHECKING:
+    from leadscore.features.spark import SparkEvents
 
 Say = Callable[[str], None]
 
@@ -47,9 +51,22 @@ def load_streaming(
     the validator's rules (one scan of the file) and reported through ``say``; without, the
     caller counts them when it suits (scoring does it in its own scan of the file).
     """
+    tables, report = load_without_events(data_dir, columns, say)
+    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
+    check_event_columns(source)
+    if count_events:
+        for line in count_event_rules(source, tables.leads):
+            say(f"  data: {line}")
+    return tables, source, report
+
+
+def load_without_events(
+    data_dir: str | Path, columns: dict[str, dict[str, str]], say: Say = lambda _m: None
+) -> tuple[Tables, ValidationReport]:
+    """Leads and outcomes read and validated in memory (their drops reported through
+    ``say``); the tables' events frame is empty, for an engine that reads the events itself."""
     leads = read_table(data_dir, "leads", columns.get("leads"))
     outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
-    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
     empty = pd.DataFrame(
         {c: pd.Series([], dtype="string") for c in ("lead_id", "occurred_at", "event_type")}
     )
@@ -58,11 +75,7 @@ def load_streaming(
     for problem in report.problems:
         if problem.table != "events":
             say(f"  data: {problem.line()}")
-    check_event_columns(source)
-    if count_events:
-        for line in count_event_rules(source, tables.leads):
-            say(f"  data: {line}")
-    return tables, source, report
+    return tables, report
 
 
 # Each row is counted once, for the first rule it breaks, in the validator's order.
@@ -76,6 +89,14 @@ SELECT
 FROM (SELECT *, COALESCE({key} <> '', false) AS typed FROM ({events})) e
 LEFT JOIN leads_in l ON l.lead_id = e.lead_id
 """
+
+
+RULES = (
+    "unreadable or missing occurred_at",
+    "missing event_type",
+    "lead_id not in leads",
+    "occurred before the lead's created_at",
+)
 
 
 def check_event_columns(source: EventSource) -> None:
@@ -116,16 +137,32 @@ def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
             raise unreadable(source, err) from None
     finally:
         con.close()
-    names = [
-        "unreadable or missing occurred_at",
-        "missing event_type",
-        "lead_id not in leads",
-        "occurred before the lead's created_at",
-    ]
-    return event_rule_lines(source, row[0], dict(zip(names, row[1:], strict=True)))
+    return event_rule_lines(source, row[0], dict(zip(RULES, row[1:], strict=True)))
 
 
-def event_rule_lines(source: EventSource, total: int, skipped: dict[str, int]) -> list[str]:
+def count_event_rules_spark(events: SparkEvents, leads: pd.DataFrame) -> list[str]:
+    """The validator's event rules counted by Spark over its events table: the same query,
+    in Spark's dialect."""
+    spark = events.spark
+    spark.createDataFrame(
+        pd.DataFrame(
+            {
+                "lead_id": leads["lead_id"].astype(str).to_numpy(),
+                "created_at": leads["created_at"].dt.tz_convert("UTC").dt.tz_localize(None),
+            }
+        )
+    ).createOrReplaceTempView("leads_in")
+    events.frame().createOrReplaceTempView("leadscore_events")
+    sql = EVENT_CHECKS_SQL.format(
+        events="SELECT * FROM leadscore_events", key=event_key_sql("event_type", "spark")
+    )
+    row = spark.sql(sql).collect()[0]
+    return event_rule_lines(events, int(row[0]), dict(zip(RULES, map(int, row[1:]), strict=True)))
+
+
+def event_rule_lines(
+    source: EventSource | SparkEvents, total: int, skipped: dict[str, int]
+) -> list[str]:
     """What the event rules did to a file, one line each: rows read, then each reason a row
     was skipped for (reasons that skipped nothing are left out)."""
     lines = [f"events: {total:,} rows read from {Path(source.path).name}"]

@@ -84,6 +84,22 @@ REQUIREMENTS = [
 ]
 
 
+def package_copy(into: Path) -> Path:
+    """This package as one ``leadscore`` folder (its ``features`` subpackage inside), for a
+    logged model's ``code_paths``: Spark executors that have MLflow but not leadscore can
+    then unpickle and run the model."""
+    import shutil
+
+    from leadscore.features import spec
+
+    root = into / "leadscore"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(Path(__file__).resolve().parents[1], root, ignore=skip)
+    if not (root / "features" / "__init__.py").exists():  # an editable install keeps it apart
+        shutil.copytree(Path(spec.__file__).resolve().parent, root / "features", ignore=skip)
+    return root
+
+
 def log_model(
     scorer: Scorer,
     settings: ModelSettings,
@@ -106,6 +122,7 @@ def log_model(
             signature=infer_signature(ex, out),
             input_example=ex,
             pip_requirements=REQUIREMENTS,
+            code_paths=[str(package_copy(Path(tmp) / "code"))],
             registered_model_name=registered_name,
         )
     version = str(info.registered_model_version)

@@ -23,12 +23,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leadscore.config import BaselineConfig, TierConfig
 from leadscore.data.contract import Tables
-from leadscore.data.io import iso_utc, write_atomic
+from leadscore.data.io import iso_utc, to_arrow, write_atomic
 from leadscore.data.load import event_rule_lines, load_streaming, unreadable
 from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError
@@ -158,6 +157,18 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
         )
 
 
+def open_at(tables: Tables, scorer: LeadScorer, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The (lead_id, as_of) pairs to score, in lead_id order: every lead open at ``as_of``.
+    One-line errors for a moment before all data and for attributes the model lacks."""
+    first = tables.leads["created_at"].min()
+    if pd.isna(first) or as_of < first:
+        raise DataError(
+            f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score"
+        )
+    check_columns(tables.leads, scorer)
+    return open_leads(tables.leads, tables.outcomes, [as_of])
+
+
 def scoring_features(
     tables: Tables,
     snapshots: pd.DataFrame,
@@ -254,14 +265,7 @@ def score_tables(
     """
     t0 = time.perf_counter()
     as_of = to_utc(as_of)
-    first = tables.leads["created_at"].min()
-    if pd.isna(first) or as_of < first:
-        raise DataError(
-            f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score"
-        )
-    check_columns(tables.leads, scorer)
-
-    snaps = open_leads(tables.leads, tables.outcomes, [as_of])  # in lead_id order
+    snaps = open_at(tables, scorer, as_of)
     not_open = len(tables.leads) - len(snaps)
     counts: dict[str, dict[str, int]] = {}
 
@@ -399,25 +403,13 @@ def _csv_text(scores: pd.DataFrame) -> pd.DataFrame:
     return scores.assign(**{c: iso_utc(scores[c]) for c in _zoned(scores)})
 
 
-def _arrow(scores: pd.DataFrame) -> pa.Table:
-    # Zoned times go to Arrow as UTC wall times, then get their zone back: pyarrow's own
-    # conversion of zoned pandas columns uses an API pandas 3.1 deprecates.
-    zoned = _zoned(scores)
-    plain = scores.assign(**{c: scores[c].dt.tz_convert(None) for c in zoned})
-    table = pa.Table.from_pandas(plain, preserve_index=False).replace_schema_metadata(None)
-    for c in zoned:
-        i = table.schema.get_field_index(c)
-        table = table.set_column(i, c, table[c].cast(pa.timestamp(table[c].type.unit, tz="UTC")))
-    return table
-
-
 def write_scores(scores: pd.DataFrame, out: str | Path) -> Path:
     """Atomic write; byte-identical for identical input (no timestamps in the file)."""
     p = Path(out)
     if p.suffix == ".csv":
         text = _csv_text(scores)
         return write_atomic(p, lambda t: text.to_csv(t, index=False, float_format="%.6g"))
-    table = _arrow(scores)
+    table = to_arrow(scores)
     return write_atomic(p, lambda t: pq.write_table(table, t, compression="zstd"))
 
 
@@ -436,7 +428,7 @@ class ScoreSink:
                 self.path, mode="a", header=self.rows == 0, index=False, float_format="%.6g"
             )
         else:
-            table = _arrow(scores)
+            table = to_arrow(scores)
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
             self._writer.write_table(table.cast(self._writer.schema))
@@ -450,7 +442,7 @@ class ScoreSink:
             if self.csv:
                 empty.to_csv(self.path, index=False)
             else:
-                pq.write_table(_arrow(empty), self.path, compression="zstd")
+                pq.write_table(to_arrow(empty), self.path, compression="zstd")
 
 
 def rejects_path_for(out: Path) -> Path:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from leadscore.config import Config
 from leadscore.data.contract import Tables
 from leadscore.errors import DataError
-from leadscore.features.snapshots import snapshot_dates, to_utc
+from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates, to_utc
 from leadscore.features.source import EventSource
 from leadscore.features.spec import FeatureSpec, fit_spec
 from leadscore.features.table import build_table
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
-def data_end(tables: Tables, events: EventSource | None = None) -> pd.Timestamp:
+    from leadscore.features.spark import SparkEvents
+
+
+def data_end(tables: Tables, events: EventSource | SparkEvents | None = None) -> pd.Timestamp:
     """The latest moment the data knows about (lead created, event, or deal closed)."""
     candidates = [tables.leads["created_at"].max()]
     if events is not None:
@@ -38,7 +44,10 @@ def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
 
 
 def spec_for(
-    tables: Tables, cfg: Config, cutoff: pd.Timestamp, events: EventSource | None = None
+    tables: Tables,
+    cfg: Config,
+    cutoff: pd.Timestamp,
+    events: EventSource | SparkEvents | None = None,
 ) -> FeatureSpec:
     """Fit the feature vocabulary on what was known at ``cutoff``."""
     f = cfg.features
@@ -127,3 +136,21 @@ def feature_table(
         cfg.training.horizon_days,
         data_end(tables, events),
     )
+
+
+def spark_feature_table(
+    tables: Tables, cfg: Config, as_of: list[pd.Timestamp], events: SparkEvents
+) -> tuple[DataFrame, FeatureSpec]:
+    """``feature_table`` built by Spark: the same rows and values as a Spark frame (any row
+    order), and the spec it was built with. Leads and outcomes decide the snapshots and
+    labels here; only the events are read and aggregated by Spark."""
+    from leadscore.features.spark import spark_features
+
+    dates = sorted(to_utc(d) for d in as_of)
+    spec = spec_for(tables, cfg, dates[-1], events)
+    snaps = open_leads(tables.leads, tables.outcomes, dates)
+    label = label_snapshots(
+        snaps, tables.outcomes, cfg.training.horizon_days, data_end(tables, events)
+    )
+    frame = spark_features(events.spark, tables.leads, events, snaps, spec, label)
+    return frame, spec

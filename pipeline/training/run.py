@@ -23,6 +23,9 @@ from leadscore import charts, tracking
 from leadscore.config import Config, config_to_yaml
 from leadscore.data.contract import Tables
 from leadscore.data.fingerprint import fingerprint
+from leadscore.data.io import read_feature_table
+from leadscore.errors import DataError
+from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features
 from leadscore.model import registered
 from leadscore.model.registered import Scorer
@@ -213,8 +216,76 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
     """Event mode: snapshots of open leads, the rolling backtest, the deployed model, ``track``."""
     t0 = time.perf_counter()
     tt = training_table(tables, cfg, as_of)
-    t_features = time.perf_counter() - t0
-    frame = tt.frame
+    view = as_of_view(tables, tt.data_end)
+
+    def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
+        # The champion may know other event types or categories: rebuild the rows with its
+        # own spec so it is judged on exactly the same leads and dates.
+        keys = rows[["lead_id", "period"]].rename(columns={"period": "as_of"})
+        return champ.predict_proba(build_features(view.leads, view.events, keys, champ.spec))
+
+    return _train_table(
+        tt.frame,
+        tt.spec,
+        str(tt.data_end),
+        cfg,
+        fingerprint(view.as_dict()),
+        champion_scores,
+        time.perf_counter() - t0,
+        say,
+    )
+
+
+def train_features(path: str | Path, cfg: Config, say: Say) -> RunSummary:
+    """Event mode from a feature table built elsewhere (``leadscore features``, on DuckDB or
+    Spark): its labelled rows, with the spec stored in the file. The champion is judged on
+    the same rows, so it must use columns the table holds."""
+    t0 = time.perf_counter()
+    table, spec = read_feature_table(path)
+    unlabelled = int(table["label"].isna().sum())
+    frame = table[table["label"].notna()].reset_index(drop=True)
+    if unlabelled:
+        say(f"  features: {unlabelled:,} rows whose horizon has not passed left out (no label)")
+    if frame.empty:
+        raise DataError(f"features: {Path(path).name} has no labelled rows ({len(table):,} rows)")
+    at = pd.MultiIndex.from_frame(frame[["lead_id", "as_of"]])
+
+    def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
+        absent = [c for c in champ.spec.feature_columns if c not in frame.columns]
+        if absent:
+            raise DataError(
+                f"features: the champion uses {len(absent)} column(s) this table lacks "
+                f"({', '.join(absent[:3])}, ...); build the table with the champion's spec"
+            )
+        wanted = pd.MultiIndex.from_arrays(
+            [rows["lead_id"].astype("string"), pd.to_datetime(rows["period"], utc=True)]
+        )
+        return champ.predict_proba(frame.iloc[at.get_indexer(wanted)].reset_index(drop=True))
+
+    end = frame["as_of"].max() + pd.Timedelta(days=cfg.training.horizon_days)
+    return _train_table(
+        frame,
+        spec,
+        str(end),
+        cfg,
+        {"data.features.rows": len(frame), "data.features.file": Path(path).name},
+        champion_scores,
+        time.perf_counter() - t0,
+        say,
+    )
+
+
+def _train_table(
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    as_of: str,
+    cfg: Config,
+    data_fingerprint: dict,
+    champion_scores: ChampionScores,
+    t_features: float,
+    say: Say,
+) -> RunSummary:
+    """The labelled training table to a tracked, registered model: folds, fit, ``track``."""
     dates = sorted(frame["as_of"].unique())
     say(
         f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, "
@@ -234,27 +305,18 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         say(f"  fold {f.number}: test {f.test_label}, trained on {f.train_label}")
     say(f"  deployed model: every labelled snapshot, {plan.deploy_label}")
     t1 = time.perf_counter()
-    result = train_on_table(frame, tt.spec, plan, cfg)
+    result = train_on_table(frame, spec, plan, cfg)
     t_fit = time.perf_counter() - t1
     for note in result.notes:
         say(f"  note: {note}")
     say(comparison_text(result))
-
-    view = as_of_view(tables, tt.data_end)
-
-    def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
-        # The champion may know other event types or categories: rebuild the rows with its
-        # own spec so it is judged on exactly the same leads and dates.
-        keys = rows[["lead_id", "period"]].rename(columns={"period": "as_of"})
-        return champ.predict_proba(build_features(view.leads, view.events, keys, champ.spec))
-
     params = {
         "mode": "events",
-        "as_of": str(tt.data_end),
+        "as_of": as_of,
         "horizon_days": cfg.training.horizon_days,
         "cadence": cfg.training.cadence,
-        "event_types": ",".join(tt.spec.event_types),
-        "n_features": len(tt.spec.feature_columns),
+        "event_types": ",".join(spec.event_types),
+        "n_features": len(spec.feature_columns),
         "calibration": result.scorer.calibration_method_,
         "positive_weight": cfg.model.positive_weight,
         **{f"lgb.{k}": v for k, v in cfg.model.params.items()},
@@ -264,8 +326,8 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         result,
         cfg,
         params=params,
-        data_fingerprint=fingerprint(view.as_dict()),
-        example=frame[tt.spec.feature_columns].head(5),
+        data_fingerprint=data_fingerprint,
+        example=frame[spec.feature_columns].head(5),
         settings=ModelSettings.for_events(cfg),
         champion_scores=champion_scores,
         say=say,

@@ -1,0 +1,313 @@
+"""Feature tables on Apache Spark, for event histories that live in a lakehouse.
+
+The same definitions as on DuckDB: the engagement query (``engagement_sql``) runs unchanged
+in Spark SQL over the Spark form of the preparation (``leadscore.features.dialects``), and
+explicit features are the same pandas functions run per partition by ``mapInPandas``.
+Snapshots (which leads are open at each moment) and labels are decided on the driver from
+the leads and outcomes tables, as for DuckDB; only their integer keys travel to the cluster.
+
+Needs the ``spark`` extra (``pip install "leadscore[spark]"``) and a Java runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from leadscore.features.dialects import event_key_sql, events_prepared_sql
+from leadscore.features.engagement import engagement_sql
+from leadscore.features.prepared import epoch_seconds
+from leadscore.features.spec import FeatureSpec
+from leadscore.features.table import explicit_features
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+# A local session bound to the loopback interface: on machines whose host name resolves to
+# an unreachable address, results are otherwise lost between the driver and its executors.
+LOCAL_SETTINGS = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+}
+SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",  # a timestamp without a zone is UTC (the contract)
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # pandas writes nanosecond timestamps, which Spark reads only as their INT64 value.
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
+    # Zoned microsecond timestamps, as pandas and DuckDB read them (not the legacy INT96).
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+
+
+def spark_session(master: str | None = None) -> SparkSession:
+    """The active Spark session, or a new one (``master``: e.g. ``local[2]``; default what
+    ``spark-submit`` set, else every local core). Local sessions run their Python workers in
+    this interpreter, so they see the same packages."""
+    try:
+        from pyspark import SparkConf
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ImportError(
+            'the Spark engine needs pyspark: pip install "leadscore[spark]"'
+        ) from None
+    master = master or SparkConf().get("spark.master", None) or "local[*]"
+    builder = SparkSession.builder.appName("leadscore").master(master)
+    settings = dict(SETTINGS)
+    if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        settings.update(LOCAL_SETTINGS)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    # PySpark warns on every pandas conversion that it does not yet support pandas 3; the
+    # conversions used here are checked equal to DuckDB's results by the tests.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    for key in SETTINGS:  # an existing session keeps its own; these matter for the results
+        spark.conf.set(key, SETTINGS[key])
+    return spark
+
+
+@dataclass(frozen=True)
+class SparkEvents:
+    """An events table read by Spark from a Parquet (or CSV) path or URI.
+
+    ``columns`` maps contract names to the table's own, as in ``EventSource``. Offers the
+    two questions a feature spec asks of events (``type_counts``, ``max_time``), so
+    ``fit_spec`` treats it like a file read by DuckDB.
+    """
+
+    spark: Any
+    path: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def raw(self) -> DataFrame:
+        reader = self.spark.read
+        if self.path.endswith(".csv"):
+            return reader.option("header", True).csv(self.path)
+        return reader.parquet(self.path)
+
+    def frame(self) -> DataFrame:
+        """``lead_id`` (text), ``occurred_at`` (timestamp, NULL when unreadable), ``event_type``."""
+        from pyspark.sql import functions as F
+
+        raw = self.raw()
+        missing = [
+            f"'{c}'" + (f" (mapped to '{self.columns[c]}')" if c in self.columns else "")
+            for c in ("lead_id", "occurred_at", "event_type")
+            if self.columns.get(c, c) not in raw.columns
+        ]
+        if missing:
+            raise ValueError(f"events: {self.path} has no column {', '.join(missing)}")
+
+        def col(name: str):
+            return F.col(f"`{self.columns.get(name, name)}`")
+
+        when = col("occurred_at")
+        kind = dict(raw.dtypes)[self.columns.get("occurred_at", "occurred_at")]
+        if kind == "string":
+            when = F.try_to_timestamp(F.trim(when))
+        elif kind == "bigint":  # a nanosecond timestamp (see SETTINGS); DuckDB keeps micros
+            when = F.timestamp_micros(F.floor(when / 1000).cast("bigint"))
+        return raw.select(
+            col("lead_id").cast("string").alias("lead_id"),
+            when.cast("timestamp").alias("occurred_at"),
+            col("event_type").cast("string").alias("event_type"),
+        )
+
+    def type_counts(self, cutoff: pd.Timestamp) -> pd.Series:
+        """Events per type (``event_key``) up to ``cutoff``."""
+        self.frame().createOrReplaceTempView("leadscore_events")
+        rows = self.spark.sql(
+            f"SELECT {event_key_sql('event_type', 'spark')} AS t, COUNT(*) AS n "
+            "FROM leadscore_events WHERE event_type IS NOT NULL "
+            f"AND UNIX_MICROS(occurred_at) <= {int(cutoff.value // 1000)} GROUP BY 1"
+        ).collect()
+        return pd.Series({r["t"]: int(r["n"]) for r in rows if r["t"]}, dtype="int64")
+
+    def max_time(self) -> pd.Timestamp | None:
+        (row,) = self.frame().selectExpr("MAX(UNIX_MICROS(occurred_at)) AS m").collect()
+        return None if row["m"] is None else pd.Timestamp(int(row["m"]), unit="us", tz="UTC")
+
+
+def _explicit_schema(spec: FeatureSpec) -> str:
+    cats = set(spec.categorical_features)
+    cols = ["lead_id STRING"]
+    cols += [f"`{c}` {'STRING' if c in cats else 'FLOAT'}" for c in spec.explicit_columns()]
+    return ", ".join(cols)
+
+
+def explicit_partitions(spec: FeatureSpec):
+    """A ``mapInPandas`` function: lead rows in, ``explicit_features`` out (strings for
+    categories, float32 for the rest, as the DuckDB path stores them)."""
+    cats = set(spec.categorical_features)
+    columns = spec.explicit_columns()
+
+    def run(batches):
+        for leads in batches:
+            out = explicit_features(leads, spec)
+            frame = {"lead_id": out["lead_id"].astype("string").astype(object)}
+            for c in columns:
+                if c in cats:
+                    frame[c] = out[c].astype(object).where(out[c].notna(), None)
+                else:
+                    frame[c] = out[c].to_numpy(dtype="float32", na_value=np.nan)
+            yield pd.DataFrame(frame)
+
+    return run
+
+
+def _leads_frame(spark: SparkSession, leads: pd.DataFrame) -> DataFrame:
+    """Lead rows as Spark holds them: times as epoch seconds are not needed (explicit
+    features read attributes only), text as text, numbers as doubles."""
+    keep = leads.drop(columns=[c for c in leads.columns if c in ("created_at",)])
+    data = {}
+    for c in keep.columns:
+        col = keep[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            data[c] = col.astype("float64")
+        else:
+            data[c] = col.astype("string").astype(object).where(col.notna(), None)
+    return spark.createDataFrame(pd.DataFrame(data))
+
+
+def spark_features(
+    spark: SparkSession,
+    leads: pd.DataFrame,
+    events: SparkEvents,
+    snapshots: pd.DataFrame,
+    spec: FeatureSpec,
+    label: pd.Series | None = None,
+) -> DataFrame:
+    """Feature rows for (lead_id, as_of) pairs, built by Spark: ``lead_id``, ``as_of``, then
+    ``spec.feature_columns`` (float for numbers, text for categories), then ``label`` when
+    given (one per snapshot row). The same values as ``build_features`` (a test compares
+    them); row order is the engine's."""
+    from pyspark.sql import functions as F
+
+    snap = snapshots[["lead_id", "as_of"]].reset_index(drop=True)
+    created = snap[["lead_id"]].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
+    ids = snap["lead_id"].astype("string")
+    codes, uniques = pd.factorize(ids)
+    as_of_ts = epoch_seconds(snap["as_of"])
+    created_ts = epoch_seconds(created["created_at"])
+    first = ~pd.Series(codes).duplicated().to_numpy()
+    keys = pd.DataFrame(
+        {
+            "lead_id": uniques.astype(object),
+            "lead_key": np.arange(len(uniques), dtype="int64"),
+            "created_ts": created_ts[first],
+        }
+    )
+    rows = {
+        "snap_key": np.arange(len(snap), dtype="int64"),
+        "lead_key": codes.astype("int64"),
+        "as_of_ts": as_of_ts,
+        "created_ts": created_ts,
+        "lead_id": ids.astype(object).to_numpy(),
+        "as_of_us": (as_of_ts * 1e6).round().astype("int64"),
+    }
+    if label is not None:
+        rows["label"] = label.to_numpy(dtype="float64")
+    snap_rows = spark.createDataFrame(pd.DataFrame(rows))
+    snap_rows.select("snap_key", "lead_key", "as_of_ts", "created_ts").createOrReplaceTempView(
+        "snapshots"
+    )
+    spark.createDataFrame(keys).createOrReplaceTempView("keys_in")
+    events.frame().createOrReplaceTempView("leadscore_events")
+    spark.sql(events_prepared_sql("leadscore_events", "spark")).createOrReplaceTempView(
+        "events_prepared"
+    )
+    single = bool(first.all()) and snap["as_of"].nunique() == 1
+    engaged = spark.sql(engagement_sql(spec, float(as_of_ts[0]) if single else None))
+
+    wanted = leads[leads["lead_id"].astype("string").isin(set(uniques))]
+    explicit = _leads_frame(spark, wanted).mapInPandas(
+        explicit_partitions(spec), _explicit_schema(spec)
+    )
+    engagement = set(spec.engagement_columns())
+    out = [
+        F.col("s.lead_id").alias("lead_id"),
+        F.timestamp_micros(F.col("s.as_of_us")).alias("as_of"),
+    ]
+    for c in spec.feature_columns:
+        out.append(
+            (F.col(f"e.`{c}`").cast("float") if c in engagement else F.col(f"x.`{c}`")).alias(c)
+        )
+    if label is not None:
+        out.append(F.col("s.label").alias("label"))
+    return (
+        snap_rows.alias("s")
+        .join(engaged.alias("e"), F.col("s.snap_key") == F.col("e.snap_key"))
+        .join(explicit.alias("x"), F.col("s.lead_id") == F.col("x.lead_id"), "left")
+        .select(*out)
+    )
+
+
+SPEC_FOLDER = "_leadscore_spec"  # a leading "_": Spark and Arrow readers skip it as data
+
+
+def _is_uri(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
+
+
+def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -> str:
+    """Write a Spark frame as a Parquet folder (with the feature spec beside the data, for
+    ``train --features``). A local folder appears whole or not at all: written beside its
+    place, then renamed into it. A URI is written by Spark's own commit protocol (it marks
+    a finished folder with ``_SUCCESS``)."""
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    def write(target: str) -> None:
+        frame.write.mode("overwrite").parquet(target)
+        if spec is not None:
+            text = json.dumps(spec.to_dict(), sort_keys=True)
+            spark = frame.sparkSession
+            spark.createDataFrame([(text,)], "spec STRING").coalesce(1).write.mode(
+                "overwrite"
+            ).text(f"{target.rstrip('/')}/{SPEC_FOLDER}")
+
+    if _is_uri(out):
+        write(out)
+        return out
+    target = Path(out.removeprefix("file://"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        write(str(tmp / "data"))
+        old = tmp / "old"
+        if target.exists():
+            target.rename(old)  # the previous output moves aside only once the new one is whole
+        try:
+            (tmp / "data").rename(target)
+        except OSError:
+            if old.exists():
+                old.rename(target)
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
+
+
+def read_spec(folder: str) -> FeatureSpec | None:
+    """The feature spec ``write_parquet`` stored in a local Parquet folder, if any."""
+    import json
+    from pathlib import Path
+
+    parts = sorted((Path(folder) / SPEC_FOLDER).glob("part-*"))
+    text = "".join(p.read_text() for p in parts).strip()
+    return FeatureSpec.from_dict(json.loads(text)) if text else None

@@ -1,0 +1,134 @@
+"""Nightly scoring on Apache Spark: features built on the cluster, the registered model
+applied by ``mlflow.pyfunc.spark_udf``, reasons phrased per partition by the same code as
+``leadscore.scoring.batch``.
+
+Leads and outcomes are read and validated on the driver (they decide who is open, and the
+rejects file accounts for every row: ``in = scored + rejected``); the events, the large
+table, are read and aggregated by Spark. The scores are a Parquet folder in no particular
+row order; the rejects a second one beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cloudpickle
+import pandas as pd
+
+from leadscore.data.load import Say, count_event_rules_spark, load_without_events
+from leadscore.features.snapshots import to_utc
+from leadscore.features.spark import SparkEvents, spark_features, write_parquet
+from leadscore.model.scorer import LeadScorer
+from leadscore.model.settings import ModelSettings
+from leadscore.model.tiers import assign_tiers
+from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, score_frame
+
+SCORE_SCHEMA = (
+    "lead_id STRING, as_of TIMESTAMP, probability DOUBLE, score DOUBLE, tier STRING, "
+    "baseline_score DOUBLE, baseline_tier STRING, top_reasons STRING, model_version STRING"
+)
+PREDICTION = "leadscore_prediction"
+MODEL_P, MODEL_SCORE = "leadscore_model_probability", "leadscore_model_score"
+
+
+def reason_partitions(scorer: LeadScorer, settings: ModelSettings, version: str):
+    """A ``mapInPandas`` function: feature rows with the model's prediction in, score rows
+    out. Probability and score are the registered model's (``spark_udf``); tier, baseline
+    and reasons come from ``score_frame``, as in the DuckDB path."""
+    payload = cloudpickle.dumps((scorer, settings))
+    columns = list(SCORE_COLUMNS)
+
+    def run(batches):
+        model, cfg = cloudpickle.loads(payload)
+        for rows in batches:
+            feats = rows.drop(columns=[MODEL_P, MODEL_SCORE])
+            feats["as_of"] = pd.to_datetime(feats["as_of"], utc=True)
+            out = score_frame(
+                feats,
+                model,
+                cfg.baseline,
+                cfg.tiers,
+                cfg.explain.top_reasons,
+                version,
+                threads=1,  # Spark runs one task per core already
+            )
+            out["probability"] = rows[MODEL_P].to_numpy("float64")
+            out["score"] = rows[MODEL_SCORE].to_numpy("float64")
+            out["tier"] = assign_tiers(out["score"].to_numpy(), cfg.tiers).astype(str)
+            out["baseline_score"] = out["baseline_score"].astype("float64")
+            yield out[columns]
+
+    return run
+
+
+def rejects_uri_for(out: str) -> str:
+    """``scores.parquet`` -> ``scores.rejects.parquet`` (a path or a URI)."""
+    stem = out.rstrip("/")
+    stem = stem[: -len(".parquet")] if stem.endswith(".parquet") else stem
+    return f"{stem}.rejects.parquet"
+
+
+def score_spark(
+    spark,
+    data_dir: str | Path,
+    events_path: str,
+    columns: dict[str, dict[str, str]],
+    model_uri: str,
+    scorer: LeadScorer,
+    settings: ModelSettings,
+    version: str,
+    as_of: pd.Timestamp,
+    out: str,
+    say: Say = lambda _m: None,
+) -> ScoreSummary:
+    """Score every open lead at ``as_of`` on Spark into the Parquet folder ``out``."""
+    import mlflow
+    from pyspark.sql import functions as F
+
+    t0 = time.perf_counter()
+    as_of = to_utc(as_of)
+    tables, report = load_without_events(data_dir, columns, say)
+    events = SparkEvents(spark, events_path, columns.get("events") or {})
+    snaps = open_at(tables, scorer, as_of)
+    spec = scorer.spec
+    feats = spark_features(spark, tables.leads, events, snaps, spec)
+    predict = mlflow.pyfunc.spark_udf(
+        spark, model_uri, result_type="probability DOUBLE, score DOUBLE", env_manager="local"
+    )
+    cats = set(spec.categorical_features)
+    # The signature's types: text for categories, doubles for numbers.
+    inputs = [
+        (F.col(f"`{c}`") if c in cats else F.col(f"`{c}`").cast("double")).alias(c)
+        for c in spec.feature_columns
+    ]
+    scored = (
+        feats.withColumn(PREDICTION, predict(F.struct(*inputs)))
+        .withColumn(MODEL_P, F.col(f"{PREDICTION}.probability"))
+        .withColumn(MODEL_SCORE, F.col(f"{PREDICTION}.score"))
+        .drop(PREDICTION)
+    )
+    scores = scored.mapInPandas(reason_partitions(scorer, settings, version), SCORE_SCHEMA)
+    out_path = write_parquet(scores, out)
+    n_scored = spark.read.parquet(out_path).count()
+    rejects = report.rejects
+    rejects_path = None
+    if len(rejects):
+        text = rejects.astype("string").astype(object)
+        frame = spark.createDataFrame(text.where(rejects.notna(), None))
+        rejects_path = write_parquet(frame.coalesce(1), rejects_uri_for(out))
+    lines = count_event_rules_spark(events, tables.leads)
+    for line in lines:
+        say(f"  data: {line}")
+    return ScoreSummary(
+        rows_in=len(snaps) + len(rejects),
+        scored=n_scored,
+        rejected=len(rejects),
+        not_open=len(tables.leads) - len(snaps),
+        out=out_path,
+        rejects=rejects_path,
+        seconds=time.perf_counter() - t0,
+        unseen_categories={},
+        new_missing={},
+        event_lines=lines,
+    )
