@@ -1,7 +1,8 @@
 """Implicit (behavioural) features: what a lead *did* up to a moment, as one SQL query.
 
 The query is plain ANSI-style SQL (CASE WHEN, SUM, MIN, COUNT DISTINCT, EXP, FLOOR) over two
-relations, so DuckDB runs it here and Spark SQL can run it on a cluster without a rewrite:
+relations, so DuckDB runs it here and Spark SQL runs it unchanged on a cluster
+(``leadscore.features.spark``; tests/spark checks the two give the same values):
 
 - ``snapshots(snap_key, lead_key, as_of_ts, created_ts)``: the (lead, moment) pairs to
   describe, ``snap_key`` numbering them;
@@ -13,7 +14,9 @@ pair (grouping on one integer is much faster than on strings or pairs); the call
 them back.
 
 Only the preparation of those two relations (turning timestamps into epoch seconds) is
-engine-specific; see ``leadscore.features.table``.
+engine-specific; its two dialects sit side by side in ``leadscore.features.dialects``.
+Constants are written so that both engines read them as DOUBLE (Spark reads a decimal
+literal meeting an integer as DECIMAL).
 
 Point in time: the join keeps only events with ``ts <= as_of_ts`` (and none from before the
 lead was created, which the contract treats as bad rows); every aggregate is over

@@ -66,6 +66,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     if master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         settings.update(LOCAL_SETTINGS)
     for key, value in settings.items():
         builder = builder.config(key, value)
