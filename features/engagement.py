@@ -15,8 +15,8 @@ them back.
 
 Only the preparation of those two relations (turning timestamps into epoch seconds) is
 engine-specific; its two dialects sit side by side in ``leadscore.features.dialects``.
-Constants are written so that both engines read them as DOUBLE (Spark reads a decimal
-literal meeting an integer as DECIMAL).
+Every decimal constant meets a DOUBLE, so both engines compute in DOUBLE (in Spark a
+decimal literal meeting an integer would give DECIMAL).
 
 Point in time: the join keeps only events with ``ts <= as_of_ts`` (and none from before the
 lead was created, which the contract treats as bad rows); every aggregate is over
