@@ -7,7 +7,8 @@ other-crm` (18 months of history, 5 event types outside the contract, spelling v
 events before creation, 44% of leads closed), so no speed decision is tuned to one shape.
 
 Sizes: BENCH_SIZES (default "200000,1000000"); BENCH_CASES picks cases (default
-"features,train,score,shapes"); BENCH_CONFIG names a config file for the train case (an
+"features,train,score,spark,shapes"; spark, the Spark engine on local[2] against DuckDB, runs
+at sizes up to 200k); BENCH_CONFIG names a config file for the train case (an
 option against the defaults). The features case runs `leadscore features` and the
 straightforward reference (benchmarks/reference.py) as whole processes, A B A B
 (BENCH_PAIRS pairs, default 2), and checks their values equal on the shared columns.
@@ -165,6 +166,41 @@ def features_ab(d: Path, pairs: int) -> dict:
         # (Linux counts a forked child's pages before exec in its peak memory).
         "check": subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(ours), str(ref)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
+    }
+
+
+def spark_ab(d: Path, pairs: int) -> dict:
+    """`leadscore features --engine spark` on local[2] (A) against the DuckDB engine (B), A B
+    A B, whole processes (the Spark figures include starting its JVM); then the two tables
+    compared on every column. What Spark costs on one machine: it is for clusters."""
+    import pyarrow.parquet as pq
+
+    duck, spark = OUT / "ab_duckdb.parquet", OUT / "ab_spark.parquet"
+    leadscore = [sys.executable, "-m", "leadscore.cli", "features", "--data", str(d)]
+    leadscore += ["--as-of", ",".join(DATES)]
+    a_cmd = [*leadscore, "--out", str(spark), "--engine", "spark", "--spark-master", "local[2]"]
+    b_cmd = [*leadscore, "--out", str(duck)]
+    runs: dict[str, list[dict]] = {"a": [], "b": []}
+    for _ in range(pairs):
+        runs["a"].append(_timed(a_cmd))
+        runs["b"].append(_timed(b_cmd))
+    ratios = [x["wall"] / y["wall"] for x, y in zip(runs["a"], runs["b"], strict=True)]
+    n_events = pq.ParquetFile(d / "events.parquet").metadata.num_rows
+    a_wall = statistics.median(r["wall"] for r in runs["a"])
+    return {
+        "events": n_events,
+        "spark_wall_s": a_wall,
+        "spark_events_per_s": n_events / a_wall,
+        "duckdb_wall_s": statistics.median(r["wall"] for r in runs["b"]),
+        "ratio_median": statistics.median(ratios),
+        "ratio_range": f"{min(ratios):.2f}-{max(ratios):.2f}",
+        "pairs": pairs,
+        "check": subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(duck), str(spark)],
             capture_output=True,
             text=True,
             check=True,
@@ -349,7 +385,7 @@ def main() -> int:
         child(sys.argv[1], int(sys.argv[2]))
         return 0
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200000,1000000").split(",")]
-    cases = os.environ.get("BENCH_CASES", "features,train,score,shapes").split(",")
+    cases = os.environ.get("BENCH_CASES", "features,train,score,spark,shapes").split(",")
     shapes = os.environ.get("BENCH_SHAPES", "default,other-crm").split(",")
     pairs = int(os.environ.get("BENCH_PAIRS", "2"))
     if "train" in cases:  # first: the score case scores with its model
@@ -364,6 +400,8 @@ def main() -> int:
                 show("features", label, features_ab(world(n, shape), pairs))
             if "score" in cases:
                 show("score", label, case_score(n, shape))
+            if "spark" in cases and n <= 200_000:
+                show("spark", label, spark_ab(world(n, shape), pairs))
     if "shapes" in cases:
         res = in_child("shapes", int(os.environ.get("BENCH_SHAPES_LEADS", "40000")))
         if res:

@@ -14,17 +14,20 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from leadscore.errors import DataError, EngineError
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.prepared import epoch_seconds
 from leadscore.features.spec import FeatureSpec
-from leadscore.features.table import explicit_features
+from leadscore.features.table import explicit_features, is_in
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -38,6 +41,9 @@ LOCAL_SETTINGS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
 }
+# Local mode runs every task inside the driver's JVM, whose heap is 1 GB unless set: too
+# little for a few million events. Half the machine's memory (at most 16 GB) by default.
+LOCAL_MEMORY_SHARE, LOCAL_MEMORY_MAX_GB = 0.5, 16
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",  # a timestamp without a zone is UTC (the contract)
     "spark.sql.ansi.enabled": "true",
@@ -64,6 +70,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName("leadscore").master(master)
     settings = dict(SETTINGS)
     if master.startswith("local"):
+        settings["spark.driver.memory"] = SparkConf().get("spark.driver.memory", _local_memory())
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -78,6 +85,37 @@ def spark_session(master: str | None = None) -> SparkSession:
     for key in SETTINGS:  # an existing session keeps its own; these matter for the results
         spark.conf.set(key, SETTINGS[key])
     return spark
+
+
+def _local_memory() -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not on Linux/macOS: Spark's own default
+        return "1g"
+    gb = min(LOCAL_MEMORY_MAX_GB, max(1, int(total * LOCAL_MEMORY_SHARE / 2**30)))
+    return f"{gb}g"
+
+
+def first_cause(err: BaseException) -> str:
+    """The root of a Spark failure in one line (the JVM's innermost ``Caused by``)."""
+    text = str(err)
+    causes = [
+        line.split("Caused by:", 1)[1].strip() for line in text.splitlines() if "Caused by:" in line
+    ]
+    line = causes[-1] if causes else next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line[:300]
+
+
+@contextmanager
+def spark_errors(what: str) -> Iterator[None]:
+    """Turn a failed Spark job into one ``EngineError`` line naming ``what`` it was doing."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except (PySparkException, Py4JError) as err:
+        raise EngineError(f"spark: {what} failed ({first_cause(err)}); nothing written") from None
 
 
 @dataclass(frozen=True)
@@ -110,7 +148,7 @@ class SparkEvents:
             if self.columns.get(c, c) not in raw.columns
         ]
         if missing:
-            raise ValueError(f"events: {self.path} has no column {', '.join(missing)}")
+            raise DataError(f"events: {self.path} has no column {', '.join(missing)}")
 
         def col(name: str):
             return F.col(f"`{self.columns.get(name, name)}`")
@@ -170,13 +208,15 @@ def explicit_partitions(spec: FeatureSpec):
 
 
 def _leads_frame(spark: SparkSession, leads: pd.DataFrame) -> DataFrame:
-    """Lead rows as Spark holds them: times as epoch seconds are not needed (explicit
-    features read attributes only), text as text, numbers as doubles."""
+    """Lead rows as Spark holds them: attributes only (explicit features do not read the
+    creation time), text as text, numbers as doubles, flags as flags."""
     keep = leads.drop(columns=[c for c in leads.columns if c in ("created_at",)])
     data = {}
     for c in keep.columns:
         col = keep[c]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        if pd.api.types.is_bool_dtype(col):
+            data[c] = col.astype(object).where(col.notna(), None)
+        elif pd.api.types.is_numeric_dtype(col):
             data[c] = col.astype("float64")
         else:
             data[c] = col.astype("string").astype(object).where(col.notna(), None)
@@ -233,7 +273,7 @@ def spark_features(
     single = bool(first.all()) and snap["as_of"].nunique() == 1
     engaged = spark.sql(engagement_sql(spec, float(as_of_ts[0]) if single else None))
 
-    wanted = leads[leads["lead_id"].astype("string").isin(set(uniques))]
+    wanted = leads[is_in(leads["lead_id"], pd.Series(uniques))]
     explicit = _leads_frame(spark, wanted).mapInPandas(
         explicit_partitions(spec), _explicit_schema(spec)
     )

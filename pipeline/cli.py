@@ -147,20 +147,27 @@ def _events_path(args: argparse.Namespace) -> str:
 
 def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> int:
     from leadscore.data.load import count_event_rules_spark, load_without_events
-    from leadscore.features.spark import SparkEvents, spark_session, write_parquet
+    from leadscore.features.spark import SparkEvents, spark_errors, spark_session, write_parquet
     from leadscore.training.dataset import spark_feature_table
 
     columns = cfg.columns.model_dump()
     tables, _ = load_without_events(args.data, columns, _say)
     spark = spark_session(args.spark_master)
     events = SparkEvents(spark, _events_path(args), columns.get("events") or {})
-    for line in count_event_rules_spark(events, tables.leads):
-        _say(f"  data: {line}")
-    frame, spec = spark_feature_table(tables, cfg, dates, events)
-    out = write_parquet(frame, args.out, spec)
+    with spark_errors(f"features for {len(tables.leads):,} leads"):
+        for line in count_event_rules_spark(events, tables.leads):
+            _say(f"  data: {line}")
+        frame, spec = spark_feature_table(tables, cfg, dates, events)
+        out = write_parquet(frame, args.out, spec)
+        rows, labelled, positive = (
+            spark.read.parquet(out)
+            .selectExpr("COUNT(*)", "COUNT(label)", "COALESCE(SUM(label), 0)")
+            .first()
+        )
     _say(
-        f"features (spark): {len(spec.feature_columns)} feature columns for open leads x "
-        f"{len(dates)} date(s) in {time.perf_counter() - t0:.1f}s -> {out}"
+        f"features (spark): {rows:,} rows (open leads x {len(dates)} date(s)), "
+        f"{len(spec.feature_columns)} feature columns, {labelled:,} labelled "
+        f"({int(positive):,} positive) in {time.perf_counter() - t0:.1f}s -> {out}"
     )
     return 0
 
@@ -280,26 +287,27 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_spark(args: argparse.Namespace, as_of) -> int:
-    from leadscore.features.spark import spark_session
+    from leadscore.features.spark import spark_errors, spark_session
     from leadscore.scoring.spark import score_spark
 
     cfg, uri, model, version = _model(args, False)
     if model.settings.mode == "flat":
         raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
     spark = spark_session(args.spark_master)
-    summary = score_spark(
-        spark,
-        args.data,
-        _events_path(args),
-        model.settings.columns.model_dump(),
-        uri,
-        model.scorer,
-        model.settings,
-        version,
-        as_of,
-        args.out,
-        _say,
-    )
+    with spark_errors(f"scoring at {as_of:%Y-%m-%d}"):
+        summary = score_spark(
+            spark,
+            args.data,
+            _events_path(args),
+            model.settings.columns.model_dump(),
+            uri,
+            model.scorer,
+            model.settings,
+            version,
+            as_of,
+            args.out,
+            _say,
+        )
     _say(
         f"scores (spark) -> {summary.out}"
         + (f"; rejects -> {summary.rejects}" if summary.rejects else "")

@@ -31,3 +31,8 @@ class ModelError(LeadscoreError):
 class RegistryError(LeadscoreError):
     """The MLflow store or registry cannot give what was asked: no store, unknown model,
     version or run, artifacts that cannot be read."""
+
+
+class EngineError(LeadscoreError):
+    """A feature or scoring engine (DuckDB, Spark) that failed on valid input: out of
+    memory, a lost executor, a path it cannot reach."""

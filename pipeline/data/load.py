@@ -144,13 +144,17 @@ def count_event_rules_spark(events: SparkEvents, leads: pd.DataFrame) -> list[st
     """The validator's event rules counted by Spark over its events table: the same query,
     in Spark's dialect."""
     spark = events.spark
-    spark.createDataFrame(
-        pd.DataFrame(
-            {
-                "lead_id": leads["lead_id"].astype(str).to_numpy(),
-                "created_at": leads["created_at"].dt.tz_convert("UTC").dt.tz_localize(None),
-            }
-        )
+    # Creation times travel as epoch microseconds: a pandas time without a zone would be
+    # read in the driver's local zone.
+    created_us = leads["created_at"].dt.tz_convert("UTC").dt.tz_localize(None).astype("M8[us]")
+    keys = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"].astype(str).to_numpy(),
+            "created_us": created_us.astype("int64"),
+        }
+    )
+    spark.createDataFrame(keys).selectExpr(
+        "lead_id", "timestamp_micros(created_us) AS created_at"
     ).createOrReplaceTempView("leads_in")
     events.frame().createOrReplaceTempView("leadscore_events")
     sql = EVENT_CHECKS_SQL.format(

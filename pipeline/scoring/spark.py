@@ -114,8 +114,9 @@ def score_spark(
     rejects = report.rejects
     rejects_path = None
     if len(rejects):
-        text = rejects.astype("string").astype(object)
-        frame = spark.createDataFrame(text.where(rejects.notna(), None))
+        text = rejects.astype("string").astype(object).where(rejects.notna(), None)
+        schema = ", ".join(f"`{c}` STRING" for c in text.columns)  # all-empty columns too
+        frame = spark.createDataFrame(text, schema)
         rejects_path = write_parquet(frame.coalesce(1), rejects_uri_for(out))
     lines = count_event_rules_spark(events, tables.leads)
     for line in lines:

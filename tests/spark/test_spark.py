@@ -29,6 +29,7 @@ from leadscore.data.load import (
 from leadscore.data.synthetic.shape import OTHER_CRM, reshape
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
+from leadscore.errors import DataError
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import SCALE
 from leadscore.features.snapshots import open_leads
@@ -169,7 +170,7 @@ def test_event_questions_and_counts_agree_with_duckdb(spark, world):
 def test_a_missing_event_column_is_named(spark, world):
     from leadscore.features.spark import SparkEvents
 
-    with pytest.raises(ValueError, match="mapped to 'When'"):
+    with pytest.raises(DataError, match="mapped to .When."):
         SparkEvents(spark, world["source"].path, {"occurred_at": "When"}).frame()
 
 
@@ -278,3 +279,26 @@ def test_logged_models_carry_the_package(tmp_path):
         [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
     )
     assert Path(done.stdout.strip()).is_relative_to(tmp_path)
+
+
+def test_a_failed_spark_job_is_one_line(spark, world, tmp_path, capsys):
+    out = tmp_path / "features.parquet"
+    code = main(
+        [
+            "features",
+            "--engine",
+            "spark",
+            "--data",
+            str(world["data"]),
+            "--events",
+            str(tmp_path / "no-such-events.parquet"),
+            "--as-of",
+            "2025-06-01",
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith("leadscore: error: spark: features for 1,500 leads failed (")
+    assert "nothing written" in err[-1] and not out.exists()
