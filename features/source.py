@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql
 
 
@@ -47,12 +48,25 @@ class EventSource:
     path: str
     columns: dict[str, str] = field(default_factory=dict)
     until: pd.Timestamp | None = None
+    csv: dict[str, str] = field(default_factory=dict)  # the config's io.csv
+
+    def csv_format(self) -> CsvFormat | None:
+        """The CSV file's format (``sniff_csv``); None for Parquet."""
+        if str(self.path).endswith(".parquet"):
+            return None
+        return sniff_csv(self.path, self.csv)
+
+    def read_as(self) -> str | None:
+        """The CSV format in words when it is not the plain one (for the run to say)."""
+        fmt = self.csv_format()
+        return None if fmt is None or fmt.is_default else fmt.describe()
 
     def relation_sql(self) -> str:
         p = str(self.path).replace("'", "''")
-        if str(self.path).endswith(".parquet"):
+        fmt = self.csv_format()
+        if fmt is None:
             return f"read_parquet('{p}')"
-        return f"read_csv('{p}', all_varchar = true, header = true)"
+        return f"read_csv('{p}', all_varchar = true, header = true, {fmt.duckdb_options()})"
 
     def column(self, name: str) -> str:
         return '"' + self.columns.get(name, name).replace('"', '""') + '"'
@@ -76,7 +90,10 @@ class EventSource:
 
     def cut(self, until: pd.Timestamp) -> EventSource:
         return EventSource(
-            self.path, self.columns, until if self.until is None else min(until, self.until)
+            self.path,
+            self.columns,
+            until if self.until is None else min(until, self.until),
+            self.csv,
         )
 
     def _query(self, sql: str) -> list[tuple]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.errors import DataError, EngineError
+from leadscore.features.csv_format import sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.prepared import epoch_seconds
@@ -134,7 +135,12 @@ class SparkEvents:
     def raw(self) -> DataFrame:
         reader = self.spark.read
         if self.path.endswith(".csv"):
-            return reader.option("header", True).csv(self.path)
+            reader = reader.option("header", True)
+            if not _is_uri(self.path):  # a local file's dialect is detected as for DuckDB
+                fmt = sniff_csv(self.path)
+                encoding = "UTF-8" if fmt.encoding.startswith("utf-8") else fmt.encoding
+                reader = reader.option("sep", fmt.delimiter).option("encoding", encoding)
+            return reader.csv(self.path)
         return reader.parquet(self.path)
 
     def frame(self) -> DataFrame:

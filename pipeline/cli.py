@@ -78,21 +78,26 @@ def _load(args: argparse.Namespace):
     from leadscore.data.validate import require_valid
 
     cfg = load_config(getattr(args, "config", None))
-    report = load_data(args.data, cfg.columns.model_dump())
+    report = load_data(args.data, cfg.columns.model_dump(), cfg.io.csv.model_dump())
     tables = require_valid(report)
+    for problem in report.problems:
+        _say(f"  data: {problem.line()}")
+    require_valid(report, cfg.validation.max_drop_share)  # after saying what was dropped
     return cfg, report, tables
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
     from leadscore.data.load import load_data
+    from leadscore.data.validate import require_valid
 
     cfg = load_config(args.config)
-    report = load_data(args.data, cfg.columns.model_dump())
+    report = load_data(args.data, cfg.columns.model_dump(), cfg.io.csv.model_dump())
     _say(report.summary())
     if report.fatal:
         print(f"leadscore: error: {report.fatal[0].line()}", file=sys.stderr)
         return 2
+    require_valid(report, cfg.validation.max_drop_share)
     _say(
         "valid: the data folder meets the contract"
         + (" (with the drops listed above)" if report.problems else "")
@@ -126,7 +131,13 @@ def cmd_features(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         return _features_spark(args, cfg, dates, t0)
     # Events stay in their file: the engine scans them, so memory does not grow with history.
-    tables, events, _ = load_streaming(args.data, cfg.columns.model_dump(), _say)
+    tables, events, _ = load_streaming(
+        args.data,
+        cfg.columns.model_dump(),
+        _say,
+        csv=cfg.io.csv.model_dump(),
+        max_drop_share=cfg.validation.max_drop_share,
+    )
     spec = spec_for(tables, cfg, max(to_utc(d) for d in dates), events)
     table = feature_table(tables, cfg, dates, spec=spec, events=events)
     out = write_feature_table(table, args.out, spec)
@@ -151,11 +162,12 @@ def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> in
     from leadscore.training.dataset import spark_feature_table
 
     columns = cfg.columns.model_dump()
-    tables, _ = load_without_events(args.data, columns, _say)
+    share = cfg.validation.max_drop_share
+    tables, _ = load_without_events(args.data, columns, _say, cfg.io.csv.model_dump(), share)
     spark = spark_session(args.spark_master)
     events = SparkEvents(spark, _events_path(args), columns.get("events") or {})
     with spark_errors(f"features for {len(tables.leads):,} leads"):
-        for line in count_event_rules_spark(events, tables.leads):
+        for line in count_event_rules_spark(events, tables.leads, share):
             _say(f"  data: {line}")
         frame, spec = spark_feature_table(tables, cfg, dates, events)
         out = write_parquet(frame, args.out, spec)
@@ -203,8 +215,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError("train needs --data DIR (or --flat FILE --label COLUMN)")
         as_of = _dates(args.as_of)[0] if args.as_of else None
         cfg, report, tables = _load(args)
-        for problem in report.problems:
-            _say(f"  data: {problem.line()}")
         summary = train_events(tables, cfg, as_of, _say)
     _say(f"run {summary.run_id} -> {summary.model_uri}")
     return 0
@@ -249,11 +259,16 @@ def cmd_score(args: argparse.Namespace) -> int:
         # The model comes from the registry (importing MLflow and loading take seconds of
         # one core) while the folder is read and checked with the config's column mapping;
         # the model's own mapping wins if it differs.
-        guess = load_config(args.config).columns.model_dump()
+        given = load_config(args.config)
+        guess = given.columns.model_dump()
+        reading = {
+            "csv": given.io.csv.model_dump(),
+            "max_drop_share": given.validation.max_drop_share,
+        }
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(_model, args, False)
             try:
-                loaded = load_streaming(args.data, guess, _say, count_events=False)
+                loaded = load_streaming(args.data, guess, _say, count_events=False, **reading)
             finally:
                 cfg, uri, model, version = pending.result()
         if model.settings.mode == "flat":
@@ -261,7 +276,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         columns = model.settings.columns.model_dump()
         if columns != guess:
             _say("  data: read again with the model's column mapping")
-            loaded = load_streaming(args.data, columns, _say, count_events=False)
+            loaded = load_streaming(args.data, columns, _say, count_events=False, **reading)
         summary = score_folder(
             args.data,
             columns,
@@ -272,6 +287,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             args.out,
             say=_say,
             loaded=loaded,
+            max_drop_share=reading["max_drop_share"],
         )
         for k, v in summary.unseen_categories.items():
             _say(
@@ -287,12 +303,14 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_spark(args: argparse.Namespace, as_of) -> int:
+    from leadscore.config import load_config
     from leadscore.features.spark import spark_errors, spark_session
     from leadscore.scoring.spark import score_spark
 
     cfg, uri, model, version = _model(args, False)
     if model.settings.mode == "flat":
         raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
+    given = load_config(args.config)
     spark = spark_session(args.spark_master)
     with spark_errors(f"scoring at {as_of:%Y-%m-%d}"):
         summary = score_spark(
@@ -307,6 +325,8 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
             as_of,
             args.out,
             _say,
+            csv=given.io.csv.model_dump(),
+            max_drop_share=given.validation.max_drop_share,
         )
     _say(
         f"scores (spark) -> {summary.out}"

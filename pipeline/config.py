@@ -148,7 +148,26 @@ class TrackingConfig(Strict):
     promote_metric: Literal["roc_auc", "pr_auc", "brier", "log_loss"]
 
 
+class CsvConfig(Strict):
+    """How CSV files are read; ``auto`` detects each from the file (``sniff_csv``)."""
+
+    delimiter: Literal["auto", ",", ";", "\t", "|"] = "auto"
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp1252", "latin-1"] = "auto"
+    decimal: Literal["auto", ".", ","] = "auto"
+
+
+class IoConfig(Strict):
+    csv: CsvConfig = Field(default_factory=CsvConfig)
+
+
+class ValidationConfig(Strict):
+    # Rows a table may lose to the contract's rules before a run stops (share of its rows).
+    max_drop_share: float = Field(default=0.05, ge=0, le=1)
+
+
 class Config(Strict):
+    io: IoConfig = Field(default_factory=IoConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
     columns: Columns
     features: FeatureConfig
     training: TrainingConfig

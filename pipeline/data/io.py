@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from leadscore.data.contract import TABLES
 from leadscore.errors import DataError
+from leadscore.features.csv_format import decimal_commas, sniff_csv
 from leadscore.features.spec import FeatureSpec
 
 
@@ -29,27 +30,72 @@ def find_table(data_dir: str | Path, name: str) -> Path:
     return found[0]
 
 
-def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read one CSV or Parquet file as it is (CSV cells as strings, so nothing is guessed)."""
+def read_frame(path: str | Path, csv: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read one CSV or Parquet file as it is (CSV cells as strings, so nothing is guessed).
+
+    A CSV's delimiter, encoding and decimal mark are detected (``sniff_csv``; ``csv``, the
+    config's ``io.csv``, overrides them); a format other than the plain one is recorded in
+    ``frame.attrs["read_as"]`` for the run to report. With decimal commas, columns that
+    hold only such numbers are rewritten with dot decimals.
+    """
     p = Path(path)
     try:
         if p.suffix == ".parquet":
             return pd.read_parquet(p)
-        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        if p.stat().st_size == 0:
+            return pd.DataFrame()  # a 0-byte file is an empty table; validation says so
+        fmt = sniff_csv(p, csv)
+        frame = pd.read_csv(
+            p,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            sep=fmt.delimiter,
+            encoding=fmt.encoding,
+        )
     except pd.errors.EmptyDataError:
-        return pd.DataFrame()  # a 0-byte file is an empty table; validation says so
+        return pd.DataFrame()
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{p.name}: cannot be read as {err.encoding} (byte {err.object[err.start : err.start + 1]!r} "
+            f"at position {err.start}); set io.csv.encoding in the config"
+        ) from None
     except (OSError, ValueError) as err:
-        raise DataError(f"{p.name}: cannot be read ({str(err).splitlines()[0]})") from None
+        raise DataError(f"{p.name}: cannot be read ({_first_line(err)}){_header_of(p)}") from None
+    if fmt.decimal == ",":
+        keep = [c for c in frame.columns if c.endswith("_id") or c in ("id", "lead_id")]
+        frame = decimal_commas(frame.drop(columns=keep)).join(frame[keep])[frame.columns]
+    if not fmt.is_default:
+        frame.attrs["read_as"] = fmt.describe()
+    return frame
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _header_of(p: Path) -> str:
+    """``; header: ...`` with the file's first line, so a user sees what was read."""
+    try:
+        with open(p, "rb") as f:
+            head = f.readline(300).decode("utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    return f"; header: {head[:120]!r}" if head else ""
 
 
 def read_table(
-    data_dir: str | Path, name: str, mapping: dict[str, str] | None = None
+    data_dir: str | Path,
+    name: str,
+    mapping: dict[str, str] | None = None,
+    csv: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read table ``name`` and rename the file's columns to the contract's.
 
-    ``mapping`` is {contract name: file's column name}, as in the config's ``columns:``.
+    ``mapping`` is {contract name: file's column name}, as in the config's ``columns:``;
+    ``csv`` the config's ``io.csv`` (see ``read_frame``).
     """
-    frame = read_frame(find_table(data_dir, name))
+    frame = read_frame(find_table(data_dir, name), csv)
     if mapping:
         missing = [src for src in mapping.values() if src not in frame.columns]
         if missing:
@@ -57,15 +103,18 @@ def read_table(
                 f"table {name}: mapped column(s) {', '.join(map(repr, missing))} not in the file "
                 f"({len(frame)} rows)"
             )
+        read_as = frame.attrs.get("read_as")
         frame = frame.rename(columns={src: dst for dst, src in mapping.items()})
+        if read_as:
+            frame.attrs["read_as"] = read_as
     return frame
 
 
 def read_raw_tables(
-    data_dir: str | Path, columns: dict[str, dict[str, str]]
+    data_dir: str | Path, columns: dict[str, dict[str, str]], csv: dict[str, str] | None = None
 ) -> dict[str, pd.DataFrame]:
     """All three contract tables, renamed but not yet checked or typed."""
-    return {name: read_table(data_dir, name, columns.get(name)) for name in TABLES}
+    return {name: read_table(data_dir, name, columns.get(name), csv) for name in TABLES}
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:

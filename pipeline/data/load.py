@@ -17,7 +17,12 @@ import pandas as pd
 
 from leadscore.data.contract import Tables
 from leadscore.data.io import find_table, read_raw_tables, read_table
-from leadscore.data.validate import ValidationReport, require_valid, validate_tables
+from leadscore.data.validate import (
+    ValidationReport,
+    check_drop_share,
+    require_valid,
+    validate_tables,
+)
 from leadscore.errors import DataError
 from leadscore.features.dialects import event_key_sql
 from leadscore.features.source import EventSource, connect
@@ -29,13 +34,16 @@ Say = Callable[[str], None]
 
 
 def load_data(
-    data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None
+    data_dir: str | Path,
+    columns: dict[str, dict[str, str]] | None = None,
+    csv: dict[str, str] | None = None,
 ) -> ValidationReport:
-    """Read a data folder (``columns``: the config's mapping) and validate it.
+    """Read a data folder (``columns``: the config's mapping, ``csv`` its ``io.csv``) and
+    validate it.
 
     A folder or file that cannot be read raises :class:`~leadscore.errors.DataError`.
     """
-    return validate_tables(read_raw_tables(data_dir, columns or {}))
+    return validate_tables(read_raw_tables(data_dir, columns or {}, csv))
 
 
 def load_streaming(
@@ -43,6 +51,8 @@ def load_streaming(
     columns: dict[str, dict[str, str]],
     say: Say = lambda _m: None,
     count_events: bool = True,
+    csv: dict[str, str] | None = None,
+    max_drop_share: float | None = None,
 ) -> tuple[Tables, EventSource, ValidationReport]:
     """Leads and outcomes read and validated in memory; events left in their file.
 
@@ -51,22 +61,34 @@ def load_streaming(
     the validator's rules (one scan of the file) and reported through ``say``; without, the
     caller counts them when it suits (scoring does it in its own scan of the file).
     """
-    tables, report = load_without_events(data_dir, columns, say)
-    source = EventSource(str(find_table(data_dir, "events")), columns.get("events") or {})
+    tables, report = load_without_events(data_dir, columns, say, csv, max_drop_share)
+    source = EventSource(
+        str(find_table(data_dir, "events")), columns.get("events") or {}, csv=dict(csv or {})
+    )
+    read_as = source.read_as()
+    if read_as:
+        say(f"  data: events: read as {read_as}")
     check_event_columns(source)
     if count_events:
-        for line in count_event_rules(source, tables.leads):
+        for line in count_event_rules(source, tables.leads, max_drop_share):
             say(f"  data: {line}")
     return tables, source, report
 
 
 def load_without_events(
-    data_dir: str | Path, columns: dict[str, dict[str, str]], say: Say = lambda _m: None
+    data_dir: str | Path,
+    columns: dict[str, dict[str, str]],
+    say: Say = lambda _m: None,
+    csv: dict[str, str] | None = None,
+    max_drop_share: float | None = None,
 ) -> tuple[Tables, ValidationReport]:
     """Leads and outcomes read and validated in memory (their drops reported through
     ``say``); the tables' events frame is empty, for an engine that reads the events itself."""
-    leads = read_table(data_dir, "leads", columns.get("leads"))
-    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"))
+    leads = read_table(data_dir, "leads", columns.get("leads"), csv)
+    outcomes = read_table(data_dir, "outcomes", columns.get("outcomes"), csv)
+    for name, frame in (("leads", leads), ("outcomes", outcomes)):
+        if frame.attrs.get("read_as"):
+            say(f"  data: {name}: read as {frame.attrs['read_as']}")
     empty = pd.DataFrame(
         {c: pd.Series([], dtype="string") for c in ("lead_id", "occurred_at", "event_type")}
     )
@@ -75,6 +97,7 @@ def load_without_events(
     for problem in report.problems:
         if problem.table != "events":
             say(f"  data: {problem.line()}")
+    require_valid(report, max_drop_share)  # after the lines that say what was dropped
     return tables, report
 
 
@@ -121,8 +144,26 @@ def check_event_columns(source: EventSource) -> None:
         )
 
 
-def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
-    """The validator's event rules, counted by the engine over the file (one scan)."""
+def count_event_rules(
+    source: EventSource, leads: pd.DataFrame, max_drop_share: float | None = None
+) -> list[str]:
+    """The validator's event rules, counted by the engine over the file (one scan): one
+    line each; with ``max_drop_share``, a ``DataError`` when they skip more than that share."""
+    total, skipped = event_rule_counts(source, leads)
+    if max_drop_share is not None:
+        check_event_drops(total, skipped, max_drop_share)
+    return event_rule_lines(source, total, skipped)
+
+
+def check_event_drops(total: int, skipped: dict[str, int], max_drop_share: float) -> None:
+    """``check_drop_share`` for an events file's skipped rows (by rule)."""
+    if skipped:
+        rule, most = max(skipped.items(), key=lambda kv: kv[1])
+        check_drop_share("events", total, sum(skipped.values()), max_drop_share, (rule, most))
+
+
+def event_rule_counts(source: EventSource, leads: pd.DataFrame) -> tuple[int, dict[str, int]]:
+    """Rows in the file, and the rows each of the validator's event rules skips."""
     con = connect()
     try:
         con.register(
@@ -137,10 +178,12 @@ def count_event_rules(source: EventSource, leads: pd.DataFrame) -> list[str]:
             raise unreadable(source, err) from None
     finally:
         con.close()
-    return event_rule_lines(source, row[0], dict(zip(RULES, row[1:], strict=True)))
+    return int(row[0]), dict(zip(RULES, map(int, row[1:]), strict=True))
 
 
-def count_event_rules_spark(events: SparkEvents, leads: pd.DataFrame) -> list[str]:
+def count_event_rules_spark(
+    events: SparkEvents, leads: pd.DataFrame, max_drop_share: float | None = None
+) -> list[str]:
     """The validator's event rules counted by Spark over its events table: the same query,
     in Spark's dialect."""
     spark = events.spark
@@ -161,7 +204,10 @@ def count_event_rules_spark(events: SparkEvents, leads: pd.DataFrame) -> list[st
         events="SELECT * FROM leadscore_events", key=event_key_sql("event_type", "spark")
     )
     row = spark.sql(sql).collect()[0]
-    return event_rule_lines(events, int(row[0]), dict(zip(RULES, map(int, row[1:]), strict=True)))
+    total, skipped = int(row[0]), dict(zip(RULES, map(int, row[1:]), strict=True))
+    if max_drop_share is not None:
+        check_event_drops(total, skipped, max_drop_share)
+    return event_rule_lines(events, total, skipped)
 
 
 def event_rule_lines(

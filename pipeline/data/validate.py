@@ -199,14 +199,52 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
     return ValidationReport(tables=tables, problems=problems, rejects=rejects, counts=counts)
 
 
-def require_valid(report: ValidationReport) -> Tables:
-    """The clean tables, or :class:`~leadscore.errors.DataError` with the first fatal line."""
+def require_valid(report: ValidationReport, max_drop_share: float | None = None) -> Tables:
+    """The clean tables, or :class:`~leadscore.errors.DataError` with the first fatal line;
+    with ``max_drop_share``, also when a table lost more than that share of its rows."""
     fatal = report.fatal
     if fatal:
         raise DataError(fatal[0].line())
     if report.tables is None:  # pragma: no cover - validate_tables never builds this
         raise DataError("data did not validate")
+    if max_drop_share is not None:
+        for name in TABLES:
+            c = report.counts.get(name)
+            if c is None or not c.dropped:
+                continue
+            worst = max(
+                (p for p in report.problems if p.table == name and "dropped" in p.message),
+                key=lambda p: p.rows,
+                default=None,
+            )
+            check_drop_share(
+                name,
+                c.rows_in,
+                c.dropped,
+                max_drop_share,
+                None if worst is None else (worst.column or "rows", worst.rows),
+            )
     return report.tables
+
+
+def check_drop_share(
+    table: str,
+    rows_in: int,
+    dropped: int,
+    max_share: float,
+    biggest: tuple[str, int] | None = None,
+) -> None:
+    """A one-line :class:`~leadscore.errors.DataError` when ``dropped`` of ``rows_in`` rows is
+    more than ``max_share`` (the config's ``validation.max_drop_share``); ``biggest`` names
+    the column (or rule) that dropped most and how many."""
+    if rows_in <= 0 or dropped / rows_in <= max_share:
+        return
+    most = f"; most for {biggest[0]} ({biggest[1]:,} rows)" if biggest else ""
+    raise DataError(
+        f"{table}: {dropped:,} of {rows_in:,} rows dropped ({dropped / rows_in:.1%}){most}, "
+        f"more than validation.max_drop_share ({max_share:.1%}); fix the export, or raise the "
+        "setting in the config to go on without them"
+    )
 
 
 # --------------------------------------------------------------------------- structure

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from leadscore.config import BaselineConfig, TierConfig
 from leadscore.data.contract import Tables
 from leadscore.data.io import iso_utc, to_arrow, write_atomic
-from leadscore.data.load import event_rule_lines, load_streaming, unreadable
+from leadscore.data.load import check_event_drops, event_rule_lines, load_streaming, unreadable
 from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError
 from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
@@ -201,6 +201,7 @@ def score_folder(
     say: Say = lambda _m: None,
     chunk_leads: int = 250_000,
     loaded: tuple[Tables, EventSource, ValidationReport] | None = None,
+    max_drop_share: float | None = None,
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history.
@@ -209,7 +210,9 @@ def score_folder(
     event file is read once, and its rows are counted by the validator's rules in that same
     scan (see ``leadscore.features.prepared``) and reported after the scores.
     """
-    tables, source, report = loaded or load_streaming(data_dir, columns, say, count_events=False)
+    tables, source, report = loaded or load_streaming(
+        data_dir, columns, say, count_events=False, max_drop_share=max_drop_share
+    )
     summary = score_tables(
         tables,
         report.rejects,
@@ -221,6 +224,7 @@ def score_folder(
         say=say,
         events=source,
         chunk_leads=chunk_leads,
+        max_drop_share=max_drop_share,
     )
     for line in summary.event_lines:
         say(f"  data: {line}")
@@ -258,6 +262,7 @@ def score_tables(
     chunk_leads: int = 250_000,
     say: Say = lambda _m: None,
     events: pd.DataFrame | EventSource | None = None,
+    max_drop_share: float | None = None,
 ) -> ScoreSummary:
     """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV); rejects beside it.
 
@@ -275,7 +280,10 @@ def score_tables(
         # Each chunk's scores go to the file as they are made (a row group or CSV rows), so
         # memory does not grow with the number of leads; chunks follow lead_id order.
         sink = ScoreSink(tmp, csv=Path(out).suffix == ".csv")
-        with _read_once(events, tables, snaps, as_of, chunk_leads) as (source, lines):
+        with _read_once(events, tables, snaps, as_of, chunk_leads, max_drop_share) as (
+            source,
+            lines,
+        ):
             counts["unseen"], counts["missing"] = _score_chunks(
                 tables, snaps, scorer, settings, version, source, chunk_leads, sink.add
             )
@@ -308,6 +316,7 @@ def _read_once(
     snaps: pd.DataFrame,
     as_of: pd.Timestamp,
     chunk_leads: int,
+    max_drop_share: float | None = None,
 ) -> Iterator[tuple[pd.DataFrame | EventSource | PreparedEvents | None, list[str]]]:
     """An event file read once for every chunk, its rows counted by the validator's rules
     in the same scan (the lines to report); other events as they are, with no lines."""
@@ -329,6 +338,8 @@ def _read_once(
     with prepared:
         rows = prepared.rows
         skipped = {reason: rows[reason] for reason in SKIPPED.values()}
+        if max_drop_share is not None:  # before any chunk is scored
+            check_event_drops(sum(rows.values()), skipped, max_drop_share)
         yield prepared, event_rule_lines(events, sum(rows.values()), skipped)
 
 

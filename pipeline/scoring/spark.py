@@ -81,15 +81,23 @@ def score_spark(
     as_of: pd.Timestamp,
     out: str,
     say: Say = lambda _m: None,
+    csv: dict[str, str] | None = None,
+    max_drop_share: float | None = None,
 ) -> ScoreSummary:
-    """Score every open lead at ``as_of`` on Spark into the Parquet folder ``out``."""
+    """Score every open lead at ``as_of`` on Spark into the Parquet folder ``out``.
+
+    The tables are checked first (``max_drop_share`` too, events included), so a broken
+    export stops the run before any work is written."""
     import mlflow
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
     as_of = to_utc(as_of)
-    tables, report = load_without_events(data_dir, columns, say)
+    tables, report = load_without_events(data_dir, columns, say, csv, max_drop_share)
     events = SparkEvents(spark, events_path, columns.get("events") or {})
+    lines = count_event_rules_spark(events, tables.leads, max_drop_share)
+    for line in lines:
+        say(f"  data: {line}")
     snaps = open_at(tables, scorer, as_of)
     spec = scorer.spec
     feats = spark_features(spark, tables.leads, events, snaps, spec)
@@ -118,9 +126,6 @@ def score_spark(
         schema = ", ".join(f"`{c}` STRING" for c in text.columns)  # all-empty columns too
         frame = spark.createDataFrame(text, schema)
         rejects_path = write_parquet(frame.coalesce(1), rejects_uri_for(out))
-    lines = count_event_rules_spark(events, tables.leads)
-    for line in lines:
-        say(f"  data: {line}")
     return ScoreSummary(
         rows_in=len(snaps) + len(rejects),
         scored=n_scored,

@@ -204,7 +204,7 @@ def train_flat(
     The flat counterpart of ``run.train_events``, step by step; the champion check scores
     the same test rows with the champion's own spec.
     """
-    raw = read_frame(path)
+    raw = read_frame(path, cfg.io.csv.model_dump())
     data = prepare_flat(raw, cfg, label, id_column, date_column)
     table = data.table
     for line in data.report.text():
