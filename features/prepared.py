@@ -17,7 +17,6 @@ later than the last moment).
 from __future__ import annotations
 
 import shutil
-import tempfile
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from leadscore.features.scratch import scratch_dir
 from leadscore.features.source import EventSource
 from leadscore.features.spec import event_key
 
@@ -106,7 +106,7 @@ def prepare_events(
     private and removed by ``close`` (or when the object is collected).
     """
     wanted_ids = pd.Index(pd.Series(wanted).astype("string").unique())
-    folder = Path(tempfile.mkdtemp(prefix="leadscore-events-"))
+    folder = scratch_dir("leadscore-events-")
     try:
         raw = [
             r[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import weakref
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ import pandas as pd
 
 from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql
+from leadscore.features.scratch import scratch_dir
 
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -22,7 +22,7 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """
     con = duckdb.connect()
     if memory_limit is not None:
-        spill = tempfile.mkdtemp(prefix="leadscore-engine-")
+        spill = str(scratch_dir("leadscore-engine-"))
         weakref.finalize(con, shutil.rmtree, spill, True)
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")

@@ -14,19 +14,17 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from leadscore.errors import DataError, EngineError
 from leadscore.features.csv_format import sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.prepared import epoch_seconds
+from leadscore.features.scratch import scratch_dir
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import explicit_features, is_in
 
@@ -97,26 +95,8 @@ def _local_memory() -> str:
     return f"{gb}g"
 
 
-def first_cause(err: BaseException) -> str:
-    """The root of a Spark failure in one line (the JVM's innermost ``Caused by``)."""
-    text = str(err)
-    causes = [
-        line.split("Caused by:", 1)[1].strip() for line in text.splitlines() if "Caused by:" in line
-    ]
-    line = causes[-1] if causes else next((x.strip() for x in text.splitlines() if x.strip()), "")
-    return line[:300]
-
-
-@contextmanager
-def spark_errors(what: str) -> Iterator[None]:
-    """Turn a failed Spark job into one ``EngineError`` line naming ``what`` it was doing."""
-    from py4j.protocol import Py4JError
-    from pyspark.errors import PySparkException
-
-    try:
-        yield
-    except (PySparkException, Py4JError) as err:
-        raise EngineError(f"spark: {what} failed ({first_cause(err)}); nothing written") from None
+class SparkInputError(ValueError):
+    """Input Spark cannot use as given (a missing column); the CLI prints it as one line."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +134,7 @@ class SparkEvents:
             if self.columns.get(c, c) not in raw.columns
         ]
         if missing:
-            raise DataError(f"events: {self.path} has no column {', '.join(missing)}")
+            raise SparkInputError(f"events: {self.path} has no column {', '.join(missing)}")
 
         def col(name: str):
             return F.col(f"`{self.columns.get(name, name)}`")
@@ -316,7 +296,6 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
     a finished folder with ``_SUCCESS``)."""
     import json
     import shutil
-    import tempfile
     from pathlib import Path
 
     def write(target: str) -> None:
@@ -333,7 +312,7 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
         return out
     target = Path(out.removeprefix("file://"))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = scratch_dir(f".{target.name}.", target.parent)
     try:
         write(str(tmp / "data"))
         old = tmp / "old"

@@ -157,8 +157,9 @@ def _events_path(args: argparse.Namespace) -> str:
 
 
 def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> int:
+    from leadscore.data.engine import spark_errors
     from leadscore.data.load import count_event_rules_spark, load_without_events
-    from leadscore.features.spark import SparkEvents, spark_errors, spark_session, write_parquet
+    from leadscore.features.spark import SparkEvents, spark_session, write_parquet
     from leadscore.training.dataset import spark_feature_table
 
     columns = cfg.columns.model_dump()
@@ -185,6 +186,9 @@ def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> in
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from leadscore.tracking import check_reachable
+
+    check_reachable()  # before hours of work that could not be recorded
     if args.features:
         from leadscore.config import load_config
         from leadscore.training.run import train_features
@@ -223,8 +227,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _model(args: argparse.Namespace, flat: bool):
     from leadscore.config import load_config
     from leadscore.model.registered import load_registered
-    from leadscore.tracking import resolve_model_uri, version_of
+    from leadscore.tracking import check_reachable, resolve_model_uri, version_of
 
+    check_reachable()
     cfg = load_config(getattr(args, "config", None))
     name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
     uri = resolve_model_uri(args.model, name)
@@ -304,7 +309,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def _score_spark(args: argparse.Namespace, as_of) -> int:
     from leadscore.config import load_config
-    from leadscore.features.spark import spark_errors, spark_session
+    from leadscore.data.engine import spark_errors
+    from leadscore.features.spark import spark_session
     from leadscore.scoring.spark import score_spark
 
     cfg, uri, model, version = _model(args, False)

@@ -32,8 +32,23 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
+# MLflow retries a failing HTTP request 7 times with a doubling back-off, so a server that
+# is down holds a job for minutes. Batch jobs should fail fast and say why; these bound one
+# request to about 25 s in all. A user's own setting of the variables wins.
+HTTP_LIMITS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "8",
+}
+REACH_TIMEOUT_S = 5.0
+
+
 def quiet() -> None:
-    """Keep MLflow's own chatter (progress bars, INFO lines) out of batch-job output."""
+    """Keep MLflow's own chatter (progress bars, INFO lines) out of batch-job output, and
+    bound its HTTP retries (``HTTP_LIMITS``)."""
+    for key, value in HTTP_LIMITS.items():
+        os.environ.setdefault(key, value)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     # Logging a Python object model is what we intend; MLflow warns about it every time.
@@ -41,9 +56,34 @@ def quiet() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def check_reachable(uri: str | None = None) -> None:
+    """A tracking server (``http(s)://``) must answer its health check within a few
+    seconds; otherwise one ``RegistryError`` line naming the URI, before any work is done.
+    Other stores (SQLite, files, Databricks) are not probed."""
+    import urllib.error
+    import urllib.request
+
+    uri = uri or tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=REACH_TIMEOUT_S):
+            return
+    except urllib.error.HTTPError as err:
+        if err.code < 500:  # it answers (a proxy may guard /health): the store is there
+            return
+        reason = f"HTTP {err.code}"
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = str(getattr(err, "reason", err))
+    raise RegistryError(
+        f"tracking server {uri} cannot be reached ({reason}); start it or fix MLFLOW_TRACKING_URI"
+    )
+
+
 def setup(experiment: str) -> None:
     """Point MLflow at the store and the experiment a training run logs to."""
     quiet()
+    check_reachable()
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_experiment(experiment)
 
@@ -55,6 +95,7 @@ def connect_existing() -> None:
     """
     quiet()
     uri = tracking_uri()
+    check_reachable(uri)
     if uri.startswith("sqlite:///"):
         path = Path(uri[len("sqlite:///") :])
         if not path.is_file():

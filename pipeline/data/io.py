@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pyarrow as pa
 from leadscore.data.contract import TABLES
 from leadscore.errors import DataError
 from leadscore.features.csv_format import decimal_commas, sniff_csv
+from leadscore.features.scratch import scratch_file
 from leadscore.features.spec import FeatureSpec
 
 
@@ -124,8 +124,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = scratch_file(target)  # also clears what killed runs left beside the target
     try:
         write(Path(tmp))
         os.replace(tmp, target)

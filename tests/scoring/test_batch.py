@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -290,3 +294,44 @@ def test_engine_failure_is_a_one_line_error_and_writes_nothing(trained, monkeypa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error: events: the feature engine failed on" in err[0]
     assert not (trained["root"] / "oom.parquet").exists()
+
+
+def _score_process(trained, out: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "leadscore.cli", "score", "--data", str(trained["data"])]
+    cmd += ["--as-of", AS_OF, "--out", str(trained["root"] / out)]
+    return subprocess.Popen(
+        cmd, cwd=trained["root"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _leftovers(folder: Path, name: str) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(f".{name}.")]
+
+
+def test_a_killed_score_leaves_no_partial_file_and_the_rerun_cleans_up(trained):
+    """SIGKILL at several moments (seeded): the output is absent or whole, never partial;
+    the next run succeeds and leaves no temporary file beside its output."""
+    root = trained["root"]
+    for delay in np.random.default_rng(11).uniform(0.5, 6.0, size=3):
+        proc = _score_process(trained, "killed.parquet")
+        time.sleep(float(delay))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        out = root / "killed.parquet"
+        if out.exists():
+            pd.read_parquet(out)  # only ever a whole file
+            out.unlink()
+    assert run_score(trained, "killed.parquet") == 0
+    assert _leftovers(root, "killed.parquet") == []
+    assert len(pd.read_parquet(root / "killed.parquet")) > 0
+
+
+def test_two_scores_writing_one_file_end_with_one_whole_file(trained):
+    procs = [_score_process(trained, "shared.parquet") for _ in range(2)]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    root = trained["root"]
+    assert run_score(trained, "alone.parquet") == 0
+    shared = (root / "shared.parquet").read_bytes()
+    assert shared == (root / "alone.parquet").read_bytes()  # whole, and the same scores
+    assert _leftovers(root, "shared.parquet") == []

@@ -29,7 +29,6 @@ from leadscore.data.load import (
 from leadscore.data.synthetic.shape import OTHER_CRM, reshape
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
-from leadscore.errors import DataError
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import SCALE
 from leadscore.features.snapshots import open_leads
@@ -168,9 +167,9 @@ def test_event_questions_and_counts_agree_with_duckdb(spark, world):
 
 
 def test_a_missing_event_column_is_named(spark, world):
-    from leadscore.features.spark import SparkEvents
+    from leadscore.features.spark import SparkEvents, SparkInputError
 
-    with pytest.raises(DataError, match="mapped to .When."):
+    with pytest.raises(SparkInputError, match="mapped to .When."):
         SparkEvents(spark, world["source"].path, {"occurred_at": "When"}).frame()
 
 
