@@ -30,7 +30,7 @@ from leadscore.data.contract import Tables
 from leadscore.data.io import iso_utc, to_arrow, write_atomic
 from leadscore.data.load import check_event_drops, event_rule_lines, load_streaming, unreadable
 from leadscore.data.validate import ValidationReport
-from leadscore.errors import DataError
+from leadscore.errors import DataError, ModelError
 from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
 from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
@@ -98,7 +98,7 @@ def score_frame(
     """
     # Summed by reason group while gathered; their total (with the base) is the margin.
     grouped = scorer.contributions(features, threads, feature_groups(scorer.spec), helpers_after)
-    p = scorer.probability_from(grouped, features)
+    p = check_probabilities(scorer.probability_from(grouped, features))
     score = to_score(p)
     base = score_baseline(features, baseline)
     return pd.DataFrame(
@@ -118,6 +118,18 @@ def score_frame(
             "model_version": version,
         }
     )
+
+
+def check_probabilities(p: np.ndarray) -> np.ndarray:
+    """``p`` when every value is a probability; a one-line ``ModelError`` otherwise (a NaN or
+    an infinity must never reach a sales list as a score)."""
+    bad = ~np.isfinite(p) | (p < 0) | (p > 1)
+    if bad.any():
+        raise ModelError(
+            f"the model gave {int(bad.sum()):,} of {len(p):,} leads a value that is not a "
+            f"probability (e.g. {p[bad][0]!r}); nothing written"
+        )
+    return p
 
 
 def drift_counts(

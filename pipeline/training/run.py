@@ -154,41 +154,42 @@ def track(
 ) -> RunSummary:
     """Log a finished training to MLflow, register the model (and the points sheet when it
     won), and move the champion alias if the candidate beats the champion."""
-    tracking.setup(cfg.tracking.experiment)
-    name = cfg.tracking.registered_model_name
-    metric = cfg.tracking.promote_metric
-    with mlflow.start_run() as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in {**params, **data_fingerprint}.items()})
-        mlflow.log_metrics(_metrics(result))
-        with tempfile.TemporaryDirectory() as tmp:
-            _artifacts(result, cfg, Path(tmp))
-            mlflow.log_artifacts(tmp)
-        before, decision = _decision(
-            name, result, metric, cfg.training.backtest.champion_folds, champion_scores
-        )
-        mlflow.set_tags(_tags(result, settings, decision))
-        model_uri, version = registered.log_model(result.scorer, settings, example, name)
-        promoted_version, points_version = version, None
-        if decision.candidate == "points":
-            _, points_version = registered.log_model(
-                result.points, settings, example, name, artifact="points"
+    with tracking.store_lock():  # one run at a time writes to a local store
+        tracking.setup(cfg.tracking.experiment)
+        name = cfg.tracking.registered_model_name
+        metric = cfg.tracking.promote_metric
+        with mlflow.start_run() as run:
+            mlflow.log_params({k: str(v)[:500] for k, v in {**params, **data_fingerprint}.items()})
+            mlflow.log_metrics(_metrics(result))
+            with tempfile.TemporaryDirectory() as tmp:
+                _artifacts(result, cfg, Path(tmp))
+                mlflow.log_artifacts(tmp)
+            before, decision = _decision(
+                name, result, metric, cfg.training.backtest.champion_folds, champion_scores
             )
-            promoted_version = points_version
-        for key, value in (("model", decision.model_value), ("points", decision.points_value)):
-            mlflow.log_metric(f"champion_check_{key}_{metric}", value)
-        if decision.champion_value is not None:
-            mlflow.log_metric(f"champion_check_champion_{metric}", decision.champion_value)
-        mlflow.log_metric("promoted", float(decision.promote))
-        mlflow.set_tags(
-            {
-                "champion.decision": "promoted" if decision.promote else "kept champion",
-                "champion.reason": decision.reason,
-                "champion.previous": before or "",
-            }
-        )
-        if decision.promote:
-            tracking.set_champion(name, promoted_version)
-        say(_outcome_line(name, version, points_version, promoted_version, before, decision))
+            mlflow.set_tags(_tags(result, settings, decision))
+            model_uri, version = registered.log_model(result.scorer, settings, example, name)
+            promoted_version, points_version = version, None
+            if decision.candidate == "points":
+                _, points_version = registered.log_model(
+                    result.points, settings, example, name, artifact="points"
+                )
+                promoted_version = points_version
+            for key, value in (("model", decision.model_value), ("points", decision.points_value)):
+                mlflow.log_metric(f"champion_check_{key}_{metric}", value)
+            if decision.champion_value is not None:
+                mlflow.log_metric(f"champion_check_champion_{metric}", decision.champion_value)
+            mlflow.log_metric("promoted", float(decision.promote))
+            mlflow.set_tags(
+                {
+                    "champion.decision": "promoted" if decision.promote else "kept champion",
+                    "champion.reason": decision.reason,
+                    "champion.previous": before or "",
+                }
+            )
+            if decision.promote:
+                tracking.set_champion(name, promoted_version)
+            say(_outcome_line(name, version, points_version, promoted_version, before, decision))
     return RunSummary(
         run.info.run_id,
         model_uri,

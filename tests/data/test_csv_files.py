@@ -173,3 +173,20 @@ def test_too_many_unreadable_times_stop_every_command(tmp_path, capsys):
     cfg.write_text("validation:\n  max_drop_share: 0.7\n")
     args = ["validate", "--data", str(data), "--config", str(cfg)]
     assert main(args) == 0
+
+
+def test_infinite_numbers_are_counted_and_set_to_missing(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at,employees,annual_revenue\n"
+        "L1,2024-01-05,inf,1e400\nL2,2024-01-06,-inf,NaN\nL3,2024-01-07,50,2000000\n"
+    )
+    (tmp_path / "events.csv").write_text("lead_id,occurred_at,event_type\n")
+    (tmp_path / "outcomes.csv").write_text("lead_id,closed_at,won\n")
+    report = load_data(tmp_path)
+    leads = require_valid(report).leads.set_index("lead_id")
+    assert leads["employees"].isna().tolist() == [True, True, False]
+    assert leads["annual_revenue"].isna().tolist() == [True, True, False]
+    lines = [p.line() for p in report.problems]
+    assert any(
+        line.startswith("leads.employees: 2 rows have a non-numeric value") for line in lines
+    )

@@ -96,3 +96,19 @@ def test_vectorised_over_many_rows(lead_a):
     for i in (0, 17, 499):
         (alone,) = top_reasons(many.iloc[[i]], c.iloc[[i]], spec, k=3)
         assert reasons.iloc[i] == alone
+
+
+def test_a_value_that_is_not_a_probability_never_reaches_the_scores():
+    import numpy as np
+    import pytest
+
+    from leadscore.errors import ModelError
+    from leadscore.scoring.batch import check_probabilities
+
+    good = np.array([0.0, 0.25, 1.0])
+    assert check_probabilities(good) is good
+    for bad in (np.nan, np.inf, -0.1, 1.5):
+        with pytest.raises(
+            ModelError, match=r"gave 1 of 3 leads a value that is not a probability"
+        ):
+            check_probabilities(np.array([0.5, bad, 0.2]))

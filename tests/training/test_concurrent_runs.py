@@ -1,0 +1,57 @@
+"""Two training runs on one local MLflow store at once: both are recorded, one after the
+other, and the registry stays consistent (no half-created store, no lost version)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from mlflow import MlflowClient
+
+from leadscore.cli import main
+
+pytestmark = pytest.mark.slow  # two trainings
+
+
+def test_two_trains_on_one_new_store_both_record(tmp_path):
+    data = tmp_path / "data"
+    assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", "1"]) == 0
+    cfg = tmp_path / "quick.yaml"
+    cfg.write_text("model:\n  num_boost_round: 80\n  early_stopping_rounds: 10\n")
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    cmd = [
+        sys.executable,
+        "-m",
+        "leadscore.cli",
+        "train",
+        "--data",
+        str(data),
+        "--config",
+        str(cfg),
+    ]
+    env = {"MLFLOW_TRACKING_URI": store}
+    procs = [
+        subprocess.Popen(
+            cmd,
+            cwd=tmp_path,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    outs = [p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-1500:] for o in outs]
+    client = MlflowClient(tracking_uri=store)
+    versions = sorted(int(v.version) for v in client.search_model_versions("name='leadscore'"))
+    # Each run registers its model (and the points sheet when it wins): no number lost.
+    assert len(versions) >= 2 and versions == list(range(1, len(versions) + 1))
+    runs = client.search_runs([client.get_experiment_by_name("leadscore").experiment_id])
+    assert sorted(r.info.status for r in runs) == ["FINISHED", "FINISHED"]
+    champion = client.get_model_version_by_alias("leadscore", "champion")
+    assert int(champion.version) in versions
+    for v in versions:  # every version has its artifacts
+        assert client.get_model_version("leadscore", str(v)).source
