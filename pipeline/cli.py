@@ -278,6 +278,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 cfg, uri, model, version = pending.result()
         if model.settings.mode == "flat":
             raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
+        _warn_age(model.settings, as_of[0])
         columns = model.settings.columns.model_dump()
         if columns != guess:
             _say("  data: read again with the model's column mapping")
@@ -307,6 +308,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_age(settings, as_of) -> None:
+    from leadscore.features.snapshots import to_utc
+
+    line = settings.age_warning(to_utc(as_of))
+    if line:
+        print(f"leadscore: warning: {line}", file=sys.stderr)  # loud: on stderr, every run
+
+
 def _score_spark(args: argparse.Namespace, as_of) -> int:
     from leadscore.config import load_config
     from leadscore.data.engine import spark_errors
@@ -316,6 +325,7 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
     cfg, uri, model, version = _model(args, False)
     if model.settings.mode == "flat":
         raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
+    _warn_age(model.settings, as_of)
     given = load_config(args.config)
     spark = spark_session(args.spark_master)
     with spark_errors(f"scoring at {as_of:%Y-%m-%d}"):

@@ -68,6 +68,7 @@ class TrainingConfig(Strict):
     first_snapshot: str | None = None
     min_positives: int = Field(ge=1)
     backtest: BacktestConfig
+    max_model_age_days: int | None = Field(default=90, gt=0)
 
 
 class ModelConfig(Strict):

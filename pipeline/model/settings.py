@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pandas as pd
 from pydantic import ValidationError, model_validator
 
 from leadscore.config import (
@@ -40,6 +41,9 @@ class ModelSettings(Strict):
     id_column: str | None = None
     label: str | None = None
     flat: FlatConfig | None = None
+    #: Events mode: where the training data ended (ISO), and the age that earns a warning.
+    data_end: str | None = None
+    max_model_age_days: int | None = None
 
     @model_validator(mode="after")
     def _complete_for_mode(self) -> ModelSettings:
@@ -58,6 +62,22 @@ class ModelSettings(Strict):
             explain=cfg.explain,
             columns=cfg.columns,
             horizon_days=cfg.training.horizon_days,
+            max_model_age_days=cfg.training.max_model_age_days,
+        )
+
+    def age_warning(self, as_of: pd.Timestamp) -> str | None:
+        """A line when the model's data ended more than ``max_model_age_days`` before
+        ``as_of`` (the model has not seen the outcomes since), else None."""
+        if self.data_end is None or self.max_model_age_days is None:
+            return None
+        end = pd.Timestamp(self.data_end)
+        end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+        age = (as_of - end).days
+        if age <= self.max_model_age_days:
+            return None
+        return (
+            f"the model's data ended {end:%Y-%m-%d}, {age} days before {as_of:%Y-%m-%d} "
+            f"(more than training.max_model_age_days = {self.max_model_age_days}); retrain it"
         )
 
     @classmethod

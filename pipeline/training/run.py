@@ -329,7 +329,7 @@ def _train_table(
         params=params,
         data_fingerprint=data_fingerprint,
         example=frame[spec.feature_columns].head(5),
-        settings=ModelSettings.for_events(cfg),
+        settings=ModelSettings.for_events(cfg).model_copy(update={"data_end": as_of}),
         champion_scores=champion_scores,
         say=say,
     )

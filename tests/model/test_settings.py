@@ -67,3 +67,23 @@ def test_scorer_defaults_are_the_config_defaults():
     scorer = LeadScorer(spec)
     assert scorer.config == defaults().model
     assert scorer.config.num_boost_round == defaults().model.num_boost_round
+
+
+def test_an_old_model_earns_a_warning_a_fresh_one_none(cfg):
+    import pandas as pd
+
+    from leadscore.model.settings import ModelSettings
+
+    settings = ModelSettings.for_events(cfg).model_copy(
+        update={"data_end": "2025-06-30 12:00:00+00:00"}
+    )
+    assert settings.max_model_age_days == 90
+    assert settings.age_warning(pd.Timestamp("2025-09-28", tz="UTC")) is None  # 89 days
+    line = settings.age_warning(pd.Timestamp("2025-12-01", tz="UTC"))
+    assert line == (
+        "the model's data ended 2025-06-30, 153 days before 2025-12-01 "
+        "(more than training.max_model_age_days = 90); retrain it"
+    )
+    assert ModelSettings.for_events(cfg).age_warning(pd.Timestamp("2030-01-01", tz="UTC")) is None
+    unbounded = settings.model_copy(update={"max_model_age_days": None})
+    assert unbounded.age_warning(pd.Timestamp("2030-01-01", tz="UTC")) is None

@@ -335,3 +335,20 @@ def test_two_scores_writing_one_file_end_with_one_whole_file(trained):
     shared = (root / "shared.parquet").read_bytes()
     assert shared == (root / "alone.parquet").read_bytes()  # whole, and the same scores
     assert _leftovers(root, "shared.parquet") == []
+
+
+def test_scoring_long_after_the_models_data_warns_loudly(trained, capsys):
+    from leadscore.model.registered import load_registered
+
+    model = load_registered(trained["summary"].model_uri)
+    assert model.settings.data_end is not None  # recorded by training
+    capsys.readouterr()
+    assert run_score(trained, "fresh.parquet") == 0
+    assert "warning" not in capsys.readouterr().err
+    code = main(
+        ["score", "--data", str(trained["data"]), "--as-of", "2026-09-01",
+         "--out", str(trained["root"] / "late.parquet")]
+    )  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "leadscore: warning: the model's data ended" in err and "retrain it" in err
