@@ -55,3 +55,42 @@ def test_two_trains_on_one_new_store_both_record(tmp_path):
     assert int(champion.version) in versions
     for v in versions:  # every version has its artifacts
         assert client.get_model_version("leadscore", str(v)).source
+
+
+def test_a_killed_train_leaves_the_registry_consistent_and_the_rerun_succeeds(tmp_path):
+    import signal
+    import time
+
+    import numpy as np
+
+    data = tmp_path / "data"
+    assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", "3"]) == 0
+    cfg = tmp_path / "quick.yaml"
+    cfg.write_text("model:\n  num_boost_round: 80\n  early_stopping_rounds: 10\n")
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store}
+    cmd = [
+        sys.executable,
+        "-m",
+        "leadscore.cli",
+        "train",
+        "--data",
+        str(data),
+        "--config",
+        str(cfg),
+    ]
+    # Seeded moments: early (reading, the table) and late (fitting, tracking).
+    for delay in np.random.default_rng(5).uniform(2.0, 25.0, size=2):
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(float(delay))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1500:]
+    client = MlflowClient(tracking_uri=store)
+    versions = client.search_model_versions("name='leadscore'")
+    assert versions and all(v.status == "READY" for v in versions)
+    champion = client.get_model_version_by_alias("leadscore", "champion")
+    assert champion.version in {v.version for v in versions}
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

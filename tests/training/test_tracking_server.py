@@ -27,16 +27,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    port = free_port()
+def start_server(tmp_path, port: int) -> tuple[str, subprocess.Popen]:
+    """An MLflow server on localhost over a store in ``tmp_path``, once it answers."""
     cmd = [
         sys.executable, "-m", "mlflow", "server",
         "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
         "--artifacts-destination", str(tmp_path / "artifacts"),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    log = open(tmp_path / "server.log", "a")  # noqa: SIM115
     proc = subprocess.Popen(
         cmd,
         stdout=log,
@@ -44,29 +43,40 @@ def server(tmp_path):
         cwd=tmp_path,
         env={**os.environ, "MLFLOW_TRACKING_URI": ""},
     )
+    log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return url, proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(
+                f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
+            )
+        time.sleep(0.5)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(
-                    f"mlflow server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.5)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def server(tmp_path):
+    url, proc = start_server(tmp_path, free_port())
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop(proc)
 
 
 def test_training_logs_and_registers_on_a_tracking_server(server, tmp_path, monkeypatch):
@@ -87,3 +97,38 @@ def test_training_logs_and_registers_on_a_tracking_server(server, tmp_path, monk
         str(client.get_model_version_by_alias("leadscore", "champion").version) == summary.version
     )
     assert not (tmp_path / "mlflow.db").exists()  # nothing went to the local default store
+
+
+def test_a_server_lost_during_training_is_one_line_and_registers_nothing(tmp_path):
+    """The server answers when train starts and is gone when it would record: one line
+    naming it, exit 2, and the store (back up) holds no version and no alias."""
+    from leadscore.cli import main
+
+    port = free_port()
+    url, proc = start_server(tmp_path, port)
+    data = tmp_path / "data"
+    assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", "2"]) == 0
+    cmd = [sys.executable, "-m", "leadscore.cli", "train", "--data", str(data)]
+    train = subprocess.Popen(
+        cmd, cwd=tmp_path, env={**os.environ, "MLFLOW_TRACKING_URI": url},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in train.stdout:  # past the start-up check: the table is being built
+            if line.startswith("training table:"):
+                break
+        stop(proc)
+        _, err = train.communicate(timeout=300)
+    finally:
+        if train.poll() is None:
+            train.kill()
+    assert train.returncode == 2
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith(f"leadscore: error: tracking server {url} cannot be reached")
+    url, proc = start_server(tmp_path, port)
+    try:
+        client = MlflowClient(tracking_uri=url)
+        assert client.search_model_versions("name='leadscore'") == []
+        assert client.search_registered_models() == []
+    finally:
+        stop(proc)
