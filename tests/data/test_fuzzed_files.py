@@ -57,3 +57,33 @@ def test_validate_never_gives_a_traceback(leads, events, outcomes):
             (d / f"{name}.csv").write_bytes(data)
         code = main(["validate", "--data", str(d)])
     assert code in (0, 2)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(leads=table("leads"), events=table("events"), outcomes=table("outcomes"))
+def test_features_and_train_never_give_a_traceback(leads, events, outcomes):
+    """The streamed path (the engine's scan of the events) and training answer fuzzed
+    folders with a result or one fatal line too."""
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        for name, data in (("leads", leads), ("events", events), ("outcomes", outcomes)):
+            (d / f"{name}.csv").write_bytes(data)
+        out = str(d / "features.parquet")
+        code = main(["features", "--data", str(d), "--as-of", "2024-06-01", "--out", out])
+        assert code in (0, 2)
+        old = os.environ.get("MLFLOW_TRACKING_URI")
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{d}/mlflow.db"
+        try:
+            assert main(["train", "--data", str(d)]) in (0, 2)
+        finally:
+            if old is None:
+                os.environ.pop("MLFLOW_TRACKING_URI")
+            else:
+                os.environ["MLFLOW_TRACKING_URI"] = old
