@@ -384,3 +384,40 @@ def test_feature_importance_means_what_it_says(trained):
     assert np.array_equal(shuffled([idle.iloc[0]]), base)
     engagement = set(scorer.spec.engagement_columns())
     assert engagement & set(importance["feature"].head(10))
+
+
+def test_too_many_broken_events_stop_score_before_it_writes(trained, tmp_path, capsys):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(trained["data"], data)
+    events = pd.read_csv(data / "events.csv", dtype=str)
+    broken = np.random.default_rng(1).random(len(events)) < 0.3
+    events.loc[broken, "occurred_at"] = "31/02/2025 25:00"
+    events.to_csv(data / "events.csv", index=False)
+    out = tmp_path / "scores.parquet"
+    capsys.readouterr()
+    code = main(["score", "--data", str(data), "--as-of", AS_OF, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "events: " in err and "more than validation.max_drop_share (5.0%)" in err
+    assert "most for unreadable or missing occurred_at" in err
+
+
+def test_fuzzed_folders_never_give_score_a_traceback(trained, tmp_path):
+    from hypothesis import HealthCheck, given, settings
+
+    from tests.data.test_fuzzed_files import table
+
+    @settings(max_examples=15, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(leads=table("leads"), events=table("events"), outcomes=table("outcomes"))
+    def run(leads, events, outcomes):
+        d = tmp_path / "fuzz"
+        d.mkdir(exist_ok=True)
+        for name, data in (("leads", leads), ("events", events), ("outcomes", outcomes)):
+            (d / f"{name}.csv").write_bytes(data)
+        args = ["score", "--data", str(d), "--as-of", AS_OF, "--out", str(tmp_path / "f.parquet")]
+        assert main(args) in (0, 2)
+
+    run()
