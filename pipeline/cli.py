@@ -352,6 +352,30 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from leadscore.config import load_config
+    from leadscore.model import versions
+
+    cfg = load_config(args.config)
+    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if args.flat else "")
+    if args.action == "list":
+        for row in versions.list_versions(name):
+            _say(row.line())
+        return 0
+    if args.action == "promote":
+        if not args.version:
+            raise UsageError("models promote needs a VERSION")
+        before, now = versions.promote(name, args.version, args.reason or "promoted by hand")
+        was = f"v{before}" if before else "no champion"
+        _say(f"{name}: champion v{now} (was {was})")
+        return 0
+    if args.version:
+        raise UsageError("models rollback takes no VERSION (it returns to the previous champion)")
+    left, back = versions.rollback(name, args.reason or "rolled back by hand")
+    _say(f"{name}: champion v{back} (rolled back from v{left})")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
     from leadscore.reporting.render import build_report
@@ -510,6 +534,23 @@ def add_score(sub: Sub) -> None:
     sc.set_defaults(func=cmd_score)
 
 
+def add_models(sub: Sub) -> None:
+    m = sub.add_parser(
+        "models",
+        help="list the registered versions, promote one, or roll the champion back",
+        description="list: every version with its backtest metrics, training window and aliases. "
+        "promote VERSION: point the champion alias at it. rollback: point it back at the "
+        "version that was champion before the current one. Moves are recorded as tags on the "
+        "version (who, when, why); score and report follow the alias.",
+    )
+    m.add_argument("action", choices=["list", "promote", "rollback"])
+    m.add_argument("version", nargs="?", help="promote: the version (e.g. 3 or v3)")
+    m.add_argument("--reason", help="why, recorded on the version")
+    m.add_argument("--config", help="YAML config (registered model name)")
+    m.add_argument("--flat", action="store_true", help="the flat-mode model's registry entry")
+    m.set_defaults(func=cmd_models)
+
+
 def add_report(sub: Sub) -> None:
     r = sub.add_parser(
         "report",
@@ -535,6 +576,7 @@ COMMANDS: list[Callable[[Sub], None]] = [
     add_train,
     add_score,
     add_report,
+    add_models,
 ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
@@ -126,6 +127,8 @@ def log_model(
             registered_model_name=registered_name,
         )
     version = str(info.registered_model_version)
+    kind = "points sheet" if isinstance(scorer, PointsScorer) else "model"
+    MlflowClient().set_model_version_tag(registered_name, version, "leadscore.kind", kind)
     return info.model_uri, version
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow import MlflowClient
 
 from leadscore import charts, tracking
 from leadscore.config import Config, config_to_yaml
@@ -30,6 +31,7 @@ from leadscore.features.table import build_features
 from leadscore.model import registered
 from leadscore.model.registered import Scorer
 from leadscore.model.settings import ModelSettings
+from leadscore.model.versions import record_move
 from leadscore.training import evaluate
 from leadscore.training.champion import Decision, decide, latest_folds
 from leadscore.training.dataset import as_of_view, training_table
@@ -189,6 +191,7 @@ def track(
             )
             if decision.promote:
                 tracking.set_champion(name, promoted_version)
+                record_move(MlflowClient(), name, promoted_version, decision.reason, before)
             say(_outcome_line(name, version, points_version, promoted_version, before, decision))
     return RunSummary(
         run.info.run_id,
