@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 DELIMITERS = (",", ";", "\t", "|")
-ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 SAMPLE_BYTES = 1 << 20
 SAMPLE_LINES = 200
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
@@ -39,18 +39,33 @@ class CsvFormat:
     def is_default(self) -> bool:
         return self == CsvFormat()
 
+    @property
+    def engine_reads_it(self) -> bool:
+        """Whether DuckDB decodes this encoding itself (UTF-8, UTF-16); other files are
+        transcoded to UTF-8 first (``utf8_copy``): DuckDB's Latin-1 reader refuses the bytes
+        Windows-1252 adds (the euro sign, typographic quotes and dashes)."""
+        return self.encoding.startswith(("utf-8", "utf-16"))
+
     def duckdb_options(self) -> str:
-        """``read_csv`` options for this format. DuckDB decodes UTF-8, UTF-16 and Latin-1 by
-        itself; Windows-1252 is read as Latin-1 (they differ only in 0x80-0x9F, typographic
-        quotes and the euro sign, which event keys turn into "_" anyway)."""
-        enc = "utf-8" if self.encoding.startswith("utf-8") else "latin-1"
+        """``read_csv`` options for this format (a transcoded copy is UTF-8)."""
+        enc = "utf-16" if self.encoding == "utf-16" else "utf-8"
         delim = self.delimiter.replace("'", "''")
         return f"delim = '{delim}', encoding = '{enc}'"
+
+    @property
+    def java_encoding(self) -> str:
+        """The encoding's name for Java (Spark's CSV reader)."""
+        return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(
+            self.encoding,
+            {"cp1252": "windows-1252", "latin-1": "ISO-8859-1"}.get(self.encoding, self.encoding),
+        )
 
 
 def _encoding(raw: bytes) -> str:
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text"
     cut = raw if len(raw) < SAMPLE_BYTES else raw[: raw.rfind(b"\n") + 1 or len(raw)]
     try:
         cut.decode("utf-8")
@@ -70,7 +85,10 @@ def _delimiter(text: str) -> str:
     lines = text.splitlines()[:SAMPLE_LINES]
     best, best_key = ",", (0.0, 1)
     for d in DELIMITERS:
-        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=d))
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=d))
+        except csv.Error:  # e.g. an open quote running past the sample: not this delimiter
+            continue
         rows = [r for r in rows if r]
         if not rows or len(rows[0]) < 2:
             continue
@@ -89,6 +107,8 @@ def sniff_csv(path: str | Path, given: dict[str, str] | None = None) -> CsvForma
     with open(path, "rb") as f:
         raw = f.read(SAMPLE_BYTES)
     encoding = given.get("encoding") or _encoding(raw)
+    if encoding == "utf-16" and len(raw) % 2:
+        raw = raw[:-1]  # the sample may end inside a character
     text = raw.decode(encoding, errors="replace")
     delimiter = given.get("delimiter") or _delimiter(text)
     # The European convention: a ";" file writes decimal commas.
@@ -96,7 +116,9 @@ def sniff_csv(path: str | Path, given: dict[str, str] | None = None) -> CsvForma
     return CsvFormat(delimiter, encoding, decimal)
 
 
-_EU_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+# 1.250,5 / 1250,5 / 12: a first group without a leading zero, so 0.125 or 030.123.456
+# (a dot decimal, a phone number) is never read as thousands.
+_EU_NUMBER = re.compile(r"^[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?$")
 
 
 def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,3 +137,15 @@ def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
             fixed = col.astype("string").str.strip().str.replace(".", "", regex=False)
             out[c] = fixed.str.replace(",", ".", regex=False)
     return frame.assign(**out) if out else frame
+
+
+def utf8_copy(path: str | Path, fmt: CsvFormat, folder: Path) -> Path:
+    """The file re-encoded as UTF-8 in ``folder`` (same name), streamed in blocks."""
+    out = folder / Path(path).name
+    with (
+        open(path, encoding=fmt.encoding, newline="") as src,
+        open(out, "w", encoding="utf-8", newline="") as dst,
+    ):
+        while block := src.read(1 << 22):
+            dst.write(block)
+    return out

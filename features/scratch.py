@@ -1,15 +1,17 @@
 """Temporary files and folders that a killed run cannot leave behind for long.
 
-Every temporary name carries the process id of the run that made it. A run that is killed
-(SIGKILL, a lost machine) cannot clean up after itself, so the next run that writes to the
-same place removes the leftovers whose process is gone; a live run's files are never touched,
-so concurrent runs stay safe.
+Every temporary name carries the host and process id of the run that made it. A run that is
+killed (SIGKILL) cannot clean up after itself, so the next run on the same host that writes
+to the same place removes the leftovers whose process is gone. A live run's files, and any
+made on another host (a shared folder), are never touched, so concurrent runs stay safe.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -24,10 +26,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _host() -> str:
+    # A name part: letters, digits and "_" only (dots and dashes separate the parts).
+    return re.sub(r"[^0-9A-Za-z]+", "_", socket.gethostname())[:40] or "host"
+
+
+def _tag() -> str:
+    return f"{_host()}~{os.getpid()}"
+
+
 def _owner(name: str, prefix: str) -> int | None:
+    """The pid in ``<prefix><host>~<pid>...`` when ``host`` is this one, else None."""
     rest = name[len(prefix) :]
-    head = rest.split(".", 1)[0].split("-", 1)[0]
-    return int(head) if head.isdigit() else None
+    host, sep, tail = rest.partition("~")
+    if not sep or host != _host():
+        return None
+    head = re.match(r"\d+", tail)
+    return int(head.group()) if head else None
 
 
 def remove_orphans(folder: str | Path, prefix: str) -> int:
@@ -52,18 +67,18 @@ def remove_orphans(folder: str | Path, prefix: str) -> int:
 
 
 def scratch_file(target: Path) -> Path:
-    """An empty temporary file beside ``target`` (``.<name>.<pid>.<random>.tmp``), after
+    """An empty temporary file beside ``target`` (``.<name>.<host>~<pid>.<random>.tmp``), after
     removing the ones killed runs left there."""
     prefix = f".{target.name}."
     remove_orphans(target.parent, prefix)
-    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{_tag()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     return Path(tmp)
 
 
 def scratch_dir(prefix: str, parent: str | Path | None = None) -> Path:
-    """A private temporary folder (``<prefix><pid>-<random>``, in the system's temporary
+    """A private temporary folder (``<prefix><host>~<pid>-<random>``, in the system's temporary
     folder unless ``parent``), after removing the ones killed runs left there."""
     where = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     remove_orphans(where, prefix)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=where))
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{_tag()}-", dir=where))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from leadscore.features.csv_format import sniff_csv
+from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.prepared import epoch_seconds
@@ -62,8 +62,8 @@ def spark_session(master: str | None = None) -> SparkSession:
         from pyspark import SparkConf
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ImportError(
-            'the Spark engine needs pyspark: pip install "leadscore[spark]"'
+        raise SparkInputError(
+            'the Spark engine needs pyspark: pip install "leadscore[spark]" (and Java 17+)'
         ) from None
     master = master or SparkConf().get("spark.master", None) or "local[*]"
     builder = SparkSession.builder.appName("leadscore").master(master)
@@ -91,6 +91,14 @@ def _local_memory() -> str:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not on Linux/macOS: Spark's own default
         return "1g"
+    # A container's own limit (cgroup v2, then v1) is below the host's memory.
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = open(limit).read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
     gb = min(LOCAL_MEMORY_MAX_GB, max(1, int(total * LOCAL_MEMORY_SHARE / 2**30)))
     return f"{gb}g"
 
@@ -111,15 +119,30 @@ class SparkEvents:
     spark: Any
     path: str
     columns: dict[str, str] = field(default_factory=dict)
+    csv: dict[str, str] = field(default_factory=dict)  # the config's io.csv
+
+    def csv_format(self) -> CsvFormat:
+        """A local file's format is detected as for DuckDB; a URI's is the config's (``csv``)
+        or the plain one. Either way the config's settings win."""
+        local = self.path.removeprefix("file://")
+        if not _is_uri(self.path) and os.path.isfile(local):
+            return sniff_csv(local, self.csv)
+        given = {k: v for k, v in self.csv.items() if v not in (None, "auto")}
+        return CsvFormat(**{**vars(CsvFormat()), **given})
 
     def raw(self) -> DataFrame:
         reader = self.spark.read
         if self.path.endswith(".csv"):
-            reader = reader.option("header", True)
-            if not _is_uri(self.path):  # a local file's dialect is detected as for DuckDB
-                fmt = sniff_csv(self.path)
-                encoding = "UTF-8" if fmt.encoding.startswith("utf-8") else fmt.encoding
-                reader = reader.option("sep", fmt.delimiter).option("encoding", encoding)
+            fmt = self.csv_format()
+            # Quoted fields may hold newlines (notes, subjects): parsed as DuckDB does.
+            reader = (
+                reader.option("header", True)
+                .option("sep", fmt.delimiter)
+                .option("encoding", fmt.java_encoding)
+                .option("multiLine", True)
+                .option("quote", '"')
+                .option("escape", '"')
+            )
             return reader.csv(self.path)
         return reader.parquet(self.path)
 
@@ -144,7 +167,10 @@ class SparkEvents:
         if kind == "string":
             when = F.try_to_timestamp(F.trim(when))
         elif kind == "bigint":  # a nanosecond timestamp (see SETTINGS); DuckDB keeps micros
-            when = F.timestamp_micros(F.floor(when / 1000).cast("bigint"))
+            # Integer division: nanoseconds since 1970 pass 2^53, beyond a double's integers.
+            when = F.timestamp_micros(
+                F.expr(f"div(`{self.columns.get('occurred_at', 'occurred_at')}`, 1000)")
+            )
         return raw.select(
             col("lead_id").cast("string").alias("lead_id"),
             when.cast("timestamp").alias("occurred_at"),
@@ -289,6 +315,14 @@ def _is_uri(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
 
 
+def _is_local(path: str, spark: Any) -> bool:
+    """A path this machine writes: ``file://``, or a plain path with a local master (on a
+    cluster a plain path is on the cluster's default file system)."""
+    if path.startswith("file://"):
+        return True
+    return not _is_uri(path) and spark.sparkContext.master.startswith("local")
+
+
 def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -> str:
     """Write a Spark frame as a Parquet folder (with the feature spec beside the data, for
     ``train --features``). A local folder appears whole or not at all: written beside its
@@ -307,7 +341,7 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
                 "overwrite"
             ).text(f"{target.rstrip('/')}/{SPEC_FOLDER}")
 
-    if _is_uri(out):
+    if not _is_local(out, frame.sparkSession):
         write(out)
         return out
     target = Path(out.removeprefix("file://"))

@@ -118,6 +118,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_engine(args: argparse.Namespace) -> None:
+    """Spark options only with the Spark engine, and the Spark engine only where it applies."""
+    if args.engine != "spark":
+        given = [
+            o for o, v in (("--events", args.events), ("--spark-master", args.spark_master)) if v
+        ]
+        if given:
+            raise UsageError(f"{' and '.join(given)} need --engine spark")
+        return
+    if getattr(args, "flat", None):
+        raise UsageError("--engine spark scores event data (--data DIR), not --flat files")
+    if str(args.out).endswith(".csv"):
+        raise UsageError("--engine spark writes a Parquet folder; give --out a .parquet name")
+
+
 def cmd_features(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
     from leadscore.data.io import write_feature_table
@@ -125,6 +140,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     from leadscore.features.snapshots import to_utc
     from leadscore.training.dataset import feature_table, spec_for
 
+    _check_engine(args)
     dates = _dates(args.as_of)
     cfg = load_config(args.config)
     t0 = time.perf_counter()
@@ -164,10 +180,11 @@ def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> in
 
     columns = cfg.columns.model_dump()
     share = cfg.validation.max_drop_share
-    tables, _ = load_without_events(args.data, columns, _say, cfg.io.csv.model_dump(), share)
-    spark = spark_session(args.spark_master)
-    events = SparkEvents(spark, _events_path(args), columns.get("events") or {})
+    csv = cfg.io.csv.model_dump()
+    tables, _ = load_without_events(args.data, columns, _say, csv, share)
     with spark_errors(f"features for {len(tables.leads):,} leads"):
+        spark = spark_session(args.spark_master)
+        events = SparkEvents(spark, _events_path(args), columns.get("events") or {}, csv)
         for line in count_event_rules_spark(events, tables.leads, share):
             _say(f"  data: {line}")
         frame, spec = spark_feature_table(tables, cfg, dates, events)
@@ -238,6 +255,7 @@ def _model(args: argparse.Namespace, flat: bool):
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    _check_engine(args)
     if args.flat:
         from leadscore.scoring.flat import score_flat_file
 
@@ -327,14 +345,17 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
         raise ModelError(f"model {uri} is a flat-mode model; score it with --flat FILE")
     _warn_age(model.settings, as_of)
     given = load_config(args.config)
-    spark = spark_session(args.spark_master)
+    # The version resolved once: spark_udf must not resolve the alias again (a training run
+    # could move it in between, mixing two models in one file).
+    pinned = f"models:/{version}" if uri.startswith("models:/") and "@" in uri else uri
     with spark_errors(f"scoring at {as_of:%Y-%m-%d}"):
+        spark = spark_session(args.spark_master)
         summary = score_spark(
             spark,
             args.data,
             _events_path(args),
             model.settings.columns.model_dump(),
-            uri,
+            pinned,
             model.scorer,
             model.settings,
             version,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,13 +33,13 @@ def tracking_uri() -> str:
 
 
 # MLflow retries a failing HTTP request 7 times with a doubling back-off, so a server that
-# is down holds a job for minutes. Batch jobs should fail fast and say why; these bound one
-# request to about 25 s in all. A user's own setting of the variables wins.
+# went away holds a job for minutes. Batch jobs should fail fast and say why: 2 retries, 1 s
+# and 2 s apart. The per-request timeout stays MLflow's (a slow upload is not a dead server;
+# a dead one is caught by ``check_reachable`` first). A user's own setting wins.
 HTTP_LIMITS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "8",
 }
 REACH_TIMEOUT_S = 5.0
 
@@ -59,71 +58,42 @@ def quiet() -> None:
 
 def check_reachable(uri: str | None = None) -> None:
     """A tracking server (``http(s)://``) must answer its health check within a few
-    seconds; otherwise one ``RegistryError`` line naming the URI, before any work is done.
-    Other stores (SQLite, files, Databricks) are not probed."""
-    import urllib.error
-    import urllib.request
+    seconds; otherwise one ``RegistryError`` line naming the URI (without credentials),
+    before any work is done. TLS follows MLflow's own settings (``MLFLOW_TRACKING_INSECURE_TLS``,
+    ``MLFLOW_TRACKING_SERVER_CERT_PATH``, ``MLFLOW_TRACKING_CLIENT_CERT_PATH``,
+    ``REQUESTS_CA_BUNDLE``). Other stores (SQLite, files, Databricks) are not probed."""
+    import urllib.parse
+
+    import requests
 
     uri = uri or tracking_uri()
     if not uri.startswith(("http://", "https://")):
         return
+    parts = urllib.parse.urlsplit(uri)
+    shown = parts._replace(
+        netloc=parts.hostname + (f":{parts.port}" if parts.port else "")
+    ).geturl()
+    verify: bool | str = True
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        verify = False
+    elif os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+        verify = os.environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
+    cert = os.environ.get("MLFLOW_TRACKING_CLIENT_CERT_PATH") or None
     try:
-        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=REACH_TIMEOUT_S):
+        answer = requests.get(
+            uri.rstrip("/") + "/health", timeout=REACH_TIMEOUT_S, verify=verify, cert=cert
+        )
+    except (requests.RequestException, OSError, ValueError) as err:
+        reason = type(err).__name__
+        detail = str(err).replace(uri, shown)
+        reason = f"{reason}: {detail[:160]}" if detail else reason
+    else:
+        if answer.status_code < 500:  # it answers (a proxy may guard /health): it is there
             return
-    except urllib.error.HTTPError as err:
-        if err.code < 500:  # it answers (a proxy may guard /health): the store is there
-            return
-        reason = f"HTTP {err.code}"
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        reason = str(getattr(err, "reason", err))
+        reason = f"HTTP {answer.status_code}"
     raise RegistryError(
-        f"tracking server {uri} cannot be reached ({reason}); start it or fix MLFLOW_TRACKING_URI"
+        f"tracking server {shown} cannot be reached ({reason}); start it or fix MLFLOW_TRACKING_URI"
     )
-
-
-LOCK_WAIT_S = 300.0
-
-
-@contextmanager
-def store_lock() -> Iterator[None]:
-    """One training run at a time writes to a local SQLite store: a second waits (up to
-    ``LOCK_WAIT_S``) instead of racing the first through the store's creation, the
-    registry and the champion alias. A store that still fails is one ``RegistryError``
-    line. Servers and other stores order their own writes."""
-    uri = tracking_uri()
-    if not uri.startswith("sqlite:///"):
-        yield
-        return
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: SQLite's own locking only
-        yield
-        return
-    import time
-
-    from sqlalchemy.exc import OperationalError
-
-    db = Path(uri[len("sqlite:///") :])
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with open(db.with_name(db.name + ".lock"), "a") as handle:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RegistryError(
-                        f"MLflow store {db} is busy: another run has held it for "
-                        f"{LOCK_WAIT_S:.0f} s; try again when it has finished"
-                    ) from None
-                time.sleep(0.5)
-        try:
-            yield
-        except OperationalError as err:
-            raise RegistryError(f"MLflow store {db} failed ({first_line(err)})") from None
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def setup(experiment: str) -> None:

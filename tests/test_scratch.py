@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
-from leadscore.features.scratch import remove_orphans, scratch_dir, scratch_file
+from leadscore.features.scratch import _tag, remove_orphans, scratch_dir, scratch_file
 
 
-def dead_pid() -> int:
+def dead_pid() -> str:
+    """This host's tag for a process that has exited."""
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
-    return proc.pid
+    return _tag().split("~")[0] + f"~{proc.pid}"
 
 
 def test_leftovers_of_dead_runs_go_and_live_ones_stay(tmp_path):
@@ -21,14 +21,18 @@ def test_leftovers_of_dead_runs_go_and_live_ones_stay(tmp_path):
     gone.write_text("half a file")
     gone_dir = tmp_path / f".scores.parquet.{dead_pid()}-xyz"
     gone_dir.mkdir()
-    mine = tmp_path / f".scores.parquet.{os.getpid()}.def.tmp"
+    mine = tmp_path / f".scores.parquet.{_tag()}.def.tmp"
     mine.write_text("a live run's file")
     other = tmp_path / f".other.parquet.{dead_pid()}.abc.tmp"  # another target's
     other.write_text("x")
+    elsewhere = tmp_path / f".scores.parquet.otherhost~{dead_pid().split('~')[1]}.abc.tmp"
+    elsewhere.write_text("a shared folder: another host's run")
+    backup = tmp_path / ".scores.parquet.20240105"  # a user's own file
+    backup.write_text("x")
     tmp = scratch_file(target)
-    assert tmp.name.startswith(f".scores.parquet.{os.getpid()}.") and tmp.exists()
+    assert tmp.name.startswith(f".scores.parquet.{_tag()}.") and tmp.exists()
     assert not gone.exists() and not gone_dir.exists()
-    assert mine.exists() and other.exists()
+    assert mine.exists() and other.exists() and elsewhere.exists() and backup.exists()
 
 
 def test_scratch_folders_carry_the_pid_and_clear_dead_ones(tmp_path):
@@ -36,6 +40,6 @@ def test_scratch_folders_carry_the_pid_and_clear_dead_ones(tmp_path):
     stale.mkdir()
     (stale / "part.parquet").write_text("x")
     fresh = scratch_dir("leadscore-events-", tmp_path)
-    assert fresh.name.startswith(f"leadscore-events-{os.getpid()}-")
+    assert fresh.name.startswith(f"leadscore-events-{_tag()}-")
     assert not stale.exists()
     assert remove_orphans(tmp_path, "leadscore-events-") == 0

@@ -21,8 +21,11 @@ def first_cause(err: BaseException) -> str:
 def spark_errors(what: str) -> Iterator[None]:
     """A failed Spark job as one ``EngineError`` line naming ``what`` it was doing; input
     Spark cannot use as one ``DataError`` line."""
-    from py4j.protocol import Py4JError
-    from pyspark.errors import PySparkException
+    try:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+    except ImportError:  # no pyspark: spark_session says so as a SparkInputError
+        Py4JError = PySparkException = SparkInputError  # noqa: N806
 
     try:
         yield
@@ -30,3 +33,5 @@ def spark_errors(what: str) -> Iterator[None]:
         raise DataError(str(err)) from None
     except (PySparkException, Py4JError) as err:
         raise EngineError(f"spark: {what} failed ({first_cause(err)}); nothing written") from None
+    except OSError as err:  # a local path that is not there, a folder that cannot be written
+        raise DataError(f"spark: {what}: {err}; nothing written") from None

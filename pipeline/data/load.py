@@ -8,6 +8,8 @@ engine over the file in one pass, so memory does not grow with the event history
 
 from __future__ import annotations
 
+import atexit
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +26,9 @@ from leadscore.data.validate import (
     validate_tables,
 )
 from leadscore.errors import DataError
+from leadscore.features.csv_format import utf8_copy
 from leadscore.features.dialects import event_key_sql
+from leadscore.features.scratch import scratch_dir
 from leadscore.features.source import EventSource, connect
 
 if TYPE_CHECKING:
@@ -68,11 +72,30 @@ def load_streaming(
     read_as = source.read_as()
     if read_as:
         say(f"  data: events: read as {read_as}")
+    source = engine_readable(source)
     check_event_columns(source)
     if count_events:
         for line in count_event_rules(source, tables.leads, max_drop_share):
             say(f"  data: {line}")
     return tables, source, report
+
+
+def engine_readable(source: EventSource) -> EventSource:
+    """``source``, or a UTF-8 copy of it in a private temporary folder (removed when the
+    process ends: sources cut from it share the copy) when the engine cannot decode its
+    encoding itself."""
+    fmt = source.csv_format()
+    if fmt is None or fmt.engine_reads_it:
+        return source
+    folder = scratch_dir("leadscore-csv-")
+    try:
+        copy = utf8_copy(source.path, fmt, folder)
+    except (OSError, UnicodeError) as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise DataError(f"events: {Path(source.path).name} cannot be read ({err})") from None
+    utf8 = EventSource(str(copy), source.columns, source.until, {**source.csv, "encoding": "utf-8"})
+    atexit.register(shutil.rmtree, str(folder), True)
+    return utf8
 
 
 def load_without_events(

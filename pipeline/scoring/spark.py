@@ -94,7 +94,7 @@ def score_spark(
     t0 = time.perf_counter()
     as_of = to_utc(as_of)
     tables, report = load_without_events(data_dir, columns, say, csv, max_drop_share)
-    events = SparkEvents(spark, events_path, columns.get("events") or {})
+    events = SparkEvents(spark, events_path, columns.get("events") or {}, dict(csv or {}))
     lines = count_event_rules_spark(events, tables.leads, max_drop_share)
     for line in lines:
         say(f"  data: {line}")

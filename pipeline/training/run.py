@@ -253,6 +253,11 @@ def train_features(path: str | Path, cfg: Config, say: Say) -> RunSummary:
     if frame.empty:
         raise DataError(f"features: {Path(path).name} has no labelled rows ({len(table):,} rows)")
     at = pd.MultiIndex.from_frame(frame[["lead_id", "as_of"]])
+    if at.has_duplicates:
+        raise DataError(
+            f"features: {Path(path).name} has {int(at.duplicated().sum()):,} repeated "
+            f"(lead_id, as_of) rows ({len(frame):,} labelled rows); build it once per date"
+        )
 
     def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
         absent = [c for c in champ.spec.feature_columns if c not in frame.columns]
@@ -264,7 +269,10 @@ def train_features(path: str | Path, cfg: Config, say: Say) -> RunSummary:
         wanted = pd.MultiIndex.from_arrays(
             [rows["lead_id"].astype("string"), pd.to_datetime(rows["period"], utc=True)]
         )
-        return champ.predict_proba(frame.iloc[at.get_indexer(wanted)].reset_index(drop=True))
+        found = at.get_indexer(wanted)
+        if (found < 0).any():  # pragma: no cover - the judged rows come from this table
+            raise DataError(f"features: {int((found < 0).sum()):,} judged rows not in the table")
+        return champ.predict_proba(frame.iloc[found].reset_index(drop=True))
 
     end = frame["as_of"].max() + pd.Timedelta(days=cfg.training.horizon_days)
     return _train_table(

@@ -190,3 +190,50 @@ def test_infinite_numbers_are_counted_and_set_to_missing(tmp_path):
     assert any(
         line.startswith("leads.employees: 2 rows have a non-numeric value") for line in lines
     )
+
+
+def test_windows_1252_events_with_its_own_characters_stream(tmp_path):
+    """Bytes 0x80-0x9F (en dash, euro, typographic quotes) are what Windows-1252 adds to
+    Latin-1; the engine reads such a file through a UTF-8 copy."""
+    (tmp_path / "leads.csv").write_bytes(
+        "lead_id;created_at\nL1;2024-01-05T10:00:00Z\n".encode("cp1252")
+    )
+    (tmp_path / "outcomes.csv").write_bytes(b"lead_id;closed_at;won\n")
+    events = "lead_id;occurred_at;event_type\n" + "".join(
+        f"L1;2024-02-0{d}T10:00:00Z;Web \u2013 Visit \u20ac\n" for d in range(1, 4)
+    )
+    (tmp_path / "events.csv").write_bytes(events.encode("cp1252"))
+    said: list[str] = []
+    tables, source, _ = load_streaming(tmp_path, {}, said.append)
+    assert "  data: events: read as ';'-delimited, cp1252, decimal ','" in said
+    assert source.type_counts(pd.Timestamp("2025-01-01", tz="UTC")).to_dict() == {"web_visit": 3}
+    assert Path(source.path).name == "events.csv" and Path(source.path).parent != tmp_path
+
+
+def test_a_stray_quote_in_a_wide_file_is_not_a_traceback(tmp_path):
+    wide = ",".join(f"c{i}" for i in range(60))
+    rows = "\n".join(",".join(["x" * 10] * 60) for _ in range(199))
+    path = write(
+        tmp_path / "leads.csv", f'lead_id,created_at,{wide}\nL0,2024-01-01,"Web visit\n{rows}\n'
+    )
+    fmt = sniff_csv(path)
+    assert fmt.delimiter == ","
+    try:
+        read_frame(path)
+    except DataError:
+        pass  # one line is a fair answer; a bare csv.Error is not
+
+
+def test_excel_unicode_text_is_utf16(tmp_path):
+    text = "lead_id\tcreated_at\nL1\t2024-01-05\n"
+    path = tmp_path / "leads.csv"
+    path.write_bytes(text.encode("utf-16"))
+    assert sniff_csv(path) == CsvFormat("\t", "utf-16", ".")
+    assert read_frame(path)["lead_id"].tolist() == ["L1"]
+
+
+def test_zero_led_and_phone_like_values_are_not_thousands():
+    frame = pd.DataFrame({"price": ["0.125", "1,5"], "phone": ["030.123.456", "040.111.222"]})
+    out = decimal_commas(frame)
+    assert out["price"].tolist() == ["0.125", "1,5"]  # mixed: left as written
+    assert out["phone"].tolist() == ["030.123.456", "040.111.222"]
