@@ -49,6 +49,8 @@ SETTINGS = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     # pandas writes nanosecond timestamps, which Spark reads only as their INT64 value.
     "spark.sql.legacy.parquet.nanosAsLong": "true",
+    # Spark 4 reads only a few charsets unless told to use Java's (Windows-1252 among them).
+    "spark.sql.legacy.javaCharsets": "true",
     # Zoned microsecond timestamps, as pandas and DuckDB read them (not the legacy INT96).
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }

@@ -30,13 +30,16 @@ def find_table(data_dir: str | Path, name: str) -> Path:
     return found[0]
 
 
-def read_frame(path: str | Path, csv: dict[str, str] | None = None) -> pd.DataFrame:
+def read_frame(
+    path: str | Path, csv: dict[str, str] | None = None, ids: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Read one CSV or Parquet file as it is (CSV cells as strings, so nothing is guessed).
 
     A CSV's delimiter, encoding and decimal mark are detected (``sniff_csv``; ``csv``, the
     config's ``io.csv``, overrides them); a format other than the plain one is recorded in
     ``frame.attrs["read_as"]`` for the run to report. With decimal commas, columns that
-    hold only such numbers are rewritten with dot decimals.
+    hold only such numbers are rewritten with dot decimals, except id columns (``ids``, the
+    file's names for them, and any named ``id`` or ``*_id``).
     """
     p = Path(path)
     try:
@@ -63,7 +66,7 @@ def read_frame(path: str | Path, csv: dict[str, str] | None = None) -> pd.DataFr
     except (OSError, ValueError) as err:
         raise DataError(f"{p.name}: cannot be read ({_first_line(err)}){_header_of(p)}") from None
     if fmt.decimal == ",":
-        keep = [c for c in frame.columns if c.endswith("_id") or c in ("id", "lead_id")]
+        keep = [c for c in frame.columns if c.endswith("_id") or c in ("id", "lead_id", *ids)]
         frame = decimal_commas(frame.drop(columns=keep)).join(frame[keep])[frame.columns]
     if not fmt.is_default:
         frame.attrs["read_as"] = fmt.describe()
@@ -95,7 +98,11 @@ def read_table(
     ``mapping`` is {contract name: file's column name}, as in the config's ``columns:``;
     ``csv`` the config's ``io.csv`` (see ``read_frame``).
     """
-    frame = read_frame(find_table(data_dir, name), csv)
+    frame = read_frame(
+        find_table(data_dir, name),
+        csv,
+        ids=tuple(v for k, v in (mapping or {}).items() if k == "lead_id"),
+    )
     if mapping:
         missing = [src for src in mapping.values() if src not in frame.columns]
         if missing:

@@ -237,3 +237,22 @@ def test_zero_led_and_phone_like_values_are_not_thousands():
     out = decimal_commas(frame)
     assert out["price"].tolist() == ["0.125", "1,5"]  # mixed: left as written
     assert out["phone"].tolist() == ["030.123.456", "040.111.222"]
+
+
+def test_a_mapped_id_column_keeps_its_dots(tmp_path):
+    from leadscore.data.io import read_table
+
+    (tmp_path / "leads.csv").write_text(
+        "Lead Number;created_at;revenue\n1.001;2024-01-05;1.250,5\n"
+    )
+    frame = read_table(tmp_path, "leads", {"lead_id": "Lead Number"})
+    assert frame["lead_id"].tolist() == ["1.001"] and frame["revenue"].tolist() == ["1250.5"]
+
+
+def test_spark_options_need_the_spark_engine(tmp_path, capsys):
+    args = ["features", "--data", str(tmp_path), "--as-of", "2025-01-01", "--out", "x.parquet"]
+    assert main([*args, "--events", "s3a://lake/events/"]) == 2
+    assert "--events need --engine spark" in capsys.readouterr().err
+    score = ["score", "--data", str(tmp_path), "--as-of", "2025-01-01", "--engine", "spark"]
+    assert main([*score, "--out", "scores.csv"]) == 2
+    assert "writes a Parquet folder" in capsys.readouterr().err

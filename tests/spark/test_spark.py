@@ -301,3 +301,29 @@ def test_a_failed_spark_job_is_one_line(spark, world, tmp_path, capsys):
     assert code == 2
     assert err[-1].startswith("leadscore: error: spark: features for 1,500 leads failed (")
     assert "nothing written" in err[-1] and not out.exists()
+
+
+def test_a_european_events_csv_reads_the_same_on_both_engines(spark, tmp_path):
+    """';'-delimited Windows-1252 with an en dash in a type and a note holding a newline:
+    Spark and DuckDB read the same rows and count the same types."""
+    from leadscore.data.load import engine_readable
+    from leadscore.features.source import EventSource
+    from leadscore.features.spark import SparkEvents
+
+    text = (
+        "lead_id;occurred_at;event_type;note\n"
+        'L1;2024-02-01T10:00:00Z;Web \u2013 Visit;"first line\nsecond line"\n'
+        "L1;2024-02-02T10:00:00Z;Email Click;plain\n"
+        "L2;not a time;Email Click;x\n"
+    )
+    path = tmp_path / "events.csv"
+    path.write_bytes(text.encode("cp1252"))
+    cutoff = pd.Timestamp("2025-01-01", tz="UTC")
+    duck = engine_readable(EventSource(str(path)))
+    sp = SparkEvents(spark, str(path))
+    assert sp.csv_format().encoding == "cp1252" and sp.csv_format().delimiter == ";"
+    assert sp.raw().count() == 3
+    want = {"web_visit": 1, "email_click": 1}  # the row without a time is not counted
+    assert duck.type_counts(cutoff).to_dict() == want
+    assert sp.type_counts(cutoff).to_dict() == want
+    assert sp.max_time() == duck.max_time()
