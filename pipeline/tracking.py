@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,51 @@ def check_reachable(uri: str | None = None) -> None:
     raise RegistryError(
         f"tracking server {shown} cannot be reached ({reason}); start it or fix MLFLOW_TRACKING_URI"
     )
+
+
+LOCK_WAIT_S = 300.0
+
+
+@contextmanager
+def store_lock() -> Iterator[None]:
+    """One training run at a time writes to a local SQLite store: a second waits (up to
+    ``LOCK_WAIT_S``) instead of racing the first through the store's creation, the
+    registry and the champion alias. A store that still fails is one ``RegistryError``
+    line. Servers and other stores order their own writes."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: SQLite's own locking only
+        yield
+        return
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    db = Path(uri[len("sqlite:///") :])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "a") as handle:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RegistryError(
+                        f"MLflow store {db} is busy: another run has held it for "
+                        f"{LOCK_WAIT_S:.0f} s; try again when it has finished"
+                    ) from None
+                time.sleep(0.5)
+        try:
+            yield
+        except OperationalError as err:
+            raise RegistryError(f"MLflow store {db} failed ({first_line(err)})") from None
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def setup(experiment: str) -> None:
