@@ -126,6 +126,26 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     }
 
 
+def _pairs(a_cmd: list[str], b_cmd: list[str], pairs: int) -> tuple[dict, list[float]]:
+    """A B A B: each command's runs, and the wall-time ratio of each pair."""
+    runs: dict[str, list[dict]] = {"a": [], "b": []}
+    for _ in range(pairs):
+        runs["a"].append(_timed(a_cmd))
+        runs["b"].append(_timed(b_cmd))
+    return runs, [x["wall"] / y["wall"] for x, y in zip(runs["a"], runs["b"], strict=True)]
+
+
+def _compare(ours: Path, other: Path) -> str:
+    # In a child: a parent that grew would pass its size on to the next case's children
+    # (Linux counts a forked child's pages before exec in its peak memory).
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(ours), str(other)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def features_ab(d: Path, pairs: int) -> dict:
     """`leadscore features` (A) against the reference (B) at 3 dates, A B A B, whole
     processes; then the two tables compared on their shared columns."""
@@ -141,11 +161,7 @@ def features_ab(d: Path, pairs: int) -> dict:
     types = sorted(c[:-3] for c in names if c.endswith("_7d") and c not in skip)
     b_cmd = [sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(d), ",".join(DATES)]
     b_cmd += [str(ref), ",".join(types)]
-    runs: dict[str, list[dict]] = {"a": [], "b": []}
-    for _ in range(pairs):
-        runs["a"].append(_timed(a_cmd))
-        runs["b"].append(_timed(b_cmd))
-    ratios = [x["wall"] / y["wall"] for x, y in zip(runs["a"], runs["b"], strict=True)]
+    runs, ratios = _pairs(a_cmd, b_cmd, pairs)
     n_events = pq.ParquetFile(d / "events.parquet").metadata.num_rows
     a_wall = statistics.median(r["wall"] for r in runs["a"])
     return {
@@ -162,14 +178,7 @@ def features_ab(d: Path, pairs: int) -> dict:
         "ratio_median": statistics.median(ratios),
         "ratio_range": f"{min(ratios):.2f}-{max(ratios):.2f}",
         "pairs": pairs,
-        # In a child: a parent that grew would pass its size on to the next case's children
-        # (Linux counts a forked child's pages before exec in its peak memory).
-        "check": subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(ours), str(ref)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip(),
+        "check": _compare(ours, ref),
     }
 
 
@@ -184,11 +193,7 @@ def spark_ab(d: Path, pairs: int) -> dict:
     leadscore += ["--as-of", ",".join(DATES)]
     a_cmd = [*leadscore, "--out", str(spark), "--engine", "spark", "--spark-master", "local[2]"]
     b_cmd = [*leadscore, "--out", str(duck)]
-    runs: dict[str, list[dict]] = {"a": [], "b": []}
-    for _ in range(pairs):
-        runs["a"].append(_timed(a_cmd))
-        runs["b"].append(_timed(b_cmd))
-    ratios = [x["wall"] / y["wall"] for x, y in zip(runs["a"], runs["b"], strict=True)]
+    runs, ratios = _pairs(a_cmd, b_cmd, pairs)
     n_events = pq.ParquetFile(d / "events.parquet").metadata.num_rows
     a_wall = statistics.median(r["wall"] for r in runs["a"])
     return {
@@ -199,12 +204,7 @@ def spark_ab(d: Path, pairs: int) -> dict:
         "ratio_median": statistics.median(ratios),
         "ratio_range": f"{min(ratios):.2f}-{max(ratios):.2f}",
         "pairs": pairs,
-        "check": subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "compare.py"), str(duck), str(spark)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip(),
+        "check": _compare(duck, spark),
     }
 
 

@@ -15,9 +15,10 @@ from leadscore.cli import main
 pytestmark = pytest.mark.slow  # two trainings
 
 
-def test_two_trains_on_one_new_store_both_record(tmp_path):
+def train_setup(tmp_path, seed: int) -> tuple[str, list[str], dict[str, str]]:
+    """A small world, a quick config and a private store: (store, train command, env)."""
     data = tmp_path / "data"
-    assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", "1"]) == 0
+    assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", str(seed)]) == 0
     cfg = tmp_path / "quick.yaml"
     cfg.write_text("model:\n  num_boost_round: 80\n  early_stopping_rounds: 10\n")
     store = f"sqlite:///{tmp_path}/mlflow.db"
@@ -31,12 +32,16 @@ def test_two_trains_on_one_new_store_both_record(tmp_path):
         "--config",
         str(cfg),
     ]
-    env = {"MLFLOW_TRACKING_URI": store}
+    return store, cmd, {**os.environ, "MLFLOW_TRACKING_URI": store}
+
+
+def test_two_trains_on_one_new_store_both_record(tmp_path):
+    store, cmd, env = train_setup(tmp_path, 1)
     procs = [
         subprocess.Popen(
             cmd,
             cwd=tmp_path,
-            env={**os.environ, **env},
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -63,22 +68,7 @@ def test_a_killed_train_leaves_the_registry_consistent_and_the_rerun_succeeds(tm
 
     import numpy as np
 
-    data = tmp_path / "data"
-    assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", "3"]) == 0
-    cfg = tmp_path / "quick.yaml"
-    cfg.write_text("model:\n  num_boost_round: 80\n  early_stopping_rounds: 10\n")
-    store = f"sqlite:///{tmp_path}/mlflow.db"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store}
-    cmd = [
-        sys.executable,
-        "-m",
-        "leadscore.cli",
-        "train",
-        "--data",
-        str(data),
-        "--config",
-        str(cfg),
-    ]
+    store, cmd, env = train_setup(tmp_path, 3)
     # Seeded moments: early (reading, the table) and late (fitting, tracking).
     for delay in np.random.default_rng(5).uniform(2.0, 25.0, size=2):
         proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
