@@ -225,16 +225,18 @@ def _leads_frame(spark: SparkSession, leads: pd.DataFrame) -> DataFrame:
     """Lead rows as Spark holds them: attributes only (explicit features do not read the
     creation time), text as text, numbers as doubles, flags as flags."""
     keep = leads.drop(columns=[c for c in leads.columns if c in ("created_at",)])
-    data = {}
+    data, types = {}, []
     for c in keep.columns:
         col = keep[c]
         if pd.api.types.is_bool_dtype(col):
-            data[c] = col.astype(object).where(col.notna(), None)
+            data[c], kind = col.astype(object).where(col.notna(), None), "BOOLEAN"
         elif pd.api.types.is_numeric_dtype(col):
-            data[c] = col.astype("float64")
+            data[c], kind = col.astype("float64"), "DOUBLE"
         else:
-            data[c] = col.astype("string").astype(object).where(col.notna(), None)
-    return spark.createDataFrame(pd.DataFrame(data))
+            data[c], kind = col.astype("string").astype(object).where(col.notna(), None), "STRING"
+        types.append(f"`{c}` {kind}")
+    # Types given, not inferred: an empty table or an all-missing column has none to infer.
+    return spark.createDataFrame(pd.DataFrame(data), ", ".join(types))
 
 
 def spark_features(
@@ -273,13 +275,18 @@ def spark_features(
         "lead_id": ids.astype(object).to_numpy(),
         "as_of_us": (as_of_ts * 1e6).round().astype("int64"),
     }
+    schema = "snap_key BIGINT, lead_key BIGINT, as_of_ts DOUBLE, created_ts DOUBLE, "
+    schema += "lead_id STRING, as_of_us BIGINT"
     if label is not None:
         rows["label"] = label.to_numpy(dtype="float64")
-    snap_rows = spark.createDataFrame(pd.DataFrame(rows))
+        schema += ", label DOUBLE"
+    snap_rows = spark.createDataFrame(pd.DataFrame(rows), schema)
     snap_rows.select("snap_key", "lead_key", "as_of_ts", "created_ts").createOrReplaceTempView(
         "snapshots"
     )
-    spark.createDataFrame(keys).createOrReplaceTempView("keys_in")
+    spark.createDataFrame(
+        keys, "lead_id STRING, lead_key BIGINT, created_ts DOUBLE"
+    ).createOrReplaceTempView("keys_in")
     events.frame().createOrReplaceTempView("leadscore_events")
     spark.sql(events_prepared_sql("leadscore_events", "spark")).createOrReplaceTempView(
         "events_prepared"

@@ -219,7 +219,7 @@ def count_event_rules_spark(
             "created_us": created_us.astype("int64"),
         }
     )
-    spark.createDataFrame(keys).selectExpr(
+    spark.createDataFrame(keys, "lead_id STRING, created_us BIGINT").selectExpr(
         "lead_id", "timestamp_micros(created_us) AS created_at"
     ).createOrReplaceTempView("leads_in")
     events.frame().createOrReplaceTempView("leadscore_events")

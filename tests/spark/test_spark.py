@@ -327,3 +327,17 @@ def test_a_european_events_csv_reads_the_same_on_both_engines(spark, tmp_path):
     assert duck.type_counts(cutoff).to_dict() == want
     assert sp.type_counts(cutoff).to_dict() == want
     assert sp.max_time() == duck.max_time()
+
+
+def test_no_open_leads_give_an_empty_table_not_an_error(spark, world):
+    """A date before every lead: no snapshot rows, and no types for Spark to infer."""
+    from leadscore.features.spark import SparkEvents, spark_features
+
+    tables, source = world["tables"], world["source"]
+    as_of = pd.Timestamp("2025-06-01", tz="UTC")
+    spec = spec_for(tables, world["cfg"], as_of, source)
+    snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp("2000-01-01", tz="UTC")])
+    assert snaps.empty
+    sp = spark_features(spark, tables.leads.iloc[:0], SparkEvents(spark, source.path), snaps, spec)
+    frame = sp.toPandas()
+    assert frame.empty and list(frame.columns) == ["lead_id", "as_of", *spec.feature_columns]
