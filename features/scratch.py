@@ -45,6 +45,12 @@ def _owner(name: str, prefix: str) -> int | None:
     return int(head.group()) if head else None
 
 
+def is_orphan(path: Path, prefix: str) -> bool:
+    """Whether ``path`` (named ``prefix<host>~<pid>...``) was left by a dead run on this host."""
+    pid = _owner(path.name, prefix)
+    return pid is not None and pid != os.getpid() and not _alive(pid)
+
+
 def remove_orphans(folder: str | Path, prefix: str) -> int:
     """Remove entries of ``folder`` named ``prefix<pid>...`` whose process is gone; how many."""
     removed = 0
@@ -53,10 +59,7 @@ def remove_orphans(folder: str | Path, prefix: str) -> int:
     except OSError:
         return 0
     for p in entries:
-        if not p.name.startswith(prefix):
-            continue
-        pid = _owner(p.name, prefix)
-        if pid is None or pid == os.getpid() or _alive(pid):
+        if not p.name.startswith(prefix) or not is_orphan(p, prefix):
             continue
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)

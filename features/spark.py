@@ -11,10 +11,12 @@ Needs the ``spark`` extra (``pip install "leadscore[spark]"``) and a Java runtim
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +26,7 @@ from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.prepared import epoch_seconds
-from leadscore.features.scratch import scratch_dir
+from leadscore.features.scratch import is_orphan, scratch_dir
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import explicit_features, is_in
 
@@ -339,7 +341,6 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
     a finished folder with ``_SUCCESS``)."""
     import json
     import shutil
-    from pathlib import Path
 
     def write(target: str) -> None:
         frame.write.mode("overwrite").parquet(target)
@@ -355,6 +356,7 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
         return out
     target = Path(out.removeprefix("file://"))
     target.parent.mkdir(parents=True, exist_ok=True)
+    _restore_killed(target)
     tmp = scratch_dir(f".{target.name}.", target.parent)
     try:
         write(str(tmp / "data"))
@@ -372,10 +374,21 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
     return str(target)
 
 
+def _restore_killed(target: Path) -> None:
+    """A run killed between moving the previous output aside and moving its own in left
+    the previous one in its scratch folder: put it back before that folder is cleared."""
+    if target.exists():
+        return
+    prefix = f".{target.name}."
+    for folder in sorted(target.parent.glob(f"{glob.escape(prefix)}*")):
+        if (folder / "old").is_dir() and is_orphan(folder, prefix):
+            (folder / "old").rename(target)
+            return
+
+
 def read_spec(folder: str) -> FeatureSpec | None:
     """The feature spec ``write_parquet`` stored in a local Parquet folder, if any."""
     import json
-    from pathlib import Path
 
     parts = sorted((Path(folder) / SPEC_FOLDER).glob("part-*"))
     text = "".join(p.read_text() for p in parts).strip()

@@ -43,3 +43,16 @@ def test_scratch_folders_carry_the_pid_and_clear_dead_ones(tmp_path):
     assert fresh.name.startswith(f"leadscore-events-{_tag()}-")
     assert not stale.exists()
     assert remove_orphans(tmp_path, "leadscore-events-") == 0
+
+
+def test_a_spark_output_moved_aside_by_a_killed_run_is_put_back(tmp_path):
+    """Killed between its two renames, a run leaves the previous output in its scratch
+    folder; the next write restores it rather than clearing it with the folder."""
+    from leadscore.features.spark import _restore_killed
+
+    target = tmp_path / "scores.parquet"
+    aside = tmp_path / f".scores.parquet.{dead_pid()}-k1" / "old"
+    aside.mkdir(parents=True)
+    (aside / "part-0.parquet").write_text("the previous scores")
+    _restore_killed(target)
+    assert (target / "part-0.parquet").read_text() == "the previous scores"
