@@ -92,10 +92,18 @@ def _examples(scores: pd.DataFrame, tiers: TierConfig) -> Table:
                     blocks.text(r.lead_id),
                     blocks.text(f"{r.score:.1f}"),
                     blocks.text(r.baseline_tier),
+                    blocks.text(getattr(r, "fit_grade", "–")),  # older scores files lack it
                     blocks.reasons(r.top_reasons),
                 ]
             )
-    heads = ["Tier", "Lead", "Score", "Points model", "Top reasons (▲ raises, ▼ lowers the score)"]
+    heads = [
+        "Tier",
+        "Lead",
+        "Score",
+        "Points model",
+        "Fit",
+        "Top reasons (▲ raises, ▼ lowers the score)",
+    ]
     return blocks.table(heads, rows, {2}, "examples")
 
 

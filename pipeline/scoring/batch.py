@@ -49,6 +49,7 @@ SCORE_COLUMNS = [
     "tier",
     "baseline_score",
     "baseline_tier",
+    "fit_grade",
     "top_reasons",
     "model_version",
 ]
@@ -114,6 +115,8 @@ def score_frame(
             "tier": assign_tiers(score, tiers).astype(str),
             "baseline_score": base["baseline_score"].to_numpy(),
             "baseline_tier": base["baseline_tier"].to_numpy().astype(str),
+            # The points model's fit part as a grade (A-F): who the lead is, beside what it did.
+            "fit_grade": base["fit_grade"].to_numpy().astype(str),
             "top_reasons": top_reasons_grouped(features, grouped, scorer.spec, top_k).array,
             "model_version": version,
         }

@@ -26,7 +26,8 @@ from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, score_
 
 SCORE_SCHEMA = (
     "lead_id STRING, as_of TIMESTAMP, probability DOUBLE, score DOUBLE, tier STRING, "
-    "baseline_score DOUBLE, baseline_tier STRING, top_reasons STRING, model_version STRING"
+    "baseline_score DOUBLE, baseline_tier STRING, fit_grade STRING, top_reasons STRING, "
+    "model_version STRING"
 )
 PREDICTION = "leadscore_prediction"
 MODEL_P, MODEL_SCORE = "leadscore_model_probability", "leadscore_model_score"

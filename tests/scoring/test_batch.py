@@ -85,6 +85,7 @@ def test_every_open_lead_appears_exactly_once(trained, capsys):
     assert scores["score"].between(0, 100).all()
     assert set(scores["tier"]) <= {"A", "B", "C", "D"}
     assert set(scores["baseline_tier"]) <= {"SQL", "MQL", "nurture"}
+    assert set(scores["fit_grade"]) <= set("ABCDEF") and scores["fit_grade"].nunique() > 1
     assert scores["top_reasons"].str.count("; ").eq(2).all()  # three reasons each
     assert scores["top_reasons"].str.match(r"^[+-] ").all()
     assert (scores["model_version"] == f"leadscore/{trained['summary'].version}").all()
