@@ -256,6 +256,8 @@ def _model(args: argparse.Namespace, flat: bool):
 
 def cmd_score(args: argparse.Namespace) -> int:
     _check_engine(args)
+    if args.history and args.flat:
+        raise UsageError("--history keeps event-mode nights (--data DIR --as-of DATE)")
     if args.flat:
         from leadscore.scoring.flat import score_flat_file
 
@@ -323,7 +325,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
     )
     _say(summary.line())
+    _keep_history(args, summary.out, version)
     return 0
+
+
+def _keep_history(args: argparse.Namespace, out, version: str) -> None:
+    if not getattr(args, "history", None):
+        return
+    from leadscore.scoring.history import record
+
+    kept = record(args.history, Path(out), _dates(args.as_of)[0], version)
+    _say(f"history -> {kept}")
 
 
 def _warn_age(settings, as_of) -> None:
@@ -370,6 +382,7 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
         + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
     )
     _say(summary.line())
+    _keep_history(args, summary.out, version)
     return 0
 
 
@@ -394,6 +407,23 @@ def cmd_models(args: argparse.Namespace) -> int:
         raise UsageError("models rollback takes no VERSION (it returns to the previous champion)")
     left, back = versions.rollback(name, args.reason or "rolled back by hand")
     _say(f"{name}: champion v{back} (rolled back from v{left})")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from leadscore.errors import DataError
+    from leadscore.scoring.history import read_history
+
+    rows = read_history(args.history, lead=args.lead)
+    if rows.empty:
+        raise DataError(f"history: no kept scores for lead {args.lead!r} in {args.history}")
+    for r in rows.itertuples():
+        _say(
+            f"{pd.Timestamp(r.as_of):%Y-%m-%d}  score {r.score:5.1f}  tier {r.tier}  "
+            f"{r.model_version}  {r.top_reasons}"
+        )
     return 0
 
 
@@ -551,8 +581,24 @@ def add_score(sub: Sub) -> None:
     sc.add_argument("--model", help="MLflow model URI (default: models:/<name>@champion)")
     sc.add_argument("--out", required=True, help="output file (.parquet or .csv)")
     sc.add_argument("--config", help="YAML config (registered model name, column mapping)")
+    sc.add_argument(
+        "--history",
+        help="keep the scores in this history folder too (a rerun of the night replaces its file)",
+    )
     _engine_arguments(sc)
     sc.set_defaults(func=cmd_score)
+
+
+def add_history(sub: Sub) -> None:
+    h = sub.add_parser(
+        "history",
+        help="a lead's scores over the nights kept with score --history",
+        description="Print one lead's kept scores, oldest night first: score, tier, model "
+        "version and reasons.",
+    )
+    h.add_argument("--history", required=True, help="the history folder")
+    h.add_argument("--lead", required=True, help="the lead_id")
+    h.set_defaults(func=cmd_history)
 
 
 def add_models(sub: Sub) -> None:
@@ -598,6 +644,7 @@ COMMANDS: list[Callable[[Sub], None]] = [
     add_score,
     add_report,
     add_models,
+    add_history,
 ]
 
 

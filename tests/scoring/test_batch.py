@@ -422,3 +422,22 @@ def test_fuzzed_folders_never_give_score_a_traceback(trained, tmp_path):
         assert main(args) in (0, 2)
 
     run()
+
+
+def test_score_keeps_its_nights_in_the_history(trained, capsys):
+    history = trained["root"] / "history"
+    for as_of in (AS_OF, AS_OF, "2025-12-01"):  # the first night twice: a rerun
+        args = ["score", "--data", str(trained["data"]), "--as-of", as_of]
+        args += ["--out", str(trained["root"] / "nightly.parquet"), "--history", str(history)]
+        assert main(args) == 0
+    files = sorted(p.relative_to(history).as_posix() for p in history.rglob("*.parquet"))
+    version = trained["summary"].version
+    assert files == [
+        f"as_of=2025-11-15/leadscore-{version}.parquet",
+        f"as_of=2025-12-01/leadscore-{version}.parquet",
+    ]
+    lead = pd.read_parquet(trained["root"] / "nightly.parquet")["lead_id"].iloc[0]
+    capsys.readouterr()
+    assert main(["history", "--history", str(history), "--lead", str(lead)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line[:10] for line in lines] == ["2025-11-15", "2025-12-01"]
