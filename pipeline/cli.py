@@ -314,6 +314,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             say=_say,
             loaded=loaded,
             max_drop_share=reading["max_drop_share"],
+            previous=_previous(args, as_of[0]),
         )
         for k, v in summary.unseen_categories.items():
             _say(
@@ -327,6 +328,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     _say(summary.line())
     _keep_history(args, summary.out, version)
     return 0
+
+
+def _previous(args: argparse.Namespace, as_of):
+    """The history's previous night, or None without ``--history``."""
+    if not getattr(args, "history", None):
+        return None
+    from leadscore.features.snapshots import to_utc
+    from leadscore.scoring.history import previous_night
+
+    return previous_night(args.history, to_utc(as_of))
 
 
 def _keep_history(args: argparse.Namespace, out, version: str) -> None:
@@ -376,6 +387,7 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
             _say,
             csv=given.io.csv.model_dump(),
             max_drop_share=given.validation.max_drop_share,
+            previous=_previous(args, as_of),
         )
     _say(
         f"scores (spark) -> {summary.out}"

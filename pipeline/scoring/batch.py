@@ -39,6 +39,7 @@ from leadscore.model.baseline import score_baseline
 from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers, to_score
+from leadscore.scoring.history import carry
 from leadscore.scoring.reasons import feature_groups, top_reasons_grouped
 
 SCORE_COLUMNS = [
@@ -46,7 +47,9 @@ SCORE_COLUMNS = [
     "as_of",
     "probability",
     "score",
+    "score_change",
     "tier",
+    "tier_since",
     "baseline_score",
     "baseline_tier",
     "fit_grade",
@@ -217,6 +220,7 @@ def score_folder(
     chunk_leads: int = 250_000,
     loaded: tuple[Tables, EventSource, ValidationReport] | None = None,
     max_drop_share: float | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history.
@@ -240,6 +244,7 @@ def score_folder(
         events=source,
         chunk_leads=chunk_leads,
         max_drop_share=max_drop_share,
+        previous=previous,
     )
     for line in summary.event_lines:
         say(f"  data: {line}")
@@ -278,10 +283,13 @@ def score_tables(
     say: Say = lambda _m: None,
     events: pd.DataFrame | EventSource | None = None,
     max_drop_share: float | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> ScoreSummary:
     """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV); rejects beside it.
 
-    ``events`` overrides ``tables.events``, e.g. with an ``EventSource`` read from the file.
+    ``events`` overrides ``tables.events``, e.g. with an ``EventSource`` read from the file;
+    ``previous`` is the history's previous night (``history.previous_night``), for
+    ``score_change`` and ``tier_since`` (missing without a history).
     """
     t0 = time.perf_counter()
     as_of = to_utc(as_of)
@@ -300,7 +308,14 @@ def score_tables(
             lines,
         ):
             counts["unseen"], counts["missing"] = _score_chunks(
-                tables, snaps, scorer, settings, version, source, chunk_leads, sink.add
+                tables,
+                snaps,
+                scorer,
+                settings,
+                version,
+                source,
+                chunk_leads,
+                lambda chunk: sink.add(carry(chunk, previous)[SCORE_COLUMNS]),
             )
         event_lines.extend(lines)
         sink.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -75,3 +76,70 @@ def read_history(
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["as_of", "model_version"], kind="stable", ignore_index=True)
+
+
+def previous_night(folder: str | Path, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The scores of the latest kept night before ``as_of`` (``lead_id``, ``score``,
+    ``tier``, ``tier_since``); of its latest written file when several model versions scored
+    that night. Empty when the history holds no earlier night (or does not exist yet)."""
+    empty = pd.DataFrame(
+        {
+            "lead_id": pd.Series([], dtype="string"),
+            "score": pd.Series([], dtype="float64"),
+            "tier": pd.Series([], dtype="string"),
+            "tier_since": pd.Series([], dtype="datetime64[ns, UTC]"),
+        }
+    )
+    if not Path(folder).is_dir():
+        return empty
+    parts = partitions(folder, before=as_of)
+    if not parts:
+        return empty
+    night = [p for p in parts if p.parent.name == parts[-1].parent.name]
+    part = max(night, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    try:
+        table = pq.read_table(part)
+    except (pa.ArrowException, OSError) as err:
+        raise DataError(
+            f"history: {part.parent.name}/{part.name} cannot be read ({str(err).splitlines()[0]})"
+        ) from None
+    frame = table.to_pandas()
+    if "tier_since" not in frame:  # kept before the column existed: the night itself
+        frame["tier_since"] = frame["as_of"]
+    frame["tier_since"] = pd.to_datetime(frame["tier_since"], utc=True).astype(
+        "datetime64[ns, UTC]"
+    )
+    frame["lead_id"] = frame["lead_id"].astype("string")
+    return frame[["lead_id", "score", "tier", "tier_since"]]
+
+
+def carry(scores: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``scores`` with ``score_change`` (since the previous night; missing for a lead new
+    to the list) and ``tier_since`` (when the lead entered its tier: the previous night's
+    when the tier is unchanged, else tonight). Without a history (``previous`` None) both
+    are missing: nothing is known of earlier nights."""
+    out = scores.copy()
+    n = len(out)
+    if previous is None:
+        out["score_change"] = np.full(n, np.nan)
+        out["tier_since"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
+        return out
+    at = pd.Index(previous["lead_id"].astype("string")).get_indexer(out["lead_id"].astype("string"))
+    seen = at >= 0
+    prev_score = np.where(
+        seen,
+        previous["score"].to_numpy("float64")[np.maximum(at, 0)] if len(previous) else 0.0,
+        np.nan,
+    )
+    # + 0.0: an unchanged score is 0.0, not -0.0 (rounding keeps the sign of a tiny negative).
+    out["score_change"] = np.round(out["score"].to_numpy("float64") - prev_score, 1) + 0.0
+    tonight = pd.to_datetime(out["as_of"], utc=True).astype("datetime64[ns, UTC]")
+    if len(previous):
+        prev_tier = previous["tier"].astype(str).to_numpy()[np.maximum(at, 0)]
+        prev_since = previous["tier_since"].array.take(np.maximum(at, 0))
+        same = seen & (prev_tier == out["tier"].astype(str).to_numpy())
+        since = pd.Series(prev_since, index=out.index).where(same, tonight)
+    else:
+        since = tonight
+    out["tier_since"] = since.astype("datetime64[ns, UTC]")
+    return out

@@ -24,11 +24,14 @@ from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers
 from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, score_frame
 
+# What the partitions compute; score_change and tier_since come from a join with the
+# previous night afterwards (see ``with_history``).
 SCORE_SCHEMA = (
     "lead_id STRING, as_of TIMESTAMP, probability DOUBLE, score DOUBLE, tier STRING, "
     "baseline_score DOUBLE, baseline_tier STRING, fit_grade STRING, top_reasons STRING, "
     "model_version STRING"
 )
+FROM_HISTORY = ("score_change", "tier_since")
 PREDICTION = "leadscore_prediction"
 MODEL_P, MODEL_SCORE = "leadscore_model_probability", "leadscore_model_score"
 
@@ -38,7 +41,7 @@ def reason_partitions(scorer: LeadScorer, settings: ModelSettings, version: str)
     out. Probability and score are the registered model's (``spark_udf``); tier, baseline
     and reasons come from ``score_frame``, as in the DuckDB path."""
     payload = cloudpickle.dumps((scorer, settings))
-    columns = list(SCORE_COLUMNS)
+    columns = [c for c in SCORE_COLUMNS if c not in FROM_HISTORY]
 
     def run(batches):
         model, cfg = cloudpickle.loads(payload)
@@ -63,6 +66,33 @@ def reason_partitions(scorer: LeadScorer, settings: ModelSettings, version: str)
     return run
 
 
+def with_history(spark, scores, previous: pd.DataFrame | None):
+    """``score_change`` and ``tier_since`` as ``history.carry`` computes them, by a join
+    with the previous night; missing without a history (``previous`` None)."""
+    from pyspark.sql import functions as F
+
+    if previous is None:
+        return scores.select(
+            *[
+                F.lit(None).cast("double").alias(c)
+                if c == "score_change"
+                else F.lit(None).cast("timestamp").alias(c)
+                if c == "tier_since"
+                else F.col(c)
+                for c in SCORE_COLUMNS
+            ]
+        )
+    prev = spark.createDataFrame(
+        previous.rename(columns={"score": "p_score", "tier": "p_tier", "tier_since": "p_since"}),
+        "lead_id STRING, p_score DOUBLE, p_tier STRING, p_since TIMESTAMP",
+    )
+    joined = scores.join(prev, "lead_id", "left")
+    change = (F.round(F.col("score") - F.col("p_score"), 1) + F.lit(0.0)).alias("score_change")
+    since = F.when(F.col("p_tier") == F.col("tier"), F.col("p_since")).otherwise(F.col("as_of"))
+    picked = {"score_change": change, "tier_since": since.alias("tier_since")}
+    return joined.select(*[picked.get(c, F.col(c)) for c in SCORE_COLUMNS])
+
+
 def rejects_uri_for(out: str) -> str:
     """``scores.parquet`` -> ``scores.rejects.parquet`` (a path or a URI)."""
     stem = out.rstrip("/")
@@ -84,8 +114,10 @@ def score_spark(
     say: Say = lambda _m: None,
     csv: dict[str, str] | None = None,
     max_drop_share: float | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> ScoreSummary:
-    """Score every open lead at ``as_of`` on Spark into the Parquet folder ``out``.
+    """Score every open lead at ``as_of`` on Spark into the Parquet folder ``out``
+    (``previous``: the history's previous night, as for ``score_tables``).
 
     The tables are checked first (``max_drop_share`` too, events included), so a broken
     export stops the run before any work is written."""
@@ -118,7 +150,7 @@ def score_spark(
         .drop(PREDICTION)
     )
     scores = scored.mapInPandas(reason_partitions(scorer, settings, version), SCORE_SCHEMA)
-    out_path = write_parquet(scores, out)
+    out_path = write_parquet(with_history(spark, scores, previous), out)
     n_scored = spark.read.parquet(out_path).count()
     rejects = report.rejects
     rejects_path = None

@@ -436,7 +436,11 @@ def test_score_keeps_its_nights_in_the_history(trained, capsys):
         f"as_of=2025-11-15/leadscore-{version}.parquet",
         f"as_of=2025-12-01/leadscore-{version}.parquet",
     ]
-    lead = pd.read_parquet(trained["root"] / "nightly.parquet")["lead_id"].iloc[0]
+    last = pd.read_parquet(trained["root"] / "nightly.parquet")
+    assert last["score_change"].notna().any()  # against the kept 2025-11-15 night
+    assert (last["tier_since"] <= pd.Timestamp("2025-12-01", tz="UTC")).all()
+    assert (last["tier_since"] >= pd.Timestamp("2025-11-15", tz="UTC")).all()
+    lead = last["lead_id"].iloc[0]
     capsys.readouterr()
     assert main(["history", "--history", str(history), "--lead", str(lead)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

@@ -82,3 +82,27 @@ def test_history_command_prints_a_trajectory(tmp_path, capsys):
     ]
     assert main(["history", "--history", str(tmp_path / "history"), "--lead", "zz"]) == 2
     assert "no kept scores for lead 'zz'" in capsys.readouterr().err
+
+
+def test_score_change_and_tier_since_by_hand():
+    from leadscore.scoring.history import carry
+
+    night = pd.Timestamp("2025-06-02", tz="UTC")
+    previous = pd.DataFrame(
+        {
+            "lead_id": pd.array(["a", "b"], dtype="string"),
+            "score": [10.0, 30.0],
+            "tier": ["C", "A"],
+            "tier_since": pd.to_datetime(["2025-05-01", "2025-05-15"], utc=True),
+        }
+    )
+    tonight = scores("2025-06-02", {"a": 25.0, "b": 31.2, "c": 5.0})
+    out = carry(tonight, previous)
+    assert out["score_change"].tolist()[:2] == [15.0, 1.2] and pd.isna(out["score_change"][2])
+    assert out["tier_since"].tolist() == [night, pd.Timestamp("2025-05-15", tz="UTC"), night]
+    # The history exists but holds no earlier night: every lead entered its tier tonight.
+    first = carry(tonight, previous.iloc[:0])
+    assert first["score_change"].isna().all() and (first["tier_since"] == night).all()
+    # No history at all: nothing is known.
+    unknown = carry(tonight, None)
+    assert unknown["score_change"].isna().all() and unknown["tier_since"].isna().all()

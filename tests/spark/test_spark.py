@@ -226,19 +226,29 @@ def test_spark_scores_equal_the_duckdb_scores(spark, world, champion):
     from leadscore.model.registered import load_registered
 
     root = champion["root"]
-    common = ["score", "--data", str(world["data"]), "--as-of", "2025-10-01"]
+    history = ["--history", str(root / "history")]  # an earlier night, for score_change
+    earlier = ["score", "--data", str(world["data"]), "--as-of", "2025-09-01", *history]
+    assert main([*earlier, "--out", str(root / "earlier.parquet")]) == 0
+    common = ["score", "--data", str(world["data"]), "--as-of", "2025-10-01", *history]
     assert main([*common, "--out", str(root / "duck.parquet")]) == 0
     assert main([*common, "--out", str(root / "spark.parquet"), "--engine", "spark"]) == 0
     duck = pd.read_parquet(root / "duck.parquet").sort_values("lead_id").reset_index(drop=True)
     sp = pd.read_parquet(root / "spark.parquet").sort_values("lead_id").reset_index(drop=True)
     assert list(sp.columns) == list(duck.columns)
     assert sp["lead_id"].is_unique and len(sp) == len(duck)
+    assert duck["score_change"].notna().any()
     for c in duck.columns:
         if c == "probability":
             # The DuckDB path sums SHAP contributions; MLflow's model predicts directly.
             assert np.allclose(sp[c], duck[c], rtol=0, atol=1e-12)
         elif c == "as_of":
             assert (sp[c] == duck[c]).all()
+        elif c == "score_change":
+            assert np.array_equal(
+                sp[c].to_numpy("float64"), duck[c].to_numpy("float64"), equal_nan=True
+            )
+        elif c == "tier_since":
+            assert sp[c].isna().equals(duck[c].isna()) and (sp[c] == duck[c])[duck[c].notna()].all()
         else:
             assert (sp[c].astype(str).to_numpy() == duck[c].astype(str).to_numpy()).all(), c
     model = load_registered("models:/leadscore@champion")  # what score used
