@@ -82,10 +82,20 @@ def with_history(spark, scores, previous: pd.DataFrame | None):
                 for c in SCORE_COLUMNS
             ]
         )
-    prev = spark.createDataFrame(
-        previous.rename(columns={"score": "p_score", "tier": "p_tier", "tier_since": "p_since"}),
-        "lead_id STRING, p_score DOUBLE, p_tier STRING, p_since TIMESTAMP",
+    # Times travel as epoch microseconds: PySpark's own conversion of zoned pandas times
+    # uses an API pandas deprecates.
+    since_us = previous["tier_since"].dt.tz_convert("UTC").dt.tz_localize(None).astype("M8[us]")
+    sent = pd.DataFrame(
+        {
+            "lead_id": previous["lead_id"].astype(str).to_numpy(),
+            "p_score": previous["score"].to_numpy("float64"),
+            "p_tier": previous["tier"].astype(str).to_numpy(),
+            "p_since_us": since_us.astype("int64").to_numpy(),
+        }
     )
+    prev = spark.createDataFrame(
+        sent, "lead_id STRING, p_score DOUBLE, p_tier STRING, p_since_us BIGINT"
+    ).withColumn("p_since", F.timestamp_micros("p_since_us"))
     joined = scores.join(prev, "lead_id", "left")
     change = (F.round(F.col("score") - F.col("p_score"), 1) + F.lit(0.0)).alias("score_change")
     since = F.when(F.col("p_tier") == F.col("tier"), F.col("p_since")).otherwise(F.col("as_of"))
