@@ -106,9 +106,9 @@ def previous_night(folder: str | Path, as_of: pd.Timestamp) -> pd.DataFrame:
     frame = table.to_pandas()
     if "tier_since" not in frame:  # kept before the column existed: the night itself
         frame["tier_since"] = frame["as_of"]
-    frame["tier_since"] = pd.to_datetime(frame["tier_since"], utc=True).astype(
-        "datetime64[ns, UTC]"
-    )
+    night_of = pd.to_datetime(frame["as_of"], utc=True).astype("datetime64[ns, UTC]")
+    since = pd.to_datetime(frame["tier_since"], utc=True).astype("datetime64[ns, UTC]")
+    frame["tier_since"] = since.fillna(night_of)  # unknown: at least since that night
     frame["lead_id"] = frame["lead_id"].astype("string")
     return frame[["lead_id", "score", "tier", "tier_since"]]
 
