@@ -25,10 +25,9 @@ import pandas as pd
 from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
-from leadscore.features.prepared import epoch_seconds
 from leadscore.features.scratch import is_orphan, scratch_dir
 from leadscore.features.spec import FeatureSpec
-from leadscore.features.table import explicit_features, is_in
+from leadscore.features.table import explicit_features, is_in, snapshot_keys
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -256,25 +255,14 @@ def spark_features(
     from pyspark.sql import functions as F
 
     snap = snapshots[["lead_id", "as_of"]].reset_index(drop=True)
-    created = snap[["lead_id"]].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
-    ids = snap["lead_id"].astype("string")
-    codes, uniques = pd.factorize(ids)
-    as_of_ts = epoch_seconds(snap["as_of"])
-    created_ts = epoch_seconds(created["created_at"])
-    first = ~pd.Series(codes).duplicated().to_numpy()
-    keys = pd.DataFrame(
-        {
-            "lead_id": uniques.astype(object),
-            "lead_key": np.arange(len(uniques), dtype="int64"),
-            "created_ts": created_ts[first],
-        }
-    )
+    keys, snap_rel = snapshot_keys(snap, leads)
+    keys["lead_id"] = keys["lead_id"].astype(object)
+    uniques = keys["lead_id"]
+    as_of_ts = snap_rel["as_of_ts"].to_numpy()
+    first = ~snap["lead_id"].duplicated().to_numpy()
     rows = {
-        "snap_key": np.arange(len(snap), dtype="int64"),
-        "lead_key": codes.astype("int64"),
-        "as_of_ts": as_of_ts,
-        "created_ts": created_ts,
-        "lead_id": ids.astype(object).to_numpy(),
+        **{c: snap_rel[c].to_numpy() for c in snap_rel.columns},
+        "lead_id": snap["lead_id"].astype("string").astype(object).to_numpy(),
         "as_of_us": (as_of_ts * 1e6).round().astype("int64"),
     }
     schema = "snap_key BIGINT, lead_key BIGINT, as_of_ts DOUBLE, created_ts DOUBLE, "

@@ -67,6 +67,36 @@ def engagement_features(
     return result
 
 
+def snapshot_keys(
+    snapshots: pd.DataFrame, leads: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The integer keys the engagement query works on, for either engine:
+    ``keys(lead_id, lead_key, created_ts)``, one row per lead in order of first appearance,
+    and ``snapshots(snap_key, lead_key, as_of_ts, created_ts)``, one row per snapshot in
+    its order (``snap_key`` is its position)."""
+    snap = snapshots[KEY].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
+    lead_ids = pd.Series(snap["lead_id"].unique()).astype("string")
+    key_of = pd.Series(np.arange(len(lead_ids), dtype="int64"), index=lead_ids.to_numpy())
+    first = ~snap["lead_id"].duplicated().to_numpy()
+    created_ts = epoch_seconds(snap["created_at"])
+    keys = pd.DataFrame(
+        {
+            "lead_id": lead_ids.to_numpy(),
+            "lead_key": key_of.to_numpy(),
+            "created_ts": created_ts[first],
+        }
+    )
+    snap_rel = pd.DataFrame(
+        {
+            "snap_key": np.arange(len(snap), dtype="int64"),
+            "lead_key": key_of.loc[snap["lead_id"].astype("string").to_numpy()].to_numpy(),
+            "as_of_ts": epoch_seconds(snap["as_of"]),
+            "created_ts": created_ts,
+        }
+    )
+    return keys, snap_rel
+
+
 def engagement_table(
     snapshots: pd.DataFrame,
     leads: pd.DataFrame,
@@ -83,25 +113,9 @@ def engagement_table(
     own = con is None
     con = con or connect()
     try:
-        snap = snapshots[KEY].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
-        lead_ids = pd.Series(snap["lead_id"].unique()).astype("string")
-        key_of = pd.Series(np.arange(len(lead_ids), dtype="int64"), index=lead_ids.to_numpy())
-        first = ~snap["lead_id"].duplicated().to_numpy()
-        keys = pd.DataFrame(
-            {
-                "lead_id": lead_ids.to_numpy(),
-                "lead_key": key_of.to_numpy(),
-                "created_ts": epoch_seconds(snap["created_at"])[first],
-            }
-        )
-        snap_rel = pd.DataFrame(
-            {
-                "snap_key": np.arange(len(snap), dtype="int64"),
-                "lead_key": key_of.loc[snap["lead_id"].astype("string").to_numpy()].to_numpy(),
-                "as_of_ts": epoch_seconds(snap["as_of"]),
-                "created_ts": epoch_seconds(snap["created_at"]),
-            }
-        )
+        keys, snap_rel = snapshot_keys(snapshots, leads)
+        lead_ids = keys["lead_id"]
+        first = ~snapshots["lead_id"].duplicated().to_numpy()
         con.register("snap_in", snap_rel)
         con.register("keys_in", keys)
         # The only engine-specific step: ids to integer keys (keeping only the leads asked
@@ -126,7 +140,7 @@ def engagement_table(
         # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
         # Nightly scoring asks for one moment and each lead once: then snap_key equals
         # lead_key (both number the leads in order) and the query needs no snapshot join.
-        single = bool(first.all()) and snap["as_of"].nunique() == 1
+        single = bool(first.all()) and snapshots["as_of"].nunique() == 1
         sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None, kinds)
         result = con.sql(sql).to_arrow_table()
     finally:
