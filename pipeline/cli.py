@@ -326,8 +326,33 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"scores -> {summary.out}" + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
     )
     _say(summary.line())
+    _say_tiers(summary.out, model.settings)
     _keep_history(args, summary.out, version)
     return 0
+
+
+def _say_tiers(out, settings) -> None:
+    """One line per tier: leads and the conversions their calibrated probabilities add up to."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from leadscore.model.tiers import expected_by_tier, tier_order
+    from leadscore.reporting.wording import tier_ranges
+
+    path, cols = Path(out), ["tier", "probability"]
+    frame = (
+        pd.read_csv(path, usecols=cols)
+        if path.suffix == ".csv"
+        else pq.read_table(path, columns=cols).to_pandas()
+    )
+    order = tier_order(settings.tiers)
+    order += sorted(set(frame["tier"].astype(str)) - set(order))
+    ranges = tier_ranges(settings.tiers)
+    for name, leads, expected in expected_by_tier(frame["tier"], frame["probability"], order):
+        _say(
+            f"  tier {name}: {leads:,} leads, {expected:,.1f} expected conversions"
+            + (f" ({ranges[name]})" if name in ranges else "")
+        )
 
 
 def _previous(args: argparse.Namespace, as_of):
@@ -394,6 +419,7 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
         + (f"; rejects -> {summary.rejects}" if summary.rejects else "")
     )
     _say(summary.line())
+    _say_tiers(summary.out, model.settings)
     _keep_history(args, summary.out, version)
     return 0
 

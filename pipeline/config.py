@@ -135,8 +135,34 @@ class FlatConfig(Strict):
 
 
 class TierConfig(Strict):
-    cutoffs: dict[str, float]
+    """Tiers as score ranges, set one of three ways (the first one given wins): fixed
+    minimum ``cutoffs``; ``capacity``, the top N open leads of a night's list per tier; or
+    ``shares`` of the open leads. Capacities and shares become cut-offs when the model is
+    trained (``leadscore.model.tiers.resolve_tiers``) and are stored with it in ``cutoffs``."""
+
+    cutoffs: dict[str, float] = Field(default_factory=dict)
+    capacity: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    shares: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
     rest: str
+    #: How the stored cut-offs were found, in words (set by training).
+    cut_from: str | None = None
+
+    @property
+    def by(self) -> Literal["cutoffs", "capacity", "shares"]:
+        if self.cutoffs:
+            return "cutoffs"
+        return "capacity" if self.capacity else "shares"
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TierConfig:
+        chosen = getattr(self, self.by)
+        if not chosen:
+            raise ValueError("give tiers.cutoffs, tiers.capacity or tiers.shares")
+        if self.rest in chosen:
+            raise ValueError(f"tier {self.rest!r} is both a tier and the rest")
+        if self.by == "shares" and sum(self.shares.values()) > 1 + 1e-9:
+            raise ValueError(f"tiers.shares add up to {sum(self.shares.values()):g}, more than 1")
+        return self
 
 
 class ExplainConfig(Strict):
@@ -197,7 +223,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 # Mappings a user most likely means to replace whole rather than extend key by key.
-_REPLACED = {"cutoffs", "fit_grades"}
+_REPLACED = {"cutoffs", "capacity", "shares", "fit_grades"}
 
 
 def describe_error(err: ValidationError, what: str = "config") -> str:

@@ -15,7 +15,8 @@ def to_score(probability: np.ndarray) -> np.ndarray:
 def assign_tiers(score: np.ndarray, cfg: TierConfig) -> np.ndarray:
     """The tier of each score: the highest tier whose minimum is reached, else ``cfg.rest``."""
     out = np.full(len(score), cfg.rest, dtype=object)
-    for tier, minimum in sorted(cfg.cutoffs.items(), key=lambda kv: kv[1]):
+    # Worst first, so a better tier overwrites; on equal cut-offs the one listed first wins.
+    for tier, minimum in reversed(sorted(cfg.cutoffs.items(), key=lambda kv: -kv[1])):
         out[np.asarray(score) >= minimum] = tier
     return out
 
@@ -23,3 +24,62 @@ def assign_tiers(score: np.ndarray, cfg: TierConfig) -> np.ndarray:
 def tier_order(cfg: TierConfig) -> list[str]:
     """Tiers from best to worst."""
     return [t for t, _ in sorted(cfg.cutoffs.items(), key=lambda kv: -kv[1])] + [cfg.rest]
+
+
+def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> TierConfig:
+    """``cfg`` with its capacities or shares turned into minimum scores on ``score`` (the
+    backtest's out-of-time scores; ``period``: each row's snapshot). Fixed cut-offs come back
+    as they are.
+
+    Each tier's cut-off is the score whose share of rows at or above it comes closest to the
+    tier's cumulative share (capacities: the capacity over the median number of open leads
+    per snapshot), below the better tier's cut-off. Scores tie in steps (isotonic
+    calibration), so shares are met as closely as the steps allow; the top tier always
+    holds the best-scored rows, so it is never empty on the rows it was cut on.
+    """
+    if cfg.by == "cutoffs":
+        return cfg
+    s = np.asarray(score, dtype="float64")
+    if len(s) == 0:
+        raise ValueError("tiers: no scores to cut the tiers on")
+    values, counts = np.unique(s, return_counts=True)
+    values, share_at = values[::-1], np.cumsum(counts[::-1]) / len(s)  # best first
+    if cfg.by == "capacity":
+        per_period = float(np.median(np.unique(np.asarray(period), return_counts=True)[1]))
+        wanted = {t: n / per_period for t, n in cfg.capacity.items()}
+        basis = f"capacity over a median {per_period:,.0f} open leads per snapshot"
+    else:
+        wanted = dict(cfg.shares)
+        basis = "shares of the open leads"
+    cutoffs: dict[str, float] = {}
+    cumulative, start, reached = 0.0, 0, 0.0
+    for tier, share in wanted.items():
+        cumulative = min(1.0, cumulative + share)
+        pick = (
+            start + int(np.argmin(np.abs(share_at[start:] - cumulative)))
+            if start < len(values)
+            else -1
+        )
+        # Staying empty (the better tier's cut-off) beats a step that overshoots further;
+        # the top tier always takes a step.
+        if pick < 0 or (cutoffs and abs(reached - cumulative) <= abs(share_at[pick] - cumulative)):
+            cutoffs[tier] = cutoffs[next(reversed(cutoffs))]
+            continue
+        cutoffs[tier], reached, start = float(values[pick]), float(share_at[pick]), pick + 1
+    periods = len(np.unique(np.asarray(period)))
+    got = ", ".join(f"{t} {np.mean(s >= c):.1%}" for t, c in cutoffs.items())
+    note = (
+        f"{basis}, cut on {len(s):,} out-of-time scores over {periods} snapshot(s) "
+        f"(at or above each cut-off: {got})"
+    )
+    return cfg.model_copy(update={"cutoffs": cutoffs, "cut_from": note})
+
+
+def expected_by_tier(
+    tier: np.ndarray, probability: np.ndarray, order: list[str]
+) -> list[tuple[str, int, float]]:
+    """(tier, leads, expected conversions) best tier first: the calibrated probabilities
+    summed, what a tier should bring before any outcome is known."""
+    t = np.asarray(tier).astype(str)
+    p = np.asarray(probability, dtype="float64")
+    return [(name, int((t == name).sum()), float(p[t == name].sum())) for name in order]

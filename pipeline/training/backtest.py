@@ -20,7 +20,7 @@ from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import score_baseline
 from leadscore.model.scorer import Calibrator, LeadScorer, choose_calibration
-from leadscore.model.tiers import assign_tiers, to_score
+from leadscore.model.tiers import to_score
 from leadscore.training import evaluate
 from leadscore.training.folds import Fold, Plan, holdout
 
@@ -153,7 +153,6 @@ def fit_fold(
             "p_baseline": base_cal.predict(b_score[test]),
             "score": score,
             "baseline_score": b_score[test],
-            "tier": assign_tiers(score, cfg.tiers),
             "baseline_tier": base["baseline_tier"].to_numpy()[test],
         }
     )

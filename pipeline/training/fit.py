@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from leadscore.config import Config
+from leadscore.config import Config, TierConfig
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import missing_columns
 from leadscore.model.points import PointsScorer
 from leadscore.model.scorer import LeadScorer
+from leadscore.model.tiers import assign_tiers, resolve_tiers
 from leadscore.training import evaluate
 from leadscore.training.backtest import Backtest, run_backtest, spread
 from leadscore.training.deploy import Deployed, deploy
@@ -43,6 +44,8 @@ class TrainResult:
     plan: Plan
     deployed: Deployed
     notes: list[str] = field(default_factory=list)
+    # The tiers as minimum scores (capacities and shares cut on the backtest's scores).
+    tiers: TierConfig | None = None
     # Up to 5,000 out-of-time feature rows (seeded sample): the report explains the model on them.
     test_sample: pd.DataFrame | None = None
 
@@ -126,6 +129,16 @@ def train_on_table(table: pd.DataFrame, spec: FeatureSpec, plan: Plan, cfg: Conf
     if absent:
         notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
     backtest = run_backtest(table, spec, plan, cfg)
+    tiers = resolve_tiers(
+        cfg.tiers, backtest.rows["score"].to_numpy(), backtest.rows["period"].astype(str).to_numpy()
+    )
+    backtest.rows.insert(
+        backtest.rows.columns.get_loc("baseline_tier"),
+        "tier",
+        assign_tiers(backtest.rows["score"].to_numpy(), tiers),
+    )
+    if tiers.cut_from:
+        notes.append(f"tiers: {tiers.cut_from}")
     deployed = deploy(table, spec, plan, backtest, cfg)
     evaluation = evaluate_rows(backtest.rows, cfg)
     s = spread(backtest.table)
@@ -154,5 +167,6 @@ def train_on_table(table: pd.DataFrame, spec: FeatureSpec, plan: Plan, cfg: Conf
         plan,
         deployed,
         notes,
-        _sample(table, backtest, cfg.model.seed),
+        tiers=tiers,
+        test_sample=_sample(table, backtest, cfg.model.seed),
     )

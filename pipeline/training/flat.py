@@ -253,7 +253,9 @@ def train_flat(
         params=params,
         data_fingerprint=fingerprint({"flat": raw}),
         example=table[data.spec.feature_columns].head(5),
-        settings=ModelSettings.for_flat(cfg, data.id_column, label),
+        settings=ModelSettings.for_flat(cfg, data.id_column, label).model_copy(
+            update={"tiers": result.tiers or cfg.tiers}
+        ),
         champion_scores=champion_scores,
         say=say,
     )

@@ -340,7 +340,9 @@ def _train_table(
         params=params,
         data_fingerprint=data_fingerprint,
         example=frame[spec.feature_columns].head(5),
-        settings=ModelSettings.for_events(cfg).model_copy(update={"data_end": as_of}),
+        settings=ModelSettings.for_events(cfg).model_copy(
+            update={"data_end": as_of, "tiers": result.tiers or cfg.tiers}
+        ),
         champion_scores=champion_scores,
         say=say,
     )
