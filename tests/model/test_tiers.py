@@ -54,7 +54,9 @@ def test_the_top_tier_is_never_empty_and_tiers_nest(raw, shares):
     score = np.round(np.array(raw, dtype="float64") / 10, 1)
     names = [f"T{i}" for i in range(len(shares))]
     total = sum(shares)
-    cfg = TierConfig(shares={n: s / max(1.0, total) for n, s in zip(names, shares)}, rest="R")
+    cfg = TierConfig(
+        shares={n: s / max(1.0, total) for n, s in zip(names, shares, strict=True)}, rest="R"
+    )
     got = resolve_tiers(cfg, score, np.zeros(len(score)))
     tiers = assign_tiers(score, got)
     assert (tiers == names[0]).sum() >= 1
