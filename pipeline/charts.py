@@ -268,7 +268,7 @@ def band_chart(bands: pd.DataFrame) -> Figure:
     ax.bar_label(bars, labels=labels, fontsize=9, padding=2)
     ax.set_ylim(0, max(float(rates.max()) if rates.size else 0.0, 0.01) * 1.25)
     ax.yaxis.set_major_formatter(_pct())
-    ax.set_xlabel("Lead score (0-100)")
+    ax.set_xlabel("Band of the score, best first")
     ax.set_ylabel("Leads that converted")
     ax.grid(axis="y", alpha=0.3)
     _style(ax)

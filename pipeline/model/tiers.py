@@ -42,8 +42,6 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
     s = np.asarray(score, dtype="float64")
     if len(s) == 0:
         raise ValueError("tiers: no scores to cut the tiers on")
-    values, counts = np.unique(s, return_counts=True)
-    values, share_at = values[::-1], np.cumsum(counts[::-1]) / len(s)  # best first
     if cfg.by == "capacity":
         per_period = float(np.median(np.unique(np.asarray(period), return_counts=True)[1]))
         wanted = {t: n / per_period for t, n in cfg.capacity.items()}
@@ -51,21 +49,8 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
     else:
         wanted = dict(cfg.shares)
         basis = "shares of the open leads"
-    cutoffs: dict[str, float] = {}
-    cumulative, start, reached = 0.0, 0, 0.0
-    for tier, share in wanted.items():
-        cumulative = min(1.0, cumulative + share)
-        pick = (
-            start + int(np.argmin(np.abs(share_at[start:] - cumulative)))
-            if start < len(values)
-            else -1
-        )
-        # Staying empty (the better tier's cut-off) beats a step that overshoots further;
-        # the top tier always takes a step.
-        if pick < 0 or (cutoffs and abs(reached - cumulative) <= abs(share_at[pick] - cumulative)):
-            cutoffs[tier] = cutoffs[next(reversed(cutoffs))]
-            continue
-        cutoffs[tier], reached, start = float(values[pick]), float(share_at[pick]), pick + 1
+    cuts, _ = cut_scores(s, np.minimum(1.0, np.cumsum(list(wanted.values()))))
+    cutoffs = dict(zip(wanted, map(float, cuts), strict=True))
     periods = len(np.unique(np.asarray(period)))
     got = ", ".join(f"{t} {np.mean(s >= c):.1%}" for t, c in cutoffs.items())
     note = (
@@ -73,6 +58,29 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
         f"(at or above each cut-off: {got})"
     )
     return cfg.model_copy(update={"cutoffs": cutoffs, "cut_from": note})
+
+
+def cut_scores(score: np.ndarray, cumulative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each cumulative share (increasing, from the top), the score cut-off whose share
+    of ``score`` at or above it comes closest, each below the one before; and the shares
+    reached. Scores tie in steps, so a cut that would overshoot further than staying put
+    stays at the cut before it (its band is empty); the first cut always takes the top score.
+    """
+    values, counts = np.unique(np.asarray(score, dtype="float64"), return_counts=True)
+    values, share_at = values[::-1], np.cumsum(counts[::-1]) / counts.sum()  # best first
+    cuts, reached = [], []
+    start, at = 0, 0.0
+    for target in np.asarray(cumulative, dtype="float64"):
+        pick = (
+            start + int(np.argmin(np.abs(share_at[start:] - target))) if start < len(values) else -1
+        )
+        if pick < 0 or (cuts and abs(at - target) <= abs(share_at[pick] - target)):
+            cuts.append(cuts[-1])
+        else:
+            cuts.append(float(values[pick]))
+            at, start = float(share_at[pick]), pick + 1
+        reached.append(at)
+    return np.array(cuts), np.array(reached)
 
 
 def expected_by_tier(

@@ -286,40 +286,59 @@ class Conversion:
     baseline_tiers: Table | None = None
 
 
-def _band_part(out: Conversion, bands: pd.DataFrame) -> None:
-    mb = bands[bands["approach"] == "model"].reset_index(drop=True)
-    nonempty = np.flatnonzero(mb["leads"].to_numpy() > 0)
-    if not nonempty.size:
-        return
-    shown = mb.iloc[: nonempty[-1] + 1]
-    lowest, highest = shown.iloc[0], shown.iloc[-1]
-    best = shown[shown["leads"] > 0].iloc[-1]
-    out.key = rich(
-        f"Leads scored {best['band']} converted at ",
-        b(pct(best["conversion_rate"], 1)),
-        f" ({num(best['leads'])} leads), against ",
-        b(pct(lowest["conversion_rate"], 1)),
-        f" for leads scored {lowest['band']} ({num(lowest['leads'])} leads).",
+def band_headline(bands: pd.DataFrame) -> Rich:
+    """What the band table shows, in words that hold for it: the top band against the
+    bottom one, and whether conversion falls at every step down or only overall."""
+    top, bottom = bands.iloc[0], bands.iloc[-1]
+    rates = bands["conversion_rate"].to_numpy(dtype="float64")
+    rises = int((np.diff(rates) > 0).sum())  # steps down the table where conversion goes up
+    steps = len(rates) - 1
+    if rates[0] <= rates[-1]:
+        trend = " Conversion does not fall from the top band to the bottom one."
+    elif rises == 0:
+        trend = " Conversion falls at every step down the table."
+    else:
+        trend = (
+            f" Conversion falls from the top band to the bottom one, though not at every step "
+            f"({rises} of {steps} steps down the table go up; see the intervals)."
+        )
+    return rich(
+        f"Leads in the {top['band']} of scores converted at ",
+        b(pct(top["conversion_rate"], 1)),
+        f" ({num(top['leads'])} leads), against ",
+        b(pct(bottom["conversion_rate"], 1)),
+        f" in the bottom band ({bottom['band']}, {num(bottom['leads'])} leads).{trend}",
     )
-    if len(shown) < len(mb):
-        out.key += rich(f" No held-out lead scored above {str(highest['band']).split('-')[-1]}.")
+
+
+def _band_part(out: Conversion, bands: pd.DataFrame) -> None:
+    shown = bands[(bands["approach"] == "model") & (bands["leads"] > 0)].reset_index(drop=True)
+    if not len(shown):
+        return
+    if "rate_low" not in shown.columns:  # a run that logged fixed score ranges, lowest first
+        shown = shown.iloc[::-1].reset_index(drop=True)
+    out.key = band_headline(shown)
     out.chart = Image(
         charts.png_base64(charts.band_chart(shown)), "Conversion rate by score band", "chart w720"
     )
+    has_interval = "rate_low" in shown.columns
     rows = [
         [
             blocks.text(r.band),
+            blocks.text(f"{r.score_low:g}-{r.score_high:g}" if has_interval else ""),
             blocks.text(num(r.leads)),
             blocks.text(num(r.conversions)),
-            blocks.text(pct(r.conversion_rate, 1) if r.leads else "–"),
+            blocks.text(pct(r.conversion_rate, 1)),
+            blocks.text(f"{pct(r.rate_low, 1)}-{pct(r.rate_high, 1)}" if has_interval else "–"),
             blocks.text(
                 pct(r.share_of_conversions, 0) if np.isfinite(r.share_of_conversions) else "–"
             ),
         ]
         for r in shown.itertuples()
     ]
-    heads = ["Score band", "Leads", "Conversions", "Conversion rate", "Share of all conversions"]
-    out.bands = blocks.table(heads, rows, {1, 2, 3, 4})
+    heads = ["Band (best first)", "Scores", "Leads", "Conversions", "Conversion rate",
+             "95% interval", "Share of all conversions"]  # fmt: skip
+    out.bands = blocks.table(heads, rows, {2, 3, 4, 5, 6})
 
 
 def _in_order(frame: pd.DataFrame, order: list[str] | tuple[str, ...]) -> pd.DataFrame:

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import beta
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
@@ -486,6 +487,62 @@ def band_table(
             "share_of_conversions": _rate(conv, np.full(conv.shape, total)),
         }
     )
+
+
+# Equal-count bands from the top: finer where sales looks first (top 1%, 1-5%, 5-10%).
+RANK_BANDS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def rank_band_table(
+    y: np.ndarray, score: np.ndarray, tops: Sequence[float] = RANK_BANDS, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Conversion by equal-count band of the score, best band first: the rows ranked by score
+    and cut at the cumulative shares ``tops`` (ties are never split, so a band's share is as
+    close to its target as the ties allow; a band the ties leave empty is dropped).
+
+    Columns: band ("top 1%", "top 1-5%", ... by the shares reached), score_low, score_high,
+    leads, conversions, conversion_rate, rate_low and rate_high (the exact Clopper-Pearson
+    ``1 - alpha`` interval), share_of_conversions.
+    """
+    from leadscore.model.tiers import cut_scores
+
+    yy = _labels(y)
+    ss = _scores(score, yy.size, "score", probability=False)
+    cuts, reached = cut_scores(ss, np.asarray(tops, dtype="float64"))
+    keep = np.r_[True, np.diff(reached) > 0] & (reached > 0)
+    cuts, reached = cuts[keep], reached[keep]
+    # Band k holds scores in [cuts[k], cuts[k-1]).
+    band = np.searchsorted(-cuts, -ss, side="left")
+    n = len(cuts)
+    leads = np.bincount(band, minlength=n)[:n]
+    conv = np.bincount(band, weights=yy, minlength=n)[:n].astype(np.int64)
+    high = np.array([ss[band == k].max() for k in range(n)])
+    upper = np.r_[0.0, reached[:-1]]
+    names = [
+        f"top {_share(b)}" if a == 0 else f"top {_share(a, False)}-{_share(b)}"
+        for a, b in zip(upper, reached, strict=True)
+    ]
+    total = int(yy.sum())
+    return pd.DataFrame(
+        {
+            "band": names,
+            "score_low": cuts,
+            "score_high": high,
+            "leads": leads,
+            "conversions": conv,
+            "conversion_rate": _rate(conv, leads),
+            "rate_low": np.where(conv > 0, beta.ppf(alpha / 2, conv, leads - conv + 1), 0.0),
+            "rate_high": np.where(
+                conv < leads, beta.ppf(1 - alpha / 2, conv + 1, leads - conv), 1.0
+            ),
+            "share_of_conversions": _rate(conv, np.full(conv.shape, total)),
+        }
+    )
+
+
+def _share(x: float, sign: bool = True) -> str:
+    text = f"{x * 100:.1f}".rstrip("0").rstrip(".")
+    return text + ("%" if sign else "")
 
 
 def tier_table(y: np.ndarray, tier: pd.Series) -> pd.DataFrame:

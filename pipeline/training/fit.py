@@ -89,8 +89,10 @@ def evaluate_rows(rows: pd.DataFrame, cfg: Config, n_boot: int = 200) -> Evaluat
     )
     bands = pd.concat(
         [
-            evaluate.band_table(y, rows["score"].to_numpy()).assign(approach="model"),
-            evaluate.band_table(y, rows["baseline_score"].to_numpy()).assign(approach="baseline"),
+            evaluate.rank_band_table(y, rows["score"].to_numpy()).assign(approach="model"),
+            evaluate.rank_band_table(y, rows["baseline_score"].to_numpy()).assign(
+                approach="baseline"
+            ),
         ],
         ignore_index=True,
     )

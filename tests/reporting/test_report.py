@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 SECTIONS = (
     "What drives the score",
-    "Conversion rises with the score",
+    "Conversion by score band",
     "Model vs the points model",
     "Can the score be read as a chance?",
 )

@@ -150,23 +150,41 @@ def test_capacity_sentence_names_the_pick_and_the_biggest_gap():
     )
 
 
-def test_bands_headline_names_the_highest_filled_band():
-    bands = pd.DataFrame(
+def _rank_bands(rates, leads):
+    conv = [round(r * n) for r, n in zip(rates, leads, strict=True)]
+    return pd.DataFrame(
         {
-            "band": ["0-10", "10-20", "20-30", "30-40"],
-            "leads": [900, 90, 10, 0],
-            "conversions": [9, 9, 3, 0],
-            "conversion_rate": [0.01, 0.1, 0.3, np.nan],
-            "share_of_conversions": [0.43, 0.43, 0.14, 0.0],
+            "band": [f"band {i}" for i in range(len(rates))],
+            "score_low": np.arange(len(rates), 0, -1, dtype="float64"),
+            "score_high": np.arange(len(rates), 0, -1, dtype="float64") + 0.9,
+            "leads": leads,
+            "conversions": conv,
+            "conversion_rate": rates,
+            "rate_low": [r / 2 for r in rates],
+            "rate_high": [min(1.0, r * 2) for r in rates],
+            "share_of_conversions": [c / sum(conv) for c in conv],
             "approach": "model",
         }
     )
-    c = sections.conversion_section(run_tables(bands=bands))
-    assert plain(c.key) == (
-        "Leads scored 20-30 converted at 30.0% (10 leads), against 1.0% for leads scored 0-10 "
-        "(900 leads). No held-out lead scored above 30."
+
+
+def test_bands_headline_says_only_what_the_table_shows():
+    falls = sections.conversion_section(
+        run_tables(bands=_rank_bands([0.3, 0.1, 0.01], [10, 90, 900]))
     )
-    assert len(c.bands.body) == 3  # the empty top band is not shown
+    assert plain(falls.key) == (
+        "Leads in the band 0 of scores converted at 30.0% (10 leads), against 1.0% in the "
+        "bottom band (band 2, 900 leads). Conversion falls at every step down the table."
+    )
+    assert len(falls.bands.body) == 3
+    # The shape: a thin band above a better one. The headline must not claim a rise.
+    bumpy = sections.band_headline(_rank_bands([0.057, 0.123, 0.011], [35, 2340, 171434]))
+    assert plain(bumpy).endswith(
+        "Conversion falls from the top band to the bottom one, though not at every step "
+        "(1 of 2 steps down the table go up; see the intervals)."
+    )
+    flat = sections.band_headline(_rank_bands([0.01, 0.02], [100, 100]))
+    assert plain(flat).endswith("Conversion does not fall from the top band to the bottom one.")
 
 
 @pytest.mark.parametrize(

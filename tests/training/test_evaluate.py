@@ -353,3 +353,19 @@ def test_plots_return_figures_and_save_png(tmp_path):
     ]  # no temp files left behind
     bars = figures["importance"].axes[0].get_yticklabels()
     assert [t.get_text() for t in bars] == ["f25", "f26", "f27", "f28", "f29"]
+
+
+def test_rank_band_table_hand_worked_ties_never_split():
+    from leadscore.training.evaluate import rank_band_table
+
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0.0])
+    score = np.array([9, 9, 8, 7, 6, 5, 4, 3, 2, 1.0])
+    t = rank_band_table(y, score, (0.2, 0.5, 1.0))
+    assert list(t["band"]) == ["top 20%", "top 20-50%", "top 50-100%"]
+    assert list(t["leads"]) == [2, 3, 5] and list(t["conversions"]) == [1, 1, 0]
+    assert list(t["score_low"]) == [9, 6, 1] and list(t["score_high"]) == [9, 8, 5]
+    # Clopper-Pearson: 0 of 5 gives [0, 1 - 0.025 ** (1/5)].
+    assert t["rate_low"].iloc[2] == 0 and t["rate_high"].iloc[2] == pytest.approx(1 - 0.025**0.2)
+    # A tie at the cut stays in one band: 4 leads at the top score fill "top 20%" whole.
+    tied = rank_band_table(np.zeros(10), np.array([5, 5, 5, 5, 1, 1, 1, 1, 1, 1.0]), (0.2, 1.0))
+    assert list(tied["leads"]) == [4, 6] and list(tied["band"]) == ["top 40%", "top 40-100%"]
