@@ -1,7 +1,7 @@
 """`make demo`: the whole job on a synthetic world, with the embedded defaults.
 
 generate -> validate -> train (MLflow run, registered model, champion alias) -> score every
-open lead -> the HTML review. Each step is the `leadscore` command a user would run.
+open lead -> the HTML review -> the hand-off list. Each step is the `leadscore` command a user would run.
 """
 
 from __future__ import annotations
@@ -42,8 +42,21 @@ def run(out: Path, leads: int, seed: int, as_of: str) -> None:
         "5. the review for sales",
         ["report", "--scores", str(out / "scores.parquet"), "--out", str(out / "report.html")],
     )
+    _step(
+        "6. hand off the best 100 to sales",
+        [
+            "handoff",
+            "--scores",
+            str(out / "scores.parquet"),
+            "--capacity",
+            "100",
+            "--out",
+            str(out / "handoff.csv"),
+        ],
+    )
     print(
-        f"\ndone: scores {out / 'scores.parquet'}, report {out / 'report.html'}, MLflow store ./mlflow.db"
+        f"\ndone: scores {out / 'scores.parquet'}, report {out / 'report.html'}, "
+        f"hand-off list {out / 'handoff.csv'}, MLflow store ./mlflow.db"
     )
 
 

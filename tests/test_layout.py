@@ -37,6 +37,7 @@ LAYERS = {
     "model": 5,
     "training": 6,
     "scoring": 7,
+    "handoff": 8,  # reads a night's scores; nothing reads it back
     "reporting": 8,
     "cli": 9,
     "demo": 10,

@@ -1,0 +1,151 @@
+"""Hand-off input and output: the night's scores, each lead's territory, the hand-off log
+and the CRM-import CSV.
+
+The log keeps every hand-off beside the score history, one file per night
+(``<history>/handoffs/as_of=YYYY-MM-DD.parquet``; a rerun of a night replaces its file), so
+that a lead handed off this week is not handed off again tomorrow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from leadscore.data.io import find_table, read_frame, to_arrow, write_atomic
+from leadscore.errors import DataError
+from leadscore.scoring.history import partitions
+
+NEEDED = ("lead_id", "probability", "score", "tier")
+LOG = "handoffs"
+
+
+def is_history(path: Path) -> bool:
+    return path.is_dir() and any(path.glob("as_of=*/*.parquet"))
+
+
+def read_night(path: str | Path) -> tuple[pd.DataFrame, str]:
+    """The scores to hand off and where they came from: a scores file (Parquet or CSV), a
+    Parquet folder (Spark's), or a score history (its latest night; of that night's latest
+    written file when several model versions scored it)."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"scores {p}: does not exist")
+    source = str(p)
+    try:
+        if is_history(p):
+            parts = partitions(p)
+            night = [q for q in parts if q.parent.name == parts[-1].parent.name]
+            part = max(night, key=lambda q: (q.stat().st_mtime_ns, q.name))
+            frame, source = pq.read_table(part).to_pandas(), f"{p} ({part.parent.name}/{part.name})"
+        elif p.is_dir():
+            frame = pd.read_parquet(p)
+        else:
+            frame = read_frame(p)
+    except (pa.ArrowException, OSError) as err:
+        raise DataError(f"scores {p}: cannot be read ({str(err).splitlines()[0]})") from None
+    missing = [c for c in NEEDED if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"scores {p}: missing column(s) {', '.join(missing)} ({len(frame):,} rows; "
+            "write it with leadscore score)"
+        )
+    out = frame.copy()
+    for c in ("probability", "score"):
+        number = pd.to_numeric(out[c], errors="coerce").astype("float64")
+        bad = int(number.isna().sum())
+        if bad:
+            raise DataError(
+                f"scores {p}: column {c} has {bad:,} missing or non-numeric value(s) of {len(out):,} rows"
+            )
+        out[c] = number
+    out["lead_id"] = out["lead_id"].astype("string")
+    twice = int(out["lead_id"].duplicated().sum())
+    if twice:
+        raise DataError(
+            f"scores {p}: column lead_id has {twice:,} repeated value(s) of {len(out):,} rows "
+            "(hand off one night's scores)"
+        )
+    if "as_of" in out:
+        out["as_of"] = pd.to_datetime(out["as_of"], utc=True, errors="coerce")
+    return out, source
+
+
+def night_of(scores: pd.DataFrame) -> pd.Timestamp:
+    """The night the scores are of (their latest as_of; today when they carry none)."""
+    if "as_of" in scores and scores["as_of"].notna().any():
+        return pd.Timestamp(scores["as_of"].max()).normalize()
+    return pd.Timestamp.now(tz="UTC").normalize()
+
+
+def read_territory(
+    data_dir: str | Path, column: str, mapping: dict[str, str], lead_ids: pd.Series
+) -> pd.Series:
+    """Each scored lead's ``column`` (country or industry) from the data folder's leads
+    table, aligned with ``lead_ids``; missing for a lead the table does not hold."""
+    path = find_table(data_dir, "leads")
+    src_id, src_col = mapping.get("lead_id", "lead_id"), mapping.get(column, column)
+    if path.suffix == ".parquet":
+        names = pq.read_schema(path).names
+        missing = [c for c in (src_id, src_col) if c not in names]
+        if missing:
+            raise DataError(
+                f"table leads: no column {missing[0]!r} in {path.name} (owners route by {column})"
+            )
+        leads = pd.read_parquet(path, columns=[src_id, src_col])
+    else:
+        leads = read_frame(path, ids=(src_id,))
+        missing = [c for c in (src_id, src_col) if c not in leads.columns]
+        if missing:
+            raise DataError(
+                f"table leads: no column {missing[0]!r} in {path.name} ({len(leads):,} rows; "
+                f"owners route by {column})"
+            )
+    leads = leads.drop_duplicates(src_id)
+    lookup = pd.Series(leads[src_col].to_numpy(), index=leads[src_id].astype(str).to_numpy())
+    return pd.Series(
+        lookup.reindex(lead_ids.astype(str).to_numpy()).to_numpy(),
+        index=lead_ids.index,
+        dtype="string",
+    )
+
+
+def log_path(history: str | Path, night: pd.Timestamp) -> Path:
+    return Path(history) / LOG / f"as_of={night:%Y-%m-%d}.parquet"
+
+
+def recent_handoffs(history: str | Path, night: pd.Timestamp, days: int) -> set[str]:
+    """Leads handed off less than ``days`` before ``night`` (that night itself excluded, so a
+    rerun replaces its own list rather than excluding it)."""
+    folder = Path(history) / LOG
+    if days <= 0 or not folder.is_dir():
+        return set()
+    found: set[str] = set()
+    for part in sorted(folder.glob("as_of=*.parquet")):
+        day = pd.Timestamp(part.stem.removeprefix("as_of="), tz="UTC")
+        if night - pd.Timedelta(days=days) < day < night:
+            try:
+                found |= set(pq.read_table(part, columns=["lead_id"]).column(0).to_pylist())
+            except (pa.ArrowException, OSError) as err:
+                raise DataError(
+                    f"hand-off log {part}: cannot be read ({str(err).splitlines()[0]}); move it aside"
+                ) from None
+    return {str(x) for x in found}
+
+
+def write_log(history: str | Path, night: pd.Timestamp, rows: pd.DataFrame) -> Path:
+    keep = rows[["lead_id", "owner"]].assign(handed_off_at=night)
+    return write_atomic(
+        log_path(history, night),
+        lambda tmp: pq.write_table(to_arrow(keep), tmp),
+    )
+
+
+def write_list(rows: pd.DataFrame, out: str | Path) -> Path:
+    """The hand-off list as CSV (UTF-8, a header row, one lead per row), atomically."""
+    p = Path(out)
+    if p.suffix.lower() != ".csv":
+        raise DataError(f"handoff: --out {p.name} must be a .csv file (the CRM-import shape)")
+    return write_atomic(p, lambda tmp: rows.to_csv(tmp, index=False, encoding="utf-8"))
