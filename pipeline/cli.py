@@ -478,6 +478,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
+    from leadscore.data.io import read_lead_column
     from leadscore.handoff import io
     from leadscore.handoff.owners import load_owners
     from leadscore.handoff.select import route
@@ -499,7 +500,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
                 f"lead's {owners.territory_by} can be read from its leads table"
             )
         mapping = load_config(args.config).columns.leads
-        territory = io.read_territory(args.data, owners.territory_by, mapping, scores["lead_id"])
+        territory = read_lead_column(args.data, owners.territory_by, mapping, scores["lead_id"])
     history = args.history or (args.scores if io.is_history(Path(args.scores)) else None)
     recent = io.recent_handoffs(history, night, args.recent_days) if history else set()
     tiers = [t.strip() for t in args.tiers.split(",") if t.strip()] if args.tiers else None

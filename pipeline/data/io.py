@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from leadscore.data.contract import TABLES
 from leadscore.errors import DataError
@@ -254,3 +255,36 @@ def read_feature_table(path: str | Path) -> tuple[pd.DataFrame, FeatureSpec]:
     frame["lead_id"] = frame["lead_id"].astype("string")
     frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True).astype("datetime64[ns, UTC]")
     return frame, spec
+
+
+def read_lead_column(
+    data_dir: str | Path, column: str, mapping: dict[str, str], lead_ids: pd.Series
+) -> pd.Series:
+    """Each of ``lead_ids``' value of the leads table's ``column`` (its contract name,
+    read through ``mapping``), aligned with ``lead_ids``; missing for a lead the table
+    does not hold. Reads only the two columns from Parquet."""
+    path = find_table(data_dir, "leads")
+    src_id, src_col = mapping.get("lead_id", "lead_id"), mapping.get(column, column)
+    if path.suffix == ".parquet":
+        names = pq.read_schema(path).names
+        missing = [c for c in (src_id, src_col) if c not in names]
+        if missing:
+            raise DataError(
+                f"table leads: no column {missing[0]!r} in {path.name} ({column} is needed)"
+            )
+        leads = pd.read_parquet(path, columns=[src_id, src_col])
+    else:
+        leads = read_frame(path, ids=(src_id,))
+        missing = [c for c in (src_id, src_col) if c not in leads.columns]
+        if missing:
+            raise DataError(
+                f"table leads: no column {missing[0]!r} in {path.name} ({len(leads):,} rows; "
+                f"{column} is needed)"
+            )
+    leads = leads.drop_duplicates(src_id)
+    lookup = pd.Series(leads[src_col].to_numpy(), index=leads[src_id].astype(str).to_numpy())
+    return pd.Series(
+        lookup.reindex(lead_ids.astype(str).to_numpy()).to_numpy(),
+        index=lead_ids.index,
+        dtype="string",
+    )

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.data.io import find_table, read_frame, to_arrow, write_atomic
+from leadscore.data.io import read_frame, to_arrow, write_atomic
 from leadscore.errors import DataError
 from leadscore.scoring.history import partitions
 
@@ -78,38 +78,6 @@ def night_of(scores: pd.DataFrame) -> pd.Timestamp:
     if "as_of" in scores and scores["as_of"].notna().any():
         return pd.Timestamp(scores["as_of"].max()).normalize()
     return pd.Timestamp.now(tz="UTC").normalize()
-
-
-def read_territory(
-    data_dir: str | Path, column: str, mapping: dict[str, str], lead_ids: pd.Series
-) -> pd.Series:
-    """Each scored lead's ``column`` (country or industry) from the data folder's leads
-    table, aligned with ``lead_ids``; missing for a lead the table does not hold."""
-    path = find_table(data_dir, "leads")
-    src_id, src_col = mapping.get("lead_id", "lead_id"), mapping.get(column, column)
-    if path.suffix == ".parquet":
-        names = pq.read_schema(path).names
-        missing = [c for c in (src_id, src_col) if c not in names]
-        if missing:
-            raise DataError(
-                f"table leads: no column {missing[0]!r} in {path.name} (owners route by {column})"
-            )
-        leads = pd.read_parquet(path, columns=[src_id, src_col])
-    else:
-        leads = read_frame(path, ids=(src_id,))
-        missing = [c for c in (src_id, src_col) if c not in leads.columns]
-        if missing:
-            raise DataError(
-                f"table leads: no column {missing[0]!r} in {path.name} ({len(leads):,} rows; "
-                f"owners route by {column})"
-            )
-    leads = leads.drop_duplicates(src_id)
-    lookup = pd.Series(leads[src_col].to_numpy(), index=leads[src_id].astype(str).to_numpy())
-    return pd.Series(
-        lookup.reindex(lead_ids.astype(str).to_numpy()).to_numpy(),
-        index=lead_ids.index,
-        dtype="string",
-    )
 
 
 def log_path(history: str | Path, night: pd.Timestamp) -> Path:
