@@ -471,8 +471,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if args.flat else "")
-    out = build_report(args.model, args.scores, args.out, registered_name=name)
+    out = build_report(
+        args.model, args.scores, args.out, registered_name=name, accounts_path=args.accounts
+    )
     _say(f"report -> {out}")
+    return 0
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from leadscore.config import load_config
+    from leadscore.data.io import read_lead_column, write_table
+    from leadscore.handoff.io import read_night
+    from leadscore.scoring.accounts import roll_up
+
+    scores, source = read_night(args.scores)
+    mapping = load_config(args.config).columns.leads
+    account = read_lead_column(args.data, "account", mapping, scores["lead_id"])
+    rollup = roll_up(scores, account)
+    _say(f"scores {source}")
+    _say(rollup.line())
+    out = write_table(rollup.accounts, args.out)
+    _say(f"accounts -> {out}")
     return 0
 
 
@@ -702,6 +721,22 @@ def add_models(sub: Sub) -> None:
     m.set_defaults(func=cmd_models)
 
 
+def add_accounts(sub: Sub) -> None:
+    a = sub.add_parser(
+        "accounts",
+        help="roll a night's scores up to accounts (B2B buying groups)",
+        description="One row per account of the leads table's account column (columns.leads."
+        "account in the config): open leads, P(at least one converts) = 1 - prod(1 - p) "
+        "assuming the leads convert independently, expected conversions, and the best lead "
+        "with its reasons. Leads with no account are counted and left out.",
+    )
+    a.add_argument("--scores", required=True, help="scores file or folder, or a score history")
+    a.add_argument("--data", required=True, help="data folder whose leads table names accounts")
+    a.add_argument("--config", help="YAML config (column mapping of the leads table)")
+    a.add_argument("--out", required=True, help="accounts file (.parquet or .csv)")
+    a.set_defaults(func=cmd_accounts)
+
+
 def add_handoff(sub: Sub) -> None:
     h = sub.add_parser(
         "handoff",
@@ -747,6 +782,7 @@ def add_report(sub: Sub) -> None:
     )
     r.add_argument("--model", help="MLflow model URI (default: the champion)")
     r.add_argument("--scores", help="a scores file from `leadscore score`")
+    r.add_argument("--accounts", help="an accounts file from `leadscore accounts`")
     r.add_argument("--out", required=True, help="output .html file")
     r.add_argument("--config", help="YAML config (registered model name)")
     r.add_argument(
@@ -766,6 +802,7 @@ COMMANDS: list[Callable[[Sub], None]] = [
     add_models,
     add_history,
     add_handoff,
+    add_accounts,
 ]
 
 

@@ -1,7 +1,7 @@
 """`make demo`: the whole job on a synthetic world, with the embedded defaults.
 
 generate -> validate -> train (MLflow run, registered model, champion alias) -> score every
-open lead -> the HTML review -> the hand-off list. Each step is the `leadscore` command a user would run.
+open lead -> accounts -> the HTML review -> the hand-off list. Each step is the `leadscore` command a user would run.
 """
 
 from __future__ import annotations
@@ -39,11 +39,31 @@ def run(out: Path, leads: int, seed: int, as_of: str) -> None:
         ["score", "--data", str(data), "--as-of", as_of, "--out", str(out / "scores.parquet")],
     )
     _step(
-        "5. the review for sales",
-        ["report", "--scores", str(out / "scores.parquet"), "--out", str(out / "report.html")],
+        "5. roll the scores up to accounts (buying groups)",
+        [
+            "accounts",
+            "--scores",
+            str(out / "scores.parquet"),
+            "--data",
+            str(data),
+            "--out",
+            str(out / "accounts.parquet"),
+        ],
     )
     _step(
-        "6. hand off the best 100 to sales",
+        "6. the review for sales",
+        [
+            "report",
+            "--scores",
+            str(out / "scores.parquet"),
+            "--accounts",
+            str(out / "accounts.parquet"),
+            "--out",
+            str(out / "report.html"),
+        ],
+    )
+    _step(
+        "7. hand off the best 100 to sales",
         [
             "handoff",
             "--scores",

@@ -266,21 +266,19 @@ def read_lead_column(
     path = find_table(data_dir, "leads")
     src_id, src_col = mapping.get("lead_id", "lead_id"), mapping.get(column, column)
     if path.suffix == ".parquet":
-        names = pq.read_schema(path).names
-        missing = [c for c in (src_id, src_col) if c not in names]
-        if missing:
-            raise DataError(
-                f"table leads: no column {missing[0]!r} in {path.name} ({column} is needed)"
-            )
-        leads = pd.read_parquet(path, columns=[src_id, src_col])
+        names, rows = pq.read_schema(path).names, pq.read_metadata(path).num_rows
     else:
         leads = read_frame(path, ids=(src_id,))
-        missing = [c for c in (src_id, src_col) if c not in leads.columns]
-        if missing:
-            raise DataError(
-                f"table leads: no column {missing[0]!r} in {path.name} ({len(leads):,} rows; "
-                f"{column} is needed)"
-            )
+        names, rows = list(leads.columns), len(leads)
+    missing = [c for c in (src_id, src_col) if c not in names]
+    if missing:
+        raise DataError(
+            f"table leads: no column {missing[0]!r} in {path.name} ({rows:,} rows); map the "
+            f"file's column with columns.leads.{column if missing[0] == src_col else 'lead_id'} "
+            "in the config"
+        )
+    if path.suffix == ".parquet":
+        leads = pd.read_parquet(path, columns=[src_id, src_col])
     leads = leads.drop_duplicates(src_id)
     lookup = pd.Series(leads[src_col].to_numpy(), index=leads[src_id].astype(str).to_numpy())
     return pd.Series(

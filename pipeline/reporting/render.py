@@ -8,7 +8,8 @@ external assets, so it can be mailed or opened offline.
 Sections: what the score means (header), what drives it, conversion by score band and tier,
 the model against the points baseline (with confidence intervals and a capacity table),
 calibration, and, given a scores file, today's leads by tier with a few examples and how the
-model's tiers differ from the points model's MQL/SQL status. Section data comes from the
+model's tiers differ from the points model's MQL/SQL status; given an accounts file, the
+accounts most likely to bring a conversion. Section data comes from the
 pure functions of ``reporting.sections`` and ``reporting.today``; the Jinja2 templates next
 to this module lay it out, with autoescaping on.
 """
@@ -29,6 +30,7 @@ from leadscore import tracking
 from leadscore.data.io import write_atomic
 from leadscore.model import registered
 from leadscore.reporting import sections
+from leadscore.reporting.accounts import AccountsSection, accounts_section, read_accounts
 from leadscore.reporting.inputs import RunTables, load_run, read_scores
 from leadscore.reporting.today import Today, todays_leads
 
@@ -42,14 +44,20 @@ class Page:
     backtest: sections.BacktestSection | None
     calibration: sections.Calibration
     today: Today | None
+    accounts: AccountsSection | None
     generated: str
     run_id: str
     uri: str
     store: str
 
 
-def build_page(run: RunTables, scores: pd.DataFrame | None, generated: datetime) -> Page:
-    """Every section's data, from the run's tables and an optional scores file."""
+def build_page(
+    run: RunTables,
+    scores: pd.DataFrame | None,
+    generated: datetime,
+    accounts: pd.DataFrame | None = None,
+) -> Page:
+    """Every section's data, from the run's tables and optional scores and accounts files."""
     imp, basis = sections.drivers(run.model.scorer, run.sample)
     return Page(
         header=sections.header(run, scores, imp, basis),
@@ -59,6 +67,7 @@ def build_page(run: RunTables, scores: pd.DataFrame | None, generated: datetime)
         backtest=sections.backtest_section(run),
         calibration=sections.calibration_section(run),
         today=todays_leads(run, scores) if scores is not None else None,
+        accounts=accounts_section(accounts) if accounts is not None else None,
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",
         run_id=run.ref.run_id,
         uri=run.ref.uri,
@@ -89,20 +98,23 @@ def build_report(
     out: str,
     *,
     registered_name: str = "leadscore",
+    accounts_path: str | None = None,
 ) -> Path:
     """Write the HTML report for a registered model (default: the champion) to ``out``.
 
     ``scores_path`` (optional): a scores file from ``leadscore score`` to add today's leads
     by tier. ``out`` may be a folder (``report.html`` is written into it). Bad input (unknown
     model, missing or malformed scores file) raises a one-line error before anything is
-    written. Returns the written path.
+    written. ``accounts_path`` (optional): an accounts file from ``leadscore accounts``.
+    Returns the written path.
     """
     scores = read_scores(scores_path) if scores_path else None
+    accounts = read_accounts(accounts_path) if accounts_path else None
     uri = tracking.resolve_model_uri(model_uri, registered_name)
     tracking.connect_existing()
     ref = tracking.resolve_model(uri, registered_name)
     run = load_run(ref, registered.load_registered(uri))
-    html = render(build_page(run, scores, datetime.now(tz=timezone.utc)))
+    html = render(build_page(run, scores, datetime.now(tz=timezone.utc), accounts))
     target = Path(out)
     if target.is_dir():
         target = target / "report.html"

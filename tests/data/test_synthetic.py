@@ -46,6 +46,7 @@ def test_columns_and_dtypes(world):
         "lead_source",
         "employees",
         "annual_revenue",
+        "account",
     ]
     assert list(events.columns) == ["lead_id", "occurred_at", "event_type"]
     assert list(outcomes.columns) == ["lead_id", "closed_at", "won", "amount"]

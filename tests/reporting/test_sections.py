@@ -11,6 +11,7 @@ import pytest
 from leadscore.config import TierConfig, defaults
 from leadscore.model.settings import ModelSettings
 from leadscore.reporting import blocks, sections, today
+from leadscore.reporting.accounts import accounts_section
 from leadscore.reporting.inputs import RunTables
 from leadscore.reporting.render import Page, render
 from leadscore.reporting.wording import (
@@ -23,6 +24,7 @@ from leadscore.reporting.wording import (
     split_range,
     tier_ranges,
 )
+from leadscore.scoring.accounts import roll_up
 from leadscore.tracking import ModelRef
 
 TIERS = TierConfig(cutoffs={"A": 25, "B": 10, "C": 3}, rest="D")
@@ -264,6 +266,9 @@ def test_the_page_escapes_what_it_is_given():
         backtest=None,
         calibration=sections.Calibration(),
         today=today.todays_leads(run, hostile),
+        accounts=accounts_section(
+            roll_up(hostile.assign(probability=0.1), pd.Series(["<i>Acme</i>"] * 6)).accounts
+        ),
         generated="now",
         run_id="abc",
         uri="models:/leadscore@champion",
@@ -272,4 +277,5 @@ def test_the_page_escapes_what_it_is_given():
     html = render(page)
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "&lt;b&gt;v3&lt;/b&gt;" in html
+    assert "<i>Acme</i>" not in html and "&lt;i&gt;Acme&lt;/i&gt;" in html
     assert 'font: 15px/1.55 -apple-system, "Segoe UI"' in html  # the stylesheet is not escaped

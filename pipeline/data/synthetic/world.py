@@ -558,7 +558,7 @@ def _ids_titles_emails(rng: np.random.Generator, s: SimpleNamespace) -> None:
 
 def _observed_leads(rng: np.random.Generator, s: SimpleNamespace) -> None:
     """The leads table as a CRM holds it: variants, missing and rounded values."""
-    free, nomail, ind, n, ctry, src = _read(s, "free nomail ind n ctry src")
+    free, nomail, ind, n, ctry, src, co = _read(s, "free nomail ind n ctry src co")
     emp, true_rev, lead_ids, created_s, t0, email = _read(
         s, "emp true_rev lead_ids created_s t0 email"
     )
@@ -597,6 +597,10 @@ def _observed_leads(rng: np.random.Generator, s: SimpleNamespace) -> None:
             "lead_source": _str_series(source),
             "employees": emp_obs.astype(np.float64),
             "annual_revenue": rev_obs.astype(np.float64),
+            # The CRM's account: leads of one company share it (B2B buying groups).
+            "account": _str_series(
+                _join("A", pc.utf8_lpad(pc.cast(pa.array(co), pa.string()), len(str(n)), "0"))
+            ),
         }
     )
 
