@@ -26,7 +26,8 @@ from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.scratch import is_orphan, scratch_dir
-from leadscore.features.spec import FeatureSpec
+from leadscore.features.spec import MISSING, FeatureSpec
+from leadscore.features.stages import prepare_stages, stage_sql
 from leadscore.features.table import explicit_features, is_in, snapshot_keys
 
 if TYPE_CHECKING:
@@ -247,6 +248,7 @@ def spark_features(
     snapshots: pd.DataFrame,
     spec: FeatureSpec,
     label: pd.Series | None = None,
+    stages: pd.DataFrame | None = None,
 ) -> DataFrame:
     """Feature rows for (lead_id, as_of) pairs, built by Spark: ``lead_id``, ``as_of``, then
     ``spec.feature_columns`` (float for numbers, text for categories), then ``label`` when
@@ -294,17 +296,29 @@ def spark_features(
         F.timestamp_micros(F.col("s.as_of_us")).alias("as_of"),
     ]
     for c in spec.feature_columns:
-        out.append(
-            (F.col(f"e.`{c}`").cast("float") if c in engagement else F.col(f"x.`{c}`")).alias(c)
-        )
+        if c == "current_stage":
+            col = F.coalesce(F.col("g.current_stage"), F.lit(MISSING))
+        elif c == "days_in_stage":
+            col = F.col("g.days_in_stage").cast("float")
+        else:
+            col = F.col(f"e.`{c}`").cast("float") if c in engagement else F.col(f"x.`{c}`")
+        out.append(col.alias(c))
     if label is not None:
         out.append(F.col("s.label").alias("label"))
-    return (
-        snap_rows.alias("s")
-        .join(engaged.alias("e"), F.col("s.snap_key") == F.col("e.snap_key"))
-        .join(explicit.alias("x"), F.col("s.lead_id") == F.col("x.lead_id"), "left")
-        .select(*out)
+    joined = snap_rows.alias("s").join(
+        engaged.alias("e"), F.col("s.snap_key") == F.col("e.snap_key")
     )
+    if spec.stages:
+        if stages is None:
+            raise ValueError("the features use funnel stages: give the stages table")
+        spark.createDataFrame(
+            prepare_stages(stages, keys), "lead_key BIGINT, ts DOUBLE, stage STRING"
+        ).createOrReplaceTempView("stages_prepared")
+        staged = spark.sql(stage_sql(spec))
+        joined = joined.join(staged.alias("g"), F.col("s.snap_key") == F.col("g.snap_key"), "left")
+    return joined.join(
+        explicit.alias("x"), F.col("s.lead_id") == F.col("x.lead_id"), "left"
+    ).select(*out)
 
 
 SPEC_FOLDER = "_leadscore_spec"  # a leading "_": Spark and Arrow readers skip it as data

@@ -68,6 +68,8 @@ class FeatureSpec:
     extra_numeric: tuple[str, ...] = ()
     extra_categorical: tuple[str, ...] = ()
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Funnel stages in order (leadscore.features.stages); empty: no stages table.
+    stages: tuple[str, ...] = ()
     # "events": explicit + engagement features built here; "flat": a CRM export's own
     # columns (extra_numeric + extra_categorical), one row per lead, no event history.
     kind: str = "events"
@@ -102,12 +104,16 @@ class FeatureSpec:
         cols += [f"{c}_missing" for c in ("job_title", *self.categorical, *self.numeric)]
         return cols
 
+    def stage_columns(self) -> list[str]:
+        """The stage a lead is in at the moment, and for how many days (with stages only)."""
+        return ["current_stage", "days_in_stage"] if self.stages else []
+
     @property
     def feature_columns(self) -> list[str]:
         """Every model input column, in the order the model sees them."""
         if self.kind == "flat":
             return [*self.extra_numeric, *self.extra_categorical]
-        return self.explicit_columns() + self.engagement_columns()
+        return self.explicit_columns() + self.engagement_columns() + self.stage_columns()
 
     @property
     def categorical_features(self) -> list[str]:
@@ -130,6 +136,7 @@ class FeatureSpec:
             "numeric",
             "extra_numeric",
             "extra_categorical",
+            "stages",
         ):
             d[key] = tuple(d.get(key, ()))
         d["categories"] = {k: tuple(v) for k, v in d.get("categories", {}).items()}
@@ -182,6 +189,7 @@ def fit_spec(
     numeric: list[str],
     extra: list[str],
     max_categories: int,
+    stages: tuple[str, ...] = (),
 ) -> FeatureSpec:
     """Fit the vocabulary on data known at ``cutoff`` (nothing later, so it is point in time).
 
@@ -225,7 +233,10 @@ def fit_spec(
             extra_cat.append(name)
             categories[name] = top_levels(categorical_value(raw, name), max_categories)
 
+    if stages:
+        categories["current_stage"] = (*stages, OTHER, MISSING)
     return FeatureSpec(
+        stages=tuple(stages),
         event_types=types,
         windows_days=tuple(sorted(windows_days)),
         half_life_days=float(half_life_days),

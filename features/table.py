@@ -22,6 +22,7 @@ from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_e
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec
+from leadscore.features.stages import prepare_stages, stage_sql
 
 KEY = ["lead_id", "as_of"]
 
@@ -47,7 +48,8 @@ def explicit_features(leads: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         leads, spec.categorical, spec.numeric, spec.extra_numeric, spec.extra_categorical
     )
     for name, levels in spec.categories.items():
-        out[name] = categorise(out[name], levels)
+        if name not in spec.stage_columns():  # per moment, not per lead: see stage_features
+            out[name] = categorise(out[name], levels)
     return out
 
 
@@ -191,8 +193,11 @@ def build_features(
     con: duckdb.DuckDBPyConnection | None = None,
     *,
     chunk_rows: int = 1_000_000,
+    stages: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Feature rows for the given (lead_id, as_of) pairs: key columns, then ``spec.feature_columns``.
+
+    ``stages``: the stages table, needed when the spec has stages (``features.stages``).
 
     Rows come back in the order of ``snapshots``. Numeric features are float32 (half the memory
     of float64; LightGBM bins them anyway), categoricals use the spec's fixed levels. Large
@@ -223,7 +228,58 @@ def build_features(
     order = np.empty(len(base), dtype=np.int64)
     order[np.concatenate(rows)] = np.arange(len(base))
     at = ids.get_indexer(base["lead_id"])
-    return _assemble(base, explicit, at, engaged, order, spec)
+    out = _assemble(base, explicit, at, engaged, order, spec)
+    if spec.stages:
+        if stages is None:
+            raise ValueError("the features use funnel stages: give the stages table")
+        staged = stage_features(base, wanted, stages, spec, con)
+        for c in spec.stage_columns():
+            out[c] = staged[c]
+    return out
+
+
+def stage_features(
+    snapshots: pd.DataFrame,
+    leads: pd.DataFrame,
+    stages: pd.DataFrame,
+    spec: FeatureSpec,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """``current_stage`` (the spec's levels; ``missing`` before any stage) and
+    ``days_in_stage`` (float32, NaN before any stage) for each row of ``snapshots``, in
+    its order, by ``stage_sql`` (only entries at or before each row's as_of count)."""
+    own = con is None
+    con = con or connect()
+    keys, snap_rel = snapshot_keys(snapshots[KEY], leads)
+    try:
+        con.register("snap_in", snap_rel)
+        con.register("stages_in", prepare_stages(stages, keys))
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW snapshots AS "
+            "SELECT snap_key, lead_key, as_of_ts, created_ts FROM snap_in"
+        )
+        con.execute("CREATE OR REPLACE TEMP VIEW stages_prepared AS SELECT * FROM stages_in")
+        found = con.sql(stage_sql(spec)).df()
+    finally:
+        for name in ("snap_in", "stages_in"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                pass
+        if own:
+            con.close()
+    n = len(snapshots)
+    name = np.full(n, None, dtype=object)
+    days = np.full(n, np.nan, dtype="float32")
+    row = found["snap_key"].to_numpy(dtype="int64")
+    name[row] = found["current_stage"].to_numpy(dtype=object)
+    days[row] = found["days_in_stage"].to_numpy(dtype="float32")
+    return pd.DataFrame(
+        {
+            "current_stage": categorise(pd.Series(name), spec.categories["current_stage"]),
+            "days_in_stage": days,
+        }
+    )
 
 
 @contextmanager
@@ -259,15 +315,16 @@ def _assemble(
     order: np.ndarray,
     spec: FeatureSpec,
 ) -> pd.DataFrame:
-    """Key columns, then ``spec.feature_columns``: explicit values taken by lead (``at``,
+    """Key columns, then ``spec.feature_columns`` but the stage ones: explicit values taken by lead (``at``,
     -1 where a lead has none), engine columns taken by row (``order``); numbers as float32."""
     cats = set(spec.categorical_features)
     have = set(explicit.columns) | set(engaged.column_names)
-    missing = [c for c in spec.feature_columns if c not in have]
+    wanted = [c for c in spec.feature_columns if c not in spec.stage_columns()]
+    missing = [c for c in wanted if c not in have]
     if missing:
         raise AssertionError(f"feature builder did not produce {missing}")
     data: dict[str, object] = {"lead_id": base["lead_id"], "as_of": base["as_of"]}
-    for c in spec.feature_columns:
+    for c in wanted:
         if c in engaged.column_names:
             # float32 in Arrow (the same rounding as numpy's), nulls become NaN.
             col = pc.cast(engaged.column(c), pa.float32()).to_numpy(zero_copy_only=False)
@@ -316,12 +373,13 @@ def build_table(
     horizon_days: int,
     data_end: pd.Timestamp,
     con: duckdb.DuckDBPyConnection | None = None,
+    stages: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Stacked feature table for every open lead at each ``as_of``, with ``label``.
 
     ``label`` is NaN where ``as_of + horizon`` passes ``data_end`` (the outcome is not known yet).
     """
     snaps = open_leads(leads, outcomes, [to_utc(d) for d in as_of])
-    table = build_features(leads, events, snaps, spec, con)
+    table = build_features(leads, events, snaps, spec, con, stages=stages)
     table["label"] = label_snapshots(table[KEY], outcomes, horizon_days, data_end).to_numpy()
     return table

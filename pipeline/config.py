@@ -28,6 +28,7 @@ class Columns(Strict):
     leads: dict[str, str] = Field(default_factory=dict)
     events: dict[str, str] = Field(default_factory=dict)
     outcomes: dict[str, str] = Field(default_factory=dict)
+    stages: dict[str, str] = Field(default_factory=dict)
 
 
 class ExplicitFeatures(Strict):
@@ -44,6 +45,7 @@ class FeatureConfig(Strict):
     half_life_days: float = Field(gt=0)
     negative_event_types: list[str]
     dedupe_events: bool
+    stage_order: list[str] = Field(default_factory=list)
     explicit: ExplicitFeatures
 
     @field_validator("windows_days")

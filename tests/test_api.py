@@ -45,6 +45,7 @@ def test_generate_validate_load_and_features(tmp_path):
         "leads.csv",
         "events.csv",
         "outcomes.csv",
+        "stages.csv",
     }
     report = leadscore.validate(tmp_path / "data")
     assert report.fatal == []

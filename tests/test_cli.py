@@ -44,6 +44,7 @@ def test_generate_then_validate(data_dir, capsys):
         "leads.parquet",
         "events.parquet",
         "outcomes.parquet",
+        "stages.parquet",
     }
     assert main(["validate", "--data", str(data_dir)]) == 0
     assert "valid" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""The data contract: the three tables, their columns and kinds, the event-type vocabulary.
+"""The data contract: the three tables (and the optional stages table), their columns and kinds, the event-type vocabulary.
 
 README.md (*Inputs: the contract*) is its prose form; ``leadscore validate`` checks a data
 folder against it.
@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 TABLES = ("leads", "events", "outcomes")
+# Read and checked when the data folder holds them; a run does without them otherwise.
+OPTIONAL_TABLES = ("stages",)
+ALL_TABLES = TABLES + OPTIONAL_TABLES
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 """The one timestamp dtype of every clean table."""
@@ -24,6 +27,8 @@ REQUIRED: dict[str, dict[str, str]] = {
     "leads": {"lead_id": "id", "created_at": "timestamp"},
     "events": {"lead_id": "id", "occurred_at": "timestamp", "event_type": "string"},
     "outcomes": {"lead_id": "id", "closed_at": "timestamp", "won": "bool"},
+    # Funnel stages a lead entered (lead, MQL, SQL, opportunity...), one row per entry.
+    "stages": {"lead_id": "id", "stage": "string", "entered_at": "timestamp"},
 }
 
 OPTIONAL: dict[str, dict[str, str]] = {
@@ -38,6 +43,7 @@ OPTIONAL: dict[str, dict[str, str]] = {
     },
     "events": {},
     "outcomes": {"amount": "number"},
+    "stages": {},
 }
 
 # The contract's event types; others are allowed and kept (open-ended).
@@ -60,11 +66,16 @@ KNOWN_EVENT_TYPES = (
 
 @dataclass(frozen=True)
 class Tables:
-    """The three contract tables, typed: ids as strings, timestamps as UTC datetimes."""
+    """The contract tables, typed: ids as strings, timestamps as UTC datetimes; ``stages``
+    None when the data folder has none."""
 
     leads: pd.DataFrame
     events: pd.DataFrame
     outcomes: pd.DataFrame
+    stages: pd.DataFrame | None = None
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
-        return {"leads": self.leads, "events": self.events, "outcomes": self.outcomes}
+        out = {"leads": self.leads, "events": self.events, "outcomes": self.outcomes}
+        if self.stages is not None:
+            out["stages"] = self.stages
+        return out

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.data.contract import TABLES
+from leadscore.data.contract import OPTIONAL_TABLES, TABLES
 from leadscore.errors import DataError
 from leadscore.features.csv_format import decimal_commas, sniff_csv
 from leadscore.features.scratch import scratch_file
@@ -121,8 +121,22 @@ def read_table(
 def read_raw_tables(
     data_dir: str | Path, columns: dict[str, dict[str, str]], csv: dict[str, str] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """All three contract tables, renamed but not yet checked or typed."""
-    return {name: read_table(data_dir, name, columns.get(name), csv) for name in TABLES}
+    """The three contract tables and the optional ones the folder holds, renamed but not
+    yet checked or typed."""
+    out = {name: read_table(data_dir, name, columns.get(name), csv) for name in TABLES}
+    return out | read_optional_tables(data_dir, columns, csv)
+
+
+def read_optional_tables(
+    data_dir: str | Path, columns: dict[str, dict[str, str]], csv: dict[str, str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The optional contract tables (``stages``) the folder holds, renamed, unchecked."""
+    d = Path(data_dir)
+    return {
+        name: read_table(d, name, columns.get(name), csv)
+        for name in OPTIONAL_TABLES
+        if any((d / f"{name}{ext}").is_file() for ext in (".parquet", ".csv"))
+    }
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -160,7 +174,7 @@ def write_tables(
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
         paths[name] = write_table(frame, out / f"{name}.{fmt}")
-        if name in TABLES:
+        if name in TABLES + OPTIONAL_TABLES:
             (out / f"{name}.{other}").unlink(missing_ok=True)
     return paths
 

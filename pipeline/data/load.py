@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from leadscore.data.contract import Tables
-from leadscore.data.io import find_table, read_raw_tables, read_table
+from leadscore.data.io import find_table, read_optional_tables, read_raw_tables, read_table
 from leadscore.data.validate import (
     ValidationReport,
     check_drop_share,
@@ -115,7 +115,8 @@ def load_without_events(
     empty = pd.DataFrame(
         {c: pd.Series([], dtype="string") for c in ("lead_id", "occurred_at", "event_type")}
     )
-    report = validate_tables({"leads": leads, "events": empty, "outcomes": outcomes})
+    optional = read_optional_tables(data_dir, columns, csv)
+    report = validate_tables({"leads": leads, "events": empty, "outcomes": outcomes, **optional})
     tables = require_valid(report)
     for problem in report.problems:
         if problem.table != "events":

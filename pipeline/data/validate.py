@@ -77,9 +77,11 @@ import pyarrow.compute as pc
 from pandas.api import types as ptypes
 
 from leadscore.data.contract import (
+    ALL_TABLES,
     FALSE_WORDS,
     KNOWN_EVENT_TYPES,
     OPTIONAL,
+    OPTIONAL_TABLES,
     REQUIRED,
     TABLES,
     TRUE_WORDS,
@@ -155,7 +157,7 @@ class ValidationReport:
         return [p for p in self.problems if p.fatal]
 
     def summary(self) -> str:
-        lines = [self.counts[name].line(name) for name in TABLES if name in self.counts]
+        lines = [self.counts[name].line(name) for name in ALL_TABLES if name in self.counts]
         n_fatal = len(self.fatal)
         if not self.problems:
             lines.append("no problems")
@@ -185,7 +187,11 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
     ref = _LeadRef(leads) if leads is not None and len(leads) else None
 
     clean: dict[str, pd.DataFrame | None] = {"leads": leads if ref is not None else None}
-    for name, check in (("events", _check_events), ("outcomes", _check_outcomes)):
+    optional = [name for name in OPTIONAL_TABLES if raw.get(name) is not None]
+    frames |= {name: _prepare(name, raw[name], problems) for name in optional}
+    checks = [("events", _check_events), ("outcomes", _check_outcomes)]
+    checks += [(name, _check_stages) for name in optional]
+    for name, check in checks:
         if frames[name] is not None:
             clean[name], counts[name] = check(frames[name], ref, problems)
         elif isinstance(raw.get(name), pd.DataFrame):
@@ -193,9 +199,13 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
 
     if rejects is None:
         rejects = _rejects(pd.Series([], dtype="str"), np.zeros(0, np.int64), np.zeros(0, object))
-    problems.sort(key=lambda p: TABLES.index(p.table))  # stable: per table, in check order
+    problems.sort(key=lambda p: ALL_TABLES.index(p.table))  # stable: per table, in check order
     fatal = any(p.fatal for p in problems) or any(frame is None for frame in clean.values())
-    tables = None if fatal else Tables(clean["leads"], clean["events"], clean["outcomes"])
+    tables = (
+        None
+        if fatal
+        else Tables(clean["leads"], clean["events"], clean["outcomes"], clean.get("stages"))
+    )
     return ValidationReport(tables=tables, problems=problems, rejects=rejects, counts=counts)
 
 
@@ -208,7 +218,7 @@ def require_valid(report: ValidationReport, max_drop_share: float | None = None)
     if report.tables is None:  # pragma: no cover - validate_tables never builds this
         raise DataError("data did not validate")
     if max_drop_share is not None:
-        for name in TABLES:
+        for name in ALL_TABLES:
             c = report.counts.get(name)
             if c is None or not c.dropped:
                 continue
@@ -412,6 +422,33 @@ def _check_events(
     kept = rows.kept
     out = _keep(raw.assign(lead_id=ids, occurred_at=_ts_series(occurred), event_type=etype), kept)
     _note_events(where[kept], occurred[kept], type_codes[kept], types, problems)
+    return out, rows.counts()
+
+
+def _check_stages(
+    raw: pd.DataFrame, ref: _LeadRef | None, problems: list[Problem]
+) -> tuple[pd.DataFrame | None, TableCounts]:
+    """Stage entries: the rules of events, the stage name folded like an event type."""
+    n = len(raw)
+    rows = _Rows("stages", n, problems)
+    ids = _as_id(raw["lead_id"])
+    entered, ts_missing, ts_bad = _parse_timestamps(raw["entered_at"])
+    stage, codes, _ = _event_types(raw["stage"])
+
+    rows.drop(_isna(ids), "lead_id", "missing lead_id", "{rows} {have} no lead_id")
+    rows.drop(ts_missing, "entered_at", "missing entered_at", "{rows} {have} no entered_at")
+    rows.drop(
+        ts_bad,
+        "entered_at",
+        "unparseable entered_at",
+        "{rows} {have} an unparseable timestamp",
+        raw["entered_at"],
+    )
+    rows.drop(codes < 0, "stage", "missing stage", "{rows} {have} no stage")
+    if ref is None:
+        return None, TableCounts(n, None, None)
+    _drop_unknown_or_early(rows, ref, ids, entered, "entered_at", "entered")
+    out = _keep(raw.assign(lead_id=ids, stage=stage, entered_at=_ts_series(entered)), rows.kept)
     return out, rows.counts()
 
 

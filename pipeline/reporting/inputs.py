@@ -35,6 +35,7 @@ ARTIFACTS = (
     "reliability.csv",
     "importance.csv",
     "folds.csv",
+    "funnel.csv",
     "test_predictions.parquet",
     "test_features_sample.parquet",
     "config.yaml",
@@ -64,6 +65,7 @@ class RunTables:
     folds: pd.DataFrame | None = None  # one row per backtest fold
     predictions: pd.DataFrame | None = None
     sample: pd.DataFrame | None = None
+    funnel: pd.DataFrame | None = None  # per funnel stage, when the data had stages
     notes: list[str] = field(default_factory=list)
     lift_png: str | None = None  # base64, as logged at training
     reliability_png: str | None = None
@@ -155,6 +157,7 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
         "tiers": csv("conversion_by_tier.csv"),
         "capacity": csv("capacity.csv"),
         "folds": csv("folds.csv"),
+        "funnel": csv("funnel.csv"),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),
         "lift_png": png("lift.png"),

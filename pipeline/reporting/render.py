@@ -31,6 +31,7 @@ from leadscore.data.io import write_atomic
 from leadscore.model import registered
 from leadscore.reporting import sections
 from leadscore.reporting.accounts import AccountsSection, accounts_section, read_accounts
+from leadscore.reporting.funnel import FunnelSection, funnel_section
 from leadscore.reporting.inputs import RunTables, load_run, read_scores
 from leadscore.reporting.today import Today, todays_leads
 
@@ -43,6 +44,7 @@ class Page:
     versus: sections.Versus
     backtest: sections.BacktestSection | None
     calibration: sections.Calibration
+    funnel: FunnelSection | None
     today: Today | None
     accounts: AccountsSection | None
     generated: str
@@ -66,6 +68,7 @@ def build_page(
         versus=sections.versus_section(run, sections.capacity_period(run)),
         backtest=sections.backtest_section(run),
         calibration=sections.calibration_section(run),
+        funnel=funnel_section(run.funnel, run.outcome),
         today=todays_leads(run, scores) if scores is not None else None,
         accounts=accounts_section(accounts) if accounts is not None else None,
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",

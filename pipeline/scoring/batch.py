@@ -175,6 +175,16 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
         )
 
 
+def check_stages(tables: Tables, scorer: LeadScorer) -> None:
+    """A model that reads funnel stages needs the stages table."""
+    if scorer.spec.stages and tables.stages is None:
+        raise DataError(
+            f"stages: the model uses the current funnel stage ({len(scorer.spec.stages)} stages: "
+            f"{', '.join(scorer.spec.stages)}) but the data folder has no stages table "
+            f"(stages.parquet or stages.csv; {len(tables.leads):,} leads)"
+        )
+
+
 def open_at(tables: Tables, scorer: LeadScorer, as_of: pd.Timestamp) -> pd.DataFrame:
     """The (lead_id, as_of) pairs to score, in lead_id order: every lead open at ``as_of``.
     One-line errors for a moment before all data and for attributes the model lacks."""
@@ -184,6 +194,7 @@ def open_at(tables: Tables, scorer: LeadScorer, as_of: pd.Timestamp) -> pd.DataF
             f"as_of {as_of:%Y-%m-%d} is before all data (the first lead was created {first:%Y-%m-%d}); nothing to score"
         )
     check_columns(tables.leads, scorer)
+    check_stages(tables, scorer)
     return open_leads(tables.leads, tables.outcomes, [as_of])
 
 
@@ -201,7 +212,12 @@ def scoring_features(
     con = connect(memory_limit=ENGINE_MEMORY)
     try:
         return build_features(
-            tables.leads, tables.events if events is None else events, snapshots, spec, con
+            tables.leads,
+            tables.events if events is None else events,
+            snapshots,
+            spec,
+            con,
+            stages=tables.stages,
         )
     finally:
         con.close()

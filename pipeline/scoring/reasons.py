@@ -34,6 +34,7 @@ EVENT_VERBS = {
 
 ACTIVITY = "overall activity"
 LEAD_AGE = "lead age"
+STAGE = "funnel stage"
 
 
 def feature_groups(spec: FeatureSpec) -> dict[str, str]:
@@ -59,6 +60,8 @@ def feature_groups(spec: FeatureSpec) -> dict[str, str]:
             base, base
         )
         groups[c] = base
+    for c in spec.stage_columns():
+        groups[c] = STAGE
     return groups
 
 
@@ -176,12 +179,22 @@ def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
     ).str.replace(r"^(\d+) times? active", r"\1 activities", regex=True)
 
 
+def _stage_phrase(features: pd.DataFrame) -> pd.Series:
+    """ "stage sql for 12 days", or "no funnel stage yet"."""
+    stage = features["current_stage"].astype("string")
+    days = features["days_in_stage"].astype("float64").round().astype("Int64").astype("string")
+    text = "stage " + stage.str.replace("_", " ") + " for " + days.fillna("?") + " days"
+    return text.where(stage.notna() & (stage != "missing"), "no funnel stage yet").astype("object")
+
+
 def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     """The sentence for one group, for every row (vectorised over rows)."""
     if group.startswith("event:"):
         return _event_phrase(features, group[len("event:") :], spec)
     if group == ACTIVITY:
         return _activity_phrase(features, spec)
+    if group == STAGE:
+        return _stage_phrase(features)
     if group == LEAD_AGE:
         d = (
             features["days_since_created"]
@@ -204,6 +217,8 @@ def phrase_columns(group: str, spec: FeatureSpec, columns: pd.Index) -> list[str
         wanted += [f"active_days_{w}d" for w in spec.windows_days]
     elif group == LEAD_AGE:
         wanted = ["days_since_created"]
+    elif group == STAGE:
+        wanted = ["current_stage", "days_in_stage"]
     else:
         wanted = [group, f"{group}_band", "employees_band", "revenue_band"]
         wanted += ["seniority", "email_domain", "job_function"]

@@ -143,7 +143,7 @@ def score_spark(
         say(f"  data: {line}")
     snaps = open_at(tables, scorer, as_of)
     spec = scorer.spec
-    feats = spark_features(spark, tables.leads, events, snaps, spec)
+    feats = spark_features(spark, tables.leads, events, snaps, spec, stages=tables.stages)
     predict = mlflow.pyfunc.spark_udf(
         spark, model_uri, result_type="probability DOUBLE, score DOUBLE", env_manager="local"
     )

@@ -12,7 +12,8 @@ from leadscore.data.contract import Tables
 from leadscore.errors import DataError
 from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates, to_utc
 from leadscore.features.source import EventSource
-from leadscore.features.spec import FeatureSpec, fit_spec
+from leadscore.features.spec import FeatureSpec, event_key, fit_spec
+from leadscore.features.stages import stage_order
 from leadscore.features.table import build_table
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
         leads=tables.leads[tables.leads["created_at"] <= t].reset_index(drop=True),
         events=tables.events[tables.events["occurred_at"] <= t].reset_index(drop=True),
         outcomes=tables.outcomes[tables.outcomes["closed_at"] <= t].reset_index(drop=True),
+        stages=None
+        if tables.stages is None
+        else tables.stages[tables.stages["entered_at"] <= t].reset_index(drop=True),
     )
 
 
@@ -71,6 +75,16 @@ def spec_for(
         numeric=f.explicit.numeric,
         extra=f.explicit.extra,
         max_categories=f.explicit.max_categories,
+        stages=(
+            stage_order(
+                tables.stages,
+                tables.leads,
+                to_utc(cutoff),
+                tuple(event_key(s) for s in f.stage_order),
+            )
+            if tables.stages is not None
+            else ()
+        ),
     )
 
 
@@ -108,7 +122,14 @@ def training_table(
     dates = training_snapshot_dates(view, cfg, end)
     spec = spec_for(view, cfg, dates[-1] if dates else end)
     frame = build_table(
-        view.leads, view.events, view.outcomes, dates, spec, cfg.training.horizon_days, end
+        view.leads,
+        view.events,
+        view.outcomes,
+        dates,
+        spec,
+        cfg.training.horizon_days,
+        end,
+        stages=view.stages,
     )
     frame = frame[frame["label"].notna()].reset_index(drop=True)
     return TrainingTable(frame=frame, spec=spec, data_end=end, snapshot_dates=dates)
@@ -135,6 +156,7 @@ def feature_table(
         spec,
         cfg.training.horizon_days,
         data_end(tables, events),
+        stages=tables.stages,
     )
 
 
@@ -152,5 +174,7 @@ def spark_feature_table(
     label = label_snapshots(
         snaps, tables.outcomes, cfg.training.horizon_days, data_end(tables, events)
     )
-    frame = spark_features(events.spark, tables.leads, events, snaps, spec, label)
+    frame = spark_features(
+        events.spark, tables.leads, events, snaps, spec, label, stages=tables.stages
+    )
     return frame, spec

@@ -37,6 +37,7 @@ from leadscore.training.champion import Decision, decide, latest_folds
 from leadscore.training.dataset import as_of_view, training_table
 from leadscore.training.fit import TrainResult, train_on_table
 from leadscore.training.folds import time_folds
+from leadscore.training.funnel import funnel_table
 
 Say = Callable[[str], None]
 # Given the champion and the rows to judge (lead_id, period), its probabilities on them.
@@ -85,8 +86,12 @@ def _metrics(result: TrainResult) -> dict[str, float]:
     return out
 
 
-def _artifacts(result: TrainResult, cfg: Config, folder: Path) -> None:
+def _artifacts(
+    result: TrainResult, cfg: Config, folder: Path, extra: dict[str, pd.DataFrame] | None = None
+) -> None:
     ev = result.evaluation
+    for name, table in (extra or {}).items():
+        table.to_csv(folder / name, index=False)
     ev.comparison.to_csv(folder / "evaluation.csv", index=False)
     result.folds.to_csv(folder / "folds.csv", index=False)
     ev.bands.to_csv(folder / "conversion_by_band.csv", index=False)
@@ -153,6 +158,7 @@ def track(
     settings: ModelSettings,
     champion_scores: ChampionScores,
     say: Say,
+    extra: dict[str, pd.DataFrame] | None = None,
 ) -> RunSummary:
     """Log a finished training to MLflow, register the model (and the points sheet when it
     won), and move the champion alias if the candidate beats the champion."""
@@ -164,7 +170,7 @@ def track(
             mlflow.log_params({k: str(v)[:500] for k, v in {**params, **data_fingerprint}.items()})
             mlflow.log_metrics(_metrics(result))
             with tempfile.TemporaryDirectory() as tmp:
-                _artifacts(result, cfg, Path(tmp))
+                _artifacts(result, cfg, Path(tmp), extra)
                 mlflow.log_artifacts(tmp)
             before, decision = _decision(
                 name, result, metric, cfg.training.backtest.champion_folds, champion_scores
@@ -226,8 +232,13 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         # The champion may know other event types or categories: rebuild the rows with its
         # own spec so it is judged on exactly the same leads and dates.
         keys = rows[["lead_id", "period"]].rename(columns={"period": "as_of"})
-        return champ.predict_proba(build_features(view.leads, view.events, keys, champ.spec))
+        feats = build_features(view.leads, view.events, keys, champ.spec, stages=view.stages)
+        return champ.predict_proba(feats)
 
+    extra = {}
+    if view.stages is not None and tt.spec.stages:
+        extra["funnel.csv"] = funnel_table(view.stages, view.outcomes, tt.spec.stages)
+        say(f"  funnel stages, in order: {', '.join(tt.spec.stages)} (current stage is a feature)")
     return _train_table(
         tt.frame,
         tt.spec,
@@ -237,6 +248,7 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         champion_scores,
         time.perf_counter() - t0,
         say,
+        extra,
     )
 
 
@@ -296,8 +308,10 @@ def _train_table(
     champion_scores: ChampionScores,
     t_features: float,
     say: Say,
+    extra: dict[str, pd.DataFrame] | None = None,
 ) -> RunSummary:
-    """The labelled training table to a tracked, registered model: folds, fit, ``track``."""
+    """The labelled training table to a tracked, registered model: folds, fit, ``track``
+    (``extra``: more tables to log with the run, by file name)."""
     dates = sorted(frame["as_of"].unique())
     say(
         f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, "
@@ -345,6 +359,7 @@ def _train_table(
         ),
         champion_scores=champion_scores,
         say=say,
+        extra=extra,
     )
     summary.seconds = {"features": t_features, "fit_evaluate": t_fit}
     return summary

@@ -175,7 +175,7 @@ def test_write_tables_round_trip(tmp_path, fmt):
     world = generate_world(300, seed=1)
     paths = write_tables(world, tmp_path, fmt=fmt)
     assert {name: p.name for name, p in paths.items()} == {
-        name: f"{name}.{fmt}" for name in ("leads", "events", "outcomes")
+        name: f"{name}.{fmt}" for name in ("leads", "events", "outcomes", "stages")
     }
     for name, frame in world.items():
         back = read_table(tmp_path, name)

@@ -922,3 +922,34 @@ def test_timestamp_parsing_agrees_with_pandas_iso8601(monkeypatch, block: int, s
         assert missing.tolist() == stripped.isna().tolist()
         unparseable = (expected == np.iinfo(np.int64).min) & stripped.notna().to_numpy()
         assert bad.tolist() == unparseable.tolist()
+
+
+def test_stages_are_optional_and_checked_like_events() -> None:
+    assert validate_tables(raw_csv()).tables.stages is None
+    raw = with_table(
+        raw_csv(),
+        "stages",
+        lead_id=["L1", "L1", None, "L9", "L2", "L2", "L3"],
+        stage=["Lead", " MQL", "sql", "sql", None, "SQL", "sql"],
+        entered_at=[
+            "2025-01-01T00:00:00",
+            "2025-01-04T00:00:00",
+            "2025-01-04T00:00:00",
+            "2025-01-04T00:00:00",
+            "2025-01-04T00:00:00",
+            "not a time",
+            "2024-12-01T00:00:00",  # before L3 was created
+        ],
+    )
+    report = validate_tables(raw)
+    assert_accounted(report)
+    stages = report.tables.stages
+    assert stages["stage"].tolist() == ["lead", "mql"]  # one spelling, like event types
+    assert report.counts["stages"].dropped == 5
+    lines = [p.line() for p in report.problems if p.table == "stages"]
+    assert any("stages.lead_id" in x and "no lead_id" in x for x in lines)
+    assert any("stages.lead_id" in x and "not among the valid leads" in x for x in lines)
+    assert any("stages.stage" in x for x in lines)
+    assert any("stages.entered_at" in x and "unparseable" in x for x in lines)
+    assert any("entered before the lead's created_at" in x for x in lines)
+    assert "stages: 7 rows in, 2 kept, 5 dropped" in report.summary()

@@ -4,7 +4,9 @@ Three properties, checked by hypothesis on random small worlds:
 1. appending rows dated after ``as_of`` to any table changes no feature value at ``as_of``;
 2. the SQL engagement counts equal a brute-force reference computed row by row;
 3. a lead's features at ``as_of`` do not depend on which other moments are asked for (one
-   moment takes the nightly query without a snapshot join, several the general one).
+   moment takes the nightly query without a snapshot join, several the general one);
+4. the current funnel stage is the one entered last at or before ``as_of``, as a
+   brute-force reference finds it (a stage entered later is invisible).
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from leadscore.training.dataset import spec_for
 CFG = load_config()
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 TYPES = ["email_open", "page_view", "pricing_page_view", "demo_request", "unsubscribe", "Chat"]
+STAGES = ["lead", "mql", "sql", "opportunity"]
+
+
+def _stages(draw, ids, created, hours) -> pd.DataFrame:
+    rows = []
+    for _ in range(draw(st.integers(0, 12))):
+        i = draw(st.integers(0, len(ids) - 1))
+        rows.append(
+            (ids[i], draw(st.sampled_from(STAGES)), created[i] + pd.Timedelta(hours=draw(hours)))
+        )
+    out = pd.DataFrame(rows, columns=["lead_id", "stage", "entered_at"])
+    out["lead_id"] = out["lead_id"].astype("string")
+    out["entered_at"] = pd.to_datetime(out["entered_at"], utc=True).astype("datetime64[ns, UTC]")
+    return out
 
 
 @st.composite
@@ -78,8 +94,9 @@ def worlds(draw):
             "won": [draw(st.booleans()) for _ in closers],
         }
     )
+    stages = _stages(draw, ids, created, st.integers(0, 24 * 150))
     as_of = T0 + pd.Timedelta(days=draw(st.integers(1, 300)))
-    return Tables(leads, events, outcomes), as_of
+    return Tables(leads, events, outcomes, stages), as_of
 
 
 @st.composite
@@ -114,13 +131,22 @@ def later_rows(draw, as_of: pd.Timestamp, tables: Tables):
             "won": True,
         }
     )
-    return Tables(leads, events, outcomes)
+    stage_rows = pd.DataFrame(
+        {
+            "lead_id": pd.Series(
+                [draw(st.sampled_from(all_ids)) for _ in range(n)], dtype="string"
+            ),
+            "stage": [draw(st.sampled_from([*STAGES, "won_back"])) for _ in range(n)],
+            "entered_at": pd.Series([draw(after) for _ in range(n)]).astype("datetime64[ns, UTC]"),
+        }
+    )
+    return Tables(leads, events, outcomes, stage_rows)
 
 
 def features_at(tables: Tables, as_of: pd.Timestamp) -> pd.DataFrame:
     spec = spec_for(tables, CFG, as_of)  # the vocabulary too is fitted on the past only
     snaps = open_leads(tables.leads, tables.outcomes, [as_of])
-    return build_features(tables.leads, tables.events, snaps, spec)
+    return build_features(tables.leads, tables.events, snaps, spec, stages=tables.stages)
 
 
 def append(a: Tables, b: Tables) -> Tables:
@@ -174,10 +200,41 @@ def test_one_moment_or_several_give_the_same_rows(world, later):
     spec = spec_for(tables, CFG, as_of)
     other = as_of + pd.Timedelta(days=later)
     alone = build_features(
-        tables.leads, tables.events, open_leads(tables.leads, tables.outcomes, [as_of]), spec
+        tables.leads,
+        tables.events,
+        open_leads(tables.leads, tables.outcomes, [as_of]),
+        spec,
+        stages=tables.stages,
     )
     both = build_features(
-        tables.leads, tables.events, open_leads(tables.leads, tables.outcomes, [as_of, other]), spec
+        tables.leads,
+        tables.events,
+        open_leads(tables.leads, tables.outcomes, [as_of, other]),
+        spec,
+        stages=tables.stages,
     )
     both = both[both["as_of"] == as_of].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, both)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds())
+def test_current_stage_matches_brute_force(world):
+    tables, as_of = world
+    table = features_at(tables, as_of)
+    spec = spec_for(tables, CFG, as_of)
+    seen = tables.stages[tables.stages["entered_at"] <= as_of]
+    assert set(spec.stages) == set(seen["stage"])  # the order is fitted on the past only
+    if not spec.stages:
+        assert "current_stage" not in table  # no stage known yet: no stage columns
+        return
+    rank = {s: i for i, s in enumerate(spec.stages)}
+    for r in table.itertuples():
+        mine = seen[seen["lead_id"] == r.lead_id]
+        if not len(mine):
+            assert r.current_stage == "missing" and np.isnan(r.days_in_stage)
+            continue
+        last = max(mine.itertuples(), key=lambda e: (e.entered_at, rank[e.stage]))
+        assert r.current_stage == last.stage
+        days = (as_of - last.entered_at).total_seconds() / 86400
+        np.testing.assert_allclose(r.days_in_stage, days, rtol=1e-6)

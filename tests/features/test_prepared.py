@@ -41,11 +41,13 @@ def test_events_read_once_in_blocks_give_the_rows_of_events_in_memory(world, lat
     spec = spec_for(tables, CFG, as_of)
     moments = [as_of] if later == 0 else [as_of, as_of + pd.Timedelta(days=later)]
     snaps = open_leads(tables.leads, tables.outcomes, moments)
-    expected = build_features(tables.leads, tables.events, snaps, spec)
+    expected = build_features(tables.leads, tables.events, snaps, spec, stages=tables.stages)
     with tempfile.TemporaryDirectory() as d:
         source = _write(tables.events, Path(d), spelled)
         # A few leads a chunk: several chunks share one prepared read of the file.
-        got = build_features(tables.leads, source, snaps, spec, chunk_rows=block * len(moments))
+        got = build_features(
+            tables.leads, source, snaps, spec, chunk_rows=block * len(moments), stages=tables.stages
+        )
     pd.testing.assert_frame_equal(got, expected)
 
 

@@ -265,6 +265,7 @@ def test_the_page_escapes_what_it_is_given():
         versus=sections.versus_section(run, period_words("events", "monthly", 2, "")),
         backtest=None,
         calibration=sections.Calibration(),
+        funnel=None,
         today=today.todays_leads(run, hostile),
         accounts=accounts_section(
             roll_up(hostile.assign(probability=0.1), pd.Series(["<i>Acme</i>"] * 6)).accounts

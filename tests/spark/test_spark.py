@@ -145,9 +145,9 @@ def test_features_equal_duckdb_on_a_generated_world(spark, world, dates):
     as_of = [pd.Timestamp(d, tz="UTC") for d in dates]
     spec = spec_for(tables, world["cfg"], as_of[-1], source)
     snaps = open_leads(tables.leads, tables.outcomes, as_of)
-    duck = build_features(tables.leads, source, snaps, spec)
+    duck = build_features(tables.leads, source, snaps, spec, stages=tables.stages)
     events = SparkEvents(spark, source.path)
-    sp = spark_features(spark, tables.leads, events, snaps, spec).toPandas()
+    sp = spark_features(spark, tables.leads, events, snaps, spec, stages=tables.stages).toPandas()
     assert list(sp.columns) == list(duck.columns)
     assert_same_features(duck, sp, spec)
 
@@ -254,7 +254,9 @@ def test_spark_scores_equal_the_duckdb_scores(spark, world, champion):
     model = load_registered("models:/leadscore@champion")  # what score used
     tables = world["tables"]
     snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp("2025-10-01", tz="UTC")])
-    feats = build_features(tables.leads, world["source"], snaps, model.scorer.spec)
+    feats = build_features(
+        tables.leads, world["source"], snaps, model.scorer.spec, stages=tables.stages
+    )
     in_process = pd.Series(model.scorer.predict_proba(feats), index=feats["lead_id"].astype(str))
     assert np.array_equal(sp["probability"].to_numpy(), in_process.loc[sp["lead_id"]].to_numpy())
 
@@ -348,6 +350,13 @@ def test_no_open_leads_give_an_empty_table_not_an_error(spark, world):
     spec = spec_for(tables, world["cfg"], as_of, source)
     snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp("2000-01-01", tz="UTC")])
     assert snaps.empty
-    sp = spark_features(spark, tables.leads.iloc[:0], SparkEvents(spark, source.path), snaps, spec)
+    sp = spark_features(
+        spark,
+        tables.leads.iloc[:0],
+        SparkEvents(spark, source.path),
+        snaps,
+        spec,
+        stages=tables.stages,
+    )
     frame = sp.toPandas()
     assert frame.empty and list(frame.columns) == ["lead_id", "as_of", *spec.feature_columns]

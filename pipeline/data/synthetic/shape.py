@@ -124,7 +124,10 @@ def reshape(
     out_outcomes = outcomes
     if shape.closed_share is not None:
         out_outcomes = _close_more(leads, outcomes, shape.closed_share, end, rng)
-    return {"leads": leads, "events": out_events, "outcomes": out_outcomes}
+    out = {"leads": leads, "events": out_events, "outcomes": out_outcomes}
+    if "stages" in tables:  # kept as it is: the shapes change events and outcomes
+        out["stages"] = tables["stages"]
+    return out
 
 
 def _close_more(

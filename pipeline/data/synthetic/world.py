@@ -462,7 +462,7 @@ def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
     drop = e_win & (e_t > closed_at[e_idx])
     e_idx, e_t, e_code = e_idx[~drop], e_t[~drop], e_code[~drop]
     del e_win, drop
-    _write(s, closed_at=closed_at, closes=closes, e_code=e_code, e_idx=e_idx)
+    _write(s, close=close, closed_at=closed_at, closes=closes, e_code=e_code, e_idx=e_idx)
     _write(s, e_t=e_t, has_out=has_out, won=won)
 
 
@@ -634,6 +634,54 @@ def _tables(rng: np.random.Generator, s: SimpleNamespace) -> None:
     _write(s, events=events, outcomes=outcomes)
 
 
+def _stages(rng: np.random.Generator, s: SimpleNamespace) -> None:
+    """The funnel a CRM records: every lead enters ``lead`` when created, ``mql`` at its
+    third form, download, webinar, sign-up or pricing-page view, ``sql`` shortly after its
+    first demo request,
+    and ``opportunity`` part-way through a buying window (most deals get one; the deal may
+    still be open at the end). Drawn last, so the other tables do not change with it."""
+    n, created_s, e_idx, e_sec, e_code = _read(s, "n created_s e_idx e_sec e_code")
+    has_win, ws, close, closed_at, span_s = _read(s, "has_win ws close closed_at span_s")
+    lead_ids, t0 = _read(s, "lead_ids t0")
+    codes = {t: i for i, t in enumerate(EVENT_DTYPE.categories)}
+
+    def nth_of(k: int, *types: str) -> np.ndarray:
+        """Each lead's k-th event of ``types`` in seconds (-1: fewer); events are in time order."""
+        pick = np.flatnonzero(np.isin(e_code, [codes[t] for t in types]))
+        pick = pick[np.argsort(e_idx[pick], kind="stable")]  # by lead, in time order within
+        lead = e_idx[pick]
+        start = np.searchsorted(lead, lead, side="left")
+        nth = pick[np.arange(len(pick)) - start == k - 1]
+        out = np.full(n, -1, dtype=np.int64)
+        out[e_idx[nth]] = e_sec[nth]
+        return out
+
+    # Marketing-qualified: the third form, download, webinar, sign-up or pricing-page view.
+    mql = nth_of(
+        3, "form_submit", "content_download", "webinar_attended", "free_signup", "pricing_page_view"
+    )
+    demo = nth_of(1, "demo_request")
+    sql = np.where(demo >= 0, demo + np.floor(rng.exponential(1.5, n) * DAY_S), -1).astype(np.int64)
+    opp_day = ws + rng.uniform(0.2, 0.6, n) * (close - ws)
+    opp = has_win & (rng.random(n) < 0.85) & (opp_day < closed_at)
+    opp_s = np.where(opp, np.floor(opp_day * DAY_S), -1).astype(np.int64)
+    names, lead, sec = [], [], []
+    for name, t in (("lead", created_s), ("mql", mql), ("sql", sql), ("opportunity", opp_s)):
+        ok = (t >= created_s) & (t <= span_s)
+        names.append(np.full(int(ok.sum()), name, dtype=object))
+        lead.append(np.flatnonzero(ok))
+        sec.append(t[ok])
+    idx, sec, name = np.concatenate(lead), np.concatenate(sec), np.concatenate(names)
+    order = np.lexsort((idx, sec))
+    s.stages = pd.DataFrame(
+        {
+            "lead_id": _str_series(_take(lead_ids, idx[order])),
+            "stage": pd.Series(name[order], dtype="string"),
+            "entered_at": _utc(sec[order], t0),
+        }
+    )
+
+
 _STEPS = (
     _creation_times,
     _companies,
@@ -653,13 +701,15 @@ _STEPS = (
     _ids_titles_emails,
     _observed_leads,
     _tables,
+    _stages,
 )
 
 
 def generate_world(
     n_leads: int, seed: int = 0, start: str = "2024-01-01", end: str = "2025-12-31"
 ) -> dict[str, pd.DataFrame]:
-    """Generate leads, events and outcomes for ``n_leads`` leads created in [start, end].
+    """Generate leads, events, outcomes and funnel stages for ``n_leads`` leads created in
+    [start, end].
 
     The same (n_leads, seed, start, end) always gives identical tables.
     """
@@ -671,4 +721,4 @@ def generate_world(
     s = SimpleNamespace(t0=t0, span_s=span_s, horizon=span_s / DAY_S, n=int(n_leads), ev=_Events())
     for step in _STEPS:
         step(rng, s)
-    return {"leads": s.leads, "events": s.events, "outcomes": s.outcomes}
+    return {"leads": s.leads, "events": s.events, "outcomes": s.outcomes, "stages": s.stages}
