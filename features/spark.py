@@ -295,7 +295,10 @@ def spark_features(
         F.col("s.lead_id").alias("lead_id"),
         F.timestamp_micros(F.col("s.as_of_us")).alias("as_of"),
     ]
+    later = spec.account_columns()  # window sums over the finished rows, below
     for c in spec.feature_columns:
+        if c in later:
+            continue
         if c == "current_stage":
             col = F.coalesce(F.col("g.current_stage"), F.lit(MISSING))
         elif c == "days_in_stage":
@@ -316,9 +319,47 @@ def spark_features(
         ).createOrReplaceTempView("stages_prepared")
         staged = spark.sql(stage_sql(spec))
         joined = joined.join(staged.alias("g"), F.col("s.snap_key") == F.col("g.snap_key"), "left")
-    return joined.join(
+    frame = joined.join(
         explicit.alias("x"), F.col("s.lead_id") == F.col("x.lead_id"), "left"
     ).select(*out)
+    if spec.account_window:
+        frame = _with_accounts(spark, frame, wanted, spec, label is not None)
+    return frame
+
+
+def _with_accounts(
+    spark: SparkSession, frame: DataFrame, leads: pd.DataFrame, spec: FeatureSpec, labelled: bool
+) -> DataFrame:
+    """``leadscore.features.accounts`` as window sums over (account, as_of)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if "account" not in leads.columns:
+        raise ValueError("the features use accounts: the leads table has no account column")
+    acct = leads["account"].astype("string").str.strip()
+    pairs = pd.DataFrame(
+        {
+            "lead_id": leads["lead_id"].astype("string").astype(object),
+            "acct": acct.astype(object).where((acct.notna() & (acct != "")).to_numpy(), None),
+        }
+    )
+    frame = frame.join(
+        spark.createDataFrame(pairs, "lead_id STRING, acct STRING"), "lead_id", "left"
+    )
+    w = spec.account_window
+    win = Window.partitionBy("acct", "as_of")
+    events = F.col(f"events_{w}d").cast("double")
+    active = F.when(events > 0, 1.0).otherwise(0.0)
+    has = F.col("acct").isNotNull()
+    values = {
+        "account_open_leads": F.count(F.lit(1)).over(win).cast("double") - 1.0,
+        f"account_events_{w}d": F.sum(events).over(win) - events,
+        f"account_active_leads_{w}d": F.sum(active).over(win) - active,
+    }
+    for name, v in values.items():
+        frame = frame.withColumn(name, F.when(has, v).cast("float"))
+    keep = ["lead_id", "as_of", *spec.feature_columns] + (["label"] if labelled else [])
+    return frame.select(*keep)
 
 
 SPEC_FOLDER = "_leadscore_spec"  # a leading "_": Spark and Arrow readers skip it as data

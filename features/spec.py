@@ -70,6 +70,8 @@ class FeatureSpec:
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Funnel stages in order (leadscore.features.stages); empty: no stages table.
     stages: tuple[str, ...] = ()
+    # Colleagues' activity over this window (leadscore.features.accounts); 0: not used.
+    account_window: int = 0
     # "events": explicit + engagement features built here; "flat": a CRM export's own
     # columns (extra_numeric + extra_categorical), one row per lead, no event history.
     kind: str = "events"
@@ -108,12 +110,24 @@ class FeatureSpec:
         """The stage a lead is in at the moment, and for how many days (with stages only)."""
         return ["current_stage", "days_in_stage"] if self.stages else []
 
+    def account_columns(self) -> list[str]:
+        """Colleagues' activity (with ``account_window``; see leadscore.features.accounts)."""
+        if not self.account_window:
+            return []
+        w = self.account_window
+        return ["account_open_leads", f"account_events_{w}d", f"account_active_leads_{w}d"]
+
     @property
     def feature_columns(self) -> list[str]:
         """Every model input column, in the order the model sees them."""
         if self.kind == "flat":
             return [*self.extra_numeric, *self.extra_categorical]
-        return self.explicit_columns() + self.engagement_columns() + self.stage_columns()
+        return (
+            self.explicit_columns()
+            + self.engagement_columns()
+            + self.stage_columns()
+            + self.account_columns()
+        )
 
     @property
     def categorical_features(self) -> list[str]:

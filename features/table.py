@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.features.accounts import add_account_features
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import engagement_sql
 from leadscore.features.explicit import explicit_values
@@ -235,7 +236,17 @@ def build_features(
         staged = stage_features(base, wanted, stages, spec, con)
         for c in spec.stage_columns():
             out[c] = staged[c]
+    if spec.account_window:
+        out = add_account_features(out, lead_account(wanted, base["lead_id"]), spec.account_window)
     return out
+
+
+def lead_account(leads: pd.DataFrame, lead_id: pd.Series) -> pd.Series:
+    """Each ``lead_id``'s account from the leads table (missing without one)."""
+    if "account" not in leads.columns:
+        raise ValueError("the features use accounts: the leads table has no account column")
+    of = pd.Series(leads["account"].to_numpy(), index=leads["lead_id"].astype(str).to_numpy())
+    return pd.Series(of.reindex(lead_id.astype(str).to_numpy()).to_numpy(), index=lead_id.index)
 
 
 def stage_features(
@@ -319,7 +330,8 @@ def _assemble(
     -1 where a lead has none), engine columns taken by row (``order``); numbers as float32."""
     cats = set(spec.categorical_features)
     have = set(explicit.columns) | set(engaged.column_names)
-    wanted = [c for c in spec.feature_columns if c not in spec.stage_columns()]
+    later = {*spec.stage_columns(), *spec.account_columns()}  # added by build_features
+    wanted = [c for c in spec.feature_columns if c not in later]
     missing = [c for c in wanted if c not in have]
     if missing:
         raise AssertionError(f"feature builder did not produce {missing}")

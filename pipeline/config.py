@@ -46,6 +46,7 @@ class FeatureConfig(Strict):
     negative_event_types: list[str]
     dedupe_events: bool
     stage_order: list[str] = Field(default_factory=list)
+    account: Literal["auto", "on", "off"] = "auto"
     explicit: ExplicitFeatures
 
     @field_validator("windows_days")

@@ -34,7 +34,7 @@ from leadscore.errors import DataError, ModelError
 from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
 from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
-from leadscore.features.table import build_features
+from leadscore.features.table import build_features, lead_account
 from leadscore.model.baseline import score_baseline
 from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
 from leadscore.model.settings import ModelSettings
@@ -167,6 +167,7 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
     """The leads table must hold every attribute the model was trained on."""
     spec = scorer.spec
     need = [*spec.categorical, *spec.numeric, *spec.extra_numeric, *spec.extra_categorical]
+    need += ["account"] if spec.account_window else []
     missing = [c for c in need if c not in leads.columns]
     if missing:
         raise DataError(
@@ -312,6 +313,11 @@ def score_tables(
     snaps = open_at(tables, scorer, as_of)
     not_open = len(tables.leads) - len(snaps)
     counts: dict[str, dict[str, int]] = {}
+    if scorer.spec.account_window:
+        # Colleagues are counted within a chunk: an account's leads go in one chunk.
+        account = lead_account(tables.leads, snaps["lead_id"]).astype("string")
+        snaps = snaps.iloc[np.argsort(account.fillna("").to_numpy(), kind="stable")]
+        snaps = snaps.reset_index(drop=True)
 
     event_lines: list[str] = []
 
@@ -389,6 +395,22 @@ def _read_once(
         yield prepared, event_rule_lines(events, sum(rows.values()), skipped)
 
 
+def chunk_bounds(
+    snaps: pd.DataFrame, leads: pd.DataFrame, spec, chunk_leads: int
+) -> list[tuple[int, int]]:
+    """Row ranges of about ``chunk_leads`` leads; with account features, each cut moved to
+    the next change of account, so colleagues are in one chunk (``snaps`` in account order)."""
+    n = len(snaps)
+    cuts = list(range(chunk_leads, n, chunk_leads))
+    if spec.account_window and cuts:
+        account = lead_account(leads, snaps["lead_id"]).astype("string").fillna("").to_numpy()
+        change = np.flatnonzero(account[1:] != account[:-1]) + 1  # first row of each account
+        at = np.searchsorted(change, cuts, side="left")
+        cuts = sorted({int(change[i]) for i in at if i < len(change)})
+    edges = [0, *cuts, n]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
 def _add(total: dict[str, int], counts: dict[str, int]) -> None:
     for k, v in counts.items():
         total[k] = total.get(k, 0) + v
@@ -415,7 +437,9 @@ def _score_chunks(
     unseen_total: dict[str, int] = {}
     missing_total: dict[str, int] = {}
     progress = _Progress(len(snaps))
-    parts = [snaps.iloc[i : i + chunk_leads] for i in range(0, len(snaps), chunk_leads)]
+    parts = [
+        snaps.iloc[a:b] for a, b in chunk_bounds(snaps, tables.leads, scorer.spec, chunk_leads)
+    ]
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = (
             pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None

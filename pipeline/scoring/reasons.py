@@ -35,6 +35,7 @@ EVENT_VERBS = {
 ACTIVITY = "overall activity"
 LEAD_AGE = "lead age"
 STAGE = "funnel stage"
+COLLEAGUES = "colleagues"
 
 
 def feature_groups(spec: FeatureSpec) -> dict[str, str]:
@@ -62,6 +63,8 @@ def feature_groups(spec: FeatureSpec) -> dict[str, str]:
         groups[c] = base
     for c in spec.stage_columns():
         groups[c] = STAGE
+    for c in spec.account_columns():
+        groups[c] = COLLEAGUES
     return groups
 
 
@@ -187,6 +190,25 @@ def _stage_phrase(features: pd.DataFrame) -> pd.Series:
     return text.where(stage.notna() & (stage != "missing"), "no funnel stage yet").astype("object")
 
 
+def _colleagues_phrase(features: pd.DataFrame, w: int) -> pd.Series:
+    """ "2 of 3 colleagues active in the last 30 days (12 events)", or "no colleagues
+    open at the account"."""
+    n = features["account_open_leads"].astype("float64")
+    active = features[f"account_active_leads_{w}d"].astype("float64")
+    events = features[f"account_events_{w}d"].astype("float64")
+    as_int = lambda v: v.round().astype("Int64").astype("string")  # noqa: E731
+    text = (
+        as_int(active)
+        + " of "
+        + as_int(n)
+        + f" colleagues active in the last {w} days ("
+        + as_int(events)
+        + " events)"
+    )
+    text = text.where(n > 0, "no colleagues open at the account")
+    return text.where(n.notna(), "no account").astype("object")
+
+
 def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     """The sentence for one group, for every row (vectorised over rows)."""
     if group.startswith("event:"):
@@ -195,6 +217,8 @@ def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
         return _activity_phrase(features, spec)
     if group == STAGE:
         return _stage_phrase(features)
+    if group == COLLEAGUES:
+        return _colleagues_phrase(features, spec.account_window)
     if group == LEAD_AGE:
         d = (
             features["days_since_created"]
@@ -219,6 +243,8 @@ def phrase_columns(group: str, spec: FeatureSpec, columns: pd.Index) -> list[str
         wanted = ["days_since_created"]
     elif group == STAGE:
         wanted = ["current_stage", "days_in_stage"]
+    elif group == COLLEAGUES:
+        wanted = spec.account_columns()
     else:
         wanted = [group, f"{group}_band", "employees_band", "revenue_band"]
         wanted += ["seniority", "email_domain", "job_function"]

@@ -124,13 +124,20 @@ def _sample(table: pd.DataFrame, backtest: Backtest, seed: int) -> pd.DataFrame:
     return tested.sample(n=min(5000, len(tested)), random_state=seed).sort_index()
 
 
-def train_on_table(table: pd.DataFrame, spec: FeatureSpec, plan: Plan, cfg: Config) -> TrainResult:
-    """The backtest's folds, the deployed model and the pooled out-of-time comparison."""
+def train_on_table(
+    table: pd.DataFrame,
+    spec: FeatureSpec,
+    plan: Plan,
+    cfg: Config,
+    backtest: Backtest | None = None,
+) -> TrainResult:
+    """The backtest's folds, the deployed model and the pooled out-of-time comparison
+    (``backtest``: one already run on this table, spec and plan)."""
     notes = check_enough_positives(table, plan, cfg)
     absent = missing_columns(table.columns, cfg.baseline)
     if absent:
         notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
-    backtest = run_backtest(table, spec, plan, cfg)
+    backtest = backtest or run_backtest(table, spec, plan, cfg)
     tiers = resolve_tiers(
         cfg.tiers, backtest.rows["score"].to_numpy(), backtest.rows["period"].astype(str).to_numpy()
     )

@@ -27,12 +27,12 @@ from leadscore.data.fingerprint import fingerprint
 from leadscore.data.io import read_feature_table
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
-from leadscore.features.table import build_features
+from leadscore.features.table import build_features, lead_account
 from leadscore.model import registered
 from leadscore.model.registered import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
-from leadscore.training import evaluate
+from leadscore.training import accounts, evaluate
 from leadscore.training.champion import Decision, decide, latest_folds
 from leadscore.training.dataset import as_of_view, training_table
 from leadscore.training.fit import TrainResult, train_on_table
@@ -249,6 +249,7 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         time.perf_counter() - t0,
         say,
         extra,
+        lead_account(view.leads, tt.frame["lead_id"]) if "account" in view.leads else None,
     )
 
 
@@ -309,9 +310,11 @@ def _train_table(
     t_features: float,
     say: Say,
     extra: dict[str, pd.DataFrame] | None = None,
+    account: pd.Series | None = None,
 ) -> RunSummary:
     """The labelled training table to a tracked, registered model: folds, fit, ``track``
-    (``extra``: more tables to log with the run, by file name)."""
+    (``extra``: more tables to log with the run, by file name; ``account``: each row's
+    account, for the account-feature candidate)."""
     dates = sorted(frame["as_of"].unique())
     say(
         f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, "
@@ -331,7 +334,11 @@ def _train_table(
         say(f"  fold {f.number}: test {f.test_label}, trained on {f.train_label}")
     say(f"  deployed model: every labelled snapshot, {plan.deploy_label}")
     t1 = time.perf_counter()
-    result = train_on_table(frame, spec, plan, cfg)
+    choice = accounts.choose(frame, spec, account, plan, cfg)
+    frame, spec = choice.table, choice.spec
+    result = train_on_table(frame, spec, plan, cfg, choice.backtest)
+    if choice.line:
+        result.notes.append(choice.line)
     t_fit = time.perf_counter() - t1
     for note in result.notes:
         say(f"  note: {note}")

@@ -43,3 +43,27 @@ def test_a_bad_accounts_file_is_one_line(tmp_path):
     path.write_text("account,open_leads\nAcme,2\n")
     with pytest.raises(DataError, match=r"accounts file .*missing column\(s\) p_any_converts"):
         read_accounts(path)
+
+
+def test_the_funnel_section_reads_the_logged_table():
+    from leadscore.reporting.funnel import funnel_section
+    from leadscore.training.funnel import funnel_table
+
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    stages = pd.DataFrame(
+        {
+            "lead_id": ["a", "a", "b"],
+            "stage": ["lead", "mql", "lead"],
+            "entered_at": [t0, t0 + pd.Timedelta(days=3), t0],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {"lead_id": ["a"], "closed_at": [t0 + pd.Timedelta(days=9)], "won": [True]}
+    )
+    section = funnel_section(funnel_table(stages, outcomes, ("lead", "mql")), "won")
+    cells = [[c.text for _, c in row] for row in section.table.body]
+    assert cells == [
+        ["lead", "2", "1 (50.0%)", "3 days", "1 (50.0%)"],
+        ["mql", "1", "–", "–", "1 (100.0%)"],
+    ]
+    assert funnel_section(None, "won") is None

@@ -48,3 +48,19 @@ def test_a_certain_lead_makes_its_account_certain():
     a = roll_up(scores, pd.Series(["K", "K"])).accounts
     assert a["p_any_converts"].tolist() == [1.0]
     assert a["best_reasons"].tolist() == [""]
+
+
+def test_a_model_with_stages_needs_the_stages_table():
+    from types import SimpleNamespace
+
+    from leadscore.data.contract import Tables
+    from leadscore.errors import DataError
+    from leadscore.scoring.batch import check_stages
+
+    scorer = SimpleNamespace(spec=SimpleNamespace(stages=("lead", "mql")))
+    leads = pd.DataFrame({"lead_id": ["a"]})
+    with pytest.raises(
+        DataError, match=r"^stages: the model uses the current funnel stage .* 1 leads\)$"
+    ):
+        check_stages(Tables(leads, pd.DataFrame(), pd.DataFrame()), scorer)
+    check_stages(Tables(leads, pd.DataFrame(), pd.DataFrame(), pd.DataFrame()), scorer)

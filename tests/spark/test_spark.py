@@ -173,6 +173,26 @@ def test_a_missing_event_column_is_named(spark, world):
         SparkEvents(spark, world["source"].path, {"occurred_at": "When"}).frame()
 
 
+def test_account_features_equal_duckdb(spark, world):
+    """Colleagues' activity as Spark window sums gives the pandas group sums."""
+    import dataclasses
+
+    from leadscore.features.spark import SparkEvents, spark_features
+
+    tables, source = world["tables"], world["source"]
+    as_of = [pd.Timestamp(d, tz="UTC") for d in ("2025-03-01", "2025-06-01")]
+    spec = spec_for(tables, world["cfg"], as_of[-1], source)
+    spec = dataclasses.replace(spec, account_window=30)
+    snaps = open_leads(tables.leads, tables.outcomes, as_of)
+    duck = build_features(tables.leads, source, snaps, spec, stages=tables.stages)
+    sp = spark_features(
+        spark, tables.leads, SparkEvents(spark, source.path), snaps, spec, stages=tables.stages
+    ).toPandas()
+    assert list(sp.columns) == list(duck.columns)
+    assert duck["account_open_leads"].gt(0).any()  # some leads have colleagues
+    assert_same_features(duck, sp, spec)
+
+
 def test_feature_table_folders_carry_their_spec_and_replace_whole(spark, world, tmp_path):
     from leadscore.features.spark import SparkEvents, write_parquet
     from leadscore.training.dataset import feature_table, spark_feature_table
