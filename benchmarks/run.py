@@ -79,6 +79,8 @@ def _world_in_parts(n: int, d: Path) -> None:
             )
             for name, frame in part.items():
                 frame = frame.assign(lead_id="p" + str(k) + "-" + frame["lead_id"].astype(str))
+                if "account" in frame:  # one part's accounts are not another's
+                    frame["account"] = "p" + str(k) + "-" + frame["account"].astype(str)
                 if "event_type" in frame:
                     frame["event_type"] = frame["event_type"].astype(str)
                 table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(

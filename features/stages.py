@@ -48,15 +48,11 @@ def stage_order(
     ahead = ((t[:, :, None] < t[:, None, :]) & both).sum(axis=0)  # [a, b]: a first
     wins = (ahead > ahead.T).sum(axis=1)
     created = pd.Series(
-        leads["created_at"].to_numpy(), index=leads["lead_id"].astype(str).to_numpy()
+        epoch_seconds_or_nan(leads["created_at"]), index=leads["lead_id"].astype(str).to_numpy()
     )
     start = created.reindex(wide.index.astype(str)).to_numpy()
-    median = [
-        float(
-            np.nanmedian(((wide[c].to_numpy() - start) / np.timedelta64(1, "D")).astype("float64"))
-        )
-        for c in names
-    ]
+    with np.errstate(all="ignore"):
+        median = [float(np.nanmedian(t[:, j] - start)) / 86400.0 for j in range(len(names))]
     ranked = [n for _, _, n in sorted(zip(-wins, median, names, strict=True))]
     first_given = [g for g in given if g in names]
     return tuple(first_given + [n for n in ranked if n not in first_given])

@@ -147,15 +147,20 @@ def engagement_table(
         sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None, kinds)
         result = con.sql(sql).to_arrow_table()
     finally:
-        for name in ("snap_in", "keys_in", "events_in", "prep_map"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:
-                pass
-        if own:
-            con.close()
+        _release(con, own, ("snap_in", "keys_in", "events_in", "prep_map"))
     key = result.column("snap_key").to_numpy()
     return result.drop_columns(["snap_key"]), key
+
+
+def _release(con: duckdb.DuckDBPyConnection, own: bool, names: tuple[str, ...]) -> None:
+    """Drop the frames a query registered (those it did), and close a connection of its own."""
+    for name in names:
+        try:
+            con.unregister(name)
+        except duckdb.Error:
+            pass
+    if own:
+        con.close()
 
 
 def _prepared_view(
@@ -272,13 +277,7 @@ def stage_features(
         con.execute("CREATE OR REPLACE TEMP VIEW stages_prepared AS SELECT * FROM stages_in")
         found = con.sql(stage_sql(spec)).df()
     finally:
-        for name in ("snap_in", "stages_in"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:
-                pass
-        if own:
-            con.close()
+        _release(con, own, ("snap_in", "stages_in"))
     n = len(snapshots)
     name = np.full(n, None, dtype=object)
     days = np.full(n, np.nan, dtype="float32")
