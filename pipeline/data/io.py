@@ -300,3 +300,18 @@ def read_lead_column(
         index=lead_ids.index,
         dtype="string",
     )
+
+
+def require_numbers(frame: pd.DataFrame, columns: tuple[str, ...], where: str) -> pd.DataFrame:
+    """``frame`` with ``columns`` as float64; a ``DataError`` naming ``where``, the column
+    and the count when any value is missing or not a number."""
+    out = frame.copy()
+    for c in columns:
+        number = pd.to_numeric(out[c], errors="coerce").astype("float64")
+        bad = int(number.isna().sum())
+        if bad:
+            raise DataError(
+                f"{where}: column {c} has {bad:,} missing or non-numeric value(s) of {len(out):,} rows"
+            )
+        out[c] = number
+    return out

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.data.io import read_frame, to_arrow, write_atomic
+from leadscore.data.io import read_frame, require_numbers, to_arrow, write_atomic
 from leadscore.errors import DataError
 from leadscore.scoring.history import partitions
 
@@ -52,15 +52,7 @@ def read_night(path: str | Path) -> tuple[pd.DataFrame, str]:
             f"scores {p}: missing column(s) {', '.join(missing)} ({len(frame):,} rows; "
             "write it with leadscore score)"
         )
-    out = frame.copy()
-    for c in ("probability", "score"):
-        number = pd.to_numeric(out[c], errors="coerce").astype("float64")
-        bad = int(number.isna().sum())
-        if bad:
-            raise DataError(
-                f"scores {p}: column {c} has {bad:,} missing or non-numeric value(s) of {len(out):,} rows"
-            )
-        out[c] = number
+    out = require_numbers(frame, ("probability", "score"), f"scores {p}")
     out["lead_id"] = out["lead_id"].astype("string")
     twice = int(out["lead_id"].duplicated().sum())
     if twice:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadscore.data.io import read_frame
+from leadscore.data.io import read_frame, require_numbers
 from leadscore.errors import DataError
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
@@ -41,15 +41,8 @@ def read_accounts(path: str | Path) -> pd.DataFrame:
             f"accounts file {p}: missing column(s) {', '.join(missing)} ({len(frame):,} rows; "
             "write it with leadscore accounts)"
         )
-    for c in ("open_leads", "p_any_converts", "expected_conversions", "best_score"):
-        number = pd.to_numeric(frame[c], errors="coerce")
-        bad = int(number.isna().sum())
-        if bad:
-            raise DataError(
-                f"accounts file {p}: column {c} has {bad:,} missing or non-numeric value(s)"
-            )
-        frame[c] = number
-    return frame
+    numbers = ("open_leads", "p_any_converts", "expected_conversions", "best_score")
+    return require_numbers(frame, numbers, f"accounts file {p}")
 
 
 def accounts_section(accounts: pd.DataFrame) -> AccountsSection:
