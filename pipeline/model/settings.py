@@ -25,6 +25,7 @@ from leadscore.config import (
     describe_error,
 )
 from leadscore.errors import ModelError
+from leadscore.model.reference import Reference
 
 
 class ModelSettings(Strict):
@@ -44,6 +45,8 @@ class ModelSettings(Strict):
     #: Events mode: where the training data ended (ISO), and the age that earns a warning.
     data_end: str | None = None
     max_model_age_days: int | None = None
+    #: What the model saw at training, for ``leadscore monitor`` (None: trained without one).
+    reference: Reference | None = None
 
     @model_validator(mode="after")
     def _complete_for_mode(self) -> ModelSettings:

@@ -14,8 +14,9 @@ from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import missing_columns
 from leadscore.model.points import PointsScorer
+from leadscore.model.reference import Reference, build_reference
 from leadscore.model.scorer import LeadScorer
-from leadscore.model.tiers import assign_tiers, resolve_tiers
+from leadscore.model.tiers import assign_tiers, resolve_tiers, to_score
 from leadscore.training import evaluate
 from leadscore.training.backtest import Backtest, run_backtest, spread
 from leadscore.training.deploy import Deployed, deploy
@@ -48,6 +49,8 @@ class TrainResult:
     tiers: TierConfig | None = None
     # Up to 5,000 out-of-time feature rows (seeded sample): the report explains the model on them.
     test_sample: pd.DataFrame | None = None
+    # What the deployed model saw, for the nightly monitor (``leadscore.model.reference``).
+    reference: Reference | None = None
 
     @property
     def split(self) -> dict[str, str]:
@@ -124,6 +127,33 @@ def _sample(table: pd.DataFrame, backtest: Backtest, seed: int) -> pd.DataFrame:
     return tested.sample(n=min(5000, len(tested)), random_state=seed).sort_index()
 
 
+#: Rows the reference is built from (a seeded sample of the out-of-time rows).
+REFERENCE_ROWS = 100_000
+
+
+def reference_of(
+    table: pd.DataFrame, backtest: Backtest, deployed: Deployed, tiers: TierConfig, seed: int
+) -> Reference:
+    """The training reference: the backtest's out-of-time rows (every period the model is
+    judged on), scored by the deployed model itself, so a night scored by that model is
+    compared on its own probabilities and tiers."""
+    oot = backtest.rows.drop_duplicates("row")
+    if len(oot) > REFERENCE_ROWS:
+        oot = oot.sample(n=REFERENCE_ROWS, random_state=seed).sort_index()
+    tested = table.iloc[oot["row"].to_numpy()]
+    scorer = deployed.scorer
+    p = scorer.predict_proba(tested[scorer.spec.feature_columns])
+    return build_reference(
+        tested,
+        scorer.spec.categories,
+        scorer.spec.feature_columns,
+        p,
+        assign_tiers(to_score(p), tiers),
+        list(scorer.importance()["feature"]),
+        oot["period"].astype(str).to_numpy(),
+    )
+
+
 def train_on_table(
     table: pd.DataFrame,
     spec: FeatureSpec,
@@ -178,4 +208,5 @@ def train_on_table(
         notes,
         tiers=tiers,
         test_sample=_sample(table, backtest, cfg.model.seed),
+        reference=reference_of(table, backtest, deployed, tiers, cfg.model.seed),
     )

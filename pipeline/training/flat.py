@@ -254,7 +254,7 @@ def train_flat(
         data_fingerprint=fingerprint({"flat": raw}),
         example=table[data.spec.feature_columns].head(5),
         settings=ModelSettings.for_flat(cfg, data.id_column, label).model_copy(
-            update={"tiers": result.tiers or cfg.tiers}
+            update={"tiers": result.tiers or cfg.tiers, "reference": result.reference}
         ),
         champion_scores=champion_scores,
         say=say,

@@ -362,7 +362,11 @@ def _train_table(
         data_fingerprint=data_fingerprint,
         example=frame[spec.feature_columns].head(5),
         settings=ModelSettings.for_events(cfg).model_copy(
-            update={"data_end": as_of, "tiers": result.tiers or cfg.tiers}
+            update={
+                "data_end": as_of,
+                "tiers": result.tiers or cfg.tiers,
+                "reference": result.reference,
+            }
         ),
         champion_scores=champion_scores,
         say=say,
