@@ -301,3 +301,78 @@ def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> Figure:
     axes[0].set_ylabel("Leads that converted")
     fig.tight_layout()
     return fig
+
+
+def _nights_axis(ax, nights: pd.Series) -> None:
+    ax.set_xticks(list(nights))
+    ax.set_xticklabels([f"{pd.Timestamp(d):%Y-%m-%d}" for d in nights], rotation=30, ha="right")
+    ax.set_xlabel("Night scored")
+
+
+def psi_chart(feature_psi: pd.DataFrame, nights: pd.DataFrame, threshold: float) -> Figure:
+    """PSI per night of each important feature (grey) and of the probability (blue), with
+    the alert threshold."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    when = pd.to_datetime(nights["as_of"], utc=True)
+    for _, one in feature_psi.groupby("feature", sort=True):
+        ax.plot(pd.to_datetime(one["as_of"], utc=True), one["psi"], color="#adb5bd", marker=".")
+    if len(feature_psi):
+        worst = feature_psi.loc[feature_psi["psi"].idxmax()]
+        ax.annotate(
+            _mpl_text(str(worst["feature"])),
+            (pd.to_datetime(worst["as_of"], utc=True), worst["psi"]),
+            fontsize=8.5,
+            textcoords="offset points",
+            xytext=(4, 4),
+        )
+    ax.plot(when, nights["psi_probability"], color=MODEL_COLOR, marker="o", label="probability")
+    ax.axhline(threshold, color="#c92a2a", linestyle="--", linewidth=1, label="alert threshold")
+    top = max(float(np.nanmax([threshold, *feature_psi["psi"], *nights["psi_probability"]])), 0.1)
+    ax.set_ylim(0, top * 1.2)
+    ax.set_ylabel("PSI against training")
+    _nights_axis(ax, when)
+    ax.legend(frameon=False, fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    _style(ax)
+    fig.tight_layout()
+    return fig
+
+
+def tier_share_chart(tiers: pd.DataFrame) -> Figure:
+    """Each tier's share of the night's open leads (solid) against training (dashed)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    colors = plt.get_cmap("tab10")
+    for i, (name, one) in enumerate(tiers.groupby("tier", sort=False)):
+        when = pd.to_datetime(one["as_of"], utc=True)
+        ax.plot(when, one["share"], color=colors(i), marker="o", label=_mpl_text(str(name)))
+        ax.plot(when, one["share_reference"], color=colors(i), linestyle="--", linewidth=1)
+    ax.yaxis.set_major_formatter(_pct())
+    ax.set_ylabel("Share of open leads (dashed: training)")
+    _nights_axis(ax, pd.to_datetime(tiers["as_of"], utc=True).drop_duplicates())
+    ax.legend(frameon=False, fontsize=9, title="tier")
+    ax.grid(axis="y", alpha=0.3)
+    _style(ax)
+    fig.tight_layout()
+    return fig
+
+
+def realised_chart(nights: pd.DataFrame) -> Figure:
+    """Per night whose outcomes are known: expected against realised conversions, and the
+    realised ROC AUC of the model beside the points model's."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.9))
+    when = pd.to_datetime(nights["as_of"], utc=True)
+    left.plot(when, nights["expected"], color=MODEL_COLOR, marker="o", label="expected")
+    left.plot(when, nights["realised"], color="#2b8a3e", marker="s", label="realised")
+    left.set_ylabel("Conversions")
+    left.set_ylim(0, max(float(nights[["expected", "realised"]].max().max()), 1.0) * 1.2)
+    right.plot(when, nights["roc_auc_model"], color=MODEL_COLOR, marker="o", label="model")
+    right.plot(when, nights["roc_auc_points"], color=BASELINE_COLOR, marker="s", label="points")
+    right.set_ylabel("Realised ROC AUC")
+    right.set_ylim(0.4, 1.0)
+    for ax in (left, right):
+        _nights_axis(ax, when)
+        ax.legend(frameon=False, fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+        _style(ax)
+    fig.tight_layout()
+    return fig

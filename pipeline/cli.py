@@ -465,6 +465,78 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``leadscore monitor`` exit status when an alert threshold is crossed (2 is an error).
+ALERT_STATUS = 3
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from leadscore.data.io import write_atomic
+    from leadscore.data.load import load_streaming
+    from leadscore.monitoring.measure import measure
+    from leadscore.monitoring.nights import read_history_nights, read_scores_file
+    from leadscore.monitoring.page import write_monitor
+
+    if bool(args.scores) == bool(args.history):
+        raise UsageError("monitor needs --scores FILE or --history DIR (one of them)")
+    scores = read_scores_file(args.scores) if args.scores else read_history_nights(args.history)
+    cfg, uri, model, version = _model(args, False)
+    if model.settings.mode == "flat":
+        raise ModelError(f"model {uri} is a flat-mode model; monitor watches event-mode nights")
+    tables, events, _ = load_streaming(
+        args.data,
+        model.settings.columns.model_dump(),
+        _say,
+        count_events=False,
+        csv=cfg.io.csv.model_dump(),
+        max_drop_share=cfg.validation.max_drop_share,
+    )
+    nights = scores["as_of"].nunique()
+    _say(f"monitor: {nights} night(s), {len(scores):,} scored rows, model {version}")
+    result = measure(scores, tables, events, model, version, cfg.monitor, _say)
+    for note in result.notes:
+        _say(f"  note: {note}")
+    last = result.nights.iloc[-1]
+    _say(
+        f"  {result.latest:%Y-%m-%d}: {int(last['leads']):,} leads, "
+        f"{last['expected']:,.1f} expected conversions, PSI of the probability "
+        f"{last['psi_probability']:.3f}"
+    )
+    if len(result.features):
+        drifted = result.drifted
+        _say(
+            f"  input drift: {len(drifted)} of {len(result.features)} features drifted"
+            + (
+                f" ({', '.join(drifted[:8])}{', ...' if len(drifted) > 8 else ''})"
+                if drifted
+                else ""
+            )
+        )
+    for r in result.features.head(3).itertuples():
+        _say(
+            f"  top mover: {r.feature} PSI {r.psi:.3f} (threshold {r.threshold:.3f}, "
+            f"importance rank {r.importance_rank})"
+        )
+    if len(result.realised):
+        r = result.realised.iloc[-1]
+        _say(
+            f"  realised {r['as_of']:%Y-%m-%d}: {r['realised']:,.0f} conversions of "
+            f"{r['expected']:,.1f} expected (ratio {r['ratio']:.2f}); ROC AUC model "
+            f"{r['roc_auc_model']:.3f}, points {r['roc_auc_points']:.3f}"
+        )
+    page = write_monitor(result, cfg.monitor, args.out)
+    _say(f"monitor -> {page}")
+    if args.json:
+        text = result.to_json()
+        out = write_atomic(Path(args.json), lambda p: p.write_text(text, encoding="utf-8"))
+        _say(f"monitor json -> {out}")
+    for alert in result.alerts:
+        print(f"leadscore: alert: {alert.line()}", file=sys.stderr)
+    if result.alerts:
+        return ALERT_STATUS
+    _say("monitor: no alert")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
     from leadscore.reporting.render import build_report
@@ -773,6 +845,28 @@ def add_handoff(sub: Sub) -> None:
     h.set_defaults(func=cmd_handoff)
 
 
+def add_monitor(sub: Sub) -> None:
+    m = sub.add_parser(
+        "monitor",
+        help="drift, expected and realised performance of scored nights, as HTML and JSON",
+        description="Compare scored nights with the model's training reference: PSI of every "
+        "feature on the bins fixed at training, missing rates and values outside the kept "
+        "levels; the probability's PSI and each tier's share; expected conversions per tier; "
+        "and, for nights whose horizon has passed, realised conversions against expected, "
+        "by tier, and ROC AUC against the points model's. Exit status 3 when a threshold of "
+        "the config's monitor: section is crossed on the latest night (each alert named on "
+        "stderr), 2 on an error, 0 otherwise.",
+    )
+    m.add_argument("--scores", help="one night's scores file from leadscore score")
+    m.add_argument("--history", help="a score history folder (every kept night)")
+    m.add_argument("--data", required=True, help="the data folder (features and outcomes)")
+    m.add_argument("--model", help="MLflow model URI (default: the champion)")
+    m.add_argument("--config", help="YAML config (registered model name, monitor thresholds)")
+    m.add_argument("--out", required=True, help="output .html file")
+    m.add_argument("--json", help="also write every figure and alert to this JSON file")
+    m.set_defaults(func=cmd_monitor)
+
+
 def add_report(sub: Sub) -> None:
     r = sub.add_parser(
         "report",
@@ -801,6 +895,7 @@ COMMANDS: list[Callable[[Sub], None]] = [
     add_report,
     add_models,
     add_history,
+    add_monitor,
     add_handoff,
     add_accounts,
 ]

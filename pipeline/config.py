@@ -195,6 +195,23 @@ class ValidationConfig(Strict):
     max_drop_share: float = Field(default=0.05, ge=0, le=1)
 
 
+class MonitorConfig(Strict):
+    """Alert thresholds of ``leadscore monitor``; crossing one makes it exit with status 3."""
+
+    #: Population stability index above which a feature (or the score) has drifted.
+    psi_alert: float = Field(default=0.25, gt=0)
+    #: Input drift alerts on the model's most important features only (by total gain).
+    top_features: int = Field(default=10, ge=1)
+    #: Calibration in the large (realised / expected conversions) off by more than this factor.
+    calibration_factor: float = Field(default=1.5, gt=1)
+    #: Alert when the model's realised ROC AUC falls below the points model's.
+    auc_below_points: bool = True
+    #: Realised figures alert only with at least this many realised conversions in the night.
+    min_conversions: int = Field(default=20, ge=1)
+    #: Input drift is measured on this many latest nights of a history (features are rebuilt).
+    feature_nights: int = Field(default=7, ge=1)
+
+
 class Config(Strict):
     io: IoConfig = Field(default_factory=IoConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
@@ -207,6 +224,7 @@ class Config(Strict):
     tiers: TierConfig
     explain: ExplainConfig
     tracking: TrackingConfig
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
 
 def default_dict() -> dict[str, Any]:

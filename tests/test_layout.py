@@ -39,9 +39,10 @@ LAYERS = {
     "scoring": 7,
     "handoff": 8,  # reads a night's scores; nothing reads it back
     "reporting": 8,
-    "cli": 9,
-    "demo": 10,
-    "__init__": 10,  # the public API
+    "monitoring": 9,  # reads nights, rebuilds their features, compares with the reference
+    "cli": 10,
+    "demo": 11,
+    "__init__": 11,  # the public API
 }
 
 

@@ -1,0 +1,94 @@
+"""Alert thresholds checked on the latest night (``monitor:`` in the config): each crossed
+one is an ``Alert`` naming the measure, its value and the threshold."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from leadscore.config import MonitorConfig
+
+
+@dataclass(frozen=True)
+class Alert:
+    measure: str
+    night: str
+    value: float
+    threshold: float
+    setting: str
+    against: str = "above the threshold"
+
+    def line(self) -> str:
+        return (
+            f"{self.measure} on {self.night} is {self.value:.3f}, {self.against} "
+            f"{self.threshold:.3f} (monitor.{self.setting})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "line": self.line()}
+
+
+def drift_alerts(
+    night: str,
+    features: pd.DataFrame,
+    probability_psi: float,
+    probability_threshold: float,
+    cfg: MonitorConfig,
+) -> list[Alert]:
+    """A drifted feature among the ``top_features`` most important (its PSI past
+    ``psi_alert`` and its spread at training), or drifted probabilities."""
+    out = []
+    top = features[(features["importance_rank"] <= cfg.top_features) & features["drifted"]]
+    for r in top.sort_values("importance_rank").itertuples():
+        out.append(
+            Alert(f"PSI of {r.feature}", night, float(r.psi), float(r.threshold), "psi_alert")
+        )
+    if math.isfinite(probability_psi) and probability_psi > probability_threshold:
+        out.append(
+            Alert(
+                "PSI of the probability", night, probability_psi, probability_threshold, "psi_alert"
+            )
+        )
+    return out
+
+
+def realised_alerts(nights: pd.DataFrame, cfg: MonitorConfig) -> list[Alert]:
+    """On the latest night with realised outcomes and at least ``min_conversions`` of them:
+    calibration in the large off by more than ``calibration_factor`` either way, and (with
+    ``auc_below_points``) the model's realised ROC AUC below the points model's."""
+    enough = nights[nights["realised"] >= cfg.min_conversions]
+    if enough.empty:
+        return []
+    last = enough.iloc[-1]
+    night = f"{pd.Timestamp(last['as_of']):%Y-%m-%d}"
+    out = []
+    f = cfg.calibration_factor
+    ratio = float(last["ratio"])
+    if math.isfinite(ratio) and ratio > f:
+        out.append(Alert("realised / expected conversions", night, ratio, f, "calibration_factor"))
+    elif math.isfinite(ratio) and ratio < 1 / f:
+        out.append(
+            Alert(
+                "realised / expected conversions",
+                night,
+                ratio,
+                1 / f,
+                "calibration_factor",
+                "below the threshold",
+            )
+        )
+    model, points = float(last["roc_auc_model"]), float(last["roc_auc_points"])
+    if cfg.auc_below_points and math.isfinite(model) and math.isfinite(points) and model < points:
+        out.append(
+            Alert(
+                "realised ROC AUC of the model",
+                night,
+                model,
+                points,
+                "auc_below_points",
+                "below the points model's",
+            )
+        )
+    return out

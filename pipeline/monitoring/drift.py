@@ -1,0 +1,96 @@
+"""Drift of a night against the model's training reference, as plain functions over frames.
+
+Input drift: per feature, the population stability index (PSI) on the bins fixed at
+training, the missing rate then and now, and the share of values outside the levels the
+model kept (a new lead source lands there). Score drift: the PSI of the model's probability
+and the share of leads in each tier, against the same reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leadscore.model.reference import Reference, psi, shares_in, with_outside
+
+FEATURE_COLUMNS = [
+    "feature",
+    "importance_rank",
+    "psi",
+    "threshold",
+    "drifted",
+    "missing_reference",
+    "missing_now",
+    "outside_reference",
+    "outside_now",
+]
+
+
+def _outside(bins, shares: np.ndarray) -> float:
+    """Share of values outside the kept levels: the ``other`` level plus anything unbinned."""
+    if bins.kind != "categorical":
+        return float("nan")
+    other = shares[bins.levels.index("other")] if "other" in bins.levels else 0.0
+    return float(other + max(0.0, 1.0 - shares.sum()))
+
+
+def feature_drift(reference: Reference, features: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """One row per reference feature present in ``features``, largest PSI first; a feature
+    has ``drifted`` when its PSI passes ``floor`` and its spread at training."""
+    rank = {name: i + 1 for i, name in enumerate(reference.importance)}
+    rows = []
+    for bins in reference.features:
+        if bins.name not in features:
+            continue
+        now = shares_in(bins, features[bins.name])
+        ref = np.asarray(bins.shares)
+        # Values outside the kept levels form one more bin, so they move the PSI too.
+        value = psi(with_outside(ref), with_outside(now))
+        rows.append(
+            {
+                "feature": bins.name,
+                "importance_rank": rank.get(bins.name, len(rank) + 1),
+                "psi": value,
+                "threshold": bins.threshold(floor),
+                "drifted": bool(value > bins.threshold(floor)),
+                "missing_reference": bins.missing_share,
+                "missing_now": float(now[-1]),
+                "outside_reference": _outside(bins, ref),
+                "outside_now": _outside(bins, now),
+            }
+        )
+    out = pd.DataFrame(rows, columns=FEATURE_COLUMNS)
+    return out.sort_values(["psi", "importance_rank"], ascending=[False, True], ignore_index=True)
+
+
+def score_psi(reference: Reference, probability: np.ndarray) -> float:
+    """PSI of the model's probabilities against the reference's."""
+    return psi(reference.probability.shares, shares_in(reference.probability, probability))
+
+
+def score_threshold(reference: Reference, floor: float) -> float:
+    """The probability's PSI above which the night's scores have drifted."""
+    return reference.probability.threshold(floor)
+
+
+def tier_shares(
+    reference: Reference, tiers: pd.Series, probability: np.ndarray, order: list[str]
+) -> pd.DataFrame:
+    """Per tier: leads, share now and at training, and expected conversions (the sum of the
+    calibrated probabilities: what the tier should bring before any outcome is known)."""
+    t = tiers.astype(str).to_numpy()
+    p = np.asarray(probability, dtype="float64")
+    names = order + sorted(set(t) - set(order))
+    rows = []
+    for name in names:
+        inside = t == name
+        rows.append(
+            {
+                "tier": name,
+                "leads": int(inside.sum()),
+                "share": float(inside.mean()) if len(t) else float("nan"),
+                "share_reference": float(reference.tiers.get(name, 0.0)),
+                "expected": float(p[inside].sum()),
+            }
+        )
+    return pd.DataFrame(rows)

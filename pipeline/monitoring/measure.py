@@ -1,0 +1,222 @@
+"""Every measure of ``leadscore monitor`` over a set of nights, as one ``Monitor``.
+
+The nights' features are rebuilt from the data folder with the model's own feature code
+(point in time: a night's features use nothing after its ``as_of``), then binned on the
+training reference; outcomes in the same folder give each night's labels once its horizon
+has passed. Reading happens here; every figure comes from the pure functions of
+``drift``, ``realised`` and ``alerts``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import MonitorConfig
+from leadscore.data.contract import Tables
+from leadscore.features.snapshots import label_snapshots
+from leadscore.features.source import EventSource
+from leadscore.model.reference import Reference
+from leadscore.model.registered import LeadScoreModel
+from leadscore.model.tiers import tier_order
+from leadscore.monitoring import drift, realised
+from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts
+from leadscore.scoring.batch import scoring_features
+from leadscore.training.dataset import data_end
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Monitor:
+    model_version: str
+    reference_rows: int
+    horizon_days: int
+    data_end: pd.Timestamp
+    #: One row per night: as_of, model_version, leads, expected, mean_probability, psi_probability.
+    nights: pd.DataFrame
+    #: One row per night and tier: leads, share, share_reference, expected.
+    tiers: pd.DataFrame
+    #: The latest night's input drift, one row per feature (``drift.FEATURE_COLUMNS``).
+    features: pd.DataFrame
+    #: The probability's PSI above which a night's scores have drifted.
+    probability_threshold: float
+    #: PSI per night of the most important features (as_of, feature, psi).
+    feature_psi: pd.DataFrame
+    #: One row per night whose horizon has passed (``realised.NIGHT_COLUMNS``).
+    realised: pd.DataFrame
+    #: The latest such night, by tier.
+    realised_tiers: pd.DataFrame
+    alerts: list[Alert] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def latest(self) -> pd.Timestamp:
+        return pd.Timestamp(self.nights["as_of"].iloc[-1])
+
+    @property
+    def drifted(self) -> list[str]:
+        """The latest night's drifted features, largest PSI first."""
+        return [str(f) for f in self.features.loc[self.features["drifted"].astype(bool), "feature"]]
+
+    def to_json(self) -> str:
+        """Every figure, for other tools: plain JSON (NaN as null, times as ISO dates)."""
+
+        def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+            out = []
+            for row in frame.to_dict("records"):
+                clean: dict[str, object] = {}
+                for k, v in row.items():
+                    if isinstance(v, pd.Timestamp):
+                        v = f"{v:%Y-%m-%d}"
+                    elif isinstance(v, (float, np.floating)):
+                        v = None if not math.isfinite(float(v)) else float(v)
+                    elif isinstance(v, np.integer):
+                        v = int(v)
+                    clean[k] = v
+                out.append(clean)
+            return out
+
+        return json.dumps(
+            {
+                "model_version": self.model_version,
+                "reference_rows": self.reference_rows,
+                "horizon_days": self.horizon_days,
+                "data_end": f"{self.data_end:%Y-%m-%d}",
+                "latest_night": f"{self.latest:%Y-%m-%d}",
+                "drifted_features": self.drifted,
+                "probability_threshold": self.probability_threshold,
+                "ok": not self.alerts,
+                "alerts": [a.to_dict() for a in self.alerts],
+                "notes": self.notes,
+                "nights": records(self.nights),
+                "tiers": records(self.tiers),
+                "features": records(self.features),
+                "feature_psi": records(self.feature_psi),
+                "realised": records(self.realised),
+                "realised_tiers": records(self.realised_tiers),
+            },
+            indent=2,
+        )
+
+
+def _score_drift(
+    scores: pd.DataFrame, reference: Reference | None, version: str, order: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    nights, tiers = [], []
+    for as_of, night in scores.groupby("as_of", sort=True):
+        p = night["probability"].to_numpy("float64")
+        versions = night["model_version"].dropna().unique()
+        same = reference is not None and len(versions) == 1 and versions[0] == version
+        nights.append(
+            {
+                "as_of": as_of,
+                "model_version": ", ".join(map(str, versions)),
+                "leads": len(night),
+                "expected": float(p.sum()),
+                "mean_probability": float(p.mean()) if len(p) else float("nan"),
+                "psi_probability": drift.score_psi(reference, p) if same else float("nan"),
+            }
+        )
+        if reference is not None:
+            t = drift.tier_shares(reference, night["tier"], p, order)
+            tiers.append(t.assign(as_of=as_of))
+    tier_frame = (
+        pd.concat(tiers, ignore_index=True)
+        if tiers
+        else pd.DataFrame(
+            columns=["tier", "leads", "share", "share_reference", "expected", "as_of"]
+        )
+    )
+    return pd.DataFrame(nights), tier_frame[["as_of", *[c for c in tier_frame if c != "as_of"]]]
+
+
+def measure(
+    scores: pd.DataFrame,
+    tables: Tables,
+    events: EventSource | pd.DataFrame | None,
+    model: LeadScoreModel,
+    version: str,
+    cfg: MonitorConfig,
+    say: Say = lambda _m: None,
+) -> Monitor:
+    """The monitor of ``scores`` (one or more nights) against ``model``'s reference, with
+    outcomes and features from ``tables`` (``events``: their event source)."""
+    settings, spec = model.settings, model.scorer.spec
+    reference = settings.reference
+    order = tier_order(settings.tiers)
+    notes: list[str] = []
+    nights, tiers = _score_drift(scores, reference, version, order)
+    other = nights[nights["psi_probability"].isna()] if reference is not None else nights.iloc[:0]
+    if len(other):
+        notes.append(
+            f"{len(other)} night(s) scored by another model version than {version}: their "
+            "score drift is not measured against its reference"
+        )
+    features = pd.DataFrame(columns=drift.FEATURE_COLUMNS)
+    feature_psi = pd.DataFrame(columns=["as_of", "feature", "psi"])
+    if reference is None:
+        notes.append(
+            f"model {version} was trained without a reference: no drift measures (retrain it)"
+        )
+    else:
+        measured = []
+        for as_of in nights["as_of"].iloc[-cfg.feature_nights :]:
+            snaps = scores.loc[scores["as_of"] == as_of, ["lead_id", "as_of"]].reset_index(
+                drop=True
+            )
+            feats = scoring_features(tables, snaps, spec, events)
+            night = drift.feature_drift(reference, feats, cfg.psi_alert)
+            say(
+                f"  {as_of:%Y-%m-%d}: input drift of {len(night)} features over {len(snaps):,} leads"
+            )
+            measured.append(night.assign(as_of=as_of))
+            features = night
+        top = set(reference.importance[: cfg.top_features])
+        every = pd.concat(measured, ignore_index=True)
+        feature_psi = every.loc[every["feature"].isin(top), ["as_of", "feature", "psi"]]
+        feature_psi = feature_psi.reset_index(drop=True)
+    horizon = int(settings.horizon_days or 0)
+    end = data_end(tables, events if isinstance(events, EventSource) else None)
+    labelled = scores.assign(
+        label=label_snapshots(scores, tables.outcomes, horizon, end).to_numpy()
+    )
+    real = realised.realised_by_night(labelled)
+    pending = int(nights["as_of"].nunique()) - len(real)
+    if pending:
+        notes.append(
+            f"{pending} night(s) within their {horizon}-day horizon of the data's end "
+            f"({end:%Y-%m-%d}): outcomes not known yet, expected conversions only"
+        )
+    real_tiers = pd.DataFrame(columns=["tier", "leads", "expected", "realised", "realised_rate"])
+    if len(real):
+        last = labelled[labelled["as_of"] == real["as_of"].iloc[-1]]
+        real_tiers = realised.realised_by_tier(last, order)
+    latest = f"{pd.Timestamp(nights['as_of'].iloc[-1]):%Y-%m-%d}"
+    p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
+    alerts = [
+        *drift_alerts(
+            latest, features, float(nights["psi_probability"].iloc[-1]), p_threshold, cfg
+        ),
+        *realised_alerts(real, cfg),
+    ]
+    return Monitor(
+        model_version=version,
+        reference_rows=reference.rows if reference is not None else 0,
+        horizon_days=horizon,
+        data_end=end,
+        nights=nights,
+        tiers=tiers,
+        features=features,
+        probability_threshold=p_threshold,
+        feature_psi=feature_psi,
+        realised=real,
+        realised_tiers=real_tiers,
+        alerts=alerts,
+        notes=notes,
+    )

@@ -1,0 +1,147 @@
+"""The monitor as one self-contained HTML page in the report's style (inline CSS, charts as
+base64 PNG, no scripts), from a ``Monitor``: figures formatted here, laid out by
+``templates/monitor.html.j2`` with autoescaping on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from leadscore import charts
+from leadscore.config import MonitorConfig
+from leadscore.data.io import write_atomic
+from leadscore.monitoring.measure import Monitor
+
+Rows = list[list[str]]
+
+
+@dataclass
+class MonitorPage:
+    title: str
+    facts: list[tuple[str, str]]
+    alerts: list[str]
+    notes: list[str]
+    tiers: Rows
+    nights: Rows
+    features: Rows
+    realised: Rows
+    realised_tiers: Rows
+    realised_night: str
+    charts: dict[str, str]
+    generated: str
+
+
+def _n(v: float, digits: int = 1) -> str:
+    return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):,.{digits}f}"
+
+
+def _pct(v: float) -> str:
+    return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):.1%}"
+
+
+def _day(v) -> str:
+    return f"{pd.Timestamp(v):%Y-%m-%d}"
+
+
+def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> MonitorPage:
+    latest = m.tiers[m.tiers["as_of"] == m.latest] if len(m.tiers) else m.tiers
+    pics: dict[str, str] = {}
+    if len(m.tiers):
+        pics["tiers"] = charts.png_base64(charts.tier_share_chart(m.tiers))
+    if len(m.features):
+        pics["psi"] = charts.png_base64(charts.psi_chart(m.feature_psi, m.nights, cfg.psi_alert))
+    if len(m.realised):
+        pics["realised"] = charts.png_base64(charts.realised_chart(m.realised))
+    top = m.features.head(15)
+    return MonitorPage(
+        title=f"Nightly monitor: {m.model_version}",
+        facts=[
+            ("Latest night", _day(m.latest)),
+            ("Nights", f"{len(m.nights):,}"),
+            ("Model", m.model_version),
+            ("Training reference", f"{m.reference_rows:,} out-of-time rows"),
+            ("Data ends", _day(m.data_end)),
+            ("Horizon", f"{m.horizon_days} days"),
+        ],
+        alerts=[a.line() for a in m.alerts],
+        notes=m.notes,
+        tiers=[
+            [str(r.tier), f"{r.leads:,}", _pct(r.share), _pct(r.share_reference), _n(r.expected)]
+            for r in latest.itertuples()
+        ],
+        nights=[
+            [
+                _day(r.as_of),
+                str(r.model_version),
+                f"{r.leads:,}",
+                _n(r.expected),
+                _pct(r.mean_probability),
+                _n(r.psi_probability, 3),
+            ]  # fmt: skip
+            for r in m.nights.itertuples()
+        ],
+        features=[
+            [
+                str(r.feature),
+                str(r.importance_rank),
+                _n(r.psi, 3),
+                _pct(r.missing_reference) + " → " + _pct(r.missing_now),
+                "–"
+                if not math.isfinite(r.outside_now)
+                else _pct(r.outside_reference) + " → " + _pct(r.outside_now),
+            ]  # fmt: skip
+            for r in top.itertuples()
+        ],
+        realised=[
+            [
+                _day(r.as_of),
+                f"{r.leads:,}",
+                _n(r.expected),
+                f"{r.realised:,.0f}",
+                _n(r.ratio, 2),
+                _n(r.roc_auc_model, 3),
+                _n(r.roc_auc_points, 3),
+            ]  # fmt: skip
+            for r in m.realised.itertuples()
+        ],
+        realised_tiers=[
+            [
+                str(r.tier),
+                f"{r.leads:,}",
+                _n(r.expected),
+                f"{r.realised:,.0f}",
+                _pct(r.realised_rate),
+            ]  # fmt: skip
+            for r in m.realised_tiers.itertuples()
+        ],
+        realised_night=_day(m.realised["as_of"].iloc[-1]) if len(m.realised) else "",
+        charts=pics,
+        generated=f"{generated:%Y-%m-%d %H:%M UTC}",
+    )
+
+
+def render_monitor(page: MonitorPage) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("leadscore.monitoring", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    css = resources.files("leadscore.reporting").joinpath("report.css").read_text("utf-8")
+    return env.get_template("monitor.html.j2").render(page=page, css=Markup(css))
+
+
+def write_monitor(m: Monitor, cfg: MonitorConfig, out: str | Path) -> Path:
+    """The page, written atomically to ``out`` (a folder gets ``monitor.html``)."""
+    html = render_monitor(build_monitor_page(m, cfg, datetime.now(tz=timezone.utc)))
+    target = Path(out)
+    if target.is_dir():
+        target = target / "monitor.html"
+    return write_atomic(target, lambda p: p.write_text(html, encoding="utf-8"))

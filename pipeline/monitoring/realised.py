@@ -1,0 +1,83 @@
+"""Realised performance of past nights, once their horizon has passed: what the calibrated
+probabilities promised against what happened, the model's ranking against the points
+model's on the same leads, and conversion by tier. Plain functions over scored rows with a
+``label`` (1 won within the horizon, 0 not, missing while the horizon is unfinished).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+NIGHT_COLUMNS = [
+    "as_of",
+    "leads",
+    "expected",
+    "realised",
+    "ratio",
+    "mean_predicted",
+    "realised_rate",
+    "roc_auc_model",
+    "roc_auc_points",
+]
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y, score))
+
+
+def realised_night(rows: pd.DataFrame) -> dict[str, float]:
+    """One night's figures from its scored rows with a known label.
+
+    ``ratio`` is calibration in the large: realised over expected conversions (1.0 when the
+    probabilities came true on average; 2.0 when twice as many converted as promised).
+    """
+    y = rows["label"].to_numpy("float64")
+    p = rows["probability"].to_numpy("float64")
+    expected, realised = float(p.sum()), float(y.sum())
+    return {
+        "leads": len(rows),
+        "expected": expected,
+        "realised": realised,
+        "ratio": realised / expected if expected > 0 else float("nan"),
+        "mean_predicted": float(p.mean()) if len(p) else float("nan"),
+        "realised_rate": float(y.mean()) if len(y) else float("nan"),
+        "roc_auc_model": _auc(y, rows["score"].to_numpy("float64")),
+        "roc_auc_points": _auc(y, rows["baseline_score"].to_numpy("float64"))
+        if "baseline_score" in rows
+        else float("nan"),
+    }
+
+
+def realised_by_night(scored: pd.DataFrame) -> pd.DataFrame:
+    """One row per night whose every lead has a known label (the horizon has passed)."""
+    rows = []
+    for as_of, night in scored.groupby("as_of", sort=True):
+        if night["label"].isna().any() or not len(night):
+            continue
+        rows.append({"as_of": as_of, **realised_night(night)})
+    return pd.DataFrame(rows, columns=NIGHT_COLUMNS)
+
+
+def realised_by_tier(night: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """A night's leads, expected and realised conversions per tier, best tier first."""
+    t = night["tier"].astype(str)
+    names = order + sorted(set(t) - set(order))
+    rows = []
+    for name in names:
+        inside = night[t == name]
+        y = inside["label"].to_numpy("float64")
+        p = inside["probability"].to_numpy("float64")
+        rows.append(
+            {
+                "tier": name,
+                "leads": len(inside),
+                "expected": float(p.sum()),
+                "realised": float(y.sum()),
+                "realised_rate": float(y.mean()) if len(y) else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,158 @@
+"""`leadscore monitor` end to end: a model trained on one generated world watches a second
+sample of that world (no drift), worlds shifted on purpose (drift), and its own history
+(realised performance), through the command a nightly job runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.cli import main
+
+pytestmark = pytest.mark.slow  # a training and several scoring runs
+
+NIGHT = "2026-01-01"
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory):
+    root = tmp_path_factory.mktemp("monitor")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+    mp.chdir(root)
+    for name, seed in (("trained", 6), ("same", 7)):
+        assert (
+            main(["generate", "--out", str(root / name), "--leads", "4000", "--seed", str(seed)])
+            == 0
+        )
+    quick = root / "quick.yaml"
+    quick.write_text("model:\n  num_boost_round: 80\n  early_stopping_rounds: 10\n")
+    assert main(["train", "--data", str(root / "trained"), "--config", str(quick)]) == 0
+    # Shifted on purpose, from the second sample: every email open twice (an hour apart),
+    # and 30% of leads from a source the model never saw.
+    for name in ("opens", "source"):
+        shutil.copytree(root / "same", root / name)
+    events = pd.read_parquet(root / "same" / "events.parquet")
+    opens = events[events["event_type"] == "email_open"]
+    opens = opens.assign(occurred_at=opens["occurred_at"] + pd.Timedelta(hours=1))
+    pd.concat([events, opens]).to_parquet(root / "opens" / "events.parquet", index=False)
+    leads = pd.read_parquet(root / "same" / "leads.parquet")
+    moved = np.random.default_rng(0).random(len(leads)) < 0.3
+    leads.loc[moved, "lead_source"] = "podcast"
+    leads.to_parquet(root / "source" / "leads.parquet", index=False)
+    for name in ("same", "opens", "source"):
+        args = ["score", "--data", str(root / name), "--as-of", NIGHT]
+        assert main([*args, "--out", str(root / f"{name}.parquet")]) == 0
+    for night in ("2025-08-01", "2025-09-01", NIGHT):
+        args = ["score", "--data", str(root / "trained"), "--as-of", night, "--out"]
+        assert (
+            main([*args, str(root / f"night-{night}.parquet"), "--history", str(root / "hist")])
+            == 0
+        )
+    yield root
+    mp.undo()
+
+
+def monitor(root, name: str, *extra: str) -> tuple[int, dict]:
+    out = root / f"{name}.json"
+    source = (
+        ["--history", str(root / "hist")]
+        if name == "hist"
+        else ["--scores", str(root / f"{name}.parquet")]
+    )
+    data = root / ("trained" if name == "hist" else name)
+    code = main(
+        [
+            "monitor",
+            *source,
+            "--data",
+            str(data),
+            "--out",
+            str(root / f"{name}.html"),
+            "--json",
+            str(out),
+            *extra,
+        ]
+    )
+    return code, json.loads(out.read_text()) if out.exists() else {}
+
+
+def test_a_second_sample_of_the_same_world_raises_nothing(worlds):
+    code, result = monitor(worlds, "same")
+    assert code == 0
+    assert result["ok"] and result["alerts"] == [] and result["drifted_features"] == []
+    (night,) = result["nights"]
+    assert night["psi_probability"] < 0.1
+    assert (worlds / "same.html").read_text().count("<section") == 3
+
+
+def test_doubled_email_opens_are_flagged(worlds, capsys):
+    code, result = monitor(worlds, "opens")
+    assert "email_open_30d" in result["drifted_features"]
+    assert "lead_source" not in result["drifted_features"]
+    # The model ranks email opens low, so by default they are flagged but do not alert; an
+    # alert on every feature makes the job fail, naming the measure, value and threshold.
+    assert code == (3 if result["alerts"] else 0)
+    config = worlds / "every_feature.yaml"
+    config.write_text("monitor:\n  top_features: 1000\n")
+    capsys.readouterr()
+    code, result = monitor(worlds, "opens", "--config", str(config))
+    err = capsys.readouterr().err
+    assert code == 3 and not result["ok"]
+    assert "leadscore: alert: PSI of email_open_30d on 2026-01-01 is" in err
+    assert "(monitor.psi_alert)" in err
+
+
+def test_a_new_lead_source_is_flagged(worlds):
+    _, result = monitor(worlds, "source")
+    assert "lead_source" in result["drifted_features"]
+    row = next(f for f in result["features"] if f["feature"] == "lead_source")
+    assert row["outside_now"] > row["outside_reference"] + 0.25
+
+
+def test_realised_performance_of_the_history_matches_the_outcomes(worlds):
+    code, result = monitor(worlds, "hist")
+    assert code in (0, 3)
+    assert [n["as_of"] for n in result["nights"]] == ["2025-08-01", "2025-09-01", NIGHT]
+    # 90-day horizon, data to 2025-12-31: the two older nights have outcomes, the last not.
+    assert [r["as_of"] for r in result["realised"]] == ["2025-08-01", "2025-09-01"]
+    outcomes = pd.read_parquet(worlds / "trained" / "outcomes.parquet")
+    first = outcomes.sort_values("closed_at").drop_duplicates("lead_id")
+    for r in result["realised"]:
+        scores = pd.read_parquet(worlds / f"night-{r['as_of']}.parquet")
+        night = pd.Timestamp(r["as_of"], tz="UTC")
+        won = first[
+            first["won"].astype(bool)
+            & (first["closed_at"] > night)
+            & (first["closed_at"] <= night + pd.Timedelta(days=90))
+        ]
+        assert r["leads"] == len(scores)
+        assert r["realised"] == scores["lead_id"].isin(won["lead_id"]).sum()
+        assert r["expected"] == pytest.approx(scores["probability"].sum())
+    tiers = pd.DataFrame(result["realised_tiers"])
+    assert tiers["leads"].sum() == result["realised"][-1]["leads"]
+
+
+def test_a_corrupt_night_is_named_and_nothing_written(worlds, capsys):
+    hist = worlds / "hist_broken"
+    shutil.copytree(worlds / "hist", hist)
+    bad = next(hist.glob("as_of=2025-09-01/*.parquet"))
+    bad.write_bytes(b"not parquet")
+    capsys.readouterr()
+    out = worlds / "broken.html"
+    code = main(
+        ["monitor", "--history", str(hist), "--data", str(worlds / "trained"), "--out", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "as_of=2025-09-01/" in err and "cannot be read" in err
+    assert not out.exists()
+    assert len(list(hist.glob("as_of=*/*.parquet"))) == 3  # the history left as it was
+
+
+def test_scores_or_history_not_both(worlds, capsys):
+    code = main(["monitor", "--data", str(worlds / "same"), "--out", str(worlds / "x.html")])
+    assert code == 2 and "--scores FILE or --history DIR" in capsys.readouterr().err

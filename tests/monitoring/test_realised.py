@@ -1,0 +1,93 @@
+"""Realised performance and alerts, hand-worked on tiny nights."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from leadscore.config import MonitorConfig
+from leadscore.monitoring.alerts import drift_alerts, realised_alerts
+from leadscore.monitoring.realised import realised_by_night, realised_by_tier, realised_night
+
+NIGHT = pd.DataFrame(
+    {
+        "as_of": pd.Timestamp("2025-01-01", tz="UTC"),
+        "probability": [0.8, 0.4, 0.2, 0.1, 0.1, 0.4],
+        "score": [80.0, 40.0, 20.0, 10.0, 10.0, 40.0],
+        "baseline_score": [10.0, 90.0, 50.0, 20.0, 30.0, 40.0],
+        "tier": ["A", "A", "B", "B", "B", "A"],
+        "label": [1.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+    }
+)
+
+
+def test_one_night_by_hand():
+    r = realised_night(NIGHT)
+    assert r["leads"] == 6
+    assert r["expected"] == pytest.approx(2.0)
+    assert r["realised"] == 2.0
+    assert r["ratio"] == pytest.approx(1.0)
+    # Model: the converters score 80 and 20; of the 8 (converter, other) pairs they win
+    # 80 > all 4, and 20 > 10, 10, tie none, lose to 40, 40: (4 + 2) / 8.
+    assert r["roc_auc_model"] == pytest.approx(6 / 8)
+    # Points: converters 10 and 50 against 90, 20, 30, 40: 10 wins none, 50 wins 3 -> 3 / 8.
+    assert r["roc_auc_points"] == pytest.approx(3 / 8)
+
+
+def test_by_tier_by_hand():
+    out = realised_by_tier(NIGHT, ["A", "B", "C"]).set_index("tier")
+    assert out.loc["A", "leads"] == 3 and out.loc["A", "realised"] == 1.0
+    assert out.loc["A", "expected"] == pytest.approx(1.6)
+    assert out.loc["B", "realised_rate"] == pytest.approx(1 / 3)
+    assert out.loc["C", "leads"] == 0
+
+
+def test_a_night_whose_horizon_has_not_passed_is_left_out():
+    later = NIGHT.assign(as_of=pd.Timestamp("2025-02-01", tz="UTC"), label=float("nan"))
+    out = realised_by_night(pd.concat([NIGHT, later], ignore_index=True))
+    assert out["as_of"].tolist() == [pd.Timestamp("2025-01-01", tz="UTC")]
+
+
+def nights(ratio: float, auc: float, points: float, realised: float = 50.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "as_of": [pd.Timestamp("2025-01-01", tz="UTC")],
+            "realised": [realised],
+            "ratio": [ratio],
+            "roc_auc_model": [auc],
+            "roc_auc_points": [points],
+        }
+    )
+
+
+def test_realised_alerts_name_the_measure_value_and_threshold():
+    cfg = MonitorConfig()
+    assert realised_alerts(nights(1.2, 0.8, 0.7), cfg) == []
+    (high,) = realised_alerts(nights(1.6, 0.8, 0.7), cfg)
+    assert high.line() == (
+        "realised / expected conversions on 2025-01-01 is 1.600, above the threshold 1.500 "
+        "(monitor.calibration_factor)"
+    )
+    (low,) = realised_alerts(nights(0.6, 0.8, 0.7), cfg)
+    assert low.threshold == pytest.approx(1 / 1.5) and "below the threshold 0.667" in low.line()
+    (auc,) = realised_alerts(nights(1.0, 0.7, 0.75), cfg)
+    assert "below the points model's 0.750" in auc.line()
+    assert realised_alerts(nights(1.0, 0.7, 0.75), MonitorConfig(auc_below_points=False)) == []
+    assert realised_alerts(nights(3.0, 0.5, 0.9, realised=19), cfg) == []  # too few to judge
+
+
+def test_drift_alerts_only_on_important_drifted_features():
+    features = pd.DataFrame(
+        {
+            "feature": ["a", "b", "c"],
+            "importance_rank": [1, 2, 30],
+            "psi": [0.4, 0.3, 2.0],
+            "threshold": [0.25, 0.5, 0.25],
+            "drifted": [True, False, True],
+        }
+    )
+    cfg = MonitorConfig()
+    (a,) = drift_alerts("2025-01-01", features, 0.1, 0.25, cfg)
+    assert a.measure == "PSI of a" and a.value == 0.4
+    both = drift_alerts("2025-01-01", features, 0.3, 0.25, MonitorConfig(top_features=50))
+    assert [x.measure for x in both] == ["PSI of a", "PSI of c", "PSI of the probability"]
