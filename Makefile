@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 ## setup: create .venv and install leadscore with its test tools
 setup: $(STAMP)
 
-## demo: generate a synthetic world, validate it, train, score and write the report (out/demo)
+## demo: generate a synthetic world, validate it, train, score two nights, report, hand off and monitor (out/demo)
 demo: $(STAMP)
 	$(PY) -m leadscore.demo --out $(DEMO) --leads $(LEADS)
 

@@ -11,6 +11,7 @@ runs::
     run = leadscore.train(tables, cfg)                     # MLflow run, registered model
     scored = leadscore.score("data", "2026-01-01", "scores.parquet", config=cfg)
     leadscore.report("report.html", scores="scores.parquet", config=cfg)
+    watch = leadscore.monitor("data", "monitor.html", scores="scores.parquet", config=cfg)
 
 Everything else is reachable by module (``leadscore.features``, ``leadscore.data``,
 ``leadscore.model``, ``leadscore.training``, ``leadscore.scoring``, ``leadscore.reporting``).
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from leadscore.data.contract import Tables
     from leadscore.data.validate import ValidationReport
     from leadscore.model.registered import LeadScoreModel
+    from leadscore.monitoring.run import MonitorRun
     from leadscore.scoring.batch import ScoreSummary
     from leadscore.training.run import RunSummary
 
@@ -43,6 +45,7 @@ __all__ = [
     "load_config",
     "load_data",
     "load_model",
+    "monitor",
     "report",
     "score",
     "train",
@@ -198,6 +201,39 @@ def score(
     none = pd.DataFrame({"lead_id": pd.Series([], dtype="string")})
     return score_tables(
         data, none, loaded.scorer, loaded.settings, loaded.version, when, out, say=say
+    )
+
+
+def monitor(
+    data: str | Path,
+    out: str | Path,
+    scores: str | Path | None = None,
+    history: str | Path | None = None,
+    model: str | LeadScoreModel | None = None,
+    config: ConfigLike = None,
+    json_out: str | Path | None = None,
+    say: Say = _quiet,
+) -> MonitorRun:
+    """``leadscore monitor``: one scores file (``scores``) or a score history's nights
+    (``history``) against the model's training reference (default model: the champion),
+    with the features and outcomes of the ``data`` folder; the HTML page to ``out``.
+    ``.monitor.alerts`` holds the thresholds crossed on the latest night."""
+    from leadscore.monitoring.run import run_monitor
+
+    cfg = load_config(config)
+    loaded = (
+        model if model is not None and not isinstance(model, str) else load_model(model, config)
+    )
+    return run_monitor(
+        data,
+        loaded,
+        loaded.version,
+        cfg,
+        out,
+        scores=scores,
+        history=history,
+        json_out=json_out,
+        say=say,
     )
 
 

@@ -349,7 +349,7 @@ def tier_share_chart(tiers: pd.DataFrame) -> Figure:
     ax.yaxis.set_major_formatter(_pct())
     ax.set_ylabel("Share of open leads (dashed: training)")
     _nights_axis(ax, pd.to_datetime(tiers["as_of"], utc=True).drop_duplicates())
-    ax.legend(frameon=False, fontsize=9, title="tier")
+    ax.legend(frameon=False, fontsize=9, title="tier", loc="center left", bbox_to_anchor=(1, 0.5))
     ax.grid(axis="y", alpha=0.3)
     _style(ax)
     fig.tight_layout()

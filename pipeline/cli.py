@@ -470,29 +470,23 @@ ALERT_STATUS = 3
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from leadscore.data.io import write_atomic
-    from leadscore.data.load import load_streaming
-    from leadscore.monitoring.measure import measure
-    from leadscore.monitoring.nights import read_history_nights, read_scores_file
-    from leadscore.monitoring.page import write_monitor
+    from leadscore.monitoring.run import run_monitor
 
     if bool(args.scores) == bool(args.history):
         raise UsageError("monitor needs --scores FILE or --history DIR (one of them)")
-    scores = read_scores_file(args.scores) if args.scores else read_history_nights(args.history)
     cfg, uri, model, version = _model(args, False)
-    if model.settings.mode == "flat":
-        raise ModelError(f"model {uri} is a flat-mode model; monitor watches event-mode nights")
-    tables, events, _ = load_streaming(
+    run = run_monitor(
         args.data,
-        model.settings.columns.model_dump(),
-        _say,
-        count_events=False,
-        csv=cfg.io.csv.model_dump(),
-        max_drop_share=cfg.validation.max_drop_share,
+        model,
+        version,
+        cfg,
+        args.out,
+        scores=args.scores,
+        history=args.history,
+        json_out=args.json,
+        say=_say,
     )
-    nights = scores["as_of"].nunique()
-    _say(f"monitor: {nights} night(s), {len(scores):,} scored rows, model {version}")
-    result = measure(scores, tables, events, model, version, cfg.monitor, _say)
+    result = run.monitor
     for note in result.notes:
         _say(f"  note: {note}")
     last = result.nights.iloc[-1]
@@ -503,13 +497,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     )
     if len(result.features):
         drifted = result.drifted
+        listed = ", ".join(drifted[:8]) + (", ..." if len(drifted) > 8 else "")
         _say(
             f"  input drift: {len(drifted)} of {len(result.features)} features drifted"
-            + (
-                f" ({', '.join(drifted[:8])}{', ...' if len(drifted) > 8 else ''})"
-                if drifted
-                else ""
-            )
+            + (f" ({listed})" if drifted else "")
         )
     for r in result.features.head(3).itertuples():
         _say(
@@ -523,12 +514,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             f"{r['expected']:,.1f} expected (ratio {r['ratio']:.2f}); ROC AUC model "
             f"{r['roc_auc_model']:.3f}, points {r['roc_auc_points']:.3f}"
         )
-    page = write_monitor(result, cfg.monitor, args.out)
-    _say(f"monitor -> {page}")
-    if args.json:
-        text = result.to_json()
-        out = write_atomic(Path(args.json), lambda p: p.write_text(text, encoding="utf-8"))
-        _say(f"monitor json -> {out}")
+    _say(f"monitor -> {run.page}")
+    if run.json:
+        _say(f"monitor json -> {run.json}")
     for alert in result.alerts:
         print(f"leadscore: alert: {alert.line()}", file=sys.stderr)
     if result.alerts:

@@ -1,0 +1,67 @@
+"""One monitor run, as the command and the API call it: read the nights and the data
+folder, measure, write the page (and the JSON) atomically. Nothing is written when reading
+or measuring fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from leadscore.config import Config
+from leadscore.data.io import write_atomic
+from leadscore.data.load import load_streaming
+from leadscore.errors import ModelError, UsageError
+from leadscore.model.registered import LeadScoreModel
+from leadscore.monitoring.measure import Monitor, measure
+from leadscore.monitoring.nights import read_history_nights, read_scores_file
+from leadscore.monitoring.page import write_monitor
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class MonitorRun:
+    monitor: Monitor
+    page: Path
+    json: Path | None
+
+
+def run_monitor(
+    data: str | Path,
+    model: LeadScoreModel,
+    version: str,
+    cfg: Config,
+    out: str | Path,
+    *,
+    scores: str | Path | None = None,
+    history: str | Path | None = None,
+    json_out: str | Path | None = None,
+    say: Say = lambda _m: None,
+) -> MonitorRun:
+    """Monitor one scores file (``scores``) or every night of a score history (``history``)
+    against ``model``'s reference, with the features and outcomes of ``data``."""
+    if (scores is None) == (history is None):
+        raise UsageError("monitor needs --scores FILE or --history DIR (one of them)")
+    if model.settings.mode == "flat":
+        raise ModelError(f"model {version} is a flat-mode model; monitor watches event-mode nights")
+    nights = read_scores_file(scores) if scores is not None else read_history_nights(history)
+    tables, events, _ = load_streaming(
+        data,
+        model.settings.columns.model_dump(),
+        say,
+        count_events=False,
+        csv=cfg.io.csv.model_dump(),
+        max_drop_share=cfg.validation.max_drop_share,
+    )
+    say(
+        f"monitor: {nights['as_of'].nunique()} night(s), {len(nights):,} scored rows, "
+        f"model {version}"
+    )
+    result = measure(nights, tables, events, model, version, cfg.monitor, say)
+    page = write_monitor(result, cfg.monitor, out)
+    written = None
+    if json_out is not None:
+        text = result.to_json()
+        written = write_atomic(Path(json_out), lambda p: p.write_text(text, encoding="utf-8"))
+    return MonitorRun(result, page, written)
