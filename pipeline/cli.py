@@ -490,10 +490,15 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     for note in result.notes:
         _say(f"  note: {note}")
     last = result.nights.iloc[-1]
+    psi = last["psi_probability"]
     _say(
         f"  {result.latest:%Y-%m-%d}: {int(last['leads']):,} leads, "
         f"{last['expected']:,.1f} expected conversions, PSI of the probability "
-        f"{last['psi_probability']:.3f}"
+        + (
+            f"{psi:.3f} (threshold {result.probability_threshold:.3f})"
+            if psi == psi
+            else "not measured"
+        )
     )
     if len(result.features):
         drifted = result.drifted

@@ -21,12 +21,13 @@ from leadscore.config import MonitorConfig
 from leadscore.data.contract import Tables
 from leadscore.features.snapshots import label_snapshots
 from leadscore.features.source import EventSource
+from leadscore.features.table import is_in
 from leadscore.model.reference import Reference
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import tier_order
 from leadscore.monitoring import drift, realised
 from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts
-from leadscore.scoring.batch import scoring_features
+from leadscore.scoring.batch import check_columns, check_stages, scoring_features
 from leadscore.training.dataset import data_end
 
 Say = Callable[[str], None]
@@ -165,11 +166,18 @@ def measure(
             f"model {version} was trained without a reference: no drift measures (retrain it)"
         )
     else:
+        check_columns(tables.leads, model.scorer)
+        check_stages(tables, model.scorer)
+        known = is_in(scores["lead_id"], tables.leads["lead_id"])
+        if not known.all():
+            notes.append(
+                f"{int((~known).sum()):,} scored rows name leads not in the data folder's leads "
+                "table: left out of input drift and realised performance"
+            )
         measured = []
         for as_of in nights["as_of"].iloc[-cfg.feature_nights :]:
-            snaps = scores.loc[scores["as_of"] == as_of, ["lead_id", "as_of"]].reset_index(
-                drop=True
-            )
+            tonight = known & (scores["as_of"] == as_of).to_numpy()
+            snaps = scores.loc[tonight, ["lead_id", "as_of"]].reset_index(drop=True)
             feats = scoring_features(tables, snaps, spec, events)
             night = drift.feature_drift(reference, feats, cfg.psi_alert)
             say(

@@ -24,6 +24,8 @@ def _typed(frame: pd.DataFrame, where: str) -> pd.DataFrame:
             f"{where}: missing column(s) {', '.join(missing)} ({len(frame):,} rows; "
             "write it with leadscore score)"
         )
+    if frame.empty:
+        raise DataError(f"{where}: no scored rows (0 rows); nothing to monitor")
     out = require_numbers(frame[list(COLUMNS)], ("probability", "score", "baseline_score"), where)
     when = pd.to_datetime(out["as_of"], utc=True, errors="coerce")
     if when.isna().any():

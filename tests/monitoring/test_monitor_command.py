@@ -156,3 +156,20 @@ def test_a_corrupt_night_is_named_and_nothing_written(worlds, capsys):
 def test_scores_or_history_not_both(worlds, capsys):
     code = main(["monitor", "--data", str(worlds / "same"), "--out", str(worlds / "x.html")])
     assert code == 2 and "--scores FILE or --history DIR" in capsys.readouterr().err
+
+
+def test_leads_the_data_folder_lacks_are_counted_and_an_empty_night_refused(worlds, capsys):
+    scores = pd.read_parquet(worlds / "same.parquet")
+    stranger = scores.head(2).assign(lead_id=["nobody-1", "nobody-2"])
+    pd.concat([scores, stranger]).to_parquet(worlds / "strangers.parquet", index=False)
+    args = ["monitor", "--data", str(worlds / "same"), "--out", str(worlds / "s.html")]
+    json_out = worlds / "strangers.json"
+    code = main([*args, "--scores", str(worlds / "strangers.parquet"), "--json", str(json_out)])
+    result = json.loads(json_out.read_text())
+    assert code == 0
+    assert any(n.startswith("2 scored rows name leads not in") for n in result["notes"])
+    assert result["nights"][0]["leads"] == len(scores) + 2
+    scores.head(0).to_parquet(worlds / "empty.parquet", index=False)
+    capsys.readouterr()
+    assert main([*args, "--scores", str(worlds / "empty.parquet")]) == 2
+    assert "no scored rows (0 rows)" in capsys.readouterr().err
