@@ -81,35 +81,53 @@ def numeric_edges(values: np.ndarray, n: int = DECILES) -> list[float]:
     return [float(e) for e in edges if e < v.max()]
 
 
+def numeric_codes(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Each value's bin on ``edges`` (right-closed); missing values in bin ``len(edges) + 1``."""
+    v = np.asarray(values, dtype="float64")
+    codes = np.searchsorted(np.asarray(edges, dtype="float64"), v, side="left")
+    codes[~np.isfinite(v)] = len(edges) + 1
+    return codes
+
+
+def categorical_codes(values: pd.Series, levels: list[str]) -> np.ndarray:
+    """Each value's level; blanks (and ``missing``) in bin ``len(levels)``, values outside
+    the levels in ``len(levels) + 1``. Worked out once per distinct value, not per row."""
+    s = pd.Series(values)
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("category")
+    at = {level: i for i, level in enumerate(levels)}
+    missing, outside = len(levels), len(levels) + 1
+    table = [missing if str(c) == "missing" else at.get(str(c), outside) for c in s.cat.categories]
+    # code -1 (a blank) takes the table's last entry: missing.
+    return np.asarray([*table, missing])[s.cat.codes.to_numpy()]
+
+
+def _share(codes: np.ndarray, bins: int) -> np.ndarray:
+    return np.bincount(codes, minlength=bins).astype("float64") / max(len(codes), 1)
+
+
 def numeric_shares(values: np.ndarray, edges: list[float]) -> np.ndarray:
     """Shares of ``values`` in the bins of ``edges`` (right-closed), missing last."""
-    v = np.asarray(values, dtype="float64")
-    present = np.isfinite(v)
-    counts = np.bincount(
-        np.searchsorted(np.asarray(edges), v[present], side="left"), minlength=len(edges) + 1
-    ).astype("float64")
-    counts = np.append(counts, float((~present).sum()))
-    return counts / max(len(v), 1)
+    return _share(numeric_codes(values, edges), len(edges) + 2)
 
 
 def categorical_shares(values: pd.Series, levels: list[str]) -> np.ndarray:
     """Shares of ``values`` in each level, missing last (values outside the levels count
     nowhere but in the total, so the shares then add up to less than one)."""
-    v = values.astype("object")
-    present = v.notna() & (v.astype(str) != "missing")
-    text = v[present].astype(str)
-    counts = text.value_counts()
-    out = np.array([float(counts.get(level, 0)) for level in levels] + [float((~present).sum())])
-    return out / max(len(values), 1)
+    return _share(categorical_codes(values, levels), len(levels) + 2)[:-1]
+
+
+def codes_of(bins: Bins, values: pd.Series | np.ndarray) -> np.ndarray:
+    """Each value's bin; the last bin (``len(bins.shares)``) holds values outside the levels."""
+    if bins.kind == "numeric":
+        v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy("float64")
+        return numeric_codes(v, bins.edges)
+    return categorical_codes(pd.Series(values), bins.levels)
 
 
 def shares_in(bins: Bins, values: pd.Series | np.ndarray) -> np.ndarray:
     """A column's shares on the reference's bins."""
-    if bins.kind == "numeric":
-        return numeric_shares(
-            pd.to_numeric(pd.Series(values), errors="coerce").to_numpy("float64"), bins.edges
-        )
-    return categorical_shares(pd.Series(values), bins.levels)
+    return _share(codes_of(bins, values), len(bins.shares) + 1)[:-1]
 
 
 def psi(reference: np.ndarray | list[float], current: np.ndarray | list[float]) -> float:
@@ -134,14 +152,17 @@ def spread(bins: Bins, values: pd.Series, periods: np.ndarray | None) -> float |
     """Mean + 3 sd of the PSI of each period's ``values`` against ``bins`` (all periods)."""
     if periods is None:
         return None
-    ref = with_outside(np.asarray(bins.shares))
-    found = []
-    for period in np.unique(periods):
-        inside = periods == period
-        if inside.sum() >= MIN_PERIOD_ROWS:
-            found.append(psi(ref, with_outside(shares_in(bins, values[inside]))))
-    if len(found) < 2:
+    k = len(bins.shares) + 1
+    period, names = pd.factorize(np.asarray(periods))
+    counts = np.bincount(period * k + codes_of(bins, values), minlength=len(names) * k)
+    counts = counts.reshape(len(names), k).astype("float64")
+    rows = counts.sum(axis=1)
+    counts = counts[rows >= MIN_PERIOD_ROWS]
+    if len(counts) < 2:
         return None
+    ref = np.maximum(with_outside(np.asarray(bins.shares)), FLOOR)
+    now = np.maximum(counts / counts.sum(axis=1, keepdims=True), FLOOR)
+    found = np.sum((now - ref) * np.log(now / ref), axis=1)
     return float(np.mean(found) + 3 * np.std(found))
 
 

@@ -92,3 +92,12 @@ def test_reference_keeps_tiers_and_importance():
         name="c", kind="categorical", levels=["a", "b", "other"], shares=[0.75, 0.25, 0.0, 0.0]
     )
     assert Bins.model_validate_json(ref.bins("n").model_dump_json()) == ref.bins("n")
+
+
+def test_categorical_and_text_columns_give_the_same_shares():
+    text = pd.Series(["a", "b", None, "missing", "c", "a"])
+    as_category = pd.Series(pd.Categorical(text, categories=["a", "b", "c", "missing"]))
+    for levels in (["a", "b"], ["a", "b", "c", "other"], []):
+        np.testing.assert_allclose(
+            categorical_shares(as_category, levels), categorical_shares(text, levels)
+        )
