@@ -327,7 +327,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     )
     _say(summary.line())
     _say_tiers(summary.out, model.settings)
-    _keep_history(args, summary.out, version)
+    _keep_history(args, summary, version)
     return 0
 
 
@@ -365,12 +365,16 @@ def _previous(args: argparse.Namespace, as_of):
     return previous_night(args.history, to_utc(as_of))
 
 
-def _keep_history(args: argparse.Namespace, out, version: str) -> None:
+def _keep_history(args: argparse.Namespace, summary, version: str) -> None:
     if not getattr(args, "history", None):
         return
-    from leadscore.scoring.history import record
+    from leadscore.scoring.history import record, record_bins
 
-    kept = record(args.history, Path(out), _dates(args.as_of)[0], version)
+    night = _dates(args.as_of)[0]
+    kept = record(args.history, Path(summary.out), night, version)
+    counts = getattr(summary, "bin_counts", None)
+    if counts:  # for the monitor: the night's input drift without building features again
+        record_bins(args.history, night, version, counts)
     _say(f"history -> {kept}")
 
 
@@ -420,7 +424,7 @@ def _score_spark(args: argparse.Namespace, as_of) -> int:
     )
     _say(summary.line())
     _say_tiers(summary.out, model.settings)
-    _keep_history(args, summary.out, version)
+    _keep_history(args, summary, version)
     return 0
 
 

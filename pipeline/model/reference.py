@@ -125,6 +125,16 @@ def codes_of(bins: Bins, values: pd.Series | np.ndarray) -> np.ndarray:
     return categorical_codes(pd.Series(values), bins.levels)
 
 
+def bin_counts(reference: Reference, features: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Rows of ``features`` in each bin of every reference column it holds (the last bin:
+    outside the levels). Counts of chunks add up to the counts of the whole."""
+    return {
+        b.name: np.bincount(codes_of(b, features[b.name]), minlength=len(b.shares) + 1)
+        for b in reference.features
+        if b.name in features
+    }
+
+
 def shares_in(bins: Bins, values: pd.Series | np.ndarray) -> np.ndarray:
     """A column's shares on the reference's bins."""
     return _share(codes_of(bins, values), len(bins.shares) + 1)[:-1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.model.reference import Reference, psi, shares_in, with_outside
+from leadscore.model.reference import Reference, bin_counts, psi, shares_in, with_outside
 
 FEATURE_COLUMNS = [
     "feature",
@@ -37,12 +37,21 @@ def _outside(bins, shares: np.ndarray) -> float:
 def feature_drift(reference: Reference, features: pd.DataFrame, floor: float) -> pd.DataFrame:
     """One row per reference feature present in ``features``, largest PSI first; a feature
     has ``drifted`` when its PSI passes ``floor`` and its spread at training."""
+    return drift_from_counts(reference, bin_counts(reference, features), floor)
+
+
+def drift_from_counts(
+    reference: Reference, counts: dict[str, np.ndarray], floor: float
+) -> pd.DataFrame:
+    """``feature_drift`` from a night's rows per bin (``reference.bin_counts``, summed over
+    the chunks scoring made), so a scored night needs no second feature build."""
     rank = {name: i + 1 for i, name in enumerate(reference.importance)}
     rows = []
     for bins in reference.features:
-        if bins.name not in features:
+        if bins.name not in counts:
             continue
-        now = shares_in(bins, features[bins.name])
+        c = np.asarray(counts[bins.name], dtype="float64")
+        now = c[:-1] / max(c.sum(), 1.0)
         ref = np.asarray(bins.shares)
         # Values outside the kept levels form one more bin, so they move the PSI too.
         value = psi(with_outside(ref), with_outside(now))

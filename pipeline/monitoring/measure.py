@@ -145,9 +145,12 @@ def measure(
     version: str,
     cfg: MonitorConfig,
     say: Say = lambda _m: None,
+    kept: dict[pd.Timestamp, dict[str, np.ndarray]] | None = None,
 ) -> Monitor:
     """The monitor of ``scores`` (one or more nights) against ``model``'s reference, with
-    outcomes and features from ``tables`` (``events``: their event source)."""
+    outcomes and features from ``tables`` (``events``: their event source). ``kept``: the
+    rows per reference bin that scoring kept for some nights (``history.read_bins``); the
+    other nights' features are built again."""
     settings, spec = model.settings, model.scorer.spec
     reference = settings.reference
     order = tier_order(settings.tiers)
@@ -176,12 +179,19 @@ def measure(
             )
         measured = []
         for as_of in nights["as_of"].iloc[-cfg.feature_nights :]:
-            tonight = known & (scores["as_of"] == as_of).to_numpy()
-            snaps = scores.loc[tonight, ["lead_id", "as_of"]].reset_index(drop=True)
-            feats = scoring_features(tables, snaps, spec, events)
-            night = drift.feature_drift(reference, feats, cfg.psi_alert)
+            counts = (kept or {}).get(as_of)
+            if counts is not None:
+                night = drift.drift_from_counts(reference, counts, cfg.psi_alert)
+                rows = int(next(iter(counts.values())).sum()) if counts else 0
+                how = "kept when the night was scored"
+            else:
+                tonight = known & (scores["as_of"] == as_of).to_numpy()
+                snaps = scores.loc[tonight, ["lead_id", "as_of"]].reset_index(drop=True)
+                feats = scoring_features(tables, snaps, spec, events)
+                night = drift.feature_drift(reference, feats, cfg.psi_alert)
+                rows, how = len(snaps), "features built again"
             say(
-                f"  {as_of:%Y-%m-%d}: input drift of {len(night)} features over {len(snaps):,} leads"
+                f"  {as_of:%Y-%m-%d}: input drift of {len(night)} features over {rows:,} leads ({how})"
             )
             measured.append(night.assign(as_of=as_of))
             features = night

@@ -16,6 +16,7 @@ from leadscore.model.registered import LeadScoreModel
 from leadscore.monitoring.measure import Monitor, measure
 from leadscore.monitoring.nights import read_history_nights, read_scores_file
 from leadscore.monitoring.page import write_monitor
+from leadscore.scoring.history import read_bins
 
 Say = Callable[[str], None]
 
@@ -58,7 +59,15 @@ def run_monitor(
         f"monitor: {nights['as_of'].nunique()} night(s), {len(nights):,} scored rows, "
         f"model {version}"
     )
-    result = measure(nights, tables, events, model, version, cfg.monitor, say)
+    kept = None
+    if history is not None:
+        scored_by = nights.groupby("as_of")["model_version"].first()
+        kept = {
+            as_of: counts
+            for as_of, by in scored_by.items()
+            if by == version and (counts := read_bins(history, as_of, version)) is not None
+        }
+    result = measure(nights, tables, events, model, version, cfg.monitor, say, kept)
     page = write_monitor(result, cfg.monitor, out)
     written = None
     if json_out is not None:

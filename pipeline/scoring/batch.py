@@ -36,6 +36,7 @@ from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features, lead_account
 from leadscore.model.baseline import score_baseline
+from leadscore.model.reference import bin_counts
 from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers, to_score
@@ -76,6 +77,9 @@ class ScoreSummary:
     unseen_categories: dict[str, int]
     new_missing: dict[str, int]
     event_lines: list[str] = field(default_factory=list)
+    #: The scored rows per bin of each reference feature (``model.reference.bin_counts``),
+    #: for the monitor; None when the model has no reference.
+    bin_counts: dict[str, np.ndarray] | None = None
 
     def line(self) -> str:
         rate = self.scored / self.seconds if self.seconds > 0 else float("nan")
@@ -329,7 +333,7 @@ def score_tables(
             source,
             lines,
         ):
-            counts["unseen"], counts["missing"] = _score_chunks(
+            counts["unseen"], counts["missing"], counts["bins"] = _score_chunks(
                 tables,
                 snaps,
                 scorer,
@@ -357,6 +361,7 @@ def score_tables(
         unseen_categories=unseen_total,
         new_missing=missing_total,
         event_lines=event_lines,
+        bin_counts=counts["bins"] or None,
     )
     return summary
 
@@ -411,9 +416,9 @@ def chunk_bounds(
     return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-def _add(total: dict[str, int], counts: dict[str, int]) -> None:
+def _add(total: dict, counts: dict) -> None:
     for k, v in counts.items():
-        total[k] = total.get(k, 0) + v
+        total[k] = total[k] + v if k in total else v
 
 
 def _score_chunks(
@@ -425,9 +430,10 @@ def _score_chunks(
     events: pd.DataFrame | EventSource | PreparedEvents | None,
     chunk_leads: int,
     sink: Callable[[pd.DataFrame], None],
-) -> tuple[dict[str, int], dict[str, int]]:
+) -> tuple[dict[str, int], dict[str, int], dict[str, np.ndarray]]:
     """Scores of every open lead, chunk by chunk, handed to ``sink``; returns the
-    silent-value counts of all chunks.
+    silent-value counts of all chunks and their rows per reference bin (empty without a
+    reference).
 
     The next chunk's features are built (mostly inside the engine, which releases the GIL)
     while this chunk is explained and phrased (mostly single-threaded numpy/Arrow): on two
@@ -436,6 +442,7 @@ def _score_chunks(
     baseline, tiers, top_k = settings.baseline, settings.tiers, settings.explain.top_reasons
     unseen_total: dict[str, int] = {}
     missing_total: dict[str, int] = {}
+    bins_total: dict[str, np.ndarray] = {}
     progress = _Progress(len(snaps))
     parts = [
         snaps.iloc[a:b] for a, b in chunk_bounds(snaps, tables.leads, scorer.spec, chunk_leads)
@@ -460,12 +467,14 @@ def _score_chunks(
             unseen, missing = drift_counts(feats, scorer)
             _add(unseen_total, unseen)
             _add(missing_total, missing)
+            if settings.reference is not None:
+                _add(bins_total, bin_counts(settings.reference, feats))
             # SHAP takes a second thread once the next chunk's features are built.
             sink(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
             del feats
             progress.update(len(part))
     progress.close()
-    return unseen_total, missing_total
+    return unseen_total, missing_total, bins_total
 
 
 def _engine_failed(leads: int, err: duckdb.Error) -> DataError:

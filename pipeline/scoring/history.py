@@ -8,6 +8,7 @@ model version replaces its file atomically, so reruns never duplicate a night.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -40,6 +41,35 @@ def record(folder: str | Path, scores: Path, as_of: pd.Timestamp, version: str) 
         raise DataError(f"history: the scores {scores.name} cannot be read ({err})") from None
     target = partition_path(folder, as_of, version)
     return write_atomic(target, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def bins_path(folder: str | Path, as_of: pd.Timestamp, version: str) -> Path:
+    """Where the run's rows per reference bin are kept, beside its scores."""
+    return partition_path(folder, as_of, version).with_suffix(".bins.json")
+
+
+def record_bins(
+    folder: str | Path, as_of: pd.Timestamp, version: str, counts: dict[str, np.ndarray]
+) -> Path:
+    """Keep a run's rows per bin of each reference feature (for ``leadscore monitor``)."""
+    text = json.dumps(
+        {"version": version, "counts": {k: [int(x) for x in v] for k, v in counts.items()}}
+    )
+    target = bins_path(folder, as_of, version)
+    return write_atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_bins(
+    folder: str | Path, as_of: pd.Timestamp, version: str
+) -> dict[str, np.ndarray] | None:
+    """A run's kept rows per bin, or None when none were kept (or the file is unreadable:
+    the monitor then builds the night's features again)."""
+    path = bins_path(folder, as_of, version)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return {k: np.asarray(v, dtype="int64") for k, v in stored["counts"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def partitions(folder: str | Path, before: pd.Timestamp | None = None) -> list[Path]:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.model.reference import build_reference
-from leadscore.monitoring.drift import feature_drift, score_psi, tier_shares
+from leadscore.model.reference import bin_counts, build_reference
+from leadscore.monitoring.drift import drift_from_counts, feature_drift, score_psi, tier_shares
 
 
 @pytest.fixture
@@ -78,3 +78,14 @@ def test_tier_shares_and_expected_conversions_by_hand(reference):
     assert out["share"].tolist() == [0.25, 0.75]
     assert out["expected"].tolist() == pytest.approx([0.5, 0.4])
     assert out["share_reference"].sum() == pytest.approx(1.0)
+
+
+def test_counts_of_chunks_give_the_drift_of_the_whole(reference):
+    ref, features, _ = reference
+    night = features.sample(3000, random_state=4).reset_index(drop=True)
+    night.loc[:999, "source"] = "podcast"
+    first, second = bin_counts(ref, night.iloc[:1700]), bin_counts(ref, night.iloc[1700:])
+    summed = {k: first[k] + second[k] for k in first}
+    pd.testing.assert_frame_equal(
+        drift_from_counts(ref, summed, 0.25), feature_drift(ref, night, 0.25)
+    )

@@ -173,3 +173,32 @@ def test_leads_the_data_folder_lacks_are_counted_and_an_empty_night_refused(worl
     capsys.readouterr()
     assert main([*args, "--scores", str(worlds / "empty.parquet")]) == 2
     assert "no scored rows (0 rows)" in capsys.readouterr().err
+
+
+def test_bins_kept_at_scoring_give_the_drift_of_features_built_again(worlds, capsys):
+    assert len(list((worlds / "hist").glob("as_of=*/*.bins.json"))) == 3
+    bare = worlds / "hist_without_bins"
+    shutil.copytree(worlds / "hist", bare, dirs_exist_ok=True)
+    for kept in bare.glob("as_of=*/*.bins.json"):
+        kept.unlink()
+    capsys.readouterr()
+    _, kept = monitor(worlds, "hist")
+    assert "kept when the night was scored" in capsys.readouterr().out
+    code = main(
+        [
+            "monitor",
+            "--history",
+            str(bare),
+            "--data",
+            str(worlds / "trained"),
+            "--out",
+            str(worlds / "bare.html"),
+            "--json",
+            str(worlds / "bare.json"),
+        ]  # fmt: skip
+    )
+    assert code in (0, 3)
+    assert "features built again" in capsys.readouterr().out
+    rebuilt = json.loads((worlds / "bare.json").read_text())
+    assert rebuilt["features"] == kept["features"]
+    assert rebuilt["feature_psi"] == kept["feature_psi"]
