@@ -315,6 +315,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             loaded=loaded,
             max_drop_share=reading["max_drop_share"],
             previous=_previous(args, as_of[0]),
+            count_bins=bool(args.history),
         )
         for k, v in summary.unseen_categories.items():
             _say(

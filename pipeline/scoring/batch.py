@@ -36,7 +36,7 @@ from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features, lead_account
 from leadscore.model.baseline import score_baseline
-from leadscore.model.reference import bin_counts
+from leadscore.model.reference import Reference, bin_counts
 from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers, to_score
@@ -242,6 +242,7 @@ def score_folder(
     loaded: tuple[Tables, EventSource, ValidationReport] | None = None,
     max_drop_share: float | None = None,
     previous: pd.DataFrame | None = None,
+    count_bins: bool = False,
 ) -> ScoreSummary:
     """Nightly scoring of a data folder: leads and outcomes validated in memory, events
     streamed from their file by the engine, so memory does not grow with event history.
@@ -266,6 +267,7 @@ def score_folder(
         chunk_leads=chunk_leads,
         max_drop_share=max_drop_share,
         previous=previous,
+        count_bins=count_bins,
     )
     for line in summary.event_lines:
         say(f"  data: {line}")
@@ -305,12 +307,14 @@ def score_tables(
     events: pd.DataFrame | EventSource | None = None,
     max_drop_share: float | None = None,
     previous: pd.DataFrame | None = None,
+    count_bins: bool = False,
 ) -> ScoreSummary:
     """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV); rejects beside it.
 
     ``events`` overrides ``tables.events``, e.g. with an ``EventSource`` read from the file;
     ``previous`` is the history's previous night (``history.previous_night``), for
-    ``score_change`` and ``tier_since`` (missing without a history).
+    ``score_change`` and ``tier_since`` (missing without a history); ``count_bins``: also
+    count the rows per reference bin (``ScoreSummary.bin_counts``), for a history.
     """
     t0 = time.perf_counter()
     as_of = to_utc(as_of)
@@ -342,6 +346,7 @@ def score_tables(
                 source,
                 chunk_leads,
                 lambda chunk: sink.add(carry(chunk, previous)[SCORE_COLUMNS]),
+                settings.reference if count_bins else None,
             )
         event_lines.extend(lines)
         sink.close()
@@ -430,10 +435,11 @@ def _score_chunks(
     events: pd.DataFrame | EventSource | PreparedEvents | None,
     chunk_leads: int,
     sink: Callable[[pd.DataFrame], None],
+    reference: Reference | None = None,
 ) -> tuple[dict[str, int], dict[str, int], dict[str, np.ndarray]]:
     """Scores of every open lead, chunk by chunk, handed to ``sink``; returns the
-    silent-value counts of all chunks and their rows per reference bin (empty without a
-    reference).
+    silent-value counts of all chunks and their rows per bin of ``reference`` (empty
+    without one).
 
     The next chunk's features are built (mostly inside the engine, which releases the GIL)
     while this chunk is explained and phrased (mostly single-threaded numpy/Arrow): on two
@@ -467,8 +473,8 @@ def _score_chunks(
             unseen, missing = drift_counts(feats, scorer)
             _add(unseen_total, unseen)
             _add(missing_total, missing)
-            if settings.reference is not None:
-                _add(bins_total, bin_counts(settings.reference, feats))
+            if reference is not None:
+                _add(bins_total, bin_counts(reference, feats))
             # SHAP takes a second thread once the next chunk's features are built.
             sink(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
             del feats
