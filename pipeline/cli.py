@@ -498,7 +498,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     psi = last["psi_probability"]
     _say(
         f"  {result.latest:%Y-%m-%d}: {int(last['leads']):,} leads, "
-        f"{last['expected']:,.1f} expected conversions, PSI of the probability "
+        f"{last['expected']:,.1f} expected conversions, expected ROC AUC "
+        f"{last['expected_roc_auc']:.3f}, PSI of the probability "
         + (
             f"{psi:.3f} (threshold {result.probability_threshold:.3f})"
             if psi == psi

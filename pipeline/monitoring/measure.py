@@ -39,7 +39,8 @@ class Monitor:
     reference_rows: int
     horizon_days: int
     data_end: pd.Timestamp
-    #: One row per night: as_of, model_version, leads, expected, mean_probability, psi_probability.
+    #: One row per night: as_of, model_version, leads, expected, mean_probability,
+    #: expected_roc_auc (before outcomes), psi_probability.
     nights: pd.DataFrame
     #: One row per night and tier: leads, share, share_reference, expected.
     tiers: pd.DataFrame
@@ -121,6 +122,7 @@ def _score_drift(
                 "leads": len(night),
                 "expected": float(p.sum()),
                 "mean_probability": float(p.mean()) if len(p) else float("nan"),
+                "expected_roc_auc": realised.expected_auc(p, night["score"].to_numpy("float64")),
                 "psi_probability": drift.score_psi(reference, p) if same else float("nan"),
             }
         )

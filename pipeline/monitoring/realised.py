@@ -29,6 +29,25 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y, score))
 
 
+def expected_auc(probability: np.ndarray, score: np.ndarray) -> float:
+    """The ROC AUC the night's scores should reach if its calibrated probabilities are
+    right, before any outcome is known (NannyML's confidence-based estimate, CBPE): every
+    pair of leads weighted by the chance that the first converts and the second does not,
+    ties counted half. Equals the realised ROC AUC in expectation when the probabilities
+    are calibrated."""
+    p = np.asarray(probability, dtype="float64")
+    if len(p) < 2:
+        return float("nan")
+    _, group = np.unique(np.asarray(score, dtype="float64"), return_inverse=True)
+    pos = np.bincount(group, weights=p)
+    neg = np.bincount(group, weights=1 - p)
+    below = np.cumsum(neg) - neg  # non-converting mass of lower scores
+    own = np.bincount(group, weights=p * (1 - p))  # a lead is never paired with itself
+    won = np.sum(pos * below) + 0.5 * np.sum(pos * neg - own)
+    pairs = p.sum() * (1 - p).sum() - np.sum(p * (1 - p))
+    return float(won / pairs) if pairs > 0 else float("nan")
+
+
 def realised_night(rows: pd.DataFrame) -> dict[str, float]:
     """One night's figures from its scored rows with a known label.
 

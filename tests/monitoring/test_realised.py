@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from leadscore.config import MonitorConfig
 from leadscore.monitoring.alerts import drift_alerts, realised_alerts
-from leadscore.monitoring.realised import realised_by_night, realised_by_tier, realised_night
+from leadscore.monitoring.realised import (
+    expected_auc,
+    realised_by_night,
+    realised_by_tier,
+    realised_night,
+)
 
 NIGHT = pd.DataFrame(
     {
@@ -91,3 +98,15 @@ def test_drift_alerts_only_on_important_drifted_features():
     assert a.measure == "PSI of a" and a.value == 0.4
     both = drift_alerts("2025-01-01", features, 0.3, 0.25, MonitorConfig(top_features=50))
     assert [x.measure for x in both] == ["PSI of a", "PSI of c", "PSI of the probability"]
+
+
+def test_expected_auc_by_hand_and_against_outcomes_drawn_from_the_probabilities():
+    # Two leads: (0.9 x 0.9) / (0.9 x 0.9 + 0.1 x 0.1), the second pair ranked wrong.
+    assert expected_auc(np.array([0.9, 0.1]), np.array([2.0, 1.0])) == pytest.approx(0.81 / 0.82)
+    # Tied scores rank no better than a coin.
+    assert expected_auc(np.array([0.3, 0.6, 0.2]), np.array([5.0, 5.0, 5.0])) == pytest.approx(0.5)
+    rng = np.random.default_rng(5)
+    p = rng.beta(1, 15, 20_000)
+    score = np.round(p * 100, 1)
+    draws = [roc_auc_score(rng.random(len(p)) < p, score) for _ in range(30)]
+    assert expected_auc(p, score) == pytest.approx(np.mean(draws), abs=0.005)
