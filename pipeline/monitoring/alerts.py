@@ -21,9 +21,12 @@ class Alert:
     against: str = "above the threshold"
 
     def line(self) -> str:
+        digits = 3
+        while digits < 6 and f"{self.value:.{digits}f}" == f"{self.threshold:.{digits}f}":
+            digits += 1  # never "0.250, above the threshold 0.250"
         return (
-            f"{self.measure} on {self.night} is {self.value:.3f}, {self.against} "
-            f"{self.threshold:.3f} (monitor.{self.setting})"
+            f"{self.measure} on {self.night} is {self.value:.{digits}f}, {self.against} "
+            f"{self.threshold:.{digits}f} (monitor.{self.setting})"
         )
 
     def to_dict(self) -> dict[str, object]:

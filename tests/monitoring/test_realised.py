@@ -110,3 +110,17 @@ def test_expected_auc_by_hand_and_against_outcomes_drawn_from_the_probabilities(
     score = np.round(p * 100, 1)
     draws = [roc_auc_score(rng.random(len(p)) < p, score) for _ in range(30)]
     assert expected_auc(p, score) == pytest.approx(np.mean(draws), abs=0.005)
+
+
+def test_an_alert_just_past_its_threshold_shows_the_digits_that_differ():
+    features = pd.DataFrame(
+        {
+            "feature": ["a"],
+            "importance_rank": [1],
+            "psi": [0.25043],
+            "threshold": [0.25],
+            "drifted": [True],
+        }  # fmt: skip
+    )
+    (a,) = drift_alerts("2025-01-01", features, 0.0, 0.25, MonitorConfig())
+    assert "is 0.2504, above the threshold 0.2500" in a.line()
