@@ -83,8 +83,9 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 f"{r.leads:,}",
                 _n(r.expected),
                 _pct(r.mean_probability),
+                _n(r.expected_roc_auc, 3),
                 _n(r.psi_probability, 3),
-            ]  # fmt: skip
+            ]
             for r in m.nights.itertuples()
         ],
         features=[
@@ -92,11 +93,13 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 str(r.feature),
                 str(r.importance_rank),
                 _n(r.psi, 3),
+                _n(r.threshold, 3),
+                "drifted" if r.drifted else "–",
                 _pct(r.missing_reference) + " → " + _pct(r.missing_now),
                 "–"
                 if not math.isfinite(r.outside_now)
                 else _pct(r.outside_reference) + " → " + _pct(r.outside_now),
-            ]  # fmt: skip
+            ]
             for r in top.itertuples()
         ],
         realised=[

@@ -1,0 +1,121 @@
+"""The monitor page and JSON from a hand-made ``Monitor``: every row as wide as its
+table's header, every figure where it belongs, valid JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from leadscore.config import MonitorConfig
+from leadscore.monitoring.alerts import Alert
+from leadscore.monitoring.measure import Monitor
+from leadscore.monitoring.page import build_monitor_page, render_monitor
+
+N1, N2 = pd.Timestamp("2025-06-01", tz="UTC"), pd.Timestamp("2025-07-01", tz="UTC")
+
+
+def monitor() -> Monitor:
+    nights = pd.DataFrame(
+        {
+            "as_of": [N1, N2],
+            "model_version": ["leadscore/3", "leadscore/3"],
+            "leads": [100, 120],
+            "expected": [5.0, 6.5],
+            "mean_probability": [0.05, 0.054],
+            "expected_roc_auc": [0.812, 0.808],
+            "psi_probability": [0.01, float("nan")],
+        }
+    )
+    tiers = pd.DataFrame(
+        {
+            "as_of": [N1, N1, N2, N2],
+            "tier": ["A", "B", "A", "B"],
+            "leads": [10, 90, 12, 108],
+            "share": [0.1, 0.9, 0.1, 0.9],
+            "share_reference": [0.05, 0.95, 0.05, 0.95],
+            "expected": [3.0, 2.0, 4.0, 2.5],
+        }
+    )
+    features = pd.DataFrame(
+        {
+            "feature": ["lead_source", "opens_30d"],
+            "importance_rank": [4, 1],
+            "psi": [1.9, 0.02],
+            "threshold": [0.25, 0.31],
+            "drifted": [True, False],
+            "missing_reference": [0.0, 0.1],
+            "missing_now": [0.0, 0.12],
+            "outside_reference": [0.01, float("nan")],
+            "outside_now": [0.3, float("nan")],
+        }
+    )
+    feature_psi = pd.DataFrame(
+        {"as_of": [N1, N2], "feature": ["opens_30d"] * 2, "psi": [0.01, 0.02]}
+    )
+    realised = pd.DataFrame(
+        {
+            "as_of": [N1],
+            "leads": [100],
+            "expected": [5.0],
+            "realised": [7.0],
+            "ratio": [1.4],
+            "mean_predicted": [0.05],
+            "realised_rate": [0.07],
+            "roc_auc_model": [0.79],
+            "roc_auc_points": [0.7],
+        }
+    )
+    realised_tiers = pd.DataFrame(
+        {
+            "tier": ["A", "B"],
+            "leads": [10, 90],
+            "expected": [3.0, 2.0],
+            "realised": [4.0, 3.0],
+            "realised_rate": [0.4, 3 / 90],
+        }  # fmt: skip
+    )
+    alert = Alert("PSI of lead_source", "2025-07-01", 1.9, 0.25, "psi_alert")
+    return Monitor(
+        model_version="leadscore/3",
+        reference_rows=5000,
+        horizon_days=30,
+        data_end=pd.Timestamp("2025-07-15", tz="UTC"),
+        nights=nights,
+        tiers=tiers,
+        features=features,
+        probability_threshold=0.25,
+        feature_psi=feature_psi,
+        realised=realised,
+        realised_tiers=realised_tiers,
+        alerts=[alert],
+        notes=["a note"],
+    )
+
+
+def test_every_table_row_is_as_wide_as_its_header():
+    html = render_monitor(
+        build_monitor_page(monitor(), MonitorConfig(), datetime(2025, 7, 2, tzinfo=timezone.utc))
+    )
+    tables = re.findall(r"<table>(.*?)</table>", html, flags=re.S)
+    assert len(tables) == 5
+    for table in tables:
+        head = len(re.findall(r"<th>", table))
+        rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], flags=re.S)
+        assert rows and all(len(re.findall(r"<td>", r)) == head for r in rows)
+    assert "1 alert(s) on the latest night" in html
+    assert "PSI of lead_source on 2025-07-01 is 1.900, above the threshold 0.250" in html
+    assert "<td>0.808</td>" in html  # the latest night's expected ROC AUC
+    assert "<td>drifted</td>" in html and "1.0% → 30.0%" in html
+    assert html.count("data:image/png;base64,") == 3
+
+
+def test_json_is_valid_with_missing_figures_as_null():
+    data = json.loads(monitor().to_json())
+    assert data["nights"][1]["psi_probability"] is None
+    assert data["nights"][0]["as_of"] == "2025-06-01"
+    assert data["drifted_features"] == ["lead_source"]
+    assert data["ok"] is False and data["alerts"][0]["setting"] == "psi_alert"
+    assert data["features"][1]["outside_now"] is None
