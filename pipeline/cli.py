@@ -369,13 +369,17 @@ def _previous(args: argparse.Namespace, as_of):
 def _keep_history(args: argparse.Namespace, summary, version: str) -> None:
     if not getattr(args, "history", None):
         return
-    from leadscore.scoring.history import record, record_bins
+    from leadscore.scoring.history import bins_path, record, record_bins
 
     night = _dates(args.as_of)[0]
     kept = record(args.history, Path(summary.out), night, version)
+    # For the monitor: the night's input drift without building its features again. A
+    # rerun that counted nothing (Spark, a model without a reference) drops stale counts.
     counts = getattr(summary, "bin_counts", None)
-    if counts:  # for the monitor: the night's input drift without building features again
+    if counts:
         record_bins(args.history, night, version, counts)
+    else:
+        bins_path(args.history, night, version).unlink(missing_ok=True)
     _say(f"history -> {kept}")
 
 

@@ -208,8 +208,10 @@ class MonitorConfig(Strict):
     auc_below_points: bool = True
     #: Realised figures alert only with at least this many realised conversions in the night.
     min_conversions: int = Field(default=20, ge=1)
-    #: Input drift is measured on this many latest nights of a history (features are rebuilt).
+    #: Input drift is measured on this many latest nights of a history.
     feature_nights: int = Field(default=7, ge=1)
+    #: Drift alerts need at least this many leads in the night (fewer: too few to tell).
+    min_leads: int = Field(default=300, ge=1)
 
 
 class Config(Strict):

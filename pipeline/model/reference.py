@@ -62,7 +62,7 @@ class Reference(BaseModel):
     features: list[Bins]
     probability: Bins
     tiers: dict[str, float]
-    mean_probability: float
+    mean_probability: float | None
     #: Features by importance (total gain), most important first.
     importance: list[str]
 
@@ -82,10 +82,11 @@ def numeric_edges(values: np.ndarray, n: int = DECILES) -> list[float]:
 
 
 def numeric_codes(values: np.ndarray, edges: list[float]) -> np.ndarray:
-    """Each value's bin on ``edges`` (right-closed); missing values in bin ``len(edges) + 1``."""
+    """Each value's bin on ``edges`` (right-closed); missing values (NaN) in bin
+    ``len(edges) + 1``."""
     v = np.asarray(values, dtype="float64")
     codes = np.searchsorted(np.asarray(edges, dtype="float64"), v, side="left")
-    codes[~np.isfinite(v)] = len(edges) + 1
+    codes[np.isnan(v)] = len(edges) + 1  # an infinity is a value: the first or last bin
     return codes
 
 
@@ -218,6 +219,6 @@ def build_reference(
         features=bins,
         probability=p_bins,
         tiers={str(t): float(n) / max(len(p), 1) for t, n in zip(names, counts, strict=True)},
-        mean_probability=float(p.mean()) if len(p) else float("nan"),
+        mean_probability=float(p.mean()) if len(p) else None,
         importance=[c for c in importance if c in set(columns)],
     )

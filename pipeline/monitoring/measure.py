@@ -139,6 +139,18 @@ def _score_drift(
     return pd.DataFrame(nights), tier_frame[["as_of", *[c for c in tier_frame if c != "as_of"]]]
 
 
+def fits(counts: dict[str, np.ndarray], reference: Reference, rows: int) -> bool:
+    """Whether kept counts are of this reference's bins and of all ``rows`` of the night
+    (else the night's features are built again)."""
+    if not counts:
+        return False
+    for bins in reference.features:
+        c = counts.get(bins.name)
+        if c is None or len(c) != len(bins.shares) + 1 or int(np.sum(c)) != rows:
+            return False
+    return True
+
+
 def measure(
     scores: pd.DataFrame,
     tables: Tables,
@@ -166,6 +178,12 @@ def measure(
         )
     features = pd.DataFrame(columns=drift.FEATURE_COLUMNS)
     feature_psi = pd.DataFrame(columns=["as_of", "feature", "psi"])
+    known = is_in(scores["lead_id"], tables.leads["lead_id"])
+    if not known.all():
+        notes.append(
+            f"{int((~known).sum()):,} scored rows name leads not in the data folder's leads "
+            "table: left out of input drift and realised performance"
+        )
     if reference is None:
         notes.append(
             f"model {version} was trained without a reference: no drift measures (retrain it)"
@@ -173,21 +191,17 @@ def measure(
     else:
         check_columns(tables.leads, model.scorer)
         check_stages(tables, model.scorer)
-        known = is_in(scores["lead_id"], tables.leads["lead_id"])
-        if not known.all():
-            notes.append(
-                f"{int((~known).sum()):,} scored rows name leads not in the data folder's leads "
-                "table: left out of input drift and realised performance"
-            )
         measured = []
         for as_of in nights["as_of"].iloc[-cfg.feature_nights :]:
+            tonight = known & (scores["as_of"] == as_of).to_numpy()
             counts = (kept or {}).get(as_of)
-            if counts is not None:
+            if counts is not None and fits(
+                counts, reference, int((scores["as_of"] == as_of).sum())
+            ):
                 night = drift.drift_from_counts(reference, counts, cfg.psi_alert)
                 rows = int(next(iter(counts.values())).sum()) if counts else 0
                 how = "kept when the night was scored"
             else:
-                tonight = known & (scores["as_of"] == as_of).to_numpy()
                 snaps = scores.loc[tonight, ["lead_id", "as_of"]].reset_index(drop=True)
                 feats = scoring_features(tables, snaps, spec, events)
                 night = drift.feature_drift(reference, feats, cfg.psi_alert)
@@ -203,9 +217,8 @@ def measure(
         feature_psi = feature_psi.reset_index(drop=True)
     horizon = int(settings.horizon_days or 0)
     end = data_end(tables, events if isinstance(events, EventSource) else None)
-    labelled = scores.assign(
-        label=label_snapshots(scores, tables.outcomes, horizon, end).to_numpy()
-    )
+    labelled = scores[known].reset_index(drop=True)
+    labelled["label"] = label_snapshots(labelled, tables.outcomes, horizon, end).to_numpy()
     real = realised.realised_by_night(labelled)
     pending = int(nights["as_of"].nunique()) - len(real)
     if pending:
@@ -219,12 +232,16 @@ def measure(
         real_tiers = realised.realised_by_tier(last, order)
     latest = f"{pd.Timestamp(nights['as_of'].iloc[-1]):%Y-%m-%d}"
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
-    alerts = [
-        *drift_alerts(
-            latest, features, float(nights["psi_probability"].iloc[-1]), p_threshold, cfg
-        ),
-        *realised_alerts(real, cfg),
-    ]
+    alerts = realised_alerts(real, cfg)
+    latest_leads = int(nights["leads"].iloc[-1])
+    if latest_leads >= cfg.min_leads:
+        psi_now = float(nights["psi_probability"].iloc[-1])
+        alerts = [*drift_alerts(latest, features, psi_now, p_threshold, cfg), *alerts]
+    else:
+        notes.append(
+            f"the latest night has {latest_leads:,} leads, fewer than monitor.min_leads "
+            f"({cfg.min_leads}): its drift is shown but raises no alert (too few to tell)"
+        )
     return Monitor(
         model_version=version,
         reference_rows=reference.rows if reference is not None else 0,

@@ -44,7 +44,10 @@ def read_scores_file(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise DataError(f"scores {p}: does not exist")
-    frame = pd.read_parquet(p) if p.is_dir() else read_frame(p)
+    try:
+        frame = pd.read_parquet(p) if p.is_dir() else read_frame(p)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise DataError(f"scores {p}: cannot be read ({str(err).splitlines()[0]})") from None
     return _typed(frame, f"scores {p}")
 
 

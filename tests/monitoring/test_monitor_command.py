@@ -202,3 +202,14 @@ def test_bins_kept_at_scoring_give_the_drift_of_features_built_again(worlds, cap
     rebuilt = json.loads((worlds / "bare.json").read_text())
     assert rebuilt["features"] == kept["features"]
     assert rebuilt["feature_psi"] == kept["feature_psi"]
+
+
+def test_a_night_too_small_to_tell_shows_its_drift_without_alerting(worlds):
+    pd.read_parquet(worlds / "opens.parquet").head(50).to_parquet(worlds / "few.parquet")
+    shutil.copytree(worlds / "opens", worlds / "few", dirs_exist_ok=True)
+    config = worlds / "few.yaml"
+    config.write_text("monitor:\n  top_features: 1000\n")
+    code, result = monitor(worlds, "few", "--config", str(config))
+    assert code == 0 and result["alerts"] == []
+    assert any("fewer than monitor.min_leads (300)" in n for n in result["notes"])
+    assert result["features"]  # measured and shown all the same

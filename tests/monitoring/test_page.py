@@ -119,3 +119,12 @@ def test_json_is_valid_with_missing_figures_as_null():
     assert data["drifted_features"] == ["lead_source"]
     assert data["ok"] is False and data["alerts"][0]["setting"] == "psi_alert"
     assert data["features"][1]["outside_now"] is None
+
+
+def test_a_model_without_a_reference_still_gets_its_page():
+    m = monitor()
+    m.tiers, m.features = m.tiers.iloc[:0], m.features.iloc[:0]
+    m.feature_psi, m.alerts = m.feature_psi.iloc[:0], []
+    html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
+    assert "No alert on the latest night" in html
+    assert "Not measured: the model has no training reference." in html

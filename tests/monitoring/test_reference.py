@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from leadscore.model.reference import (
     Bins,
+    bin_counts,
     build_reference,
     categorical_shares,
     column_bins,
@@ -101,3 +102,21 @@ def test_categorical_and_text_columns_give_the_same_shares():
         np.testing.assert_allclose(
             categorical_shares(as_category, levels), categorical_shares(text, levels)
         )
+
+
+def test_an_infinity_is_a_value_not_a_missing_one():
+    shares = numeric_shares(np.array([-np.inf, 1.0, 2.0, np.inf, np.nan]), [1.0])
+    # (-inf, 1]: -inf, 1; (1, inf): 2, inf; missing: NaN
+    np.testing.assert_allclose(shares, [2 / 5, 2 / 5, 1 / 5])
+
+
+def test_kept_counts_are_used_only_when_they_fit_the_reference_and_the_night():
+    from leadscore.monitoring.measure import fits
+
+    features = pd.DataFrame({"n": [1.0, 2.0, 3.0, 4.0]})
+    ref = build_reference(features, {}, ["n"], np.full(4, 0.1), np.full(4, "A"), ["n"])
+    counts = bin_counts(ref, features)
+    assert fits(counts, ref, 4)
+    assert not fits(counts, ref, 5)  # of another night's rows
+    assert not fits({"n": np.append(counts["n"], 0)}, ref, 4)  # of other bins
+    assert not fits({}, ref, 4)
