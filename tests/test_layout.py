@@ -214,3 +214,6 @@ def test_the_wheel_holds_only_leadscore(tmp_path):
     assert {t for t in tops if not t.endswith(".dist-info")} == {"leadscore"}
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "leadscore/default.yaml" in names and "leadscore/features/table.py" in names
+    # Templates and styles the pages are drawn with travel with the code.
+    assert "leadscore/monitoring/templates/monitor.html.j2" in names
+    assert "leadscore/reporting/report.css" in names
