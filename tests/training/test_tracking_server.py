@@ -108,7 +108,18 @@ def test_a_server_lost_during_training_is_one_line_and_registers_nothing(tmp_pat
     url, proc = start_server(tmp_path, port)
     data = tmp_path / "data"
     assert main(["generate", "--out", str(data), "--leads", "2500", "--seed", "2"]) == 0
-    cmd = [sys.executable, "-m", "leadscore.cli", "train", "--data", str(data)]
+    quick = tmp_path / "quick.yaml"  # the model itself is beside the point here
+    quick.write_text("model:\n  num_boost_round: 80\n  early_stopping_rounds: 10\n")
+    cmd = [
+        sys.executable,
+        "-m",
+        "leadscore.cli",
+        "train",
+        "--data",
+        str(data),
+        "--config",
+        str(quick),
+    ]
     train = subprocess.Popen(
         cmd, cwd=tmp_path, env={**os.environ, "MLFLOW_TRACKING_URI": url},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
