@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from leadscore.data.io import read_frame, require_numbers, to_arrow, write_atomic
 from leadscore.errors import DataError
-from leadscore.scoring.history import partitions
+from leadscore.scoring.history import nightly_files
 
 NEEDED = ("lead_id", "probability", "score", "tier")
 LOG = "handoffs"
@@ -36,9 +36,7 @@ def read_night(path: str | Path) -> tuple[pd.DataFrame, str]:
     source = str(p)
     try:
         if is_history(p):
-            parts = partitions(p)
-            night = [q for q in parts if q.parent.name == parts[-1].parent.name]
-            part = max(night, key=lambda q: (q.stat().st_mtime_ns, q.name))
+            part = nightly_files(p)[-1]
             frame, source = pq.read_table(part).to_pandas(), f"{p} ({part.parent.name}/{part.name})"
         elif p.is_dir():
             frame = pd.read_parquet(p)

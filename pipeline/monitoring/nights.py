@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from leadscore.data.io import read_frame, require_numbers
 from leadscore.errors import DataError
-from leadscore.scoring.history import partitions
+from leadscore.scoring.history import nightly_files
 
 #: What the monitor reads of each night (``leadscore.scoring.batch.SCORE_COLUMNS`` subset).
 COLUMNS = ("lead_id", "as_of", "probability", "score", "tier", "baseline_score", "model_version")
@@ -54,20 +54,12 @@ def read_scores_file(path: str | Path) -> pd.DataFrame:
 def read_history_nights(folder: str | Path) -> pd.DataFrame:
     """Every kept night, oldest first. A file that cannot be read is one ``DataError``
     naming it (the history itself is left as it is)."""
-    parts = partitions(folder)
-    if not parts:
+    files = nightly_files(folder)
+    if not files:
         raise DataError(f"history: {folder} holds no kept nights (score with --history first)")
-    latest: dict[str, Path] = {}
-    for part in parts:
-        night = part.parent.name
-        if night not in latest or (part.stat().st_mtime_ns, part.name) > (
-            latest[night].stat().st_mtime_ns,
-            latest[night].name,
-        ):
-            latest[night] = part
     frames = []
-    for night, part in sorted(latest.items()):
-        where = f"history: {night}/{part.name}"
+    for part in files:
+        where = f"history: {part.parent.name}/{part.name}"
         try:
             table = pq.read_table(part, columns=list(COLUMNS))
         except (pa.ArrowException, OSError, KeyError) as err:

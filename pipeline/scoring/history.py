@@ -86,6 +86,20 @@ def partitions(folder: str | Path, before: pd.Timestamp | None = None) -> list[P
     return found
 
 
+def nightly_files(folder: str | Path, before: pd.Timestamp | None = None) -> list[Path]:
+    """One file per kept night, oldest night first: of a night several model versions
+    scored, the latest written (then the last by name)."""
+    latest: dict[str, Path] = {}
+    for part in partitions(folder, before):
+        night = part.parent.name
+        if night not in latest or (part.stat().st_mtime_ns, part.name) > (
+            latest[night].stat().st_mtime_ns,
+            latest[night].name,
+        ):
+            latest[night] = part
+    return [latest[night] for night in sorted(latest)]
+
+
 def read_history(
     folder: str | Path, lead: str | None = None, before: pd.Timestamp | None = None
 ) -> pd.DataFrame:
@@ -122,11 +136,10 @@ def previous_night(folder: str | Path, as_of: pd.Timestamp) -> pd.DataFrame:
     )
     if not Path(folder).is_dir():
         return empty
-    parts = partitions(folder, before=as_of)
-    if not parts:
+    nights = nightly_files(folder, before=as_of)
+    if not nights:
         return empty
-    night = [p for p in parts if p.parent.name == parts[-1].parent.name]
-    part = max(night, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    part = nights[-1]
     try:
         table = pq.read_table(part)
     except (pa.ArrowException, OSError) as err:
