@@ -122,8 +122,22 @@ def _subsets(thresholds: pd.Series) -> list[set[int]]:
     return [{int(float(v)) for v in str(t).split("||") if v != ""} for t in thresholds]
 
 
-def _numeric_cuts(thresholds: pd.Series) -> np.ndarray:
-    return np.unique(np.concatenate([thresholds.astype("float64").to_numpy(), ZERO_CUTS]))
+def _numeric_cuts(thresholds: pd.Series, zero: bool = True) -> np.ndarray:
+    """The thresholds, sorted; with ``zero`` also ``ZERO_CUTS`` (where a split reads zero-like
+    values as missing)."""
+    t = thresholds.astype("float64").to_numpy()
+    return np.unique(np.concatenate([t, ZERO_CUTS]) if zero else t)
+
+
+def _zero_matters(splits: pd.DataFrame) -> bool:
+    """Whether zero-like values need cells of their own in one tree's splits of a feature.
+
+    LightGBM reads any |x| <= ``_Z`` as 0 (and, where a split's missing type is Zero, as
+    missing). That changes a branch only at a split whose threshold lies in that band, or
+    that reads zero as missing; elsewhere such values compare like the numbers they are.
+    """
+    near = (splits["threshold"].astype("float64").abs() <= _Z).any()
+    return bool(near or (splits["missing_type"] == "Zero").any())
 
 
 def split_nodes(booster: lgb.Booster) -> pd.DataFrame:
@@ -133,7 +147,7 @@ def split_nodes(booster: lgb.Booster) -> pd.DataFrame:
     statistics that make it slow).
     """
     names = booster.feature_name()
-    rows: list[tuple[int, str, object, str]] = []
+    rows: list[tuple[int, str, object, str, str]] = []
     for info in booster.dump_model()["tree_info"]:
         stack = [info["tree_structure"]]
         while stack:
@@ -145,11 +159,13 @@ def split_nodes(booster: lgb.Booster) -> pd.DataFrame:
                         names[node["split_feature"]],
                         node["threshold"],
                         node["decision_type"],
+                        node.get("missing_type", "None"),
                     )
                 )
                 stack += [node["left_child"], node["right_child"]]
     return pd.DataFrame(
-        rows, columns=["tree_index", "split_feature", "threshold", "decision_type"]
+        rows,
+        columns=["tree_index", "split_feature", "threshold", "decision_type", "missing_type"],
     ).astype({"threshold": "object"})
 
 
@@ -177,7 +193,7 @@ def tree_cuts(booster: lgb.Booster, leaves: bool = True) -> TreeCuts:
             ]
             local.append(-1)  # missing
         else:
-            t = _numeric_cuts(g["threshold"])
+            t = _numeric_cuts(g["threshold"], zero=_zero_matters(g))
             # Model-wide bin i ends at thresholds[i]: its side of every split of this tree.
             ends = np.append(b.thresholds, np.inf)
             local = [*np.searchsorted(t, ends, side="left"), len(t) + 1]
