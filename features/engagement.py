@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from leadscore.features.spec import FeatureSpec, slug
 
 DAY = 86400.0
@@ -44,27 +46,12 @@ def _num(expr: str) -> str:
     return f"CAST(COALESCE({expr}, 0) AS DOUBLE)"
 
 
-def engagement_sql(
-    spec: FeatureSpec, single_as_of: float | None = None, kinds: tuple[str, ...] | None = None
+def _parts(
+    spec: FeatureSpec, single_as_of: float | None, kinds: tuple[str, ...] | None
 ) -> str:
-    """The SQL that turns events into one engagement row per snapshot (lead, as_of).
-
-    ``single_as_of`` (epoch seconds) is for the nightly case: one snapshot per lead, all at
-    that moment, numbered by ``snap_key = lead_key``. The moment is then a constant, so
-    events are cut at it and at the lead's creation before deduplication and no join to
-    the snapshots is needed; the result is the same (a test compares the two).
-
-    ``kinds``: when ``event_type`` is already an integer code, the event key of each code
-    (see ``leadscore.features.prepared``); otherwise it is the key itself.
-
-    Shape: join events to snapshots (only events at or before each snapshot), aggregate per
-    (snapshot, event type) with a handful of aggregates, then pivot the small result into
-    columns. This is several times faster than one wide conditional aggregate over the join,
-    and active days come from a per-(snapshot, day) pass: a day is active in a window when
-    its most recent event is. That pass only reads events inside the longest window (no
-    older day can count), a small share of a long history. Most of the function's lines
-    are the one SQL statement it returns.
-    """
+    """The CTEs both forms share: ``ev`` (deduplicated events with their bucket), ``j`` (each
+    event with its snapshot and age), ``per_type`` (one row per snapshot and bucket) and
+    ``days`` (active days per snapshot)."""
     # Types become small integers (their index; unknown ones pool as the last): grouping and
     # pivoting on integers is much faster than on strings.
     if kinds is None:
@@ -89,49 +76,10 @@ def engagement_sql(
         # varies with its threads) and reruns give the same bits.
         f"SUM(ROUND(EXP(-{decay!r} * age) * {SCALE!r})) / {SCALE!r} AS decayed",
     ]
-
-    pivot: list[str] = []
-    final: list[str] = []
-    for lit, t in enumerate(spec.event_buckets):
-        s = slug(t)
-        for w in windows:
-            pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_{w} END) AS {s}_{w}d")
-        # One per_type row per (snapshot, type): MAX just picks it (NULL when absent).
-        pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_total END) AS {s}_total")
-        pivot.append(f"MAX(CASE WHEN et = {lit} THEN since END) AS {s}_days_since")
-        pivot.append(f"MAX(CASE WHEN et = {lit} THEN decayed END) AS {s}_decayed")
-        final += [
-            f"{_num(f'w.{s}_{x}')} AS {s}_{x}" for x in [*(f"{w}d" for w in windows), "total"]
-        ]
-        final += [f"w.{s}_days_since AS {s}_days_since", f"{_num(f'w.{s}_decayed')} AS {s}_decayed"]
-    pivot += [f"SUM(n_{w}) AS events_{w}d" for w in windows]
-    pivot += [
-        "SUM(n_total) AS events_total",
-        "MIN(since) AS days_since_last_event",
-        "SUM(decayed) AS engagement_decayed",
-    ]
     active = [
         f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d"
         for w in windows
     ]
-    final += [f"{_num(f'w.events_{w}d')} AS events_{w}d" for w in windows]
-    final += [f"{_num(f'd.active_days_{w}d')} AS active_days_{w}d" for w in windows]
-    final += [
-        f"{_num('w.events_total')} AS events_total",
-        "w.days_since_last_event AS days_since_last_event",
-    ]
-    final += [f"{_num('w.engagement_decayed')} AS engagement_decayed"]
-    if len(windows) > 1:
-        # Events per day in the second-shortest window against the rest of the longest one.
-        # A pseudo-count of one event spread evenly over the longest window keeps the ratio
-        # finite and makes a lead with no history exactly flat (1.0).
-        r, lw = windows[1], windows[-1]
-        nr, nl = _num(f"w.events_{r}d"), _num(f"w.events_{lw}d")
-        final.append(
-            f"(({nr} + {r / lw!r}) / {r}) / (({nl} - {nr} + {(lw - r) / lw!r}) / {lw - r}) AS activity_trend"
-        )
-    final.append(f"(s.as_of_ts - s.created_ts) / {DAY} AS days_since_created")
-
     et = f"CASE event_type {codes} ELSE {len(spec.event_types)} END AS et"
     if single_as_of is None:
         head = f"""WITH ev AS (
@@ -161,11 +109,6 @@ per_type AS (
         {sep.join(per_type)}
     FROM j GROUP BY snap_key, et
 ),
-wide AS (
-    SELECT snap_key,
-        {sep.join(pivot)}
-    FROM per_type GROUP BY snap_key
-),
 per_day AS (
     SELECT snap_key, MIN(age) AS age FROM j WHERE age < {max(windows)}
     GROUP BY snap_key, FLOOR(ts / {DAY})
@@ -174,6 +117,76 @@ days AS (
     SELECT snap_key,
         {sep.join(active)}
     FROM per_day GROUP BY snap_key
+)"""
+
+
+def engagement_sql(
+    spec: FeatureSpec, single_as_of: float | None = None, kinds: tuple[str, ...] | None = None
+) -> str:
+    """The SQL that turns events into one engagement row per snapshot (lead, as_of): the
+    whole definition in one statement, as Spark runs it (DuckDB runs ``engagement_long_sql``
+    and pivots in ``pivot_engagement``, with the same values).
+
+    ``single_as_of`` (epoch seconds) is for the nightly case: one snapshot per lead, all at
+    that moment, numbered by ``snap_key = lead_key``. The moment is then a constant, so
+    events are cut at it and at the lead's creation before deduplication and no join to
+    the snapshots is needed; the result is the same (a test compares the two).
+
+    ``kinds``: when ``event_type`` is already an integer code, the event key of each code
+    (see ``leadscore.features.prepared``); otherwise it is the key itself.
+
+    Shape: join events to snapshots (only events at or before each snapshot), aggregate per
+    (snapshot, event type) with a handful of aggregates, then pivot the small result into
+    columns. This is several times faster than one wide conditional aggregate over the join,
+    and active days come from a per-(snapshot, day) pass: a day is active in a window when
+    its most recent event is. That pass only reads events inside the longest window (no
+    older day can count), a small share of a long history. Most of the function's lines
+    are the one SQL statement it returns.
+    """
+    windows = spec.windows_days
+    sep = ",\n        "
+    pivot: list[str] = []
+    final: list[str] = []
+    for lit, t in enumerate(spec.event_buckets):
+        s = slug(t)
+        for w in windows:
+            pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_{w} END) AS {s}_{w}d")
+        # One per_type row per (snapshot, type): MAX just picks it (NULL when absent).
+        pivot.append(f"MAX(CASE WHEN et = {lit} THEN n_total END) AS {s}_total")
+        pivot.append(f"MAX(CASE WHEN et = {lit} THEN since END) AS {s}_days_since")
+        pivot.append(f"MAX(CASE WHEN et = {lit} THEN decayed END) AS {s}_decayed")
+        final += [
+            f"{_num(f'w.{s}_{x}')} AS {s}_{x}" for x in [*(f"{w}d" for w in windows), "total"]
+        ]
+        final += [f"w.{s}_days_since AS {s}_days_since", f"{_num(f'w.{s}_decayed')} AS {s}_decayed"]
+    pivot += [f"SUM(n_{w}) AS events_{w}d" for w in windows]
+    pivot += [
+        "SUM(n_total) AS events_total",
+        "MIN(since) AS days_since_last_event",
+        "SUM(decayed) AS engagement_decayed",
+    ]
+    final += [f"{_num(f'w.events_{w}d')} AS events_{w}d" for w in windows]
+    final += [f"{_num(f'd.active_days_{w}d')} AS active_days_{w}d" for w in windows]
+    final += [
+        f"{_num('w.events_total')} AS events_total",
+        "w.days_since_last_event AS days_since_last_event",
+    ]
+    final += [f"{_num('w.engagement_decayed')} AS engagement_decayed"]
+    if len(windows) > 1:
+        # Events per day in the second-shortest window against the rest of the longest one.
+        # A pseudo-count of one event spread evenly over the longest window keeps the ratio
+        # finite and makes a lead with no history exactly flat (1.0).
+        r, lw = windows[1], windows[-1]
+        nr, nl = _num(f"w.events_{r}d"), _num(f"w.events_{lw}d")
+        final.append(
+            f"(({nr} + {r / lw!r}) / {r}) / (({nl} - {nr} + {(lw - r) / lw!r}) / {lw - r}) AS activity_trend"
+        )
+    final.append(f"(s.as_of_ts - s.created_ts) / {DAY} AS days_since_created")
+    return f"""{_parts(spec, single_as_of, kinds)},
+wide AS (
+    SELECT snap_key,
+        {sep.join(pivot)}
+    FROM per_type GROUP BY snap_key
 )
 SELECT s.snap_key,
         {sep.join(final)}
@@ -181,3 +194,72 @@ FROM snapshots s
 LEFT JOIN wide w ON w.snap_key = s.snap_key
 LEFT JOIN days d ON d.snap_key = s.snap_key
 """
+
+
+def engagement_long_sql(
+    spec: FeatureSpec, single_as_of: float | None = None, kinds: tuple[str, ...] | None = None
+) -> str:
+    """``engagement_sql`` before its pivot: the ``per_type`` rows (``snap_key``, ``et``, one
+    count per window, ``n_total``, ``since``, ``decayed``), then one row per snapshot with
+    active days (``et`` = -1, the window counts in the ``n_`` columns). Pivoting those few
+    rows per snapshot into columns costs an engine more than all the rest; numpy places them
+    by position (``pivot_engagement``)."""
+    n = ", ".join(f"n_{w}" for w in spec.windows_days)
+    active = ", ".join(f"active_days_{w}d" for w in spec.windows_days)
+    return f"""{_parts(spec, single_as_of, kinds)}
+SELECT snap_key, et, {n}, n_total, since, decayed FROM per_type
+UNION ALL
+SELECT snap_key, -1, {active}, NULL, NULL, NULL FROM days
+"""
+
+
+def pivot_engagement(
+    long: dict[str, np.ndarray], spec: FeatureSpec, as_of_ts: np.ndarray, created_ts: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``engagement_sql``'s columns (doubles, ``spec.engagement_columns()`` order) from the
+    rows of ``engagement_long_sql``, one value per snapshot in ``snap_key`` order.
+
+    The same arithmetic as the SQL: counts are whole numbers and decayed sums whole
+    multiples of 2^-24, so their sums are exact in any order; the ratio and the age are the
+    same IEEE operations on the same operands.
+    """
+    n = len(as_of_ts)
+    windows = spec.windows_days
+    buckets = len(spec.event_buckets)
+    snap = long["snap_key"].astype(np.int64)
+    et = long["et"].astype(np.int64)
+    typed = et >= 0
+    # One (snapshot x bucket) matrix per measure, filled by one scatter; columns are its slices.
+    cell = snap[typed] * buckets + et[typed]
+    out: dict[str, np.ndarray] = {}
+    measures = [*(f"n_{w}" for w in windows), "n_total", "since", "decayed"]
+    names = [*(f"{w}d" for w in windows), "total", "days_since", "decayed"]
+    wide: dict[str, np.ndarray] = {}
+    for m in measures:
+        # No event of a bucket: a count of 0; "since" +inf, so a row's minimum ignores it.
+        grid = np.full(n * buckets, np.inf if m == "since" else 0.0)
+        grid[cell] = long[m][typed]
+        wide[m] = grid.reshape(n, buckets)
+    for lit, t in enumerate(spec.event_buckets):
+        for m, x in zip(measures, names, strict=True):
+            out[f"{slug(t)}_{x}"] = wide[m][:, lit].copy()
+        since = out[f"{slug(t)}_days_since"]
+        since[np.isinf(since)] = np.nan
+    # Totals over every bucket, the pooled one included (exact sums: see above).
+    for w in windows:
+        out[f"events_{w}d"] = wide[f"n_{w}"].sum(axis=1)
+    days = snap[~typed]
+    for w in windows:
+        col = np.zeros(n)
+        col[days] = long[f"n_{w}"][~typed]
+        out[f"active_days_{w}d"] = col
+    out["events_total"] = wide["n_total"].sum(axis=1)
+    last = wide["since"].min(axis=1)
+    out["days_since_last_event"] = np.where(np.isinf(last), np.nan, last)
+    out["engagement_decayed"] = wide["decayed"].sum(axis=1)
+    if len(windows) > 1:
+        r, lw = windows[1], windows[-1]
+        nr, nl = out[f"events_{r}d"], out[f"events_{lw}d"]
+        out["activity_trend"] = ((nr + r / lw) / r) / ((nl - nr + (lw - r) / lw) / (lw - r))
+    out["days_since_created"] = (as_of_ts - created_ts) / DAY
+    return {c: out[c] for c in spec.engagement_columns()}

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from leadscore.features.accounts import add_account_features
 from leadscore.features.dialects import events_prepared_sql
-from leadscore.features.engagement import engagement_sql
+from leadscore.features.engagement import engagement_long_sql, pivot_engagement
 from leadscore.features.explicit import explicit_values
 from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
@@ -61,12 +61,11 @@ def engagement_features(
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
-    """Engagement features for each (lead_id, as_of) in ``snapshots``, computed in DuckDB:
+    """Engagement features for each (lead_id, as_of) in ``snapshots``, in its order:
     ``lead_id``, ``as_of``, then the engine's columns (as the engine computes them, doubles)."""
-    table, row = engagement_table(snapshots, leads, events, spec, con)
-    result = table.to_pandas()
-    result.insert(0, "lead_id", pd.array(snapshots["lead_id"].astype("string").to_numpy()[row]))
-    result.insert(1, "as_of", snapshots["as_of"].array.take(row))
+    result = pd.DataFrame(engagement_table(snapshots, leads, events, spec, con))
+    result.insert(0, "lead_id", pd.array(snapshots["lead_id"].astype("string").to_numpy()))
+    result.insert(1, "as_of", snapshots["as_of"].array)
     return result
 
 
@@ -106,12 +105,13 @@ def engagement_table(
     events: pd.DataFrame | EventSource | PreparedEvents,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
-) -> tuple[pa.Table, np.ndarray]:
-    """The engine's engagement columns (Arrow, any row order) and, per row, its position in
-    ``snapshots``: rows are placed by position, never matched back by string keys.
+) -> dict[str, np.ndarray]:
+    """The engagement columns (doubles) of each row of ``snapshots``, in its order.
 
-    One function: the key tables it registers with the engine, the query and the position
-    map back are one round trip to the engine.
+    The engine aggregates per (snapshot, event type) (``engagement_long_sql``) and numpy
+    places those rows by snapshot position (``pivot_engagement``): rows are never matched
+    back by string keys. One function: the key tables it registers with the engine, the
+    query and the pivot are one round trip to the engine.
     """
     own = con is None
     con = con or connect()
@@ -140,16 +140,17 @@ def engagement_table(
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW events_prepared AS {events_prepared_sql(source)}"
             )
-        # No ORDER BY: rows are matched back by key (build_features keeps the snapshot order).
         # Nightly scoring asks for one moment and each lead once: then snap_key equals
         # lead_key (both number the leads in order) and the query needs no snapshot join.
         single = bool(first.all()) and snapshots["as_of"].nunique() == 1
-        sql = engagement_sql(spec, float(snap_rel["as_of_ts"].iloc[0]) if single else None, kinds)
-        result = con.sql(sql).to_arrow_table()
+        as_of_ts = snap_rel["as_of_ts"].to_numpy()
+        sql = engagement_long_sql(spec, float(as_of_ts[0]) if single else None, kinds)
+        long = con.sql(sql).to_arrow_table()
     finally:
         _release(con, own, ("snap_in", "keys_in", "events_in", "prep_map"))
-    key = result.column("snap_key").to_numpy()
-    return result.drop_columns(["snap_key"]), key
+    columns = {c: long.column(c).to_numpy() for c in long.column_names}
+    del long
+    return pivot_engagement(columns, spec, as_of_ts, snap_rel["created_ts"].to_numpy())
 
 
 def _release(con: duckdb.DuckDBPyConnection, own: bool, names: tuple[str, ...]) -> None:
@@ -223,16 +224,21 @@ def build_features(
     n_leads = base["lead_id"].nunique()
     per_lead = max(1, len(base) // max(n_leads, 1))
     chunk_leads = max(1, chunk_rows // per_lead)
-    tables, rows = [], []
+    parts: list[dict[str, np.ndarray]] = []
+    rows = []
     with _read_once(events, wanted, base, chunk_leads, con) as source:
         for chunk in iter_chunks(base, chunk_leads):
-            table, row = engagement_table(chunk, wanted, source, spec, con)
-            tables.append(table)
-            rows.append(chunk.index.to_numpy()[row])  # base has a RangeIndex: row positions
-    engaged = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    # Every snapshot comes back exactly once: invert the permutation to base order.
-    order = np.empty(len(base), dtype=np.int64)
-    order[np.concatenate(rows)] = np.arange(len(base))
+            # float32 per chunk (numpy's rounding): half the memory of the engine's doubles.
+            engaged = engagement_table(chunk, wanted, source, spec, con)
+            parts.append({c: v.astype(np.float32) for c, v in engaged.items()})
+            del engaged
+            rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
+    engaged = parts[0] if len(parts) == 1 else _stack(parts)
+    order = None
+    if len(rows) > 1 or not np.array_equal(rows[0], np.arange(len(base))):
+        # Every snapshot comes exactly once: invert the chunks' positions to base order.
+        order = np.empty(len(base), dtype=np.int64)
+        order[np.concatenate(rows)] = np.arange(len(base))
     at = ids.get_indexer(base["lead_id"])
     out = _assemble(base, explicit, at, engaged, order, spec)
     if spec.stages:
@@ -243,6 +249,14 @@ def build_features(
             out[c] = staged[c]
     if spec.account_window:
         out = add_account_features(out, lead_account(wanted, base["lead_id"]), spec.account_window)
+    return out
+
+
+def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Chunks' columns end to end, one column at a time (each chunk's freed as it goes)."""
+    out = {}
+    for c in list(parts[0]):
+        out[c] = np.concatenate([p.pop(c) for p in parts])
     return out
 
 
@@ -321,14 +335,15 @@ def _assemble(
     base: pd.DataFrame,
     explicit: pd.DataFrame,
     at: np.ndarray,
-    engaged: pa.Table,
-    order: np.ndarray,
+    engaged: dict[str, np.ndarray],
+    order: np.ndarray | None,
     spec: FeatureSpec,
 ) -> pd.DataFrame:
-    """Key columns, then ``spec.feature_columns`` but the stage ones: explicit values taken by lead (``at``,
-    -1 where a lead has none), engine columns taken by row (``order``); numbers as float32."""
+    """Key columns, then ``spec.feature_columns`` but the stage ones: explicit values taken by
+    lead (``at``, -1 where a lead has none), engine columns (float32) taken by row
+    (``order``; None when already in order)."""
     cats = set(spec.categorical_features)
-    have = set(explicit.columns) | set(engaged.column_names)
+    have = set(explicit.columns) | set(engaged)
     later = {*spec.stage_columns(), *spec.account_columns()}  # added by build_features
     wanted = [c for c in spec.feature_columns if c not in later]
     missing = [c for c in wanted if c not in have]
@@ -336,10 +351,8 @@ def _assemble(
         raise AssertionError(f"feature builder did not produce {missing}")
     data: dict[str, object] = {"lead_id": base["lead_id"], "as_of": base["as_of"]}
     for c in wanted:
-        if c in engaged.column_names:
-            # float32 in Arrow (the same rounding as numpy's), nulls become NaN.
-            col = pc.cast(engaged.column(c), pa.float32()).to_numpy(zero_copy_only=False)
-            data[c] = col[order]
+        if c in engaged:
+            data[c] = engaged[c] if order is None else engaged[c][order]
         elif c in cats:
             data[c] = explicit[c].array.take(at, allow_fill=True)
         else:

@@ -119,9 +119,8 @@ def test_leads_asked_for_in_another_order_are_renumbered(tmp_path, tiny_tables, 
     until = snaps["as_of"].max()
     with prepare_events(source, tiny_tables.leads, snaps["lead_id"], until, 2, con) as prepared:
         backwards = snaps.iloc[::-1].reset_index(drop=True)
-        table, row = engagement_table(backwards, tiny_tables.leads, prepared, spec, con)
-        got = table.to_pandas()
-        got.index = pd.Index(backwards["lead_id"].to_numpy()[row], dtype="string")
+        got = pd.DataFrame(engagement_table(backwards, tiny_tables.leads, prepared, spec, con))
+        got.index = pd.Index(backwards["lead_id"].to_numpy(), dtype="string")
         want = expected.set_index("lead_id")[got.columns].astype("float64")
         pd.testing.assert_frame_equal(got.sort_index(), want.sort_index(), check_names=False)
         with pytest.raises(ValueError, match="prepared for other leads"):
