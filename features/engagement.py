@@ -46,9 +46,7 @@ def _num(expr: str) -> str:
     return f"CAST(COALESCE({expr}, 0) AS DOUBLE)"
 
 
-def _parts(
-    spec: FeatureSpec, single_as_of: float | None, kinds: tuple[str, ...] | None
-) -> str:
+def _parts(spec: FeatureSpec, single_as_of: float | None, kinds: tuple[str, ...] | None) -> str:
     """The CTEs both forms share: ``ev`` (deduplicated events with their bucket), ``j`` (each
     event with its snapshot and age), ``per_type`` (one row per snapshot and bucket) and
     ``days`` (active days per snapshot)."""
