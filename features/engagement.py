@@ -212,10 +212,15 @@ SELECT snap_key, -1, {active}, NULL, NULL, NULL FROM days
 
 
 def pivot_engagement(
-    long: dict[str, np.ndarray], spec: FeatureSpec, as_of_ts: np.ndarray, created_ts: np.ndarray
+    long: dict[str, np.ndarray],
+    spec: FeatureSpec,
+    as_of_ts: np.ndarray,
+    created_ts: np.ndarray,
+    dtype: type = np.float64,
 ) -> dict[str, np.ndarray]:
-    """``engagement_sql``'s columns (doubles, ``spec.engagement_columns()`` order) from the
-    rows of ``engagement_long_sql``, one value per snapshot in ``snap_key`` order.
+    """``engagement_sql``'s columns (``spec.engagement_columns()`` order) from the rows of
+    ``engagement_long_sql``, one value per snapshot in ``snap_key`` order, as ``dtype``
+    (float32 rounds each double value once, as a cast of the SQL's result would).
 
     The same arithmetic as the SQL: counts are whole numbers and decayed sums whole
     multiples of 2^-24, so their sums are exact in any order; the ratio and the age are the
@@ -223,41 +228,46 @@ def pivot_engagement(
     """
     n = len(as_of_ts)
     windows = spec.windows_days
-    buckets = len(spec.event_buckets)
-    snap = long["snap_key"].astype(np.int64)
-    et = long["et"].astype(np.int64)
+    et = long["et"]
     typed = et >= 0
-    # One (snapshot x bucket) matrix per measure, filled by one scatter; columns are its slices.
-    cell = snap[typed] * buckets + et[typed]
-    out: dict[str, np.ndarray] = {}
+    # Rows grouped by bucket (one sort of a small integer), so each column is one scatter.
+    order = np.flatnonzero(typed)
+    order = order[np.argsort(et[order].astype(np.int16), kind="stable")]  # a radix sort
+    row = long["snap_key"][order].astype(np.int64)
+    edges = np.searchsorted(et[order], np.arange(len(spec.event_buckets) + 1))
     measures = [*(f"n_{w}" for w in windows), "n_total", "since", "decayed"]
     names = [*(f"{w}d" for w in windows), "total", "days_since", "decayed"]
-    wide: dict[str, np.ndarray] = {}
-    for m in measures:
-        # No event of a bucket: a count of 0; "since" +inf, so a row's minimum ignores it.
-        grid = np.full(n * buckets, np.inf if m == "since" else 0.0)
-        grid[cell] = long[m][typed]
-        wide[m] = grid.reshape(n, buckets)
+    values = {m: long[m][order] for m in measures}
+    out: dict[str, np.ndarray] = {}
+
+    def column(at: np.ndarray, v: np.ndarray, fill: float) -> np.ndarray:
+        col = np.full(n, fill, dtype=dtype)
+        col[at] = v
+        return col
+
     for lit, t in enumerate(spec.event_buckets):
+        lo, hi = edges[lit], edges[lit + 1]
         for m, x in zip(measures, names, strict=True):
-            out[f"{slug(t)}_{x}"] = wide[m][:, lit].copy()
-        since = out[f"{slug(t)}_days_since"]
-        since[np.isinf(since)] = np.nan
-    # Totals over every bucket, the pooled one included (exact sums: see above).
+            fill = np.nan if m == "since" else 0.0  # no event of the type: NULL, or a count of 0
+            out[f"{slug(t)}_{x}"] = column(row[lo:hi], values[m][lo:hi], fill)
+    # Totals over every bucket, the pooled one included, in doubles (exact sums: see above).
+    total = {m: np.bincount(row, weights=values[m], minlength=n) for m in measures if m != "since"}
     for w in windows:
-        out[f"events_{w}d"] = wide[f"n_{w}"].sum(axis=1)
-    days = snap[~typed]
+        out[f"events_{w}d"] = total[f"n_{w}"]
+    days = long["snap_key"][~typed].astype(np.int64)
     for w in windows:
-        col = np.zeros(n)
-        col[days] = long[f"n_{w}"][~typed]
-        out[f"active_days_{w}d"] = col
-    out["events_total"] = wide["n_total"].sum(axis=1)
-    last = wide["since"].min(axis=1)
-    out["days_since_last_event"] = np.where(np.isinf(last), np.nan, last)
-    out["engagement_decayed"] = wide["decayed"].sum(axis=1)
+        out[f"active_days_{w}d"] = column(days, long[f"n_{w}"][~typed], 0.0)
+    out["events_total"] = total["n_total"]
+    last = np.full(n, np.inf)
+    for lit in range(len(spec.event_buckets)):  # a snapshot has one row per bucket at most
+        at = row[edges[lit] : edges[lit + 1]]
+        last[at] = np.minimum(last[at], values["since"][edges[lit] : edges[lit + 1]])
+    last[np.isinf(last)] = np.nan
+    out["days_since_last_event"] = last
+    out["engagement_decayed"] = total["decayed"]
     if len(windows) > 1:
         r, lw = windows[1], windows[-1]
         nr, nl = out[f"events_{r}d"], out[f"events_{lw}d"]
         out["activity_trend"] = ((nr + r / lw) / r) / ((nl - nr + (lw - r) / lw) / (lw - r))
     out["days_since_created"] = (as_of_ts - created_ts) / DAY
-    return {c: out[c] for c in spec.engagement_columns()}
+    return {c: out[c].astype(dtype, copy=False) for c in spec.engagement_columns()}

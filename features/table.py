@@ -105,8 +105,9 @@ def engagement_table(
     events: pd.DataFrame | EventSource | PreparedEvents,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
+    dtype: type = np.float64,
 ) -> dict[str, np.ndarray]:
-    """The engagement columns (doubles) of each row of ``snapshots``, in its order.
+    """The engagement columns (doubles, or ``dtype``) of each row of ``snapshots``, in its order.
 
     The engine aggregates per (snapshot, event type) (``engagement_long_sql``) and numpy
     places those rows by snapshot position (``pivot_engagement``): rows are never matched
@@ -150,7 +151,7 @@ def engagement_table(
         _release(con, own, ("snap_in", "keys_in", "events_in", "prep_map"))
     columns = {c: long.column(c).to_numpy() for c in long.column_names}
     del long
-    return pivot_engagement(columns, spec, as_of_ts, snap_rel["created_ts"].to_numpy())
+    return pivot_engagement(columns, spec, as_of_ts, snap_rel["created_ts"].to_numpy(), dtype)
 
 
 def _release(con: duckdb.DuckDBPyConnection, own: bool, names: tuple[str, ...]) -> None:
@@ -229,9 +230,7 @@ def build_features(
     with _read_once(events, wanted, base, chunk_leads, con) as source:
         for chunk in iter_chunks(base, chunk_leads):
             # float32 per chunk (numpy's rounding): half the memory of the engine's doubles.
-            engaged = engagement_table(chunk, wanted, source, spec, con)
-            parts.append({c: v.astype(np.float32) for c, v in engaged.items()})
-            del engaged
+            parts.append(engagement_table(chunk, wanted, source, spec, con, np.float32))
             rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
     engaged = parts[0] if len(parts) == 1 else _stack(parts)
     order = None
