@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from leadscore.features.ids import positions
 from leadscore.features.scratch import scratch_dir
 from leadscore.features.source import EventSource
 from leadscore.features.spec import event_key
@@ -72,7 +73,7 @@ class PreparedEvents:
 
     def keys_of(self, ids: pd.Series | np.ndarray) -> np.ndarray:
         """Each id's ``lead_key`` (-1 for leads not prepared)."""
-        return self.lead_ids.get_indexer(pd.Index(ids).astype("string"))
+        return positions(ids, self.lead_ids)
 
     def select_sql(self, first: int, last: int) -> str:
         """``lead_key, ts, event_type`` (a type code) of the keys ``first..last``."""
@@ -124,7 +125,7 @@ def prepare_events(
             }
         )
         ids = leads["lead_id"].astype("string")
-        position = wanted_ids.get_indexer(ids)
+        position = positions(ids, wanted_ids)
         keys = pd.DataFrame(
             {
                 "lead_id": ids.to_numpy(),

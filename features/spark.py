@@ -25,10 +25,11 @@ import pandas as pd
 from leadscore.features.csv_format import CsvFormat, sniff_csv
 from leadscore.features.dialects import event_key_sql, events_prepared_sql
 from leadscore.features.engagement import engagement_sql
+from leadscore.features.ids import is_in
 from leadscore.features.scratch import is_orphan, scratch_dir
 from leadscore.features.spec import MISSING, FeatureSpec
 from leadscore.features.stages import prepare_stages, stage_sql
-from leadscore.features.table import explicit_features, is_in, snapshot_keys
+from leadscore.features.table import explicit_features, snapshot_keys
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

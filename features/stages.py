@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.features.engagement import DAY, _literal
+from leadscore.features.ids import positions
 from leadscore.features.prepared import epoch_seconds
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec
 
@@ -67,13 +68,13 @@ def epoch_seconds_or_nan(times: pd.Series) -> np.ndarray:
 
 def prepare_stages(stages: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     """``stages_prepared`` for the leads of ``keys`` (``lead_id``, ``lead_key``)."""
-    at = pd.Index(keys["lead_id"].astype(str)).get_indexer(stages["lead_id"].astype(str))
+    at = positions(stages["lead_id"], keys["lead_id"])
     mine = at >= 0
     return pd.DataFrame(
         {
             "lead_key": keys["lead_key"].to_numpy()[at[mine]].astype("int64"),
             "ts": epoch_seconds(stages["entered_at"][mine]),
-            "stage": stages["stage"].astype(str).to_numpy()[mine],
+            "stage": stages["stage"][mine].astype(str).to_numpy(),
         }
     )
 

@@ -12,13 +12,12 @@ from contextlib import contextmanager
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from leadscore.features.accounts import add_account_features
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import engagement_long_sql, pivot_engagement
 from leadscore.features.explicit import explicit_values
+from leadscore.features.ids import is_in, positions
 from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads, to_utc
 from leadscore.features.source import EventSource, connect
@@ -28,19 +27,15 @@ from leadscore.features.stages import prepare_stages, stage_sql
 KEY = ["lead_id", "as_of"]
 
 
-def is_in(values: pd.Series, pool: pd.Series) -> np.ndarray:
-    """``values.isin(pool)`` for id strings, by Arrow (pandas walks a large pool in Python)."""
-    as_text = [pa.array(s.astype("string").array) for s in (values, pool)]
-    return pc.is_in(as_text[0], value_set=as_text[1]).to_numpy(zero_copy_only=False)
-
-
 def categorise(values: pd.Series, levels: tuple[str, ...]) -> pd.Categorical:
-    """Map values onto fixed levels: blanks to ``missing``, unseen values to ``other``."""
-    v = values.astype("object").where(values.notna(), MISSING)
-    known = set(levels)
-    if OTHER in known:
-        v = v.where(v.isin(known), OTHER)
-    return pd.Categorical(v, categories=list(levels))
+    """Map values onto fixed levels: blanks to ``missing``, unseen values to ``other`` (to no
+    level where there is no ``other``). Done once per distinct value, not per row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    level = {name: i for i, name in enumerate(levels)}
+    unseen = level.get(OTHER, -1)
+    blank = level.get(MISSING, unseen)  # without a "missing" level a blank is unseen
+    mapped = np.array([level.get(u, unseen) for u in uniques] + [blank], dtype=np.int64)
+    return pd.Categorical.from_codes(mapped[codes], categories=list(levels))
 
 
 def explicit_features(leads: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
@@ -76,24 +71,24 @@ def snapshot_keys(
     ``keys(lead_id, lead_key, created_ts)``, one row per lead in order of first appearance,
     and ``snapshots(snap_key, lead_key, as_of_ts, created_ts)``, one row per snapshot in
     its order (``snap_key`` is its position)."""
-    snap = snapshots[KEY].merge(leads[["lead_id", "created_at"]], on="lead_id", how="left")
-    lead_ids = pd.Series(snap["lead_id"].unique()).astype("string")
-    key_of = pd.Series(np.arange(len(lead_ids), dtype="int64"), index=lead_ids.to_numpy())
-    first = ~snap["lead_id"].duplicated().to_numpy()
-    created_ts = epoch_seconds(snap["created_at"])
+    ids = snapshots["lead_id"].astype("string")
+    lead_ids = pd.Series(ids.unique(), dtype="string")  # in order of first appearance
+    lead_key = positions(ids, lead_ids)
+    at = positions(lead_ids, leads["lead_id"])
+    created = np.append(epoch_seconds(leads["created_at"]), np.nan)[at]  # -1: not a lead
     keys = pd.DataFrame(
         {
             "lead_id": lead_ids.to_numpy(),
-            "lead_key": key_of.to_numpy(),
-            "created_ts": created_ts[first],
+            "lead_key": np.arange(len(lead_ids), dtype="int64"),
+            "created_ts": created,
         }
     )
     snap_rel = pd.DataFrame(
         {
-            "snap_key": np.arange(len(snap), dtype="int64"),
-            "lead_key": key_of.loc[snap["lead_id"].astype("string").to_numpy()].to_numpy(),
-            "as_of_ts": epoch_seconds(snap["as_of"]),
-            "created_ts": created_ts,
+            "snap_key": np.arange(len(snapshots), dtype="int64"),
+            "lead_key": lead_key,
+            "as_of_ts": epoch_seconds(snapshots["as_of"]),
+            "created_ts": created[lead_key],
         }
     )
     return keys, snap_rel
@@ -238,7 +233,7 @@ def build_features(
         # Every snapshot comes exactly once: invert the chunks' positions to base order.
         order = np.empty(len(base), dtype=np.int64)
         order[np.concatenate(rows)] = np.arange(len(base))
-    at = ids.get_indexer(base["lead_id"])
+    at = positions(base["lead_id"], ids)
     out = _assemble(base, explicit, at, engaged, order, spec)
     if spec.stages:
         if stages is None:
@@ -263,8 +258,9 @@ def lead_account(leads: pd.DataFrame, lead_id: pd.Series) -> pd.Series:
     """Each ``lead_id``'s account from the leads table (missing without one)."""
     if "account" not in leads.columns:
         raise ValueError("the features use accounts: the leads table has no account column")
-    of = pd.Series(leads["account"].to_numpy(), index=leads["lead_id"].astype(str).to_numpy())
-    return pd.Series(of.reindex(lead_id.astype(str).to_numpy()).to_numpy(), index=lead_id.index)
+    at = positions(lead_id, leads["lead_id"])
+    account = pd.Series(leads["account"].to_numpy()).reindex(at).to_numpy()  # -1: missing
+    return pd.Series(account, index=lead_id.index)
 
 
 def stage_features(
