@@ -7,6 +7,7 @@ the same whichever job asks for them (no training/serving skew).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import duckdb
@@ -101,18 +102,20 @@ def engagement_table(
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
     dtype: type = np.float64,
+    keyed: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> dict[str, np.ndarray]:
     """The engagement columns (doubles, or ``dtype``) of each row of ``snapshots``, in its order.
 
     The engine aggregates per (snapshot, event type) (``engagement_long_sql``) and numpy
     places those rows by snapshot position (``pivot_engagement``): rows are never matched
     back by string keys. One function: the key tables it registers with the engine, the
-    query and the pivot are one round trip to the engine.
+    query and the pivot are one round trip to the engine. ``keyed``: ``snapshot_keys`` of
+    these snapshots, when the caller has them.
     """
     own = con is None
     con = con or connect()
     try:
-        keys, snap_rel = snapshot_keys(snapshots, leads)
+        keys, snap_rel = keyed or snapshot_keys(snapshots, leads)
         lead_ids = keys["lead_id"]
         first = ~snapshots["lead_id"].duplicated().to_numpy()
         con.register("snap_in", snap_rel)
@@ -213,20 +216,31 @@ def build_features(
     base["lead_id"] = base["lead_id"].astype("string")
     base["as_of"] = base["as_of"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     wanted = leads[is_in(leads["lead_id"], base["lead_id"])]
-    explicit = explicit_features(wanted, spec)
-    ids = pd.Index(explicit["lead_id"].astype("string"))
-    if not ids.is_unique:
-        raise ValueError("leads: lead_id must be unique to build features")
+    if spec.stages and stages is None:
+        raise ValueError("the features use funnel stages: give the stages table")
     n_leads = base["lead_id"].nunique()
     per_lead = max(1, len(base) // max(n_leads, 1))
     chunk_leads = max(1, chunk_rows // per_lead)
+    # One chunk (nightly scoring asks for one at a time): its keys serve both queries.
+    keyed = snapshot_keys(base, wanted) if n_leads <= chunk_leads else None
     parts: list[dict[str, np.ndarray]] = []
     rows = []
-    with _read_once(events, wanted, base, chunk_leads, con) as source:
-        for chunk in iter_chunks(base, chunk_leads):
-            # float32 per chunk (numpy's rounding): half the memory of the engine's doubles.
-            parts.append(engagement_table(chunk, wanted, source, spec, con, np.float32))
-            rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # What does not depend on events (pandas, and the small stages query on a cursor of
+        # its own) is built while the engine aggregates the events, which frees the GIL.
+        cursor = con.cursor() if con is not None and spec.stages else None
+        lead_side = pool.submit(_lead_side, wanted, base, stages, spec, cursor, keyed)
+        with _read_once(events, wanted, base, chunk_leads, con) as source:
+            for chunk in iter_chunks(base, chunk_leads):
+                # float32 per chunk (numpy's rounding): half the memory of the engine's doubles.
+                parts.append(engagement_table(chunk, wanted, source, spec, con, np.float32, keyed))
+                rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
+        explicit, staged = lead_side.result()
+        if cursor is not None:
+            cursor.close()
+    ids = pd.Index(explicit["lead_id"].astype("string"))
+    if not ids.is_unique:
+        raise ValueError("leads: lead_id must be unique to build features")
     engaged = parts[0] if len(parts) == 1 else _stack(parts)
     order = None
     if len(rows) > 1 or not np.array_equal(rows[0], np.arange(len(base))):
@@ -235,15 +249,28 @@ def build_features(
         order[np.concatenate(rows)] = np.arange(len(base))
     at = positions(base["lead_id"], ids)
     out = _assemble(base, explicit, at, engaged, order, spec)
-    if spec.stages:
-        if stages is None:
-            raise ValueError("the features use funnel stages: give the stages table")
-        staged = stage_features(base, wanted, stages, spec, con)
+    if staged is not None:
         for c in spec.stage_columns():
             out[c] = staged[c]
     if spec.account_window:
         out = add_account_features(out, lead_account(wanted, base["lead_id"]), spec.account_window)
     return out
+
+
+def _lead_side(
+    wanted: pd.DataFrame,
+    base: pd.DataFrame,
+    stages: pd.DataFrame | None,
+    spec: FeatureSpec,
+    con: duckdb.DuckDBPyConnection | None,
+    keyed: tuple[pd.DataFrame, pd.DataFrame] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The explicit features of ``wanted`` and, with stages, the stage features of ``base``
+    (``con``: a cursor of the caller's connection, so its query runs beside theirs)."""
+    explicit = explicit_features(wanted, spec)
+    if not spec.stages:
+        return explicit, None
+    return explicit, stage_features(base, wanted, stages, spec, con, keyed)
 
 
 def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -269,13 +296,15 @@ def stage_features(
     stages: pd.DataFrame,
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None = None,
+    keyed: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """``current_stage`` (the spec's levels; ``missing`` before any stage) and
     ``days_in_stage`` (float32, NaN before any stage) for each row of ``snapshots``, in
-    its order, by ``stage_sql`` (only entries at or before each row's as_of count)."""
+    its order, by ``stage_sql`` (only entries at or before each row's as_of count).
+    ``keyed``: ``snapshot_keys`` of these snapshots, when the caller has them."""
     own = con is None
     con = con or connect()
-    keys, snap_rel = snapshot_keys(snapshots[KEY], leads)
+    keys, snap_rel = keyed or snapshot_keys(snapshots[KEY], leads)
     try:
         con.register("snap_in", snap_rel)
         con.register("stages_in", prepare_stages(stages, keys))
