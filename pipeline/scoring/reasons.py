@@ -251,6 +251,50 @@ def phrase_columns(group: str, spec: FeatureSpec, columns: pd.Index) -> list[str
     return [c for c in dict.fromkeys(wanted) if c in columns]
 
 
+def _largest(size: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the columns of the ``k`` largest values, largest first, ties to the lower
+    column: ``np.argsort(-size, axis=1, kind="stable")[:, :k]``, by ``k`` passes of argmax
+    (which takes the first of equal values) instead of a sort of every row."""
+    if k > 8 or np.isnan(size).any():
+        return np.argsort(-size, axis=1, kind="stable")[:, :k]
+    left = size.copy()
+    rows = np.arange(len(size))
+    order = np.empty((len(size), k), dtype=np.int64)
+    for j in range(k):
+        order[:, j] = np.argmax(left, axis=1)
+        left[rows, order[:, j]] = -np.inf
+    return order
+
+
+def _as_said(columns: pd.DataFrame, group: str) -> pd.DataFrame:
+    """A group's columns as its sentence reads them: days in whole numbers (the sentences
+    round them), the rest as they are."""
+    if group.startswith("event:"):
+        days = [f"{group[len('event:') :]}_days_since"]
+    else:
+        days = {STAGE: ["days_in_stage"], LEAD_AGE: ["days_since_created"]}.get(group, [])
+    days = [c for c in days if c in columns.columns]
+    if not days:
+        return columns
+    return columns.assign(**{c: columns[c].astype("float64").round() for c in days})
+
+
+def _distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One row position per distinct row of ``frame`` (missing values equal), and each row's
+    index among them."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    size = 1
+    for c in frame.columns:
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
+        if size * (len(uniques) + 1) >= 1 << 62:  # renumber before the key outgrows 63 bits
+            _, key = np.unique(key, return_inverse=True)
+            size = int(key.max()) + 1 if len(key) else 1
+        key = key * (len(uniques) + 1) + codes
+        size *= len(uniques) + 1
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def top_reasons(
     features: pd.DataFrame, contrib: pd.DataFrame, spec: FeatureSpec, k: int = 3
 ) -> pd.Series:
@@ -269,15 +313,20 @@ def top_reasons_grouped(
     names = list(grouped.columns)
     values = grouped.to_numpy()
     k = min(k, len(names))
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
-    # Phrase only the groups that appear in some row's top k (usually a handful), and each
-    # only for the rows that show it: each row needs k phrases, not all.
+    order = _largest(np.abs(values), k)
+    shown = np.zeros(values.shape, dtype=bool)
+    shown[np.arange(len(values))[:, None], order] = True
+    # Phrase only the groups that appear in some row's top k (usually a handful), each only
+    # for the rows that show it, and once per distinct set of what its sentence says.
     text = np.empty((len(features), len(names)), dtype=object)
     feats = features.reset_index(drop=True)
     for g in np.unique(order):
-        need = (order == g).any(axis=1)
+        need = shown[:, g]
         cols = phrase_columns(names[g], spec, feats.columns)
-        text[need, g] = phrases(feats.loc[need, cols], names[g], spec).to_numpy(dtype=object)
+        said = _as_said(feats.loc[need, cols], names[g])
+        first, inverse = _distinct_rows(said)
+        once = phrases(said.iloc[first], names[g], spec).to_numpy(dtype=object)
+        text[need, g] = once[inverse]
     rows = np.arange(len(features))[:, None]
     picked = text[rows, order]
     signs = np.where(values[rows, order] >= 0, "+ ", "- ")
