@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadscore.features.snapshots import open_leads
 from leadscore.features.table import build_features
-from leadscore.scoring.reasons import feature_groups, top_reasons
+from leadscore.scoring.reasons import _distinct_rows, _largest, feature_groups, top_reasons
 from leadscore.training.dataset import spec_for
 
 AS_OF = pd.Timestamp("2024-03-01", tz="UTC")
@@ -112,3 +114,30 @@ def test_a_value_that_is_not_a_probability_never_reaches_the_scores():
             ModelError, match=r"gave 1 of 3 leads a value that is not a probability"
         ):
             check_probabilities(np.array([0.5, bad, 0.2]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 9),
+    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]), min_size=54, max_size=54),
+    st.integers(1, 9),
+)
+def test_the_k_largest_are_a_stable_sort_of_every_row(rows, cols, values, k):
+    """Ties (frequent here: five values) go to the lower column, as a stable sort does."""
+    size = np.array(values[: rows * cols]).reshape(rows, cols)
+    k = min(k, cols)
+    expected = np.argsort(-size, axis=1, kind="stable")[:, :k]
+    assert np.array_equal(_largest(size, k), expected)
+
+
+def test_distinct_rows_treat_missing_values_as_equal():
+    frame = pd.DataFrame(
+        {
+            "n": [1.0, 1.0, np.nan, np.nan, 2.0],
+            "band": pd.Categorical(["a", "a", None, None, "a"]),
+        }
+    )
+    first, inverse = _distinct_rows(frame)
+    assert len(first) == 3 and inverse[0] == inverse[1] and inverse[2] == inverse[3]
+    assert frame.iloc[first].iloc[inverse].reset_index(drop=True).equals(frame)
