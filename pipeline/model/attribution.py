@@ -420,7 +420,7 @@ def _dense(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
     """Keys in ``[0, size)`` renumbered ``0..k-1`` (k = distinct keys)."""
     if size <= DENSE_KEYS:
         present = np.flatnonzero(np.bincount(key, minlength=size))
-        slot = np.empty(size, dtype=np.int32)
+        slot = np.empty(size, dtype=np.int64)
         slot[present] = np.arange(len(present))
         return slot[key], len(present)
     _, inverse = np.unique(key, return_inverse=True)
@@ -428,17 +428,12 @@ def _dense(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
 
 
 def _cells(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index of each row, and one representative row per cell.
-
-    Keys are 32-bit while they fit (half the memory traffic of 64-bit ones: these passes
-    over every row are what the explanation's time goes to)."""
-    key = np.zeros(n, dtype=np.int32)
+    """Cell index of each row, and one representative row per cell."""
+    key = np.zeros(n, dtype=np.int64)
     size = 1
     for cells, radix in parts:
         if size * radix > DENSE_KEYS and size > 1:
             key, size = _dense(key, size)  # renumber before the key space outgrows a bincount
-        if size * radix >= 1 << 31:
-            key = key.astype(np.int64)
         key = key * radix + cells
         size *= radix
     inverse, count = _dense(key, size)
@@ -507,12 +502,7 @@ def contributions(
     cuts = tree_cuts(booster) if cuts is None else cuts
     n = len(X)
     dtype = _dtype(X)
-    bins = {
-        b.column: b.bins(_column(X.iloc[:, b.column], dtype)).astype(np.int32)
-        for b in cuts.binnings
-    }
-    # Each tree's bin -> cell maps in 32 bits, as the keys they build.
-    maps = [[c.cell.astype(np.int32) for c in tree] for tree in cuts.trees]
+    bins = {b.column: b.bins(_column(X.iloc[:, b.column], dtype)) for b in cuts.binnings}
     # The full matrix only for trees LightGBM must explain per cell (no leaf tables).
     m = as_matrix(X) if not cuts.leaves or any(t is None for t in cuts.leaves) else None
     # Column-major so that adding one column's contributions touches contiguous memory.
@@ -522,8 +512,7 @@ def contributions(
 
     def explain(t: int, lane: int, booster: lgb.Booster) -> None:
         tree = cuts.trees[t]
-        parts = [(cell[bins[c.column]], c.cells) for c, cell in zip(tree, maps[t], strict=True)]
-        inverse, rep = _cells(parts, n)
+        inverse, rep = _cells([(c.cell[bins[c.column]], c.cells) for c in tree], n)
         tables = cuts.leaves[t] if cuts.leaves else None
         if tables is not None:
             outs, per_cell = _by_leaf(tables, tree, bins, rep, target)
