@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from leadscore.features.ids import positions
+
 
 def to_utc(value: str | pd.Timestamp) -> pd.Timestamp:
     """A timestamp in UTC (a date or a timestamp without a zone is taken as UTC)."""
@@ -36,26 +38,37 @@ def snapshot_dates(
 
 
 def first_close(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """One row per lead: its earliest outcome (``closed_at``, ``won``)."""
-    o = outcomes.sort_values(["lead_id", "closed_at"], kind="stable")
-    return o.drop_duplicates("lead_id", keep="first")[["lead_id", "closed_at", "won"]]
+    """One row per lead: its earliest outcome (``closed_at``, ``won``; ties: the first in
+    the table), leads in order of first appearance."""
+    lead, _ = pd.factorize(outcomes["lead_id"].astype("string"))  # hashed, not sorted
+    if not len(lead) or np.bincount(lead[lead >= 0], minlength=1).max() <= 1:
+        return outcomes[["lead_id", "closed_at", "won"]]  # one outcome per lead already
+    times = pd.to_datetime(outcomes["closed_at"], utc=True)
+    closed = times.dt.tz_localize(None).to_numpy("datetime64[ns]").view("int64")
+    # Missing times sort last, as sort_values puts them.
+    closed = np.where(times.isna().to_numpy(), np.iinfo(np.int64).max, closed)
+    order = np.lexsort((closed, lead))  # stable: file order breaks ties
+    first = order[np.r_[True, lead[order][1:] != lead[order][:-1]]]
+    return outcomes.iloc[np.sort(first)][["lead_id", "closed_at", "won"]]
 
 
 def open_leads(
     leads: pd.DataFrame, outcomes: pd.DataFrame, as_of: list[pd.Timestamp]
 ) -> pd.DataFrame:
     """Every (lead_id, as_of) with the lead open at ``as_of``, ordered by as_of then lead_id."""
-    closed_at = leads[["lead_id"]].merge(first_close(outcomes), on="lead_id", how="left")[
-        "closed_at"
-    ]
+    closes = first_close(outcomes)
+    at = positions(leads["lead_id"], closes["lead_id"])
+    closed_at = pd.Series(closes["closed_at"].array.take(at, allow_fill=True))
     created_at = leads["created_at"].reset_index(drop=True)
     ids = leads["lead_id"].reset_index(drop=True)
     parts = []
     # One vectorised mask per snapshot date (a handful), never a loop over leads.
     for t in sorted(to_utc(d) for d in as_of):
         is_open = (created_at <= t) & ~(closed_at <= t).fillna(False).astype(bool)
-        part = pd.DataFrame({"lead_id": ids[is_open.to_numpy()].to_numpy(), "as_of": t})
-        parts.append(part.sort_values("lead_id", kind="stable"))
+        part = pd.DataFrame({"lead_id": ids[is_open.to_numpy()].array, "as_of": t})
+        if not part["lead_id"].is_monotonic_increasing:  # leads often come in id order
+            part = part.sort_values("lead_id", kind="stable")
+        parts.append(part)
     if not parts:
         return pd.DataFrame(
             {
