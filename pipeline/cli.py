@@ -8,6 +8,7 @@ Every deliberate error is a ``LeadscoreError``: one line on stderr and exit stat
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -927,5 +928,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``leadscore`` command: ``main`` in a process that runs one job and exits."""
+    # Imports (MLflow's above all) leave about a million long-lived objects, which the
+    # collector's default thresholds walk again and again; a job's own garbage is mostly
+    # arrays, freed by reference counting. Measured: 5% less wall time for a nightly score.
+    gc.set_threshold(100_000, 50, 100)
+    code = main()
+    gc.freeze()  # the exit's own full collection would walk them all once more
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

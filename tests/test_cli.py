@@ -32,6 +32,18 @@ def test_console_script_is_installed():
     assert "generate" in out.stdout and "score" in out.stdout
 
 
+def test_the_process_exits_with_the_commands_status(tmp_path):
+    # The entry point tunes the collector around ``main``; the exit status and the one-line
+    # error are still main's.
+    out = subprocess.run(
+        [sys.executable, "-m", "leadscore.cli", "validate", "--data", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("leadscore: error:") and out.stderr.count("\n") == 1
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli") / "data"
