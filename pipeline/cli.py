@@ -348,7 +348,7 @@ def _say_tiers(out, settings) -> None:
         else pq.read_table(path, columns=cols).to_pandas()
     )
     order = tier_order(settings.tiers)
-    order += sorted(set(frame["tier"].astype(str)) - set(order))
+    order += sorted(set(frame["tier"].dropna().unique().astype(str)) - set(order))
     ranges = tier_ranges(settings.tiers)
     for name, leads, expected in expected_by_tier(frame["tier"], frame["probability"], order):
         _say(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from leadscore.config import TierConfig
 
@@ -88,6 +89,14 @@ def expected_by_tier(
 ) -> list[tuple[str, int, float]]:
     """(tier, leads, expected conversions) best tier first: the calibrated probabilities
     summed, what a tier should bring before any outcome is known."""
-    t = np.asarray(tier).astype(str)
+    # Codes by one hash pass (no Python string per lead), then counts and sums per code.
+    codes, names = pd.factorize(pd.Series(tier).astype("str"))
     p = np.asarray(probability, dtype="float64")
-    return [(name, int((t == name).sum()), float(p[t == name].sum())) for name in order]
+    kept = codes >= 0
+    leads = np.bincount(codes[kept], minlength=len(names))
+    sums = np.bincount(codes[kept], weights=p[kept], minlength=len(names))
+    at = {str(name): i for i, name in enumerate(names)}
+    return [
+        (name, int(leads[at[name]]), float(sums[at[name]])) if name in at else (name, 0, 0.0)
+        for name in order
+    ]
