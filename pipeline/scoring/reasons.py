@@ -317,24 +317,28 @@ def top_reasons_grouped(
     shown = np.zeros(values.shape, dtype=bool)
     shown[np.arange(len(values))[:, None], order] = True
     # Phrase only the groups that appear in some row's top k (usually a handful), each only
-    # for the rows that show it, and once per distinct set of what its sentence says.
-    text = np.empty((len(features), len(names)), dtype=object)
+    # for the rows that show it, and once per distinct set of what its sentence says; each
+    # row's sentence for a group is a code into ``said``, the sentences made.
+    code = np.zeros((len(features), len(names)), dtype=np.int64)
+    said: list[str | None] = []
     feats = features.reset_index(drop=True)
     for g in np.unique(order):
         need = shown[:, g]
         cols = phrase_columns(names[g], spec, feats.columns)
-        said = _as_said(feats.loc[need, cols], names[g])
-        first, inverse = _distinct_rows(said)
-        once = phrases(said.iloc[first], names[g], spec).to_numpy(dtype=object)
-        text[need, g] = once[inverse]
+        distinct = _as_said(feats.loc[need, cols], names[g])
+        first, inverse = _distinct_rows(distinct)
+        code[need, g] = len(said) + inverse
+        said += list(phrases(distinct.iloc[first], names[g], spec).to_numpy(dtype=object))
     rows = np.arange(len(features))[:, None]
-    picked = text[rows, order]
-    signs = np.where(values[rows, order] >= 0, "+ ", "- ")
-    # Joined by Arrow's string kernels: one pass in C++ per part, no Python per lead.
-    parts = [
-        pc.binary_join_element_wise(pa.array(signs[:, j]), pa.array(picked[:, j], pa.string()), "")
-        for j in range(k)
-    ]
+    # Every sentence with either sign, then taken and joined by Arrow's kernels: one pass in
+    # C++ per part, no Python string per lead.
+    signed = pa.array(
+        [None if t is None else "+ " + t for t in said]
+        + [None if t is None else "- " + t for t in said],
+        pa.string(),
+    )
+    picked = code[rows, order] + len(said) * ~(values[rows, order] >= 0)
+    parts = [pc.take(signed, picked[:, j]) for j in range(k)]
     joined = pc.binary_join_element_wise(*parts, "; ") if k else pa.array([""] * len(features))
     return pd.Series(pd.arrays.ArrowStringArray(joined), index=features.index)
 
