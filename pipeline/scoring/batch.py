@@ -64,6 +64,9 @@ Say = Callable[[str], None]
 # The feature engine's working memory per chunk; a chunk of 250k leads with 20M events
 # needs about 1.3 GB, so this binds only on heavier histories (it then spills to disk).
 ENGINE_MEMORY = "1500MB"
+# Leads per chunk. Measured on 1M and 3M leads (other-crm shape): 200k peaks 0.2 GiB
+# lower than 250k at 3M (2.73 against 2.95 GiB) at the same speed on 1M (A B A B).
+CHUNK_LEADS = 200_000
 
 
 @dataclass
@@ -239,7 +242,7 @@ def score_folder(
     out: str | Path,
     *,
     say: Say = lambda _m: None,
-    chunk_leads: int = 250_000,
+    chunk_leads: int = CHUNK_LEADS,
     loaded: tuple[Tables, EventSource, ValidationReport] | None = None,
     max_drop_share: float | None = None,
     previous: pd.DataFrame | None = None,
@@ -303,7 +306,7 @@ def score_tables(
     as_of: pd.Timestamp,
     out: str | Path,
     *,
-    chunk_leads: int = 250_000,
+    chunk_leads: int = CHUNK_LEADS,
     say: Say = lambda _m: None,
     events: pd.DataFrame | EventSource | None = None,
     max_drop_share: float | None = None,
