@@ -8,8 +8,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+Ids = pd.Series | pd.Index | np.ndarray | pa.Array | pa.ChunkedArray
 
-def _text(values: pd.Series | pd.Index | np.ndarray) -> pa.Array | pa.ChunkedArray:
+
+def _text(values: Ids) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values  # already text as Arrow holds it (a caller's own, kept for reuse)
     if isinstance(values, np.ndarray):
         values = pd.Series(values)
     return pa.array(pd.Series(values).astype("string").array, type=pa.large_string())
@@ -20,8 +24,10 @@ def is_in(values: pd.Series, pool: pd.Series) -> np.ndarray:
     return pc.is_in(_text(values), value_set=_text(pool)).to_numpy(zero_copy_only=False)
 
 
-def positions(values: pd.Series | pd.Index | np.ndarray, pool: pd.Series | pd.Index) -> np.ndarray:
+def positions(values: Ids, pool: Ids) -> np.ndarray:
     """Each value's position in ``pool`` (its first, if repeated), -1 where absent or missing:
     ``pd.Index(pool).get_indexer(values)`` for id strings."""
+    if not len(values):  # the look-up would hash the whole pool for nothing
+        return np.zeros(0, np.int64)
     found = pc.index_in(_text(values), value_set=_text(pool), skip_nulls=True)
     return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -225,18 +225,22 @@ def build_features(
     keyed = snapshot_keys(base, wanted) if n_leads <= chunk_leads else None
     parts: list[dict[str, np.ndarray]] = []
     rows = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # What does not depend on events (pandas, and the small stages query on a cursor of
-        # its own) is built while the engine aggregates the events, which frees the GIL.
-        cursor = con.cursor() if con is not None and spec.stages else None
-        lead_side = pool.submit(_lead_side, wanted, base, stages, spec, cursor, keyed)
-        with _read_once(events, wanted, base, chunk_leads, con) as source:
-            for chunk in iter_chunks(base, chunk_leads):
-                # float32 per chunk (numpy's rounding): half the memory of the engine's doubles.
-                parts.append(engagement_table(chunk, wanted, source, spec, con, np.float32, keyed))
-                rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
-        explicit, staged = lead_side.result()
-        if cursor is not None:
+    # What does not depend on events (pandas, and the small stages query on a cursor of its
+    # own) is built while the engine aggregates the events, which frees the GIL.
+    cursor = con.cursor() if con is not None and spec.stages else None
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # its exit waits for the lead side
+            lead_side = pool.submit(_lead_side, wanted, base, stages, spec, cursor, keyed)
+            with _read_once(events, wanted, base, chunk_leads, con) as source:
+                for chunk in iter_chunks(base, chunk_leads):
+                    # float32 per chunk (numpy's rounding): half the engine's doubles' memory.
+                    parts.append(
+                        engagement_table(chunk, wanted, source, spec, con, np.float32, keyed)
+                    )
+                    rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
+            explicit, staged = lead_side.result()
+    finally:
+        if cursor is not None:  # also when the engine failed
             cursor.close()
     ids = pd.Index(explicit["lead_id"].astype("string"))
     if not ids.is_unique:

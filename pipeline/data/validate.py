@@ -88,6 +88,7 @@ from leadscore.data.contract import (
     Tables,
 )
 from leadscore.errors import DataError
+from leadscore.features.ids import positions
 from leadscore.features.spec import event_keys
 
 __all__ = [
@@ -341,10 +342,7 @@ class _LeadRef:
 
     def locate(self, ids: pd.Series) -> np.ndarray:
         """Position of each id among the leads, -1 when absent (or missing)."""
-        if not len(ids):  # the look-up would hash every lead for nothing
-            return np.zeros(0, np.int64)
-        found = pc.index_in(_arrow_text(ids), value_set=self.ids)
-        return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int64)
+        return positions(_arrow_text(ids), self.ids)
 
 
 # --------------------------------------------------------------------------- tables
