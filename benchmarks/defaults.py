@@ -169,7 +169,7 @@ def run_x_education(path: str) -> None:
     from sklearn.metrics import log_loss, roc_auc_score
 
     from leadscore.config import config_from_dict
-    from leadscore.data.io import read_frame
+    from leadscore.data.files import read_frame
     from leadscore.training.backtest import run_backtest
     from leadscore.training.flat import flat_plan, prepare_flat
 

@@ -47,7 +47,7 @@ def world(n: int, shape: str = "default") -> Path:
 def make_world(n: int, shape: str) -> None:
     d = OUT / (str(n) if shape == "default" else f"{shape}-{n}")
     if not (d / "events.parquet").exists():
-        from leadscore.data.io import write_tables
+        from leadscore.data.files import write_tables
         from leadscore.data.synthetic.shape import OTHER_CRM, reshape
         from leadscore.data.synthetic.world import generate_world
 

@@ -25,10 +25,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from leadscore.features.ids import positions
-from leadscore.features.scratch import scratch_dir
-from leadscore.features.source import EventSource
 from leadscore.features.spec import event_key
+from leadscore.io.ids import positions
+from leadscore.io.scratch import scratch_dir
+from leadscore.io.source import EventSource
 
 #: The classes rows fall into (negative block numbers in the folder), in the order tried.
 SKIPPED = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.features.ids import positions
+from leadscore.io.ids import positions
 
 
 def to_utc(value: str | pd.Timestamp) -> pd.Timestamp:

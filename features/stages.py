@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from leadscore.features.engagement import DAY, _literal
-from leadscore.features.ids import positions
 from leadscore.features.prepared import epoch_seconds
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec
+from leadscore.io.ids import positions
 
 STAGE_COLUMNS = ("current_stage", "days_in_stage")
 

@@ -79,7 +79,7 @@ def generate(
     n_leads: int = 20_000, seed: int = 0, out: str | Path | None = None, fmt: str = "parquet"
 ) -> dict[str, pd.DataFrame]:
     """A synthetic B2B world (leads, events, outcomes); written to ``out`` when given."""
-    from leadscore.data.io import write_tables
+    from leadscore.data.files import write_tables
     from leadscore.data.synthetic.world import generate_world
 
     tables = generate_world(n_leads, seed=seed)

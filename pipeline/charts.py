@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-from leadscore.data.io import write_atomic  # noqa: E402
+from leadscore.data.files import write_atomic  # noqa: E402
 
 _GAINS_POINTS = 501  # points drawn per cumulative-gains curve, whatever the row count
 

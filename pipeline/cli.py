@@ -36,7 +36,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from leadscore.data.io import write_tables
+    from leadscore.data.files import write_tables
     from leadscore.data.synthetic.shape import OTHER_CRM, Shape, reshape
     from leadscore.data.synthetic.world import generate_world
 
@@ -136,7 +136,7 @@ def _check_engine(args: argparse.Namespace) -> None:
 
 def cmd_features(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.data.io import write_feature_table
+    from leadscore.data.files import write_feature_table
     from leadscore.data.load import load_streaming
     from leadscore.features.snapshots import to_utc
     from leadscore.training.dataset import feature_table, spec_for
@@ -168,7 +168,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def _events_path(args: argparse.Namespace) -> str:
-    from leadscore.data.io import find_table
+    from leadscore.data.files import find_table
 
     return args.events or str(find_table(args.data, "events"))
 
@@ -176,7 +176,8 @@ def _events_path(args: argparse.Namespace) -> str:
 def _features_spark(args: argparse.Namespace, cfg, dates: list, t0: float) -> int:
     from leadscore.data.engine import spark_errors
     from leadscore.data.load import count_event_rules_spark, load_without_events
-    from leadscore.features.spark import SparkEvents, spark_session, write_parquet
+    from leadscore.features.spark import write_parquet
+    from leadscore.io.spark import SparkEvents, spark_session
     from leadscore.training.dataset import spark_feature_table
 
     columns = cfg.columns.model_dump()
@@ -395,7 +396,7 @@ def _warn_age(settings, as_of) -> None:
 def _score_spark(args: argparse.Namespace, as_of) -> int:
     from leadscore.config import load_config
     from leadscore.data.engine import spark_errors
-    from leadscore.features.spark import spark_session
+    from leadscore.io.spark import spark_session
     from leadscore.scoring.spark import score_spark
 
     cfg, uri, model, version = _model(args, False)
@@ -556,7 +557,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_accounts(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.data.io import read_lead_column, write_table
+    from leadscore.data.files import read_lead_column, write_table
     from leadscore.handoff.io import read_night
     from leadscore.scoring.accounts import roll_up
 
@@ -573,7 +574,7 @@ def cmd_accounts(args: argparse.Namespace) -> int:
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.data.io import read_lead_column
+    from leadscore.data.files import read_lead_column
     from leadscore.handoff import io
     from leadscore.handoff.owners import load_owners
     from leadscore.handoff.select import route
@@ -603,7 +604,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     _say(f"scores {source}, night {night:%Y-%m-%d}")
     written = io.write_list(result.rows, args.out)
     if args.excluded:
-        from leadscore.data.io import write_table
+        from leadscore.data.files import write_table
 
         left = result.decisions[result.decisions["outcome"] != "handed off"]
         _say(f"excluded -> {write_table(left, args.excluded)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from leadscore.features.scratch import _tag, remove_orphans, scratch_dir, scratch_file
+from leadscore.io.scratch import _tag, remove_orphans, scratch_dir, scratch_file
 
 
 def dead_pid() -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from leadscore.errors import DataError, EngineError
-from leadscore.features.spark import SparkInputError
+from leadscore.io.spark import SparkInputError
 
 
 def first_cause(err: BaseException) -> str:

@@ -41,7 +41,7 @@ from pydantic import Field, ValidationError, model_validator
 from leadscore.config import Strict, describe_error, read_yaml
 from leadscore.data.clean import CleanReport, map_values, set_placeholders
 from leadscore.data.contract import TABLES, TIMESTAMP_DTYPE
-from leadscore.data.io import read_frame, write_table, write_tables
+from leadscore.data.files import read_frame, write_table, write_tables
 from leadscore.errors import ConfigError, DataError
 
 __all__ = [

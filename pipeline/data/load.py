@@ -2,7 +2,7 @@
 
 ``load_data`` reads all three tables and validates them. ``load_streaming`` reads and
 validates leads and outcomes, and leaves events in their file for the feature engine to
-scan (``leadscore.features.source``): the validator's event rules are then counted by the
+scan (``leadscore.io.source``): the validator's event rules are then counted by the
 engine over the file in one pass, so memory does not grow with the event history.
 """
 
@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from leadscore.data.contract import Tables
-from leadscore.data.io import find_table, read_optional_tables, read_raw_tables, read_table
+from leadscore.data.files import find_table, read_optional_tables, read_raw_tables, read_table
 from leadscore.data.validate import (
     ValidationReport,
     check_drop_share,
@@ -26,13 +26,13 @@ from leadscore.data.validate import (
     validate_tables,
 )
 from leadscore.errors import DataError
-from leadscore.features.csv_format import utf8_copy
 from leadscore.features.dialects import event_key_sql
-from leadscore.features.scratch import scratch_dir
-from leadscore.features.source import EventSource, connect
+from leadscore.io.csv_format import utf8_copy
+from leadscore.io.scratch import scratch_dir
+from leadscore.io.source import EventSource, connect
 
 if TYPE_CHECKING:
-    from leadscore.features.spark import SparkEvents
+    from leadscore.io.spark import SparkEvents
 
 Say = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """Check raw tables against the data contract; return clean typed tables and every problem.
 
-``validate_tables(raw)`` takes the three raw frames (as read by :mod:`leadscore.data.io`: CSV cells
+``validate_tables(raw)`` takes the three raw frames (as read by :mod:`leadscore.data.files`: CSV cells
 as strings, or Parquet already typed) and returns a :class:`ValidationReport`: the clean
 :class:`~leadscore.data.contract.Tables` (or ``None`` when a problem is fatal), a list of
 :class:`Problem` (each naming table, column and row count) and the dropped leads rows.
@@ -88,8 +88,8 @@ from leadscore.data.contract import (
     Tables,
 )
 from leadscore.errors import DataError
-from leadscore.features.ids import positions
 from leadscore.features.spec import event_keys
+from leadscore.io.ids import positions
 
 __all__ = [
     "Problem",

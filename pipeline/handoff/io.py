@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.data.io import read_frame, require_numbers, to_arrow, write_atomic
+from leadscore.data.files import read_frame, require_numbers, to_arrow, write_atomic
 from leadscore.errors import DataError
 from leadscore.scoring.history import nightly_files
 

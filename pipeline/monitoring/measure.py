@@ -19,9 +19,9 @@ import pandas as pd
 
 from leadscore.config import MonitorConfig
 from leadscore.data.contract import Tables
-from leadscore.features.ids import is_in
 from leadscore.features.snapshots import label_snapshots
-from leadscore.features.source import EventSource
+from leadscore.io.ids import is_in
+from leadscore.io.source import EventSource
 from leadscore.model.reference import Reference
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import tier_order

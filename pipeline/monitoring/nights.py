@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.data.io import read_frame, require_numbers
+from leadscore.data.files import read_frame, require_numbers
 from leadscore.errors import DataError
 from leadscore.scoring.history import nightly_files
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from leadscore import charts
 from leadscore.config import MonitorConfig
-from leadscore.data.io import write_atomic
+from leadscore.data.files import write_atomic
 from leadscore.monitoring.measure import Monitor
 
 Rows = list[list[str]]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leadscore.config import Config
-from leadscore.data.io import write_atomic
+from leadscore.data.files import write_atomic
 from leadscore.data.load import load_streaming
 from leadscore.errors import ModelError, UsageError
 from leadscore.model.registered import LeadScoreModel

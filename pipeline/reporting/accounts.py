@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadscore.data.io import read_frame, require_numbers
+from leadscore.data.files import read_frame, require_numbers
 from leadscore.errors import DataError
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from leadscore import tracking
-from leadscore.data.io import read_frame
+from leadscore.data.files import read_frame
 from leadscore.errors import DataError, RegistryError
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.settings import ModelSettings

@@ -27,7 +27,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from leadscore import tracking
-from leadscore.data.io import write_atomic
+from leadscore.data.files import write_atomic
 from leadscore.model import registered
 from leadscore.reporting import sections
 from leadscore.reporting.accounts import AccountsSection, accounts_section, read_accounts

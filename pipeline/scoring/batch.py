@@ -28,14 +28,14 @@ import pyarrow.parquet as pq
 
 from leadscore.config import BaselineConfig, TierConfig
 from leadscore.data.contract import Tables
-from leadscore.data.io import iso_utc, to_arrow, write_atomic
+from leadscore.data.files import iso_utc, to_arrow, write_atomic
 from leadscore.data.load import check_event_drops, event_rule_lines, load_streaming, unreadable
 from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError, ModelError
 from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
 from leadscore.features.snapshots import open_leads, to_utc
-from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features, lead_account
+from leadscore.io.source import EventSource, connect
 from leadscore.model.baseline import score_baseline
 from leadscore.model.reference import Reference, bin_counts
 from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.clean import clean_flat
-from leadscore.data.io import read_frame
+from leadscore.data.files import read_frame
 from leadscore.errors import DataError
 from leadscore.model.scorer import LeadScorer
 from leadscore.model.settings import ModelSettings

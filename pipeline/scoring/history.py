@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leadscore.data.io import write_atomic
+from leadscore.data.files import write_atomic
 from leadscore.errors import DataError
 
 

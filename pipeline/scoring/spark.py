@@ -18,7 +18,8 @@ import pandas as pd
 
 from leadscore.data.load import Say, count_event_rules_spark, load_without_events
 from leadscore.features.snapshots import to_utc
-from leadscore.features.spark import SparkEvents, spark_features, write_parquet
+from leadscore.features.spark import spark_features, write_parquet
+from leadscore.io.spark import SparkEvents
 from leadscore.model.scorer import LeadScorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers

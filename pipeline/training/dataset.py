@@ -11,15 +11,15 @@ from leadscore.config import Config
 from leadscore.data.contract import Tables
 from leadscore.errors import DataError
 from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates, to_utc
-from leadscore.features.source import EventSource
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
 from leadscore.features.table import build_table
+from leadscore.io.source import EventSource
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from leadscore.features.spark import SparkEvents
+    from leadscore.io.spark import SparkEvents
 
 
 def data_end(tables: Tables, events: EventSource | SparkEvents | None = None) -> pd.Timestamp:

@@ -17,8 +17,8 @@ import pandas as pd
 from leadscore.config import Config
 from leadscore.data.clean import CleanReport, clean_flat
 from leadscore.data.contract import FALSE_WORDS, TRUE_WORDS
+from leadscore.data.files import read_frame
 from leadscore.data.fingerprint import fingerprint
-from leadscore.data.io import read_frame
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec, top_levels
 from leadscore.features.table import categorise

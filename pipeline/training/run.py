@@ -23,8 +23,8 @@ from mlflow import MlflowClient
 from leadscore import charts, tracking
 from leadscore.config import Config, config_to_yaml
 from leadscore.data.contract import Tables
+from leadscore.data.files import read_feature_table
 from leadscore.data.fingerprint import fingerprint
-from leadscore.data.io import read_feature_table
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features, lead_account

@@ -310,7 +310,7 @@ def test_train_refuses_too_few_conversions_events(tmp_path, maven, monkeypatch, 
 
 @pytest.fixture(scope="module")
 def leads_raw() -> pd.DataFrame:
-    from leadscore.data.io import read_frame
+    from leadscore.data.files import read_frame
 
     return read_frame(LEADS_CSV)
 

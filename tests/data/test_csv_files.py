@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from leadscore.cli import main
-from leadscore.data.io import read_frame
+from leadscore.data.files import read_frame
 from leadscore.data.load import load_data, load_streaming
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
 from leadscore.errors import DataError
-from leadscore.features.csv_format import CsvFormat, decimal_commas, sniff_csv
+from leadscore.io.csv_format import CsvFormat, decimal_commas, sniff_csv
 
 LEADS = (
     "lead_id{d}created_at{d}job_title{d}annual_revenue{d}employees\n"
@@ -240,7 +240,7 @@ def test_zero_led_and_phone_like_values_are_not_thousands():
 
 
 def test_a_mapped_id_column_keeps_its_dots(tmp_path):
-    from leadscore.data.io import read_table
+    from leadscore.data.files import read_table
 
     (tmp_path / "leads.csv").write_text(
         "Lead Number;created_at;revenue\n1.001;2024-01-05;1.250,5\n"

@@ -87,7 +87,7 @@ def test_spellings_of_a_type_are_one_type_in_validation_and_features(world):
 
 def test_features_from_a_file_of_mixed_spellings_equal_the_plain_ones(world, tmp_path):
     from leadscore.config import config_from_dict
-    from leadscore.data.io import write_tables
+    from leadscore.data.files import write_tables
     from leadscore.data.load import load_streaming
     from leadscore.training.dataset import feature_table
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from leadscore.data.contract import KNOWN_EVENT_TYPES
-from leadscore.data.io import read_table, write_tables
+from leadscore.data.files import read_table, write_tables
 from leadscore.data.synthetic.world import generate_world
 
 N = 4000

@@ -21,7 +21,7 @@ from leadscore.errors import DataError
 
 
 def csv_frame(columns: dict[str, list]) -> pd.DataFrame:
-    """What leadscore.data.io.read_frame gives for a CSV: every cell a string, empty = NA."""
+    """What leadscore.data.files.read_frame gives for a CSV: every cell a string, empty = NA."""
     return pd.DataFrame(columns, dtype="str")
 
 

@@ -13,10 +13,10 @@ from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import engagement_sql, pivot_engagement
-from leadscore.features.ids import is_in, positions
 from leadscore.features.snapshots import open_leads
-from leadscore.features.source import connect
 from leadscore.features.table import engagement_table, snapshot_keys
+from leadscore.io.ids import is_in, positions
+from leadscore.io.source import connect
 from leadscore.training.dataset import spec_for
 
 DATES = [pd.Timestamp(d, tz="UTC") for d in ("2024-09-01", "2025-03-01", "2025-06-15 13:30")]

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from leadscore.features.prepared import prepare_events
 from leadscore.features.snapshots import open_leads
-from leadscore.features.source import EventSource, connect
 from leadscore.features.table import build_features, engagement_table
+from leadscore.io.source import EventSource, connect
 from leadscore.training.dataset import spec_for
 
 from .test_point_in_time import CFG, worlds

@@ -33,7 +33,7 @@ AS_OF = "2025-12-01"
 def world(tmp_path_factory):
     """3,000 leads, an events model trained and registered in a private store, and its scores."""
     from leadscore.config import config_from_dict
-    from leadscore.data.io import write_tables
+    from leadscore.data.files import write_tables
     from leadscore.data.load import load_data
     from leadscore.data.synthetic.world import generate_world
     from leadscore.data.validate import require_valid

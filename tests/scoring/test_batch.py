@@ -15,7 +15,7 @@ import pytest
 
 from leadscore.cli import main
 from leadscore.config import config_from_dict
-from leadscore.data.io import write_tables
+from leadscore.data.files import write_tables
 from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
@@ -176,7 +176,7 @@ def test_data_without_the_models_columns_is_an_error(trained, tmp_path, capsys):
 
 def test_events_streamed_from_their_file_give_the_same_features(trained):
     """Scoring reads events with the engine from the file; training holds them in memory."""
-    from leadscore.features.source import EventSource
+    from leadscore.io.source import EventSource
     from leadscore.training.dataset import spec_for
 
     tables, cfg = trained["tables"], trained["cfg"]
@@ -263,7 +263,7 @@ def test_engine_memory_cap_changes_nothing_but_memory(trained, monkeypatch):
     folder, removed with its connection): under a tight cap the features are the same."""
     import gc
 
-    from leadscore.features.source import connect
+    from leadscore.io.source import connect
     from leadscore.scoring import batch as score
     from leadscore.training.dataset import spec_for
 

@@ -19,7 +19,7 @@ import pytest
 
 from leadscore.cli import main
 from leadscore.config import config_from_dict, load_config
-from leadscore.data.io import read_feature_table, write_feature_table, write_tables
+from leadscore.data.files import read_feature_table, write_feature_table, write_tables
 from leadscore.data.load import (
     count_event_rules,
     count_event_rules_spark,
@@ -47,7 +47,7 @@ def spark():
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the Spark tests: {JAVA_MISSING}")
         pytest.skip(JAVA_MISSING)
-    from leadscore.features.spark import spark_session
+    from leadscore.io.spark import spark_session
 
     session = spark_session("local[2]")
     yield session
@@ -139,7 +139,8 @@ def test_preparation_gives_the_same_rows_on_both_engines(spark):
 def test_features_equal_duckdb_on_a_generated_world(spark, world, dates):
     """Both forms of the engagement query (one moment, and the snapshot join) and the
     explicit features by mapInPandas give DuckDB's values."""
-    from leadscore.features.spark import SparkEvents, spark_features
+    from leadscore.features.spark import spark_features
+    from leadscore.io.spark import SparkEvents
 
     tables, source = world["tables"], world["source"]
     as_of = [pd.Timestamp(d, tz="UTC") for d in dates]
@@ -153,7 +154,7 @@ def test_features_equal_duckdb_on_a_generated_world(spark, world, dates):
 
 
 def test_event_questions_and_counts_agree_with_duckdb(spark, world):
-    from leadscore.features.spark import SparkEvents
+    from leadscore.io.spark import SparkEvents
 
     source = world["source"]
     events = SparkEvents(spark, source.path)
@@ -167,7 +168,7 @@ def test_event_questions_and_counts_agree_with_duckdb(spark, world):
 
 
 def test_a_missing_event_column_is_named(spark, world):
-    from leadscore.features.spark import SparkEvents, SparkInputError
+    from leadscore.io.spark import SparkEvents, SparkInputError
 
     with pytest.raises(SparkInputError, match="mapped to .When."):
         SparkEvents(spark, world["source"].path, {"occurred_at": "When"}).frame()
@@ -177,7 +178,8 @@ def test_account_features_equal_duckdb(spark, world):
     """Colleagues' activity as Spark window sums gives the pandas group sums."""
     import dataclasses
 
-    from leadscore.features.spark import SparkEvents, spark_features
+    from leadscore.features.spark import spark_features
+    from leadscore.io.spark import SparkEvents
 
     tables, source = world["tables"], world["source"]
     as_of = [pd.Timestamp(d, tz="UTC") for d in ("2025-03-01", "2025-06-01")]
@@ -194,7 +196,8 @@ def test_account_features_equal_duckdb(spark, world):
 
 
 def test_feature_table_folders_carry_their_spec_and_replace_whole(spark, world, tmp_path):
-    from leadscore.features.spark import SparkEvents, write_parquet
+    from leadscore.features.spark import write_parquet
+    from leadscore.io.spark import SparkEvents
     from leadscore.training.dataset import feature_table, spark_feature_table
 
     tables, cfg = world["tables"], world["cfg"]
@@ -339,8 +342,8 @@ def test_a_european_events_csv_reads_the_same_on_both_engines(spark, tmp_path):
     """';'-delimited Windows-1252 with an en dash in a type and a note holding a newline:
     Spark and DuckDB read the same rows and count the same types."""
     from leadscore.data.load import engine_readable
-    from leadscore.features.source import EventSource
-    from leadscore.features.spark import SparkEvents
+    from leadscore.io.source import EventSource
+    from leadscore.io.spark import SparkEvents
 
     text = (
         "lead_id;occurred_at;event_type;note\n"
@@ -363,7 +366,8 @@ def test_a_european_events_csv_reads_the_same_on_both_engines(spark, tmp_path):
 
 def test_no_open_leads_give_an_empty_table_not_an_error(spark, world):
     """A date before every lead: no snapshot rows, and no types for Spark to infer."""
-    from leadscore.features.spark import SparkEvents, spark_features
+    from leadscore.features.spark import spark_features
+    from leadscore.io.spark import SparkEvents
 
     tables, source = world["tables"], world["source"]
     as_of = pd.Timestamp("2025-06-01", tz="UTC")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from leadscore.config import config_from_dict
-from leadscore.data.io import write_tables
+from leadscore.data.files import write_tables
 from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid

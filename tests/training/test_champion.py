@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 
 from leadscore.cli import main
 from leadscore.config import config_from_dict, defaults
-from leadscore.data.io import write_tables
+from leadscore.data.files import write_tables
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
 from leadscore.features.snapshots import open_leads

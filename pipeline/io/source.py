@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from leadscore.features.csv_format import CsvFormat, sniff_csv
-from leadscore.features.dialects import event_key_sql
-from leadscore.features.scratch import scratch_dir
+from leadscore.io.csv_format import CsvFormat, sniff_csv
+from leadscore.io.scratch import scratch_dir
+from leadscore.io.sql import event_key_sql
 
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:

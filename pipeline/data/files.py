@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 
 from leadscore.data.contract import OPTIONAL_TABLES, TABLES
 from leadscore.errors import DataError
-from leadscore.features.csv_format import decimal_commas, sniff_csv
-from leadscore.features.scratch import scratch_file
 from leadscore.features.spec import FeatureSpec
+from leadscore.io.csv_format import decimal_commas, sniff_csv
+from leadscore.io.scratch import scratch_file
 
 
 def find_table(data_dir: str | Path, name: str) -> Path:
