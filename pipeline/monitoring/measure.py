@@ -19,6 +19,7 @@ import pandas as pd
 
 from leadscore.config import MonitorConfig
 from leadscore.data.contract import Tables
+from leadscore.data.views import data_end
 from leadscore.features.snapshots import label_snapshots
 from leadscore.io.ids import is_in
 from leadscore.io.source import EventSource
@@ -28,7 +29,6 @@ from leadscore.model.tiers import tier_order
 from leadscore.monitoring import drift, realised
 from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts
 from leadscore.scoring.batch import check_columns, check_stages, scoring_features
-from leadscore.training.dataset import data_end
 
 Say = Callable[[str], None]
 

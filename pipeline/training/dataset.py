@@ -9,6 +9,7 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.data.contract import Tables
+from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
 from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates, to_utc
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
@@ -20,31 +21,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from leadscore.io.spark import SparkEvents
-
-
-def data_end(tables: Tables, events: EventSource | SparkEvents | None = None) -> pd.Timestamp:
-    """The latest moment the data knows about (lead created, event, or deal closed)."""
-    candidates = [tables.leads["created_at"].max()]
-    if events is not None:
-        candidates.append(events.max_time())
-    elif len(tables.events):
-        candidates.append(tables.events["occurred_at"].max())
-    if len(tables.outcomes):
-        candidates.append(tables.outcomes["closed_at"].max())
-    return max(to_utc(c) for c in candidates if c is not None and pd.notna(c))
-
-
-def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
-    """The tables as they were at ``as_of``: nothing created, done or closed after it."""
-    t = to_utc(as_of)
-    return Tables(
-        leads=tables.leads[tables.leads["created_at"] <= t].reset_index(drop=True),
-        events=tables.events[tables.events["occurred_at"] <= t].reset_index(drop=True),
-        outcomes=tables.outcomes[tables.outcomes["closed_at"] <= t].reset_index(drop=True),
-        stages=None
-        if tables.stages is None
-        else tables.stages[tables.stages["entered_at"] <= t].reset_index(drop=True),
-    )
 
 
 def spec_for(

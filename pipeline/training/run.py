@@ -25,6 +25,7 @@ from leadscore.config import Config, config_to_yaml
 from leadscore.data.contract import Tables
 from leadscore.data.files import read_feature_table
 from leadscore.data.fingerprint import fingerprint
+from leadscore.data.views import as_of_view
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features, lead_account
@@ -34,7 +35,7 @@ from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
 from leadscore.training import accounts, evaluate
 from leadscore.training.champion import Decision, decide, latest_folds
-from leadscore.training.dataset import as_of_view, training_table
+from leadscore.training.dataset import training_table
 from leadscore.training.fit import TrainResult, train_on_table
 from leadscore.training.folds import time_folds
 from leadscore.training.funnel import funnel_table

@@ -1,0 +1,39 @@
+"""The tables seen from a moment: as they were at ``as_of``, and the latest moment they know."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from leadscore.data.contract import Tables
+from leadscore.features.snapshots import to_utc
+from leadscore.io.source import EventSource
+
+if TYPE_CHECKING:
+    from leadscore.io.spark import SparkEvents
+
+
+def data_end(tables: Tables, events: EventSource | SparkEvents | None = None) -> pd.Timestamp:
+    """The latest moment the data knows about (lead created, event, or deal closed)."""
+    candidates = [tables.leads["created_at"].max()]
+    if events is not None:
+        candidates.append(events.max_time())
+    elif len(tables.events):
+        candidates.append(tables.events["occurred_at"].max())
+    if len(tables.outcomes):
+        candidates.append(tables.outcomes["closed_at"].max())
+    return max(to_utc(c) for c in candidates if c is not None and pd.notna(c))
+
+
+def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
+    """The tables as they were at ``as_of``: nothing created, done or closed after it."""
+    t = to_utc(as_of)
+    return Tables(
+        leads=tables.leads[tables.leads["created_at"] <= t].reset_index(drop=True),
+        events=tables.events[tables.events["occurred_at"] <= t].reset_index(drop=True),
+        outcomes=tables.outcomes[tables.outcomes["closed_at"] <= t].reset_index(drop=True),
+        stages=None
+        if tables.stages is None
+        else tables.stages[tables.stages["entered_at"] <= t].reset_index(drop=True),
+    )
