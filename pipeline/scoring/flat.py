@@ -15,10 +15,10 @@ import pandas as pd
 from leadscore.data.clean import clean_flat
 from leadscore.data.files import read_frame
 from leadscore.errors import DataError
+from leadscore.features.flat import flat_features
 from leadscore.model.scorer import LeadScorer
 from leadscore.model.settings import ModelSettings
 from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
-from leadscore.training.flat import flat_features
 
 
 def score_flat_file(

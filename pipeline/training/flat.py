@@ -20,8 +20,8 @@ from leadscore.data.contract import FALSE_WORDS, TRUE_WORDS
 from leadscore.data.files import read_frame
 from leadscore.data.fingerprint import fingerprint
 from leadscore.errors import DataError
-from leadscore.features.spec import FeatureSpec, top_levels
-from leadscore.features.table import categorise
+from leadscore.features.flat import fit_flat_spec, flat_features
+from leadscore.features.spec import FeatureSpec
 from leadscore.model.registered import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.training.fit import train_on_table
@@ -48,59 +48,6 @@ def parse_label(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]
     )
     ok = ~np.isnan(label)
     return label, ok
-
-
-def _norm(values: pd.Series) -> pd.Series:
-    s = values.astype("string").str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
-    return s.mask(s == "")
-
-
-def _is_numeric(values: pd.Series) -> bool:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return True
-    present = values.dropna()
-    return len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().all()
-
-
-def fit_flat_spec(table: pd.DataFrame, features: list[str], cfg: Config) -> FeatureSpec:
-    """Numeric or categorical per column (config can force either); category levels fitted here."""
-    numeric, categorical = [], []
-    for col in features:
-        if col in cfg.flat.categorical:
-            categorical.append(col)
-        elif col in cfg.flat.numeric or _is_numeric(table[col]):
-            numeric.append(col)
-        else:
-            categorical.append(col)
-    categories = {c: top_levels(_norm(table[c]), cfg.flat.max_categories) for c in categorical}
-    return FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=tuple(numeric),
-        extra_categorical=tuple(categorical),
-        categories=categories,
-        kind="flat",
-    )
-
-
-def flat_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """The model's columns from a flat frame: numbers as float32, categories on fixed levels."""
-    missing = [c for c in spec.feature_columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"flat file: {len(missing)} column(s) the model needs are missing ({', '.join(missing[:8])}); {len(frame)} rows"
-        )
-    data = {}
-    for c in spec.extra_numeric:
-        data[c] = pd.to_numeric(frame[c], errors="coerce").astype("float32")
-    for c in spec.extra_categorical:
-        data[c] = categorise(_norm(frame[c]), spec.categories[c])
-    return pd.DataFrame(data, index=frame.index)
 
 
 def pick_id_column(frame: pd.DataFrame, cfg: Config, given: str | None) -> str:
@@ -148,7 +95,13 @@ def prepare_flat(
         raise DataError(f"flat file: column {id_col!r} repeats {n} id(s); ids must be unique")
 
     features = [c for c in cleaned.columns if c not in keep]
-    spec = fit_flat_spec(cleaned, features, cfg)
+    spec = fit_flat_spec(
+        cleaned,
+        features,
+        categorical=cfg.flat.categorical,
+        numeric=cfg.flat.numeric,
+        max_categories=cfg.flat.max_categories,
+    )
     table = pd.concat(
         [
             pd.DataFrame({"lead_id": cleaned[id_col].astype("string").to_numpy(), "label": y}),

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import config_from_dict
+from leadscore.features.flat import fit_flat_spec
 from leadscore.model.scorer import CUTS_FILE, LeadScorer
-from leadscore.training.flat import fit_flat_spec
 
 
 def fitted(seed: int) -> tuple[LeadScorer, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.poisson(2, 3000).astype(float)})
     y = (X["a"] + 0.5 * X["b"] + rng.logistic(size=3000) > 1.5).astype(float).to_numpy()
-    spec = fit_flat_spec(X, ["a", "b"], config_from_dict({}))
+    spec = fit_flat_spec(X, ["a", "b"], max_categories=config_from_dict({}).flat.max_categories)
     scorer = LeadScorer(spec).fit_rounds(X, y, 20)
     scorer.calibrate(X, y, np.zeros(len(y)))
     return scorer, X
