@@ -75,6 +75,9 @@ class TrainingConfig(Strict):
 
 
 class ModelConfig(Strict):
+    # The model kind training fits (``leadscore.model.kinds``: lightgbm, points, or one a
+    # plug-in registers); checked against the registry when training starts.
+    kind: str = "lightgbm"
     seed: int
     calibration: Literal["isotonic", "sigmoid", "auto"]
     positive_weight: Literal["none", "sqrt", "balanced"] | float

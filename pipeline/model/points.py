@@ -1,8 +1,7 @@
 """The points sheet as a model in its own right: ``PointsScorer``.
 
-It has the interface scoring, reports and the registry use from ``LeadScorer`` (``spec``,
-``frame``, ``predict_proba``, ``contributions``, ``save``/``load``), so when the points sheet
-wins the backtest it can be registered and served like the LightGBM model. Its score is the
+A model kind (``leadscore.model.kind``) like the LightGBM model, so when the points sheet
+wins the backtest it can be registered and served like it. Its score is the
 baseline's 0-100 score; its probability is that score through a calibrator fitted on the
 backtest's out-of-time rows; its contributions are each rule's points (in score units), so
 its reasons read like the model's ("+ requested a demo 1 time in the last 30 days").
@@ -11,6 +10,7 @@ its reasons read like the model's ("+ requested a demo 1 time in the last 30 day
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -18,10 +18,11 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from leadscore.config import BaselineConfig
+from leadscore.config import BaselineConfig, Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import rule_points, score_baseline
-from leadscore.model.scorer import Calibrator, align
+from leadscore.model.kind import Scorer
+from leadscore.model.scorer import Calibrator, align, choose_calibration
 
 KIND = "points"
 
@@ -31,11 +32,33 @@ class PointsScorer:
 
     kind = KIND
 
-    def __init__(self, spec: FeatureSpec, baseline: BaselineConfig) -> None:
+    def __init__(
+        self, spec: FeatureSpec, baseline: BaselineConfig, calibration: str = "auto"
+    ) -> None:
+        """``calibration``: the config's ``model.calibration`` (isotonic, sigmoid or auto)."""
         self.spec = spec
         self.baseline = baseline
+        self.calibration = calibration
         self.best_iteration_ = 0
         self.complete_columns_: list[str] = []
+
+    @classmethod
+    def create(cls, spec: FeatureSpec, cfg: Config) -> PointsScorer:
+        """The config's points sheet (``baseline``), calibrated as ``model.calibration`` says."""
+        return cls(spec, cfg.baseline, cfg.model.calibration)
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        weight: np.ndarray | None = None,
+        valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+    ) -> PointsScorer:
+        """Nothing to learn: the sheet's points come from the config."""
+        return self
+
+    def for_deployment(self, folds: Sequence[Scorer]) -> PointsScorer:
+        return PointsScorer(self.spec, self.baseline, self.calibration)
 
     def frame(self, X: pd.DataFrame) -> pd.DataFrame:
         return align(X, self.spec)
@@ -44,10 +67,25 @@ class PointsScorer:
         """The 0-100 points score."""
         return score_baseline(X, self.baseline)["baseline_score"].to_numpy(dtype="float64")
 
+    def margin(self, X: pd.DataFrame) -> np.ndarray:
+        """The raw score is the 0-100 points score."""
+        return self.score(X)
+
+    def calibrate_margins(
+        self, margin: np.ndarray, y: np.ndarray, period: np.ndarray
+    ) -> PointsScorer:
+        """Isotonic or sigmoid (``choose_calibration``) from scores to probabilities."""
+        score = np.asarray(margin, dtype="float64")
+        method, _ = choose_calibration(score, y, np.asarray(period), self.calibration)
+        return self.fit_calibrator(score, y, method)
+
     def fit_calibrator(self, score: np.ndarray, y: np.ndarray, method: str) -> PointsScorer:
         self.calibration_method_ = method
         self.calibrator_ = Calibrator(method).fit(np.asarray(score, dtype="float64"), y)
         return self
+
+    def calibrated(self, margin: np.ndarray) -> np.ndarray:
+        return self.calibrator_.predict(margin)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.calibrator_.predict(self.score(X))
@@ -80,9 +118,8 @@ class PointsScorer:
         out["bias"] += self.score(X) - out.sum(axis=1).to_numpy()
         return out
 
-    def tree_cuts(self, leaves: bool = True) -> None:
-        """Nothing to prepare (the LightGBM scorer reads its trees here)."""
-        return None
+    def prepare(self, rows: int) -> None:
+        """Nothing to prepare: the rules are the explanation."""
 
     def importance(self) -> pd.DataFrame:
         """The most points each rule can give, largest first (its weight in the sheet)."""

@@ -1,4 +1,4 @@
-"""The registered model: a ``LeadScorer`` and its settings packaged as an MLflow pyfunc model.
+"""The registered model: a scorer of any kind and its settings packaged as an MLflow pyfunc model.
 
 ``log_model`` logs and registers one; ``load_registered`` loads it back as the Python object
 (``.scorer`` and ``.settings``), so scoring, reports and the champion check use the very
@@ -7,7 +7,6 @@ object training built. Serving through ``mlflow.pyfunc`` gives calibrated probab
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,23 +20,17 @@ from mlflow.models import infer_signature
 
 from leadscore import tracking
 from leadscore.errors import ModelError, RegistryError
-from leadscore.model.points import PointsScorer
-from leadscore.model.scorer import LeadScorer
+from leadscore.model.kind import Scorer
+from leadscore.model.kinds import load_scorer
+from leadscore.model.scorer import align
 from leadscore.model.settings import ModelSettings
-
-Scorer = LeadScorer | PointsScorer
-
-
-def load_scorer(folder: str | Path) -> Scorer:
-    """The saved scorer in ``folder``: the LightGBM model or the points sheet."""
-    kind = json.loads((Path(folder) / "scorer.json").read_text()).get("kind")
-    return PointsScorer.load(folder) if kind == PointsScorer.kind else LeadScorer.load(folder)
 
 
 class LeadScoreModel(mlflow.pyfunc.PythonModel):
     """The registered model: feature rows in, calibrated probabilities out.
 
-    ``unwrap_python_model().scorer`` gives the ``LeadScorer`` (spec, SHAP contributions);
+    ``unwrap_python_model().scorer`` gives the scorer (``leadscore.model.kind.Scorer``: spec,
+    exact contributions);
     ``settings`` the ``ModelSettings`` it scores with (baseline, tiers, reasons, columns).
     """
 
@@ -61,7 +54,7 @@ def signature_frame(X: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
 
     Counts are cast to float64 deliberately: MLflow rejects int64 input for a double column.
     """
-    out = scorer.frame(X)
+    out = align(X, scorer.spec)
     for c in out.columns:
         if c in scorer.spec.categories:
             out[c] = out[c].astype("object").astype(str)
@@ -127,7 +120,7 @@ def log_model(
             registered_model_name=registered_name,
         )
     version = str(info.registered_model_version)
-    kind = "points sheet" if isinstance(scorer, PointsScorer) else "model"
+    kind = "points sheet" if scorer.kind == "points" else "model"
     MlflowClient().set_model_version_tag(registered_name, version, "leadscore.kind", kind)
     return info.model_uri, version
 

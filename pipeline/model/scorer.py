@@ -1,4 +1,4 @@
-"""LightGBM plus a calibrator, in one estimator-shaped object.
+"""LightGBM plus a calibrator, in one estimator-shaped object: the ``lightgbm`` model kind.
 
 ``fit`` learns the booster (early stopping on a later, time-based slice), ``calibrate`` maps
 its raw margins to probabilities on a slice it never trained on, ``predict_proba`` returns
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,12 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from leadscore.config import ModelConfig, defaults
+from leadscore.config import Config, ModelConfig, defaults
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import categorise
 from leadscore.model.attribution import TreeCuts, contributions, tree_cuts, with_leaf_tables
+from leadscore.model.kind import Scorer
 
 EPS = 1e-6
 # Batches from this many rows up get SHAP from leaf tables (built once per model, ~1 s).
@@ -140,6 +142,7 @@ class LeadScorer:
         """``config``: the ``model:`` section (default: the embedded defaults)."""
         self.spec = spec
         self.config = config if config is not None else defaults().model
+        self.complete_columns_: list[str] = []
 
     kind = "lightgbm"
 
@@ -179,7 +182,33 @@ class LeadScorer:
             c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
         ]
 
+    @classmethod
+    def create(cls, spec: FeatureSpec, cfg: Config) -> LeadScorer:
+        """An unfitted scorer with the config's ``model`` section."""
+        return cls(spec, cfg.model)
+
     def fit(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        weight: np.ndarray | None = None,
+        valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+    ) -> LeadScorer:
+        """Train the booster: for the rounds ``for_deployment`` fixed, else stopping early on
+        ``valid`` (see ``fit_early``)."""
+        rounds = getattr(self, "rounds_", None)
+        if rounds is not None:
+            return self.fit_rounds(X, y, rounds, weight)
+        X_valid, y_valid = valid if valid is not None else (X.iloc[:0], np.empty(0))
+        return self.fit_early(X, y, X_valid, y_valid, weight)
+
+    def for_deployment(self, folds: Sequence[Scorer]) -> LeadScorer:
+        """A scorer that boosts for the median of the folds' early-stopped rounds."""
+        out = LeadScorer(self.spec, self.config)
+        out.rounds_ = max(1, int(round(float(np.median([f.best_iteration_ for f in folds])))))
+        return out
+
+    def fit_early(
         self,
         X: pd.DataFrame,
         y: np.ndarray,
@@ -256,6 +285,10 @@ class LeadScorer:
         self.calibrator_ = Calibrator(self.calibration_method_).fit(m, y)
         return self
 
+    def calibrated(self, margin: np.ndarray) -> np.ndarray:
+        """Probabilities of raw margins."""
+        return self.calibrator_.predict(margin)
+
     def probability_from(self, contributions: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
         """The calibrated probability from contributions already computed (with ``bias``,
         their sum is the raw margin), so scoring asks LightGBM once per row, not twice."""
@@ -264,6 +297,11 @@ class LeadScorer:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of a won deal within the horizon."""
         return self.calibrator_.predict(self.margin(X))
+
+    def prepare(self, rows: int) -> None:
+        """Read the trees for SHAP, with the leaf tables when the batch is large enough to
+        pay for them."""
+        self.tree_cuts(leaves=rows >= LEAF_TABLES_FROM)
 
     def contributions(
         self,

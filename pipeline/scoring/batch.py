@@ -37,8 +37,8 @@ from leadscore.features.snapshots import open_leads, to_utc
 from leadscore.features.table import build_features, lead_account
 from leadscore.io.source import EventSource, connect
 from leadscore.model.baseline import score_baseline
+from leadscore.model.kind import Scorer
 from leadscore.model.reference import Reference, bin_counts
-from leadscore.model.scorer import LEAF_TABLES_FROM, LeadScorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers, to_score
 from leadscore.scoring.history import carry
@@ -95,7 +95,7 @@ class ScoreSummary:
 
 def score_frame(
     features: pd.DataFrame,
-    scorer: LeadScorer,
+    scorer: Scorer,
     baseline: BaselineConfig,
     tiers: TierConfig,
     top_k: int,
@@ -146,9 +146,7 @@ def check_probabilities(p: np.ndarray) -> np.ndarray:
     return p
 
 
-def drift_counts(
-    features: pd.DataFrame, scorer: LeadScorer
-) -> tuple[dict[str, int], dict[str, int]]:
+def drift_counts(features: pd.DataFrame, scorer: Scorer) -> tuple[dict[str, int], dict[str, int]]:
     """Values LightGBM would treat silently, counted so the run can report them.
 
     ``other``: values of a fitted category outside the levels the model kept (mapped to
@@ -163,7 +161,7 @@ def drift_counts(
             if n:
                 unseen[name] = n
     new_missing: dict[str, int] = {}
-    for c in getattr(scorer, "complete_columns_", []):
+    for c in scorer.complete_columns_:
         if c in features:
             n = int(features[c].isna().sum())
             if n:
@@ -171,7 +169,7 @@ def drift_counts(
     return unseen, new_missing
 
 
-def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
+def check_columns(leads: pd.DataFrame, scorer: Scorer) -> None:
     """The leads table must hold every attribute the model was trained on."""
     spec = scorer.spec
     need = [*spec.categorical, *spec.numeric, *spec.extra_numeric, *spec.extra_categorical]
@@ -184,7 +182,7 @@ def check_columns(leads: pd.DataFrame, scorer: LeadScorer) -> None:
         )
 
 
-def check_stages(tables: Tables, scorer: LeadScorer) -> None:
+def check_stages(tables: Tables, scorer: Scorer) -> None:
     """A model that reads funnel stages needs the stages table."""
     if scorer.spec.stages and tables.stages is None:
         raise DataError(
@@ -194,7 +192,7 @@ def check_stages(tables: Tables, scorer: LeadScorer) -> None:
         )
 
 
-def open_at(tables: Tables, scorer: LeadScorer, as_of: pd.Timestamp) -> pd.DataFrame:
+def open_at(tables: Tables, scorer: Scorer, as_of: pd.Timestamp) -> pd.DataFrame:
     """The (lead_id, as_of) pairs to score, in lead_id order: every lead open at ``as_of``.
     One-line errors for a moment before all data and for attributes the model lacks."""
     first = tables.leads["created_at"].min()
@@ -235,7 +233,7 @@ def scoring_features(
 def score_folder(
     data_dir: str | Path,
     columns: dict[str, dict[str, str]],
-    scorer: LeadScorer,
+    scorer: Scorer,
     settings: ModelSettings,
     version: str,
     as_of: pd.Timestamp,
@@ -300,7 +298,7 @@ class _Progress:
 def score_tables(
     tables: Tables,
     rejects: pd.DataFrame,
-    scorer: LeadScorer,
+    scorer: Scorer,
     settings: ModelSettings,
     version: str,
     as_of: pd.Timestamp,
@@ -437,7 +435,7 @@ def _add(total: dict, counts: dict) -> None:
 def _score_chunks(
     tables: Tables,
     snaps: pd.DataFrame,
-    scorer: LeadScorer,
+    scorer: Scorer,
     settings: ModelSettings,
     version: str,
     events: pd.DataFrame | EventSource | PreparedEvents | None,
@@ -466,7 +464,7 @@ def _score_chunks(
             pool.submit(scoring_features, tables, parts[0], scorer.spec, events) if parts else None
         )
         # Read the model for SHAP while the engine builds the first chunk.
-        scorer.tree_cuts(leaves=bool(parts) and len(parts[0]) >= LEAF_TABLES_FROM)
+        scorer.prepare(len(parts[0]) if parts else 0)
         for i, part in enumerate(parts):
             assert pending is not None
             try:

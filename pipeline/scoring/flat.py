@@ -16,14 +16,14 @@ from leadscore.data.clean import clean_flat
 from leadscore.data.files import read_frame
 from leadscore.errors import DataError
 from leadscore.features.flat import flat_features
-from leadscore.model.scorer import LeadScorer
+from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
 
 
 def score_flat_file(
     path: str | Path,
-    scorer: LeadScorer,
+    scorer: Scorer,
     settings: ModelSettings,
     version: str,
     out: str | Path,

@@ -20,7 +20,7 @@ from leadscore.data.load import Say, count_event_rules_spark, load_without_event
 from leadscore.features.snapshots import to_utc
 from leadscore.features.spark import spark_features, write_parquet
 from leadscore.io.spark import SparkEvents
-from leadscore.model.scorer import LeadScorer
+from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers
 from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, score_frame
@@ -37,7 +37,7 @@ PREDICTION = "leadscore_prediction"
 MODEL_P, MODEL_SCORE = "leadscore_model_probability", "leadscore_model_score"
 
 
-def reason_partitions(scorer: LeadScorer, settings: ModelSettings, version: str):
+def reason_partitions(scorer: Scorer, settings: ModelSettings, version: str):
     """A ``mapInPandas`` function: feature rows with the model's prediction in, score rows
     out. Probability and score are the registered model's (``spark_udf``); tier, baseline
     and reasons come from ``score_frame``, as in the DuckDB path."""
@@ -117,7 +117,7 @@ def score_spark(
     events_path: str,
     columns: dict[str, dict[str, str]],
     model_uri: str,
-    scorer: LeadScorer,
+    scorer: Scorer,
     settings: ModelSettings,
     version: str,
     as_of: pd.Timestamp,

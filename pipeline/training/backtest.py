@@ -1,6 +1,6 @@
 """The estimate: every fold of the plan fitted, calibrated and judged, the points sheet beside it.
 
-For each fold (``training.folds``) a LightGBM model learns from the fold's training rows less a
+For each fold (``training.folds``) a model of the configured kind (``model.kind``) learns from the fold's training rows less a
 held-out share of their leads, stops early on that holdout and is calibrated on it; the
 points sheet's 0-100 score gets its own probability mapping on the same holdout. Both then
 score the fold's test rows, which neither has seen. The folds' test rows, stacked, are the
@@ -18,8 +18,10 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
+from leadscore.model import kinds
 from leadscore.model.baseline import score_baseline
-from leadscore.model.scorer import Calibrator, LeadScorer, choose_calibration
+from leadscore.model.kind import Scorer
+from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
 from leadscore.training import evaluate
 from leadscore.training.folds import Fold, Plan, holdout
@@ -37,6 +39,7 @@ class FoldFit:
     best_iteration: int
     rows: pd.DataFrame  # the fold's test rows, scored by the fold's model and the points sheet
     counts: dict[str, int]
+    scorer: Scorer  # the fold's model (its fitting informs the deployed one)
 
 
 @dataclass
@@ -129,17 +132,16 @@ def fit_fold(
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
     stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
-    scorer = LeadScorer(spec, cfg.model).fit(X[learn], y[learn], X[stop], y[stop], weight)
+    scorer = kinds.create(spec, cfg).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
     hold_period = _times(period[hold])
-    scorer.calibrate(X[hold], y[hold], hold_period)
+    scorer.calibrate_margins(scorer.margin(X[hold]), y[hold], hold_period)
     b_score = base["baseline_score"].to_numpy(dtype="float64")
-    method, _ = choose_calibration(b_score[hold], y[hold], hold_period, cfg.model.calibration)
     # The points sheet gets its own probability mapping on the same holdout, so Brier and
     # log loss compare the two approaches fairly.
-    base_cal = Calibrator(method).fit(b_score[hold], y[hold])
+    points = PointsScorer.create(spec, cfg).calibrate_margins(b_score[hold], y[hold], hold_period)
     test = fold.test
     margin = scorer.margin(X[test])
-    p_model = scorer.calibrator_.predict(margin)
+    p_model = scorer.calibrated(margin)
     score = to_score(p_model)
     rows = pd.DataFrame(
         {
@@ -150,7 +152,7 @@ def fit_fold(
             "label": y[test],
             "margin": margin,
             "p_model": p_model,
-            "p_baseline": base_cal.predict(b_score[test]),
+            "p_baseline": points.calibrated(b_score[test]),
             "score": score,
             "baseline_score": b_score[test],
             "baseline_tier": base["baseline_tier"].to_numpy()[test],
@@ -164,7 +166,7 @@ def fit_fold(
         "test_rows": int(test.sum()),
         "test_positives": int(y[test].sum()),
     }
-    return FoldFit(fold.number, scorer.best_iteration_, rows, counts)
+    return FoldFit(fold.number, scorer.best_iteration_, rows, counts, scorer)
 
 
 def fold_table(fits: list[FoldFit], plan: Plan, seed: int, n_boot: int = 100) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """The deployed model: the one that scores tomorrow, learned from every labelled row.
 
 It is refitted on every row the plan gives it (every snapshot whose label is known by
-``as_of``), for the number of boosting rounds the backtest's early stopping found (the
-median over folds). No row of its own is left to calibrate on, so its calibrator is fitted on
-the backtest's out-of-time margins, the latest ``training.backtest.calibration_folds`` folds
+``as_of``), with what the backtest's fold models learned about fitting (LightGBM: the
+median over folds of the rounds early stopping found; ``Scorer.for_deployment``). No row of
+its own is left to calibrate on, so its calibrator is fitted on the backtest's out-of-time
+margins, the latest ``training.backtest.calibration_folds`` folds
 (as scikit-learn's ``CalibratedClassifierCV(ensemble=False)`` fits one calibrator on
 out-of-fold predictions). The points sheet is made a model the same way: its 0-100 score gets
 a probability mapping fitted on the same out-of-time rows, so it can stand as a challenger.
@@ -18,17 +19,18 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
+from leadscore.model import kinds
+from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
-from leadscore.model.scorer import LeadScorer, choose_calibration
 from leadscore.training.backtest import Backtest, learning_rows
 from leadscore.training.folds import Plan
 
 
 @dataclass
 class Deployed:
-    scorer: LeadScorer
+    scorer: Scorer  # the configured kind (``model.kind``)
     points: PointsScorer
-    rounds: int
+    rounds: int  # the median of the folds' rounds (LightGBM boosts for that many)
     calibration_folds: list[int]
     calibration_rows: int
 
@@ -46,14 +48,14 @@ def deploy(
     rows, weights = learning_rows(table, y_all, plan.deploy, cfg)
     X = table.loc[rows, spec.feature_columns]
     y = y_all[rows]
-    rounds = max(1, int(round(float(np.median([f.best_iteration for f in backtest.folds])))))
-    scorer = LeadScorer(spec, cfg.model).fit_rounds(X, y, rounds, weights)
+    fold_scorers = [f.scorer for f in backtest.folds]
+    scorer = kinds.create(spec, cfg).for_deployment(fold_scorers).fit(X, y, weights)
     folds = calibration_folds(backtest, cfg.training.backtest.calibration_folds)
     oof = backtest.rows[backtest.rows["fold"].isin(folds)]
     label, fold = oof["label"].to_numpy(dtype="float64"), oof["fold"].to_numpy()
     scorer.calibrate_margins(oof["margin"].to_numpy(), label, fold)
-    points = PointsScorer(spec, cfg.baseline)
-    b_score = oof["baseline_score"].to_numpy(dtype="float64")
-    method, _ = choose_calibration(b_score, label, fold, cfg.model.calibration)
-    points.fit_calibrator(b_score, label, method)
+    points = PointsScorer.create(spec, cfg).calibrate_margins(
+        oof["baseline_score"].to_numpy(dtype="float64"), label, fold
+    )
+    rounds = max(1, int(round(float(np.median([f.best_iteration for f in backtest.folds])))))
     return Deployed(scorer, points, rounds, folds, len(oof))

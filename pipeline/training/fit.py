@@ -13,9 +13,9 @@ from leadscore.config import Config, TierConfig
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import missing_columns
+from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.reference import Reference, build_reference
-from leadscore.model.scorer import LeadScorer
 from leadscore.model.tiers import assign_tiers, resolve_tiers, to_score
 from leadscore.training import evaluate
 from leadscore.training.backtest import Backtest, run_backtest, spread
@@ -37,7 +37,7 @@ class Evaluation:
 
 @dataclass
 class TrainResult:
-    scorer: LeadScorer  # the deployed model
+    scorer: Scorer  # the deployed model, of the configured kind (``model.kind``)
     points: PointsScorer  # the points sheet as a model, calibrated the same way
     evaluation: Evaluation  # pooled over every fold
     folds: pd.DataFrame  # one row per fold

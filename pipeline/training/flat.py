@@ -22,7 +22,7 @@ from leadscore.data.fingerprint import fingerprint
 from leadscore.errors import DataError
 from leadscore.features.flat import fit_flat_spec, flat_features
 from leadscore.features.spec import FeatureSpec
-from leadscore.model.registered import Scorer
+from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Plan, row_folds

@@ -30,7 +30,7 @@ from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features, lead_account
 from leadscore.model import registered
-from leadscore.model.registered import Scorer
+from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
 from leadscore.training import accounts, evaluate

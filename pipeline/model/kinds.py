@@ -1,0 +1,82 @@
+"""The registry of model kinds: name -> class, so a kind is one module plus one line here.
+
+Training makes the configured kind (``model.kind``) through ``create``; the registered pyfunc
+model loads a saved scorer back through ``load_scorer``, by the ``kind`` its ``scorer.json``
+names. A kind follows the contract in ``leadscore.model.kind``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from leadscore.errors import ConfigError, ModelError
+from leadscore.features.spec import FeatureSpec
+from leadscore.model.kind import Scorer
+from leadscore.model.points import PointsScorer
+from leadscore.model.scorer import LeadScorer
+
+if TYPE_CHECKING:
+    from leadscore.config import Config
+
+K = TypeVar("K", bound=type)
+
+_KINDS: dict[str, type] = {}
+
+
+def register(cls: K) -> K:
+    """Add a kind (a class following ``Scorer``) under its ``kind`` name; returns the class."""
+    name = getattr(cls, "kind", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__name__} has no kind name (a class attribute `kind`)")
+    missing = [m for m in CONTRACT if not callable(getattr(cls, m, None))]
+    if missing:
+        raise TypeError(f"{cls.__name__} lacks {', '.join(missing)} of the Scorer contract")
+    _KINDS[name] = cls
+    return cls
+
+
+#: The methods a kind must have (those of ``Scorer``).
+CONTRACT = tuple(
+    m
+    for m in Scorer.__dict__
+    if not m.startswith("_") and callable(getattr(Scorer, m)) and m not in ("kind", "spec")
+)
+
+
+def names() -> list[str]:
+    """The registered kinds, in the order they were added."""
+    return list(_KINDS)
+
+
+def kind_class(name: str) -> type:
+    """The class registered as ``name``; a one-line error naming the setting otherwise."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise ConfigError(
+            f"model.kind: unknown kind {name!r}; registered kinds: {', '.join(_KINDS)}"
+        ) from None
+
+
+def create(spec: FeatureSpec, cfg: Config, kind: str | None = None) -> Scorer:
+    """An unfitted scorer of ``kind`` (default: the config's ``model.kind``)."""
+    return kind_class(kind or cfg.model.kind).create(spec, cfg)
+
+
+def load_scorer(folder: str | Path) -> Scorer:
+    """The scorer saved in ``folder``, loaded by the kind its ``scorer.json`` names (files
+    written before kinds were named hold a LightGBM model)."""
+    name = json.loads((Path(folder) / "scorer.json").read_text()).get("kind", LeadScorer.kind)
+    if name not in _KINDS:
+        raise ModelError(
+            f"the saved scorer is of kind {name!r}, which this installation does not register "
+            f"(registered: {', '.join(_KINDS)})"
+        )
+    return _KINDS[name].load(folder)
+
+
+# The built-in kinds, one line each.
+register(LeadScorer)
+register(PointsScorer)
