@@ -13,12 +13,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.io.ids import positions
-
-
-def to_utc(value: str | pd.Timestamp) -> pd.Timestamp:
-    """A timestamp in UTC (a date or a timestamp without a zone is taken as UTC)."""
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+from leadscore.timestamps import to_utc
 
 
 def snapshot_dates(

@@ -108,7 +108,7 @@ def feature_table(
     config: ConfigLike = None,
 ) -> pd.DataFrame:
     """One row per open lead and date: ``lead_id``, ``as_of``, the features, ``label``."""
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
     from leadscore.training.dataset import feature_table as build
 
     return build(tables, load_config(config), [to_utc(d) for d in dates])
@@ -125,7 +125,7 @@ def train(
     ``as_of``: act as if today were that date, using nothing after it. ``say`` receives the
     progress lines the command prints (``print`` shows them).
     """
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
     from leadscore.training.run import train_events
 
     return train_events(tables, load_config(config), to_utc(as_of) if as_of else None, say)
@@ -186,7 +186,7 @@ def score(
     """
     import pandas as pd
 
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
     from leadscore.scoring.batch import score_folder, score_tables
 
     loaded = (

@@ -18,7 +18,7 @@ from leadscore.errors import LeadscoreError, ModelError, UsageError
 
 
 def _dates(text: str) -> list:
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
 
     try:
         return [to_utc(d.strip()) for d in text.split(",") if d.strip()]
@@ -138,7 +138,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
     from leadscore.data.files import write_feature_table
     from leadscore.data.load import load_streaming
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
     from leadscore.training.dataset import feature_table, spec_for
 
     _check_engine(args)
@@ -362,7 +362,7 @@ def _previous(args: argparse.Namespace, as_of):
     """The history's previous night, or None without ``--history``."""
     if not getattr(args, "history", None):
         return None
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
     from leadscore.scoring.history import previous_night
 
     return previous_night(args.history, to_utc(as_of))
@@ -386,7 +386,7 @@ def _keep_history(args: argparse.Namespace, summary, version: str) -> None:
 
 
 def _warn_age(settings, as_of) -> None:
-    from leadscore.features.snapshots import to_utc
+    from leadscore.timestamps import to_utc
 
     line = settings.age_warning(to_utc(as_of))
     if line:

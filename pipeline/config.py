@@ -12,10 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadscore.errors import ConfigError
+from leadscore.timestamps import to_utc
 
 
 class Strict(BaseModel):
@@ -72,6 +74,21 @@ class TrainingConfig(Strict):
     min_positives: int = Field(ge=1)
     backtest: BacktestConfig
     max_model_age_days: int | None = Field(default=90, gt=0)
+
+    @field_validator("first_snapshot")
+    @classmethod
+    def _a_moment(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                to_utc(value)
+            except (ValueError, TypeError):
+                raise ValueError(f"{value!r} is not a date or timestamp") from None
+        return value
+
+    @property
+    def first_snapshot_at(self) -> pd.Timestamp | None:
+        """``first_snapshot`` as a UTC moment (None: from the first lead on)."""
+        return None if self.first_snapshot is None else to_utc(self.first_snapshot)
 
 
 class ModelConfig(Strict):

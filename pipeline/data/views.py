@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from leadscore.data.contract import Tables
-from leadscore.features.snapshots import to_utc
 from leadscore.io.source import EventSource
 
 if TYPE_CHECKING:
@@ -23,12 +22,12 @@ def data_end(tables: Tables, events: EventSource | SparkEvents | None = None) ->
         candidates.append(tables.events["occurred_at"].max())
     if len(tables.outcomes):
         candidates.append(tables.outcomes["closed_at"].max())
-    return max(to_utc(c) for c in candidates if c is not None and pd.notna(c))
+    return max(c for c in candidates if c is not None and pd.notna(c))
 
 
-def as_of_view(tables: Tables, as_of: str | pd.Timestamp) -> Tables:
+def as_of_view(tables: Tables, as_of: pd.Timestamp) -> Tables:
     """The tables as they were at ``as_of``: nothing created, done or closed after it."""
-    t = to_utc(as_of)
+    t = as_of
     return Tables(
         leads=tables.leads[tables.leads["created_at"] <= t].reset_index(drop=True),
         events=tables.events[tables.events["occurred_at"] <= t].reset_index(drop=True),

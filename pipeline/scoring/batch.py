@@ -33,7 +33,7 @@ from leadscore.data.load import check_event_drops, event_rule_lines, load_stream
 from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError, ModelError
 from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
-from leadscore.features.snapshots import open_leads, to_utc
+from leadscore.features.snapshots import open_leads
 from leadscore.features.table import build_features, lead_account
 from leadscore.io.source import EventSource, connect
 from leadscore.model.baseline import score_baseline
@@ -319,7 +319,6 @@ def score_tables(
     count the rows per reference bin (``ScoreSummary.bin_counts``), for a history.
     """
     t0 = time.perf_counter()
-    as_of = to_utc(as_of)
     snaps = open_at(tables, scorer, as_of)
     not_open = len(tables.leads) - len(snaps)
     # Reading and checking the folder leaves Arrow's allocator holding the memory it freed

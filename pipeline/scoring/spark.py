@@ -17,7 +17,7 @@ import cloudpickle
 import pandas as pd
 
 from leadscore.data.load import Say, count_event_rules_spark, load_without_events
-from leadscore.features.snapshots import to_utc
+from leadscore.timestamps import to_utc
 from leadscore.features.spark import spark_features, write_parquet
 from leadscore.io.spark import SparkEvents
 from leadscore.model.kind import Scorer

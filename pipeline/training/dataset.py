@@ -11,7 +11,7 @@ from leadscore.config import Config
 from leadscore.data.contract import Tables
 from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
-from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates, to_utc
+from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
 from leadscore.features.table import build_table
@@ -40,7 +40,7 @@ def spec_for(
     return fit_spec(
         tables.leads,
         tables.events if events is None else events,
-        to_utc(cutoff),
+        cutoff,
         event_types=f.event_types,
         max_event_types=f.max_event_types,
         windows_days=f.windows_days,
@@ -55,7 +55,7 @@ def spec_for(
             stage_order(
                 tables.stages,
                 tables.leads,
-                to_utc(cutoff),
+                cutoff,
                 tuple(event_key(s) for s in f.stage_order),
             )
             if tables.stages is not None
@@ -78,22 +78,22 @@ def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> l
     With ``training.first_snapshot`` set, the first snapshot is that moment itself (then
     every cadence after it); otherwise the first cadence date after the first lead.
     """
-    first = cfg.training.first_snapshot
+    first = cfg.training.first_snapshot_at
     if first is None:
-        dates = snapshot_dates(to_utc(tables.leads["created_at"].min()), end, cfg.training.cadence)
+        dates = snapshot_dates(tables.leads["created_at"].min(), end, cfg.training.cadence)
     elif cfg.training.cadence == "monthly":
-        dates = snapshot_dates(to_utc(first) - pd.Timedelta(seconds=1), end, "monthly")
+        dates = snapshot_dates(first - pd.Timedelta(seconds=1), end, "monthly")
     else:
-        dates = list(pd.date_range(to_utc(first), end, freq=f"{int(cfg.training.cadence)}D"))
+        dates = list(pd.date_range(first, end, freq=f"{int(cfg.training.cadence)}D"))
     last_labelled = end - pd.Timedelta(days=cfg.training.horizon_days)
     return [d for d in dates if d <= last_labelled]
 
 
 def training_table(
-    tables: Tables, cfg: Config, as_of: str | pd.Timestamp | None = None
+    tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None
 ) -> TrainingTable:
     """The labelled, stacked training table as if today were ``as_of`` (default: the data's end)."""
-    end = to_utc(as_of) if as_of is not None else data_end(tables)
+    end = as_of if as_of is not None else data_end(tables)
     view = as_of_view(tables, end)
     dates = training_snapshot_dates(view, cfg, end)
     spec = spec_for(view, cfg, dates[-1] if dates else end)
@@ -122,7 +122,7 @@ def feature_table(
 
     ``events`` (an ``EventSource``) replaces ``tables.events`` so the history stays in its file.
     """
-    dates = sorted(to_utc(d) for d in as_of)
+    dates = sorted(as_of)
     spec = spec or spec_for(tables, cfg, dates[-1], events)
     return build_table(
         tables.leads,
@@ -144,7 +144,7 @@ def spark_feature_table(
     labels here; only the events are read and aggregated by Spark."""
     from leadscore.features.spark import spark_features
 
-    dates = sorted(to_utc(d) for d in as_of)
+    dates = sorted(as_of)
     spec = spec_for(tables, cfg, dates[-1], events)
     snaps = open_leads(tables.leads, tables.outcomes, dates)
     label = label_snapshots(
