@@ -130,6 +130,20 @@ class FeatureSpec:
         )
 
     @property
+    def lead_columns(self) -> tuple[str, ...]:
+        """The leads-table columns (contract names) the features read and scoring needs:
+        the configured attributes training found values for, and ``account`` with account
+        features. ``job_title`` and ``email`` are read when present, never required."""
+        extra = ("account",) if self.account_window else ()
+        return (
+            *self.categorical,
+            *self.numeric,
+            *self.extra_numeric,
+            *self.extra_categorical,
+            *extra,
+        )
+
+    @property
     def categorical_features(self) -> list[str]:
         return list(self.categories)
 
@@ -188,6 +202,15 @@ def top_levels(values: pd.Series, max_levels: int) -> tuple[str, ...]:
     return (*kept, OTHER, MISSING)
 
 
+def _has_values(leads: pd.DataFrame, column: str, numeric: bool) -> bool:
+    """Whether ``column`` is in ``leads`` with at least one value (a number, if ``numeric``)."""
+    if column not in leads.columns:
+        return False
+    if numeric:
+        return bool(pd.to_numeric(leads[column], errors="coerce").notna().any())
+    return bool(categorical_value(leads[column], column).notna().any())
+
+
 def fit_spec(
     leads: pd.DataFrame,
     events: pd.DataFrame,
@@ -210,6 +233,10 @@ def fit_spec(
     Its length is mostly its signature: one keyword per ``features:`` config key.
     """
     known_leads = leads[leads["created_at"] <= cutoff]
+    # What the model is trained without, it never asks for: a configured attribute that is
+    # absent, or missing on every lead known at the cutoff, is not a model input.
+    categorical = [c for c in categorical if _has_values(known_leads, c, numeric=False)]
+    numeric = [c for c in numeric if _has_values(known_leads, c, numeric=True)]
     negatives = tuple(event_key(t) for t in negative_event_types)
     if event_types == "auto":
         if hasattr(events, "type_counts"):  # an EventSource: the engine counts over the file

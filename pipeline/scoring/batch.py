@@ -171,10 +171,7 @@ def drift_counts(features: pd.DataFrame, scorer: Scorer) -> tuple[dict[str, int]
 
 def check_columns(leads: pd.DataFrame, scorer: Scorer) -> None:
     """The leads table must hold every attribute the model was trained on."""
-    spec = scorer.spec
-    need = [*spec.categorical, *spec.numeric, *spec.extra_numeric, *spec.extra_categorical]
-    need += ["account"] if spec.account_window else []
-    missing = [c for c in need if c not in leads.columns]
+    missing = [c for c in scorer.spec.lead_columns if c not in leads.columns]
     if missing:
         raise DataError(
             f"leads: column(s) {', '.join(missing)} used by the model are not in the data folder "
