@@ -89,17 +89,19 @@ def generate(
 
 
 def validate(data_dir: str | Path, config: ConfigLike = None) -> ValidationReport:
-    """Check a data folder against the contract: every problem, kept rows and rejects."""
-    from leadscore.data.load import load_data as read_and_validate
+    """Check a data folder against the contract, read with the config's column mapping and
+    CSV options: every problem, kept rows and rejects."""
+    from leadscore.data.load import check_folder
 
-    return read_and_validate(data_dir, load_config(config).columns.model_dump())
+    return check_folder(data_dir, load_config(config))
 
 
-def load_data(data_dir: str | Path, config: ConfigLike = None) -> Tables:
-    """The folder's contract tables, validated and typed; ``DataError`` on a fatal problem."""
-    from leadscore.data.validate import require_valid
+def load_data(data_dir: str | Path, config: ConfigLike = None, say: Say = _quiet) -> Tables:
+    """The folder's contract tables, validated and typed; ``DataError`` on a fatal problem or
+    when more rows were dropped than the config's ``validation.max_drop_share``."""
+    from leadscore.data.load import load_valid
 
-    return require_valid(validate(data_dir, config))
+    return load_valid(data_dir, load_config(config), say)[1]
 
 
 def feature_table(
@@ -156,18 +158,12 @@ def load_model(
 ) -> LeadScoreModel:
     """A registered model (default: the champion of the config's registered name).
 
-    ``.scorer`` is the calibrated ``LeadScorer``, ``.settings`` what it scores with,
-    ``.version`` its registry version (``name/N``).
+    ``.scorer`` is its calibrated scorer (``leadscore.model.kind.Scorer``), ``.settings``
+    what it scores with, ``.version`` its registry version (``name/N``).
     """
-    from leadscore import tracking
-    from leadscore.model.registered import load_registered
+    from leadscore.scoring.night import find_model
 
-    cfg = load_config(config)
-    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
-    resolved = tracking.resolve_model_uri(uri, name)
-    model = load_registered(resolved)
-    model.version = tracking.version_of(resolved, name)
-    return model
+    return find_model(uri, load_config(config), flat)
 
 
 def score(
@@ -177,31 +173,44 @@ def score(
     model: str | LeadScoreModel | None = None,
     config: ConfigLike = None,
     say: Say = _quiet,
+    history: str | Path | None = None,
 ) -> ScoreSummary:
     """Score every open lead at ``as_of`` into ``out`` (Parquet or CSV), rejects beside it.
 
-    ``data``: a data folder (events are streamed from their file, unreadable leads go to the
-    rejects file) or tables already loaded. ``model``: a URI or a loaded model (default:
-    the champion).
+    ``data``: a data folder (read with the config's mapping, CSV options and drop limit;
+    events are streamed from their file, unreadable leads go to the rejects file) or tables
+    already loaded. ``model``: a URI or a loaded model (default: the champion). ``history``:
+    a score history folder the night is kept in, as ``score --history`` does.
     """
     import pandas as pd
 
-    from leadscore.timestamps import to_utc
-    from leadscore.scoring.batch import score_folder, score_tables
-
-    loaded = (
-        model if model is not None and not isinstance(model, str) else load_model(model, config)
+    from leadscore.scoring.batch import score_tables
+    from leadscore.scoring.night import (
+        find_model,
+        keep_night,
+        require_mode,
+        score_night,
+        warn_age,
     )
+    from leadscore.timestamps import to_utc
+
+    cfg = load_config(config)
     when = to_utc(as_of)
     if isinstance(data, str | Path):
-        columns = loaded.settings.columns.model_dump()
-        return score_folder(
-            data, columns, loaded.scorer, loaded.settings, loaded.version, when, out, say=say
+        night = score_night(data, when, out, cfg, model, history=history, say=say)
+        summary, loaded = night.summary, night.model
+    else:
+        loaded = model if model is not None and not isinstance(model, str) else None
+        loaded = loaded or find_model(model, cfg)
+        require_mode(loaded, flat=False)
+        warn_age(loaded.settings, when)
+        none = pd.DataFrame({"lead_id": pd.Series([], dtype="string")})
+        summary = score_tables(
+            data, none, loaded.scorer, loaded.settings, loaded.version, when, out, say=say
         )
-    none = pd.DataFrame({"lead_id": pd.Series([], dtype="string")})
-    return score_tables(
-        data, none, loaded.scorer, loaded.settings, loaded.version, when, out, say=say
-    )
+    if history is not None:
+        keep_night(history, summary, when, loaded.version)
+    return summary
 
 
 def monitor(
@@ -246,8 +255,8 @@ def report(
 ) -> Path:
     """The one-file HTML review of a registered model (default: the champion), with a scores
     file's leads when given."""
+    from leadscore.config import registered_name
     from leadscore.reporting.render import build_report
 
-    cfg = load_config(config)
-    name = cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
+    name = registered_name(load_config(config), flat)
     return build_report(model, str(scores) if scores else None, str(out), registered_name=name)

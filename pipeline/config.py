@@ -318,6 +318,12 @@ def load_config(path: str | Path | None = None) -> Config:
     return config_from_dict(read_yaml(path))
 
 
+def registered_name(cfg: Config, flat: bool = False) -> str:
+    """The model registry name: ``tracking.registered_model_name``, plus ``flat.registry_suffix``
+    for a flat-mode model."""
+    return cfg.tracking.registered_model_name + (cfg.flat.registry_suffix if flat else "")
+
+
 def config_to_yaml(cfg: Config) -> str:
     """The resolved config, as YAML (logged with every run)."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

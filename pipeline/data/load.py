@@ -26,12 +26,13 @@ from leadscore.data.validate import (
     validate_tables,
 )
 from leadscore.errors import DataError
-from leadscore.features.dialects import event_key_sql
 from leadscore.io.csv_format import utf8_copy
 from leadscore.io.scratch import scratch_dir
 from leadscore.io.source import EventSource, connect
+from leadscore.io.sql import event_key_sql
 
 if TYPE_CHECKING:
+    from leadscore.config import Config
     from leadscore.io.spark import SparkEvents
 
 Say = Callable[[str], None]
@@ -48,6 +49,26 @@ def load_data(
     A folder or file that cannot be read raises :class:`~leadscore.errors.DataError`.
     """
     return validate_tables(read_raw_tables(data_dir, columns or {}, csv))
+
+
+def check_folder(data_dir: str | Path, cfg: Config) -> ValidationReport:
+    """A data folder read and validated as the config says: its column mapping and its
+    ``io.csv`` options."""
+    return load_data(data_dir, cfg.columns.model_dump(), cfg.io.csv.model_dump())
+
+
+def load_valid(
+    data_dir: str | Path, cfg: Config, say: Say = lambda _m: None
+) -> tuple[ValidationReport, Tables]:
+    """The folder's tables, validated as the config says; each drop said, then a
+    ``DataError`` when a table is unusable or more than ``validation.max_drop_share`` of
+    its rows were dropped."""
+    report = check_folder(data_dir, cfg)
+    tables = require_valid(report)
+    for problem in report.problems:
+        say(f"  data: {problem.line()}")
+    require_valid(report, cfg.validation.max_drop_share)  # after saying what was dropped
+    return report, tables
 
 
 def load_streaming(

@@ -37,6 +37,7 @@ class LeadScoreModel(mlflow.pyfunc.PythonModel):
     scorer: Scorer
     settings: ModelSettings
     version: str = ""  # ``name/N`` once looked up in the registry (``leadscore.load_model``)
+    uri: str = ""  # the URI it was loaded from, once looked up
 
     def load_context(self, context: Any) -> None:
         self.scorer = load_scorer(context.artifacts["scorer"])

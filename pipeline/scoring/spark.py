@@ -17,13 +17,13 @@ import cloudpickle
 import pandas as pd
 
 from leadscore.data.load import Say, count_event_rules_spark, load_without_events
-from leadscore.timestamps import to_utc
 from leadscore.features.spark import spark_features, write_parquet
 from leadscore.io.spark import SparkEvents
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import assign_tiers
 from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, score_frame
+from leadscore.timestamps import to_utc
 
 # What the partitions compute; score_change and tier_since come from a join with the
 # previous night afterwards (see ``with_history``).

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadscore.config import Config
+from leadscore.config import Config, registered_name
 from leadscore.data.clean import CleanReport, clean_flat
 from leadscore.data.contract import FALSE_WORDS, TRUE_WORDS
 from leadscore.data.files import read_frame
@@ -183,10 +183,7 @@ def train_flat(
     flat_cfg = cfg.model_copy(
         update={
             "tracking": cfg.tracking.model_copy(
-                update={
-                    "registered_model_name": cfg.tracking.registered_model_name
-                    + cfg.flat.registry_suffix
-                }
+                update={"registered_model_name": registered_name(cfg, flat=True)}
             )
         }
     )

@@ -21,7 +21,7 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from leadscore import charts, tracking
-from leadscore.config import Config, config_to_yaml
+from leadscore.config import Config, config_to_yaml, registered_name
 from leadscore.data.contract import Tables
 from leadscore.data.files import read_feature_table
 from leadscore.data.fingerprint import fingerprint
@@ -165,7 +165,7 @@ def track(
     won), and move the champion alias if the candidate beats the champion."""
     with tracking.store_lock():  # one run at a time writes to a local store
         tracking.setup(cfg.tracking.experiment)
-        name = cfg.tracking.registered_model_name
+        name = registered_name(cfg)
         metric = cfg.tracking.promote_metric
         with mlflow.start_run() as run:
             mlflow.log_params({k: str(v)[:500] for k, v in {**params, **data_fingerprint}.items()})

@@ -109,23 +109,22 @@ def test_score_change_and_tier_since_by_hand():
 
 
 def test_bin_counts_are_kept_beside_the_night_and_a_rerun_without_drops_them(tmp_path):
-    import argparse
     from types import SimpleNamespace
 
     import numpy as np
 
-    from leadscore.cli import _keep_history
     from leadscore.scoring.history import bins_path, read_bins
+    from leadscore.scoring.night import keep_night
 
     night = scores("2025-06-01", {"a": 10.0, "b": 30.0})
     out = tmp_path / "out.parquet"
     night.to_parquet(out, index=False)
-    args = argparse.Namespace(history=str(tmp_path / "history"), as_of="2025-06-01")
+    history = str(tmp_path / "history")
     when = pd.Timestamp("2025-06-01", tz="UTC")
     counted = SimpleNamespace(out=out, bin_counts={"x": np.array([1, 1, 0])})
-    _keep_history(args, counted, "leadscore/1")
-    assert read_bins(args.history, when, "leadscore/1")["x"].tolist() == [1, 1, 0]
-    _keep_history(args, SimpleNamespace(out=out, bin_counts=None), "leadscore/1")
-    assert not bins_path(args.history, when, "leadscore/1").exists()
-    assert read_bins(args.history, when, "leadscore/1") is None
-    assert len(partitions(args.history)) == 1
+    keep_night(history, counted, when, "leadscore/1")
+    assert read_bins(history, when, "leadscore/1")["x"].tolist() == [1, 1, 0]
+    keep_night(history, SimpleNamespace(out=out, bin_counts=None), when, "leadscore/1")
+    assert not bins_path(history, when, "leadscore/1").exists()
+    assert read_bins(history, when, "leadscore/1") is None
+    assert len(partitions(history)) == 1

@@ -1,0 +1,5 @@
+"""``python -m leadscore.cli``: the same process as the ``leadscore`` command."""
+
+from leadscore.cli.main import run
+
+run()
