@@ -35,7 +35,8 @@ LAYERS = {
     "io": 2,  # files, engines and scratch space: knows nothing of what a lead is
     "features": 3,  # what a lead looks like at a moment: imports only the io layer below
     "data": 4,
-    "charts": 5,  # draws tables it is given; writes through data.io
+    "charts": 5,  # draws tables it is given; writes through data.files
+    "metrics": 5,  # pure metric logic over arrays: imports nothing else of leadscore
     "model": 6,
     "training": 7,
     "scoring": 8,

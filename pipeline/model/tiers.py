@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import TierConfig
+from leadscore.metrics.bands import cut_scores
 
 
 def to_score(probability: np.ndarray) -> np.ndarray:
@@ -59,29 +60,6 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
         f"(at or above each cut-off: {got})"
     )
     return cfg.model_copy(update={"cutoffs": cutoffs, "cut_from": note})
-
-
-def cut_scores(score: np.ndarray, cumulative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each cumulative share (increasing, from the top), the score cut-off whose share
-    of ``score`` at or above it comes closest, each below the one before; and the shares
-    reached. Scores tie in steps, so a cut that would overshoot further than staying put
-    stays at the cut before it (its band is empty); the first cut always takes the top score.
-    """
-    values, counts = np.unique(np.asarray(score, dtype="float64"), return_counts=True)
-    values, share_at = values[::-1], np.cumsum(counts[::-1]) / counts.sum()  # best first
-    cuts, reached = [], []
-    start, at = 0, 0.0
-    for target in np.asarray(cumulative, dtype="float64"):
-        pick = (
-            start + int(np.argmin(np.abs(share_at[start:] - target))) if start < len(values) else -1
-        )
-        if pick < 0 or (cuts and abs(at - target) <= abs(share_at[pick] - target)):
-            cuts.append(cuts[-1])
-        else:
-            cuts.append(float(values[pick]))
-            at, start = float(share_at[pick]), pick + 1
-        reached.append(at)
-    return np.array(cuts), np.array(reached)
 
 
 def expected_by_tier(

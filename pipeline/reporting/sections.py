@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore import charts
+from leadscore.metrics import reliability_table
 from leadscore.model.scorer import LeadScorer
 from leadscore.model.tiers import tier_order
 from leadscore.reporting import blocks
@@ -36,7 +37,6 @@ from leadscore.reporting.wording import (
     tier_ranges,
 )
 from leadscore.scoring.reasons import feature_groups, global_importance
-from leadscore.training.evaluate import reliability_table
 
 BASELINE_ORDER = ("SQL", "MQL", "nurture")
 

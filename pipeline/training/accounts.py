@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from leadscore import metrics
 from leadscore.config import Config
 from leadscore.features.accounts import account_window, add_account_features
 from leadscore.features.spec import FeatureSpec
-from leadscore.training import evaluate
 from leadscore.training.backtest import Backtest, run_backtest
 from leadscore.training.folds import Plan
 
@@ -63,7 +63,7 @@ def choose(
     )
     if not same:  # pragma: no cover - one plan on one table gives the same test rows
         raise AssertionError("account candidate: the two backtests tested different rows")
-    cmp = evaluate.compare(
+    cmp = metrics.compare(
         a["label"].to_numpy(dtype="float64"),
         b["p_model"].to_numpy(),
         a["p_model"].to_numpy(),

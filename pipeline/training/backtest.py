@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadscore import metrics
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model import kinds
@@ -23,7 +24,6 @@ from leadscore.model.baseline import score_baseline
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
-from leadscore.training import evaluate
 from leadscore.training.folds import Fold, Plan, holdout
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
@@ -177,7 +177,7 @@ def fold_table(fits: list[FoldFit], plan: Plan, seed: int, n_boot: int = 100) ->
     for fit in fits:
         r = fit.rows
         y = r["label"].to_numpy(dtype="float64")
-        comp = evaluate.compare(
+        comp = metrics.compare(
             y, r["p_model"].to_numpy(), r["p_baseline"].to_numpy(), n_boot=n_boot, seed=seed
         ).set_index("metric")
         row = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.training import evaluate
+from leadscore import metrics
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def beats(new: float, old: float, metric: str) -> bool:
         return False
     if np.isnan(old):
         return True
-    return new > old if evaluate.HIGHER_IS_BETTER[metric] else new < old
+    return new > old if metrics.HIGHER_IS_BETTER[metric] else new < old
 
 
 def latest_folds(rows: pd.DataFrame, n: int) -> list[int]:
@@ -49,7 +49,7 @@ def latest_folds(rows: pd.DataFrame, n: int) -> list[int]:
 
 
 def figure(y: np.ndarray, p: np.ndarray, metric: str) -> float:
-    return float(evaluate.point_metrics(y, p)[metric])
+    return float(metrics.point_metrics(y, p)[metric])
 
 
 def decide(

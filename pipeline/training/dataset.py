@@ -89,9 +89,7 @@ def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> l
     return [d for d in dates if d <= last_labelled]
 
 
-def training_table(
-    tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None
-) -> TrainingTable:
+def training_table(tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None) -> TrainingTable:
     """The labelled, stacked training table as if today were ``as_of`` (default: the data's end)."""
     end = as_of if as_of is not None else data_end(tables)
     view = as_of_view(tables, end)

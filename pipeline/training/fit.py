@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from leadscore import metrics
 from leadscore.config import Config, TierConfig
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
@@ -17,7 +18,6 @@ from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.reference import Reference, build_reference
 from leadscore.model.tiers import assign_tiers, resolve_tiers, to_score
-from leadscore.training import evaluate
 from leadscore.training.backtest import Backtest, run_backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
@@ -83,7 +83,7 @@ def check_enough_positives(table: pd.DataFrame, plan: Plan, cfg: Config) -> list
 def evaluate_rows(rows: pd.DataFrame, cfg: Config, n_boot: int = 200) -> Evaluation:
     """All the held-out comparisons, from a frame of (period, label, p_model, p_baseline, ...)."""
     y = rows["label"].to_numpy(dtype="float64")
-    comparison = evaluate.compare(
+    comparison = metrics.compare(
         y,
         rows["p_model"].to_numpy(),
         rows["p_baseline"].to_numpy(),
@@ -92,8 +92,8 @@ def evaluate_rows(rows: pd.DataFrame, cfg: Config, n_boot: int = 200) -> Evaluat
     )
     bands = pd.concat(
         [
-            evaluate.rank_band_table(y, rows["score"].to_numpy()).assign(approach="model"),
-            evaluate.rank_band_table(y, rows["baseline_score"].to_numpy()).assign(
+            metrics.rank_band_table(y, rows["score"].to_numpy()).assign(approach="model"),
+            metrics.rank_band_table(y, rows["baseline_score"].to_numpy()).assign(
                 approach="baseline"
             ),
         ],
@@ -101,20 +101,18 @@ def evaluate_rows(rows: pd.DataFrame, cfg: Config, n_boot: int = 200) -> Evaluat
     )
     tiers = pd.concat(
         [
-            evaluate.tier_table(y, rows["tier"]).assign(approach="model"),
-            evaluate.tier_table(y, rows["baseline_tier"]).assign(approach="baseline"),
+            metrics.tier_table(y, rows["tier"]).assign(approach="model"),
+            metrics.tier_table(y, rows["baseline_tier"]).assign(approach="baseline"),
         ],
         ignore_index=True,
     )
-    capacity = evaluate.capacity_table(
+    capacity = metrics.capacity_table(
         y, rows["p_model"].to_numpy(), rows["p_baseline"].to_numpy(), rows["period"]
     )
     reliability = pd.concat(
         [
-            evaluate.reliability_table(y, rows["p_model"].to_numpy()).assign(approach="model"),
-            evaluate.reliability_table(y, rows["p_baseline"].to_numpy()).assign(
-                approach="baseline"
-            ),
+            metrics.reliability_table(y, rows["p_model"].to_numpy()).assign(approach="model"),
+            metrics.reliability_table(y, rows["p_baseline"].to_numpy()).assign(approach="baseline"),
         ],
         ignore_index=True,
     )

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
-from leadscore import charts, tracking
+from leadscore import charts, metrics, tracking
 from leadscore.config import Config, config_to_yaml, registered_name
 from leadscore.data.contract import Tables
 from leadscore.data.files import read_feature_table
@@ -33,7 +33,7 @@ from leadscore.model import registered
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
-from leadscore.training import accounts, evaluate
+from leadscore.training import accounts
 from leadscore.training.champion import Decision, decide, latest_folds
 from leadscore.training.dataset import training_table
 from leadscore.training.fit import TrainResult, train_on_table
@@ -112,7 +112,7 @@ def _artifacts(
         "model": ev.rows["p_model"].to_numpy(),
         "points baseline": ev.rows["p_baseline"].to_numpy(),
     }
-    tables = {name: evaluate.reliability_table(y, p) for name, p in curves.items()}
+    tables = {name: metrics.reliability_table(y, p) for name, p in curves.items()}
     charts.save_png(charts.reliability_plot(tables, curves), folder / "reliability.png")
     charts.save_png(charts.lift_plot(y, curves), folder / "lift.png")
     charts.save_png(charts.importance_plot(result.importance), folder / "importance.png")

@@ -9,8 +9,8 @@ import pytest
 from leadscore.config import config_from_dict
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
+from leadscore.metrics import point_metrics
 from leadscore.training.dataset import feature_table
-from leadscore.training.evaluate import point_metrics
 from leadscore.training.run import train_events
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from leadscore.training import evaluate as ev
-from leadscore.training.evaluate import (
+from leadscore import metrics as ev
+from leadscore.metrics import (
     band_table,
     bootstrap_intervals,
     capacity_table,
@@ -20,6 +20,7 @@ from leadscore.training.evaluate import (
     point_metrics,
     reliability_table,
     tier_table,
+    weighted,
 )
 
 
@@ -165,8 +166,8 @@ def test_weighted_metrics_equal_sklearn_on_the_resample(seed):
     y = (rng.random(n) < p).astype(int)
     idx = np.sort(rng.integers(0, n, n))  # the resample, rows kept in original order
     counts = np.bincount(idx, minlength=n).astype(float)
-    s = ev._prepare(y, p, 10)
-    got = ev._weighted_metrics(s, counts[s.order])
+    s = weighted._prepare(y, p, 10)
+    got = weighted._weighted_metrics(s, counts[s.order])
     want = point_metrics(y[idx], p[idx])
     assert set(got) == set(ev.BOOTSTRAP_METRICS)
     for m in got:
@@ -356,7 +357,7 @@ def test_plots_return_figures_and_save_png(tmp_path):
 
 
 def test_rank_band_table_hand_worked_ties_never_split():
-    from leadscore.training.evaluate import rank_band_table
+    from leadscore.metrics import rank_band_table
 
     y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0.0])
     score = np.array([9, 9, 8, 7, 6, 5, 4, 3, 2, 1.0])
