@@ -907,7 +907,7 @@ TIMESTAMP_SHAPES = [
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_timestamp_parsing_agrees_with_pandas_iso8601(monkeypatch, block: int, seed: int) -> None:
     """The Arrow fast path (any mix of shapes, any block size) gives pandas' answer."""
-    import leadscore.data.validate as validate
+    import leadscore.data.validate.values as validate
 
     monkeypatch.setattr(validate, "_BLOCK", block)
     rng = np.random.default_rng(seed)
