@@ -21,23 +21,53 @@ from leadscore.data.validate.values import (
 )
 
 
+def _dated_rows(
+    table: str, raw: pd.DataFrame, time_col: str, problems: list[Problem]
+) -> tuple[_Rows, pd.Series, np.ndarray]:
+    """The rules every table starts with, in order: a ``lead_id``, then a ``time_col`` that
+    is there and readable. Returns the table's row bookkeeping, the ids and the times."""
+    rows = _Rows(table, len(raw), problems)
+    ids = _as_id(raw["lead_id"])
+    times, ts_missing, ts_bad = _parse_timestamps(raw[time_col])
+    rows.drop(_isna(ids), "lead_id", "missing lead_id", "{rows} {have} no lead_id")
+    rows.drop(ts_missing, time_col, f"missing {time_col}", f"{{rows}} {{have}} no {time_col}")
+    rows.drop(
+        ts_bad,
+        time_col,
+        f"unparseable {time_col}",
+        "{rows} {have} an unparseable timestamp",
+        raw[time_col],
+    )
+    return rows, ids, times
+
+
+def _history_rows(
+    table: str,
+    raw: pd.DataFrame,
+    ref: _LeadRef | None,
+    problems: list[Problem],
+    time_col: str,
+    kind_col: str,
+) -> tuple[_Rows, pd.Series, np.ndarray, tuple, np.ndarray | None]:
+    """A lead's history (events, stage entries): the dated rules, a ``kind_col`` folded to
+    one spelling and present, then a lead among the kept ones and no entry before its
+    creation. Returns the rows, ids, times, the folded kinds (values, codes, distinct) and
+    each row's lead index (None without valid leads: nothing more is checked)."""
+    rows, ids, times = _dated_rows(table, raw, time_col, problems)
+    kinds = _event_types(raw[kind_col])
+    rows.drop(kinds[1] < 0, kind_col, f"missing {kind_col}", f"{{rows}} {{have}} no {kind_col}")
+    if ref is None:
+        return rows, ids, times, kinds, None
+    verb = time_col.removesuffix("_at")
+    where = _drop_unknown_or_early(rows, ref, ids, times, time_col, verb)
+    return rows, ids, times, kinds, where
+
+
 def _check_leads(
     raw: pd.DataFrame, problems: list[Problem]
 ) -> tuple[pd.DataFrame | None, pd.DataFrame, TableCounts]:
     n = len(raw)
-    rows = _Rows("leads", n, problems)
-    ids = _as_id(raw["lead_id"])
-    created, ts_missing, ts_bad = _parse_timestamps(raw["created_at"])
-
-    rows.drop(_isna(ids), "lead_id", "missing lead_id", "{rows} {have} no lead_id")
-    rows.drop(ts_missing, "created_at", "missing created_at", "{rows} {have} no created_at")
-    rows.drop(
-        ts_bad,
-        "created_at",
-        "unparseable created_at",
-        "{rows} {have} an unparseable timestamp",
-        raw["created_at"],
-    )
+    rows, ids, created = _dated_rows("leads", raw, "created_at", problems)
     dup = np.zeros(n, bool)
     ok = rows.kept
     dup[ok] = ids[ok].duplicated(keep="first").to_numpy()
@@ -72,26 +102,11 @@ def _check_leads(
 def _check_events(
     raw: pd.DataFrame, ref: _LeadRef | None, problems: list[Problem]
 ) -> tuple[pd.DataFrame | None, TableCounts]:
-    n = len(raw)
-    rows = _Rows("events", n, problems)
-    ids = _as_id(raw["lead_id"])
-    occurred, ts_missing, ts_bad = _parse_timestamps(raw["occurred_at"])
-    etype, type_codes, types = _event_types(raw["event_type"])
-
-    rows.drop(_isna(ids), "lead_id", "missing lead_id", "{rows} {have} no lead_id")
-    rows.drop(ts_missing, "occurred_at", "missing occurred_at", "{rows} {have} no occurred_at")
-    rows.drop(
-        ts_bad,
-        "occurred_at",
-        "unparseable occurred_at",
-        "{rows} {have} an unparseable timestamp",
-        raw["occurred_at"],
+    rows, ids, occurred, (etype, type_codes, types), where = _history_rows(
+        "events", raw, ref, problems, "occurred_at", "event_type"
     )
-    rows.drop(type_codes < 0, "event_type", "missing event_type", "{rows} {have} no event_type")
-    if ref is None:
-        return None, TableCounts(n, None, None)
-    where = _drop_unknown_or_early(rows, ref, ids, occurred, "occurred_at", "occurred")
-
+    if where is None:
+        return None, TableCounts(len(raw), None, None)
     kept = rows.kept
     out = _keep(raw.assign(lead_id=ids, occurred_at=_ts_series(occurred), event_type=etype), kept)
     _note_events(where[kept], occurred[kept], type_codes[kept], types, problems)
@@ -102,25 +117,11 @@ def _check_stages(
     raw: pd.DataFrame, ref: _LeadRef | None, problems: list[Problem]
 ) -> tuple[pd.DataFrame | None, TableCounts]:
     """Stage entries: the rules of events, the stage name folded like an event type."""
-    n = len(raw)
-    rows = _Rows("stages", n, problems)
-    ids = _as_id(raw["lead_id"])
-    entered, ts_missing, ts_bad = _parse_timestamps(raw["entered_at"])
-    stage, codes, _ = _event_types(raw["stage"])
-
-    rows.drop(_isna(ids), "lead_id", "missing lead_id", "{rows} {have} no lead_id")
-    rows.drop(ts_missing, "entered_at", "missing entered_at", "{rows} {have} no entered_at")
-    rows.drop(
-        ts_bad,
-        "entered_at",
-        "unparseable entered_at",
-        "{rows} {have} an unparseable timestamp",
-        raw["entered_at"],
+    rows, ids, entered, (stage, _, _), where = _history_rows(
+        "stages", raw, ref, problems, "entered_at", "stage"
     )
-    rows.drop(codes < 0, "stage", "missing stage", "{rows} {have} no stage")
-    if ref is None:
-        return None, TableCounts(n, None, None)
-    _drop_unknown_or_early(rows, ref, ids, entered, "entered_at", "entered")
+    if where is None:
+        return None, TableCounts(len(raw), None, None)
     out = _keep(raw.assign(lead_id=ids, stage=stage, entered_at=_ts_series(entered)), rows.kept)
     return out, rows.counts()
 
@@ -129,20 +130,8 @@ def _check_outcomes(
     raw: pd.DataFrame, ref: _LeadRef | None, problems: list[Problem]
 ) -> tuple[pd.DataFrame | None, TableCounts]:
     n = len(raw)
-    rows = _Rows("outcomes", n, problems)
-    ids = _as_id(raw["lead_id"])
-    closed, ts_missing, ts_bad = _parse_timestamps(raw["closed_at"])
+    rows, ids, closed = _dated_rows("outcomes", raw, "closed_at", problems)
     won, won_missing, won_bad = _parse_won(raw["won"])
-
-    rows.drop(_isna(ids), "lead_id", "missing lead_id", "{rows} {have} no lead_id")
-    rows.drop(ts_missing, "closed_at", "missing closed_at", "{rows} {have} no closed_at")
-    rows.drop(
-        ts_bad,
-        "closed_at",
-        "unparseable closed_at",
-        "{rows} {have} an unparseable timestamp",
-        raw["closed_at"],
-    )
     rows.drop(won_missing, "won", "missing won", "{rows} {have} no won value")
     rows.drop(
         won_bad,
