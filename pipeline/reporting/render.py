@@ -29,7 +29,7 @@ from markupsafe import Markup
 from leadscore import tracking
 from leadscore.data.files import write_atomic
 from leadscore.model import registered
-from leadscore.reporting import sections
+from leadscore.reporting import backtest, calibration, conversion, drivers, header, versus
 from leadscore.reporting.accounts import AccountsSection, accounts_section, read_accounts
 from leadscore.reporting.funnel import FunnelSection, funnel_section
 from leadscore.reporting.inputs import RunTables, load_run, read_scores
@@ -38,12 +38,12 @@ from leadscore.reporting.today import Today, todays_leads
 
 @dataclass
 class Page:
-    header: sections.Header
-    drivers: sections.Drivers
-    conversion: sections.Conversion | None
-    versus: sections.Versus
-    backtest: sections.BacktestSection | None
-    calibration: sections.Calibration
+    header: header.Header
+    drivers: drivers.Drivers
+    conversion: conversion.Conversion | None
+    versus: versus.Versus
+    backtest: backtest.BacktestSection | None
+    calibration: calibration.Calibration
     funnel: FunnelSection | None
     today: Today | None
     accounts: AccountsSection | None
@@ -60,14 +60,14 @@ def build_page(
     accounts: pd.DataFrame | None = None,
 ) -> Page:
     """Every section's data, from the run's tables and optional scores and accounts files."""
-    imp, basis = sections.drivers(run.model.scorer, run.sample)
+    imp, basis = drivers.drivers(run.model.scorer, run.sample)
     return Page(
-        header=sections.header(run, scores, imp, basis),
-        drivers=sections.drivers_section(run, imp, basis),
-        conversion=sections.conversion_section(run),
-        versus=sections.versus_section(run, sections.capacity_period(run)),
-        backtest=sections.backtest_section(run),
-        calibration=sections.calibration_section(run),
+        header=header.header(run, scores, imp, basis),
+        drivers=drivers.drivers_section(run, imp, basis),
+        conversion=conversion.conversion_section(run),
+        versus=versus.versus_section(run, versus.capacity_period(run)),
+        backtest=backtest.backtest_section(run),
+        calibration=calibration.calibration_section(run),
         funnel=funnel_section(run.funnel, run.outcome),
         today=todays_leads(run, scores) if scores is not None else None,
         accounts=accounts_section(accounts) if accounts is not None else None,

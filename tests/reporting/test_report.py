@@ -12,8 +12,8 @@ import pytest
 
 from leadscore.errors import DataError, RegistryError
 from leadscore.model import registered
+from leadscore.reporting import drivers
 from leadscore.reporting import render as report_mod
-from leadscore.reporting import sections
 from leadscore.reporting.render import build_report
 
 # Every test here reads a model trained and scored once for the module (end to end).
@@ -194,7 +194,7 @@ def test_drivers_shap_and_gain(world):
     scorer = world.model.scorer
     sample = training_table(world.tables, world.cfg).frame.sample(400, random_state=0)
     for rows, basis in ((sample, "shap"), (None, "gain")):
-        imp, got = sections.drivers(scorer, rows)
+        imp, got = drivers.drivers(scorer, rows)
         assert got == basis
         assert imp["share"].sum() == pytest.approx(1.0)
         assert set(imp["side"]) <= {"fit", "engagement"}

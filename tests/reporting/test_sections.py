@@ -10,7 +10,7 @@ import pytest
 
 from leadscore.config import TierConfig, defaults
 from leadscore.model.settings import ModelSettings
-from leadscore.reporting import blocks, sections, today
+from leadscore.reporting import blocks, calibration, conversion, drivers, header, today, versus
 from leadscore.reporting.accounts import accounts_section
 from leadscore.reporting.inputs import RunTables
 from leadscore.reporting.render import Page, render
@@ -118,7 +118,7 @@ def test_table_classes_are_decided_per_cell():
 
 
 def test_a_clear_auc_gap_says_the_model_ranks_better():
-    v = sections.versus_section(run_tables(), period_words("events", "monthly", 2, ""))
+    v = versus.versus_section(run_tables(), period_words("events", "monthly", 2, ""))
     words = plain(v.key)
     assert words.startswith("The model ranks leads better than the points model: AUC 0.90 vs 0.80.")
     assert "hold 50% of all conversions; the points model's top 10% hold 40%." in words
@@ -128,7 +128,7 @@ def test_a_clear_auc_gap_says_the_model_ranks_better():
 
 def test_an_interval_across_zero_is_no_clear_difference():
     run = run_tables(comparison=comparison(roc_auc=(0.81, 0.80, -0.02, 0.04)))
-    v = sections.versus_section(run, period_words("events", "monthly", 2, ""))
+    v = versus.versus_section(run, period_words("events", "monthly", 2, ""))
     assert "about equally well" in plain(v.key)
 
 
@@ -144,7 +144,7 @@ def test_capacity_sentence_names_the_pick_and_the_biggest_gap():
         }
     )
     run = run_tables(capacity=cap)
-    v = sections.versus_section(run, sections.capacity_period(run))
+    v = versus.versus_section(run, versus.capacity_period(run))
     assert plain(v.capacity_key) == (
         "If your team can work the top 100 leads each month, over the 2 test months the model's "
         "list holds 18 conversions and the points model's 15 (at most 30 were possible). The "
@@ -171,7 +171,7 @@ def _rank_bands(rates, leads):
 
 
 def test_bands_headline_says_only_what_the_table_shows():
-    falls = sections.conversion_section(
+    falls = conversion.conversion_section(
         run_tables(bands=_rank_bands([0.3, 0.1, 0.01], [10, 90, 900]))
     )
     assert plain(falls.key) == (
@@ -180,12 +180,12 @@ def test_bands_headline_says_only_what_the_table_shows():
     )
     assert len(falls.bands.body) == 3
     # The shape: a thin band above a better one. The headline must not claim a rise.
-    bumpy = sections.band_headline(_rank_bands([0.057, 0.123, 0.011], [35, 2340, 171434]))
+    bumpy = conversion.band_headline(_rank_bands([0.057, 0.123, 0.011], [35, 2340, 171434]))
     assert plain(bumpy).endswith(
         "Conversion falls from the top band to the bottom one, though not at every step "
         "(1 of 2 steps down the table go up; see the intervals)."
     )
-    flat = sections.band_headline(_rank_bands([0.01, 0.02], [100, 100]))
+    flat = conversion.band_headline(_rank_bands([0.01, 0.02], [100, 100]))
     assert plain(flat).endswith("Conversion does not fall from the top band to the bottom one.")
 
 
@@ -195,7 +195,7 @@ def test_bands_headline_says_only_what_the_table_shows():
 def test_calibration_sentence_compares_the_error_with_the_base_rate(ece, verdict):
     comp = comparison(ece=(ece, 0.03, -1, 1))
     folds = pd.DataFrame({"test_rows": [600, 400], "test_positives": [25, 15]})
-    c = sections.calibration_section(run_tables(comparison=comp, folds=folds))
+    c = calibration.calibration_section(run_tables(comparison=comp, folds=folds))
     words = plain(c.key)
     assert f"off by {ece * 100:.2f} percentage points" in words
     assert verdict in words and "4.0%" in words
@@ -257,14 +257,14 @@ def test_the_page_escapes_what_it_is_given():
     run = run_tables()
     hostile = scores_frame().assign(lead_id=["<script>x</script>", "b", "c", "d", "e", "f"])
     page = Page(
-        header=sections.Header(
+        header=header.Header(
             "leadscore v3", run.outcome, "A = x", [("Model", "<b>v3</b>")], [], []
         ),
-        drivers=sections.Drivers("what", rich("key"), None, blocks.Image("AAAA", "alt"), "note"),
+        drivers=drivers.Drivers("what", rich("key"), None, blocks.Image("AAAA", "alt"), "note"),
         conversion=None,
-        versus=sections.versus_section(run, period_words("events", "monthly", 2, "")),
+        versus=versus.versus_section(run, period_words("events", "monthly", 2, "")),
         backtest=None,
-        calibration=sections.Calibration(),
+        calibration=calibration.Calibration(),
         funnel=None,
         today=today.todays_leads(run, hostile),
         accounts=accounts_section(

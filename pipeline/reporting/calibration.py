@@ -1,0 +1,122 @@
+"""Calibration: what the score said against what happened, in words and as a reliability curve.
+
+Every function takes a ``RunTables`` (and the drivers table where it needs it) and returns
+a small dataclass of words, numbers already formatted, tables and images; the section's
+template only lays it out. Sentences are decided here, so each claim sits beside the
+figures that make it true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leadscore import charts
+from leadscore.metrics import reliability_table
+from leadscore.reporting import blocks
+from leadscore.reporting.blocks import Image, Table
+from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.versus import _curves
+from leadscore.reporting.wording import (
+    Rich,
+    b,
+    num,
+    pct,
+    rich,
+)
+
+SAID_EDGES = (0, 1, 3, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+
+
+def said_vs_happened(rows: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Held-out leads by score range: average predicted chance against the share that converted."""
+    if rows is None or not {"score", "p_model", "label"} <= set(rows.columns) or not len(rows):
+        return None
+    edges = np.asarray(SAID_EDGES, dtype="float64")
+    score = rows["score"].to_numpy(dtype="float64")
+    idx = np.clip(np.searchsorted(edges, score, side="right") - 1, 0, len(edges) - 2)
+    frame = pd.DataFrame(
+        {
+            "bin": idx,
+            "p": rows["p_model"].to_numpy(dtype="float64"),
+            "y": rows["label"].to_numpy(dtype="float64"),
+        }
+    )
+    g = frame.groupby("bin").agg(
+        leads=("y", "size"),
+        predicted=("p", "mean"),
+        observed=("y", "mean"),
+        conversions=("y", "sum"),
+    )
+    g["band"] = [f"{edges[i]:g}-{edges[i + 1]:g}" for i in g.index]
+    return g.reset_index(drop=True)[["band", "leads", "predicted", "observed", "conversions"]]
+
+
+@dataclass
+class Calibration:
+    key: Rich | None = None
+    chart: Image | None = None
+    said: Table | None = None
+    said_note: bool = False  # explain why the table splits differently from the chart
+
+
+def _base_rate(run: RunTables) -> float | None:
+    rows, positives = run.tested()
+    return positives / rows if rows else None
+
+
+def _calibration_sentence(run: RunTables) -> Rich | None:
+    comp = run.comparison
+    if "ece" not in comp.index or not np.isfinite(comp.loc["ece", "model"]):
+        return None
+    ece = float(comp.loc["ece", "model"])
+    out = rich(
+        "On average the predicted chance is off by ",
+        b(f"{ece * 100:.2f} percentage points"),
+        " (expected calibration error; the points model, once mapped to probabilities: "
+        f"{comp.loc['ece', 'baseline'] * 100:.2f}).",
+    )
+    rate = _base_rate(run)
+    if rate is not None and rate > 0:
+        if ece <= 0.25 * rate:
+            out += rich(
+                f" That is small next to the average conversion rate of {pct(rate, 1)}: "
+                "a score of 12 can be read as a 12% chance."
+            )
+        else:
+            out += rich(
+                f" That is large next to the average conversion rate of {pct(rate, 1)}: "
+                "use the score to rank leads, and read it as a chance with care."
+            )
+    return out
+
+
+def _reliability(run: RunTables) -> Image | None:
+    png = run.reliability_png
+    if png is None and run.predictions is not None:
+        y, curves = _curves(run.predictions)
+        tables = {k: reliability_table(y, p) for k, p in curves.items()}
+        png = charts.png_base64(charts.reliability_plot(tables, curves))
+    return Image(png, "Predicted chance against what happened", "chart w560") if png else None
+
+
+def calibration_section(run: RunTables) -> Calibration:
+    out = Calibration(key=_calibration_sentence(run), chart=_reliability(run))
+    said = said_vs_happened(run.predictions)
+    if said is not None and len(said):
+        rows = [
+            [
+                blocks.text(r.band),
+                blocks.text(num(r.leads)),
+                blocks.text(pct(r.predicted, 1)),
+                blocks.text(pct(r.observed, 1)),
+                blocks.text(num(r.conversions)),
+            ]
+            for r in said.itertuples()
+        ]
+        heads = ["Score", "Leads", "Average predicted chance", "Actually converted", "Conversions"]
+        out.said = blocks.table(heads, rows, {1, 2, 3, 4}, "narrow")
+        out.said_note = out.chart is not None
+    return out
