@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadscore.model import attribution
+from leadscore.model import attribution, leaf_tables
 from leadscore.model.attribution import contributions, tree_cuts
 
 LEVELS = [f"c{i}" for i in range(12)]
@@ -240,8 +240,8 @@ def test_leaf_tables_and_lightgbm_per_cell_agree(booster, monkeypatch):
 def test_a_tree_whose_leaves_are_not_found_is_explained_per_cell(booster, monkeypatch):
     """Leaf tables need a row reaching each leaf; where the likely rows miss and the full
     search is over MAX_COMBINATIONS, the tree is left to LightGBM per cell: same values."""
-    monkeypatch.setattr(attribution, "_follows", lambda value, conditions: False)
-    monkeypatch.setattr(attribution, "MAX_COMBINATIONS", 1)
+    monkeypatch.setattr(leaf_tables, "_follows", lambda value, conditions: False)
+    monkeypatch.setattr(leaf_tables, "MAX_COMBINATIONS", 1)
     monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
     cuts = tree_cuts(booster)
     assert all(t is None for t, cut in zip(cuts.leaves, cuts.trees, strict=True) if cut)
@@ -255,18 +255,18 @@ def test_deep_trees_are_explained_per_cell(monkeypatch):
     """Leaf tables grow as 2^k in a leaf's path length: deeper trees keep the per-cell path
     (here 'deep' is more than 2 distinct features on a path: the frame has only 4)."""
     monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
-    monkeypatch.setattr(attribution, "MAX_PATH_FEATURES", 2)
+    monkeypatch.setattr(leaf_tables, "MAX_PATH_FEATURES", 2)
     X = frame(4000, 1)
     params = {"objective": "binary", "verbosity": -1, "num_leaves": 63, "min_data_in_leaf": 5}
     deep = lgb.train(params, lgb.Dataset(X, label(X, 2)), num_boost_round=5)
     cuts = tree_cuts(deep)
     paths = [
-        max(len({c[0] for c in p}) for _, _, p in attribution._leaf_paths(t["tree_structure"]))
+        max(len({c[0] for c in p}) for _, _, p in leaf_tables._leaf_paths(t["tree_structure"]))
         for t in deep.dump_model()["tree_info"]
     ]
     assert any(k > 2 for k in paths)
     for k, tables in zip(paths, cuts.leaves, strict=True):
-        assert (tables is None) == (k > attribution.MAX_PATH_FEATURES)
+        assert (tables is None) == (k > leaf_tables.MAX_PATH_FEATURES)
     X2 = frame(5000, 17)
     np.testing.assert_allclose(
         contributions(deep, X2, cuts), deep.predict(X2, pred_contrib=True), atol=1e-12
