@@ -151,6 +151,67 @@ def fits(counts: dict[str, np.ndarray], reference: Reference, rows: int) -> bool
     return True
 
 
+def _input_drift(
+    scores: pd.DataFrame,
+    nights: pd.DataFrame,
+    known: np.ndarray,
+    tables: Tables,
+    events: EventSource | pd.DataFrame | None,
+    model: LeadScoreModel,
+    cfg: MonitorConfig,
+    say: Say,
+    kept: dict[pd.Timestamp, dict[str, np.ndarray]] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each feature's drift on the latest ``monitor.feature_nights`` nights: from the bin
+    counts scoring kept where they fit, else from features built again. Returns the latest
+    night's table and the top features' PSI per night."""
+    reference, spec = model.settings.reference, model.scorer.spec
+    check_columns(tables.leads, model.scorer)
+    check_stages(tables, model.scorer)
+    features = pd.DataFrame(columns=drift.FEATURE_COLUMNS)
+    measured = []
+    for as_of in nights["as_of"].iloc[-cfg.feature_nights :]:
+        tonight = known & (scores["as_of"] == as_of).to_numpy()
+        counts = (kept or {}).get(as_of)
+        if counts is not None and fits(counts, reference, int((scores["as_of"] == as_of).sum())):
+            night = drift.drift_from_counts(reference, counts, cfg.psi_alert)
+            rows = int(next(iter(counts.values())).sum()) if counts else 0
+            how = "kept when the night was scored"
+        else:
+            snaps = scores.loc[tonight, ["lead_id", "as_of"]].reset_index(drop=True)
+            feats = scoring_features(tables, snaps, spec, events)
+            night = drift.feature_drift(reference, feats, cfg.psi_alert)
+            rows, how = len(snaps), "features built again"
+        say(f"  {as_of:%Y-%m-%d}: input drift of {len(night)} features over {rows:,} leads ({how})")
+        measured.append(night.assign(as_of=as_of))
+        features = night
+    top = set(reference.importance[: cfg.top_features])
+    every = pd.concat(measured, ignore_index=True)
+    feature_psi = every.loc[every["feature"].isin(top), ["as_of", "feature", "psi"]]
+    return features, feature_psi.reset_index(drop=True)
+
+
+def _outcomes_so_far(
+    scores: pd.DataFrame,
+    known: np.ndarray,
+    tables: Tables,
+    events: EventSource | pd.DataFrame | None,
+    horizon: int,
+    order: list[str],
+) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+    """The data's end, realised against expected conversions per night whose horizon has
+    passed, and per tier for the latest of those nights."""
+    end = data_end(tables, events if isinstance(events, EventSource) else None)
+    labelled = scores[known].reset_index(drop=True)
+    labelled["label"] = label_snapshots(labelled, tables.outcomes, horizon, end).to_numpy()
+    real = realised.realised_by_night(labelled)
+    real_tiers = pd.DataFrame(columns=["tier", "leads", "expected", "realised", "realised_rate"])
+    if len(real):
+        last = labelled[labelled["as_of"] == real["as_of"].iloc[-1]]
+        real_tiers = realised.realised_by_tier(last, order)
+    return end, real, real_tiers
+
+
 def measure(
     scores: pd.DataFrame,
     tables: Tables,
@@ -165,7 +226,7 @@ def measure(
     outcomes and features from ``tables`` (``events``: their event source). ``kept``: the
     rows per reference bin that scoring kept for some nights (``history.read_bins``); the
     other nights' features are built again."""
-    settings, spec = model.settings, model.scorer.spec
+    settings = model.settings
     reference = settings.reference
     order = tier_order(settings.tiers)
     notes: list[str] = []
@@ -176,72 +237,32 @@ def measure(
             f"{len(other)} night(s) scored by another model version than {version}: their "
             "score drift is not measured against its reference"
         )
-    features = pd.DataFrame(columns=drift.FEATURE_COLUMNS)
-    feature_psi = pd.DataFrame(columns=["as_of", "feature", "psi"])
     known = is_in(scores["lead_id"], tables.leads["lead_id"])
     if not known.all():
         notes.append(
             f"{int((~known).sum()):,} scored rows name leads not in the data folder's leads "
             "table: left out of input drift and realised performance"
         )
+    features = pd.DataFrame(columns=drift.FEATURE_COLUMNS)
+    feature_psi = pd.DataFrame(columns=["as_of", "feature", "psi"])
     if reference is None:
         notes.append(
             f"model {version} was trained without a reference: no drift measures (retrain it)"
         )
     else:
-        check_columns(tables.leads, model.scorer)
-        check_stages(tables, model.scorer)
-        measured = []
-        for as_of in nights["as_of"].iloc[-cfg.feature_nights :]:
-            tonight = known & (scores["as_of"] == as_of).to_numpy()
-            counts = (kept or {}).get(as_of)
-            if counts is not None and fits(
-                counts, reference, int((scores["as_of"] == as_of).sum())
-            ):
-                night = drift.drift_from_counts(reference, counts, cfg.psi_alert)
-                rows = int(next(iter(counts.values())).sum()) if counts else 0
-                how = "kept when the night was scored"
-            else:
-                snaps = scores.loc[tonight, ["lead_id", "as_of"]].reset_index(drop=True)
-                feats = scoring_features(tables, snaps, spec, events)
-                night = drift.feature_drift(reference, feats, cfg.psi_alert)
-                rows, how = len(snaps), "features built again"
-            say(
-                f"  {as_of:%Y-%m-%d}: input drift of {len(night)} features over {rows:,} leads ({how})"
-            )
-            measured.append(night.assign(as_of=as_of))
-            features = night
-        top = set(reference.importance[: cfg.top_features])
-        every = pd.concat(measured, ignore_index=True)
-        feature_psi = every.loc[every["feature"].isin(top), ["as_of", "feature", "psi"]]
-        feature_psi = feature_psi.reset_index(drop=True)
+        features, feature_psi = _input_drift(
+            scores, nights, known, tables, events, model, cfg, say, kept
+        )
     horizon = int(settings.horizon_days or 0)
-    end = data_end(tables, events if isinstance(events, EventSource) else None)
-    labelled = scores[known].reset_index(drop=True)
-    labelled["label"] = label_snapshots(labelled, tables.outcomes, horizon, end).to_numpy()
-    real = realised.realised_by_night(labelled)
+    end, real, real_tiers = _outcomes_so_far(scores, known, tables, events, horizon, order)
     pending = int(nights["as_of"].nunique()) - len(real)
     if pending:
         notes.append(
             f"{pending} night(s) within their {horizon}-day horizon of the data's end "
             f"({end:%Y-%m-%d}): outcomes not known yet, expected conversions only"
         )
-    real_tiers = pd.DataFrame(columns=["tier", "leads", "expected", "realised", "realised_rate"])
-    if len(real):
-        last = labelled[labelled["as_of"] == real["as_of"].iloc[-1]]
-        real_tiers = realised.realised_by_tier(last, order)
-    latest = f"{pd.Timestamp(nights['as_of'].iloc[-1]):%Y-%m-%d}"
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
-    alerts = realised_alerts(real, cfg)
-    latest_leads = int(nights["leads"].iloc[-1])
-    if latest_leads >= cfg.min_leads:
-        psi_now = float(nights["psi_probability"].iloc[-1])
-        alerts = [*drift_alerts(latest, features, psi_now, p_threshold, cfg), *alerts]
-    else:
-        notes.append(
-            f"the latest night has {latest_leads:,} leads, fewer than monitor.min_leads "
-            f"({cfg.min_leads}): its drift is shown but raises no alert (too few to tell)"
-        )
+    alerts = _alerts(nights, features, real, p_threshold, cfg, notes)
     return Monitor(
         model_version=version,
         reference_rows=reference.rows if reference is not None else 0,
@@ -257,3 +278,26 @@ def measure(
         alerts=alerts,
         notes=notes,
     )
+
+
+def _alerts(
+    nights: pd.DataFrame,
+    features: pd.DataFrame,
+    real: pd.DataFrame,
+    p_threshold: float,
+    cfg: MonitorConfig,
+    notes: list[str],
+) -> list:
+    """Realised-performance alerts, and drift alerts when the latest night has enough leads
+    to tell (else a note says why there are none)."""
+    alerts = realised_alerts(real, cfg)
+    latest = f"{pd.Timestamp(nights['as_of'].iloc[-1]):%Y-%m-%d}"
+    latest_leads = int(nights["leads"].iloc[-1])
+    if latest_leads >= cfg.min_leads:
+        psi_now = float(nights["psi_probability"].iloc[-1])
+        return [*drift_alerts(latest, features, psi_now, p_threshold, cfg), *alerts]
+    notes.append(
+        f"the latest night has {latest_leads:,} leads, fewer than monitor.min_leads "
+        f"({cfg.min_leads}): its drift is shown but raises no alert (too few to tell)"
+    )
+    return alerts
