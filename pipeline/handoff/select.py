@@ -107,6 +107,89 @@ def _slots(owners: tuple, capacity: int) -> np.ndarray:
     return who[np.lexsort((who, turn))][:capacity]
 
 
+def _teams(
+    n: int, limit: int, owners: Owners | None, territory: pd.Series | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each lead's team (-1: no owner covers its territory) and each team's capacity; without
+    owners, one team of ``limit``."""
+    if owners is None:
+        return np.zeros(n, dtype=np.int64), np.array([limit], dtype=np.int64)
+    routed = owners.territory_by is not None
+    if routed and territory is None:
+        raise ValueError(f"owners are split by {owners.territory_by}: give each lead's value")
+    values = (
+        pd.Series(territory).map(fold).to_numpy(dtype=object) if routed else np.full(n, "", object)
+    )
+    of = owners.team_of()
+    team = pd.Series(values).map(of).fillna(of.get("", -1)).to_numpy(dtype=np.int64)
+    return team, np.array([t.capacity for t in owners.teams], dtype=np.int64)
+
+
+def _owners_of(
+    chosen: np.ndarray,
+    chosen_rank: np.ndarray,
+    team: np.ndarray,
+    owners: Owners | None,
+    p: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, list[OwnerLoad]]:
+    """Each chosen lead's owner and email (round-robin within its team by rank), and each
+    owner's load."""
+    owner_name = np.full(len(chosen), "", dtype=object)
+    owner_email = np.full(len(chosen), "", dtype=object)
+    loads: list[OwnerLoad] = []
+    if owners is None:
+        return owner_name, owner_email, loads
+    for t_index, t in enumerate(owners.teams):
+        mine = team[chosen] == t_index
+        who = _slots(t.owners, t.capacity)[chosen_rank[mine]]
+        owner_name[mine] = np.array([o.owner for o in t.owners], dtype=object)[who]
+        owner_email[mine] = np.array([o.email or "" for o in t.owners], dtype=object)[who]
+    for t in owners.teams:
+        for o in t.owners:
+            got = owner_name == o.owner
+            loads.append(
+                OwnerLoad(o.owner, o.capacity, int(got.sum()), float(p[chosen][got].sum()))
+            )
+    return owner_name, owner_email, loads
+
+
+def _list_rows(
+    picked: pd.DataFrame,
+    owner_name: np.ndarray,
+    owner_email: np.ndarray,
+    owners: Owners | None,
+    territory: pd.Series | None,
+    chosen: np.ndarray,
+) -> pd.DataFrame:
+    """The hand-off list in the CRM-import shape, best first."""
+    rows = pd.DataFrame(
+        {
+            "lead_id": picked["lead_id"].astype(str).to_numpy(),
+            "owner": owner_name,
+            "owner_email": owner_email,
+            "priority": np.arange(1, len(picked) + 1),
+            "tier": picked["tier"].astype(str).to_numpy(),
+            "score": picked["score"].to_numpy("float64"),
+            "probability": np.round(picked["probability"].to_numpy("float64"), 4),
+        }
+    )
+    for extra in ("fit_grade", "baseline_tier"):
+        if extra in picked:
+            rows[extra] = picked[extra].astype(str).to_numpy()
+    if owners is not None and owners.territory_by is not None:
+        rows[owners.territory_by] = pd.Series(territory).iloc[chosen].astype("string").to_numpy()
+    rows["reasons"] = (
+        picked["top_reasons"].astype(str).to_numpy() if "top_reasons" in picked else ""
+    )
+    if "as_of" in picked:
+        rows["scored_at"] = (
+            pd.to_datetime(picked["as_of"], utc=True).dt.strftime("%Y-%m-%d").to_numpy()
+        )
+    if "model_version" in picked:
+        rows["model_version"] = picked["model_version"].astype(str).to_numpy()
+    return rows
+
+
 def route(
     scores: pd.DataFrame,
     capacity: int | None,
@@ -131,32 +214,14 @@ def route(
     was_recent = (
         np.isin(lead, np.array(sorted(recent), dtype=object)) if recent else np.zeros(n, bool)
     )
-    candidate = bar & ~was_recent
-
-    if owners is None:
-        team = np.zeros(n, dtype=np.int64)
-        team_capacity = np.array([limit], dtype=np.int64)
-    else:
-        routed = owners.territory_by is not None
-        if routed and territory is None:
-            raise ValueError(f"owners are split by {owners.territory_by}: give each lead's value")
-        values = (
-            pd.Series(territory).map(fold).to_numpy(dtype=object)
-            if routed
-            else np.full(n, "", object)
-        )
-        of = owners.team_of()
-        fallback = of.get("", -1)
-        team = pd.Series(values).map(of).fillna(fallback).to_numpy(dtype=np.int64)
-        team_capacity = np.array([t.capacity for t in owners.teams], dtype=np.int64)
+    team, team_capacity = _teams(n, limit, owners, territory)
     covered = team >= 0
 
     order = best_first(scores)
-    pool = order[(candidate & covered)[order]]  # eligible rows, best first
+    pool = order[(bar & ~was_recent & covered)[order]]  # eligible rows, best first
     rank = pd.Series(team[pool]).groupby(team[pool]).cumcount().to_numpy()
     fits = rank < team_capacity[team[pool]]
     chosen = pool[fits][:limit]
-    chosen_rank = rank[fits][:limit]
 
     outcome = np.full(n, OVER_CAPACITY, dtype=object)
     outcome[~covered] = NO_OWNER
@@ -164,51 +229,9 @@ def route(
     outcome[~bar] = BELOW_BAR
     outcome[chosen] = HANDED_OFF
 
-    owner_name = np.full(len(chosen), "", dtype=object)
-    owner_email = np.full(len(chosen), "", dtype=object)
-    loads: list[OwnerLoad] = []
     p = scores["probability"].to_numpy("float64")
-    if owners is not None:
-        for t_index, t in enumerate(owners.teams):
-            mine = team[chosen] == t_index
-            slots = _slots(t.owners, t.capacity)
-            who = slots[chosen_rank[mine]]
-            owner_name[mine] = np.array([o.owner for o in t.owners], dtype=object)[who]
-            owner_email[mine] = np.array([o.email or "" for o in t.owners], dtype=object)[who]
-        for t in owners.teams:
-            for o in t.owners:
-                got = owner_name == o.owner
-                loads.append(
-                    OwnerLoad(o.owner, o.capacity, int(got.sum()), float(p[chosen][got].sum()))
-                )
-
-    picked = scores.iloc[chosen]
-    rows = pd.DataFrame(
-        {
-            "lead_id": picked["lead_id"].astype(str).to_numpy(),
-            "owner": owner_name,
-            "owner_email": owner_email,
-            "priority": np.arange(1, len(chosen) + 1),
-            "tier": picked["tier"].astype(str).to_numpy(),
-            "score": picked["score"].to_numpy("float64"),
-            "probability": np.round(picked["probability"].to_numpy("float64"), 4),
-        }
-    )
-    for extra in ("fit_grade", "baseline_tier"):
-        if extra in picked:
-            rows[extra] = picked[extra].astype(str).to_numpy()
-    if owners is not None and owners.territory_by is not None:
-        rows[owners.territory_by] = pd.Series(territory).iloc[chosen].astype("string").to_numpy()
-    rows["reasons"] = (
-        picked["top_reasons"].astype(str).to_numpy() if "top_reasons" in picked else ""
-    )
-    if "as_of" in picked:
-        rows["scored_at"] = (
-            pd.to_datetime(picked["as_of"], utc=True).dt.strftime("%Y-%m-%d").to_numpy()
-        )
-    if "model_version" in picked:
-        rows["model_version"] = picked["model_version"].astype(str).to_numpy()
-
+    owner_name, owner_email, loads = _owners_of(chosen, rank[fits][:limit], team, owners, p)
+    rows = _list_rows(scores.iloc[chosen], owner_name, owner_email, owners, territory, chosen)
     counts = {k: int((outcome == k).sum()) for k in OUTCOMES}
     decisions = pd.DataFrame({"lead_id": lead, "outcome": outcome})
     return Handoff(rows, decisions, counts, loads, float(p[chosen].sum()), bar_words)
