@@ -91,6 +91,82 @@ class PreparedEvents:
         )
 
 
+def _spellings(con: duckdb.DuckDBPyConnection, source: EventSource) -> tuple[tuple, pd.DataFrame]:
+    """The event types (``event_key``, sorted) and a table from each raw spelling in the file
+    to its type's code; spellings with no key are left out."""
+    raw = [
+        r[0]
+        for r in con.sql(
+            f"SELECT DISTINCT event_type FROM ({source.select_sql()}) WHERE event_type IS NOT NULL"
+        ).fetchall()
+    ]
+    spelled = {v: event_key(v) for v in raw}
+    kinds = tuple(sorted({k for k in spelled.values() if k}))
+    code = {k: i for i, k in enumerate(kinds)}
+    spellings = pd.DataFrame(
+        {
+            "raw": pd.Series([v for v in raw if spelled[v]], dtype="string"),
+            "kind": pd.Series([code[spelled[v]] for v in raw if spelled[v]], dtype="int32"),
+        }
+    )
+    return kinds, spellings
+
+
+def _lead_keys(leads: pd.DataFrame, wanted_ids: pd.Index) -> pd.DataFrame:
+    """Every valid lead's id and creation (epoch seconds), and its key among the wanted
+    leads (NA for a lead the job does not need)."""
+    ids = leads["lead_id"].astype("string")
+    position = positions(ids, wanted_ids)
+    keys = pd.DataFrame(
+        {
+            "lead_id": ids.to_numpy(),
+            "created_ts": epoch_seconds(leads["created_at"]),
+            "open_key": pd.array(np.where(position >= 0, position, 0), dtype="Int64"),
+        }
+    )
+    keys.loc[position < 0, "open_key"] = pd.NA
+    return keys
+
+
+def _write_blocks_sql(source: EventSource, until: pd.Timestamp, block_leads: int) -> str:
+    """Each event classed (a block of wanted keys, or why it is skipped), as written: rows
+    that feed no feature keep only their class (a column of one value per part)."""
+    t = repr(float(until.timestamp()))
+    classes = f"""
+        SELECT k.open_key AS lead_key, epoch(e.occurred_at) AS ts, m.kind AS event_type,
+            CASE
+                WHEN e.occurred_at IS NULL THEN -1
+                WHEN m.kind IS NULL THEN -2
+                WHEN k.lead_id IS NULL THEN -3
+                WHEN epoch(e.occurred_at) < k.created_ts THEN -4
+                WHEN k.open_key IS NULL OR epoch(e.occurred_at) > {t} THEN {NOT_NEEDED}
+                ELSE k.open_key // {int(block_leads)}
+            END AS block
+        FROM ({source.select_sql()}) e
+        LEFT JOIN prep_keys k ON k.lead_id = e.lead_id
+        LEFT JOIN prep_kinds m ON m.raw = e.event_type
+    """
+    return f"""
+        SELECT CASE WHEN block >= 0 THEN lead_key END AS lead_key,
+            CASE WHEN block >= 0 THEN ts END AS ts,
+            CAST(CASE WHEN block >= 0 THEN event_type END AS INTEGER) AS event_type, block
+        FROM ({classes})
+    """
+
+
+def _forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what preparation registered on the connection (whatever state it is in)."""
+    try:
+        con.execute("DROP TABLE IF EXISTS prep_keys")
+    except duckdb.Error:
+        pass
+    for name in ("prep_keys_in", "prep_kinds"):
+        try:
+            con.unregister(name)
+        except duckdb.Error:
+            pass
+
+
 def prepare_events(
     source: EventSource,
     leads: pd.DataFrame,
@@ -109,61 +185,15 @@ def prepare_events(
     wanted_ids = pd.Index(pd.Series(wanted).astype("string").unique())
     folder = scratch_dir("leadscore-events-")
     try:
-        raw = [
-            r[0]
-            for r in con.sql(
-                f"SELECT DISTINCT event_type FROM ({source.select_sql()}) WHERE event_type IS NOT NULL"
-            ).fetchall()
-        ]
-        spelled = {v: event_key(v) for v in raw}
-        kinds = tuple(sorted({k for k in spelled.values() if k}))
-        code = {k: i for i, k in enumerate(kinds)}
-        spellings = pd.DataFrame(
-            {
-                "raw": pd.Series([v for v in raw if spelled[v]], dtype="string"),
-                "kind": pd.Series([code[spelled[v]] for v in raw if spelled[v]], dtype="int32"),
-            }
-        )
-        ids = leads["lead_id"].astype("string")
-        position = positions(ids, wanted_ids)
-        keys = pd.DataFrame(
-            {
-                "lead_id": ids.to_numpy(),
-                "created_ts": epoch_seconds(leads["created_at"]),
-                "open_key": pd.array(np.where(position >= 0, position, 0), dtype="Int64"),
-            }
-        )
-        keys.loc[position < 0, "open_key"] = pd.NA
-        con.register("prep_keys_in", keys)
+        kinds, spellings = _spellings(con, source)
+        con.register("prep_keys_in", _lead_keys(leads, wanted_ids))
         con.register("prep_kinds", spellings)
         # A table of the engine's own: its hash join builds faster than on a pandas scan.
         con.execute("CREATE OR REPLACE TEMP TABLE prep_keys AS SELECT * FROM prep_keys_in")
-        t = repr(float(until.timestamp()))
-        classes = f"""
-            SELECT k.open_key AS lead_key, epoch(e.occurred_at) AS ts, m.kind AS event_type,
-                CASE
-                    WHEN e.occurred_at IS NULL THEN -1
-                    WHEN m.kind IS NULL THEN -2
-                    WHEN k.lead_id IS NULL THEN -3
-                    WHEN epoch(e.occurred_at) < k.created_ts THEN -4
-                    WHEN k.open_key IS NULL OR epoch(e.occurred_at) > {t} THEN {NOT_NEEDED}
-                    ELSE k.open_key // {int(block_leads)}
-                END AS block
-            FROM ({source.select_sql()}) e
-            LEFT JOIN prep_keys k ON k.lead_id = e.lead_id
-            LEFT JOIN prep_kinds m ON m.raw = e.event_type
-        """
-        # Rows that feed no feature keep only their class (a column of one value per part).
-        written = f"""
-            SELECT CASE WHEN block >= 0 THEN lead_key END AS lead_key,
-                CASE WHEN block >= 0 THEN ts END AS ts,
-                CAST(CASE WHEN block >= 0 THEN event_type END AS INTEGER) AS event_type, block
-            FROM ({classes})
-        """
         path = str(folder).replace("'", "''")
         con.execute(
-            f"COPY ({written}) TO '{path}' (FORMAT parquet, PARTITION_BY (block), "
-            "OVERWRITE_OR_IGNORE true)"
+            f"COPY ({_write_blocks_sql(source, until, block_leads)}) TO '{path}' "
+            "(FORMAT parquet, PARTITION_BY (block), OVERWRITE_OR_IGNORE true)"
         )
         # Rows per part, from the files' metadata (no data read).
         counts = (
@@ -180,15 +210,7 @@ def prepare_events(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
-        try:
-            con.execute("DROP TABLE IF EXISTS prep_keys")
-        except duckdb.Error:
-            pass
-        for name in ("prep_keys_in", "prep_kinds"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:
-                pass
+        _forget(con)
     prepared = PreparedEvents(folder, wanted_ids, int(block_leads), kinds)
     rows = {reason: int(counts.get(b, 0)) for b, reason in SKIPPED.items()}
     rows["not needed"] = int(counts.get(NOT_NEEDED, 0))

@@ -20,11 +20,11 @@ from leadscore.features.engagement import engagement_long_sql, pivot_engagement
 from leadscore.features.explicit import explicit_values
 from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads
-from leadscore.timestamps import to_utc
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec
 from leadscore.features.stages import prepare_stages, stage_sql
 from leadscore.io.ids import is_in, positions
 from leadscore.io.source import EventSource, connect
+from leadscore.timestamps import to_utc
 
 KEY = ["lead_id", "as_of"]
 
