@@ -1,6 +1,6 @@
 """The data contract: the three tables (and the optional stages table), their columns and kinds, the event-type vocabulary.
 
-README.md (*Inputs: the contract*) is its prose form; ``leadscore validate`` checks a data
+docs/reference.md (*Inputs: the contract*) is its prose form; ``leadscore validate`` checks a data
 folder against it.
 """
 
