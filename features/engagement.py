@@ -49,7 +49,10 @@ def _num(expr: str) -> str:
 def _parts(spec: FeatureSpec, single_as_of: float | None, kinds: tuple[str, ...] | None) -> str:
     """The CTEs both forms share: ``ev`` (deduplicated events with their bucket), ``j`` (each
     event with its snapshot and age), ``per_type`` (one row per snapshot and bucket) and
-    ``days`` (active days per snapshot)."""
+    ``days`` (active days per snapshot).
+
+    The SQL is kept whole: it reads as the definition of the features.
+    """
     # Types become small integers (their index; unknown ones pool as the last): grouping and
     # pivoting on integers is much faster than on strings.
     if kinds is None:

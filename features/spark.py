@@ -88,7 +88,10 @@ def spark_features(
     """Feature rows for (lead_id, as_of) pairs, built by Spark: ``lead_id``, ``as_of``, then
     ``spec.feature_columns`` (float for numbers, text for categories), then ``label`` when
     given (one per snapshot row). The same values as ``build_features`` (a test compares
-    them); row order is the engine's."""
+    them); row order is the engine's.
+
+    It reads top to bottom as the Spark job's steps, which share the session and its frames.
+    """
     from pyspark.sql import functions as F
 
     snap = snapshots[["lead_id", "as_of"]].reset_index(drop=True)

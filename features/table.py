@@ -210,6 +210,9 @@ def build_features(
     of float64; LightGBM bins them anyway), categoricals use the spec's fixed levels. Large
     requests are cut into chunks of whole leads of at most ``chunk_rows`` pairs, so the
     engine's working memory stays bounded.
+
+    It reads top to bottom as the steps of one block (keys, the engine's query, explicit and
+    stage features on a thread, the join), which share the engine's connection.
     """
     if snapshots.empty:
         return _empty(spec)

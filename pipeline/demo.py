@@ -27,104 +27,61 @@ def _step(title: str, argv: list[str], ok: tuple[int, ...] = (0,)) -> None:
     print(f"({time.perf_counter() - t0:.1f}s)", flush=True)
 
 
-def run(out: Path, leads: int, seed: int, as_of: str) -> None:
-    data, history = out / "data", out / "history"
+def steps(out: Path, leads: int, seed: int, as_of: str) -> list[tuple[str, list[str]]]:
+    """The demo's steps: a title and the ``leadscore`` command line of each."""
+    data, history = str(out / "data"), str(out / "history")
     month_before = f"{pd.Timestamp(as_of) - pd.DateOffset(months=1):%Y-%m-%d}"
-    _step(
-        "1. generate a synthetic B2B world",
-        ["generate", "--out", str(data), "--leads", str(leads), "--seed", str(seed)],
-    )
-    _step("2. validate it against the contract", ["validate", "--data", str(data)])
-    _step(
-        "3. train: points baseline vs calibrated LightGBM, tracked in MLflow",
-        ["train", "--data", str(data)],
-    )
-    _step(
-        f"4. score every open lead on the night of {month_before}, kept in the score history",
-        [
-            "score",
-            "--data",
-            str(data),
-            "--as-of",
-            month_before,
-            "--out",
-            str(out / f"scores-{month_before}.parquet"),
-            "--history",
-            str(history),
-        ],
-    )
-    _step(
-        f"5. and on the night of {as_of}: score changes since the first night",
-        [
-            "score",
-            "--data",
-            str(data),
-            "--as-of",
-            as_of,
-            "--out",
-            str(out / "scores.parquet"),
-            "--history",
-            str(history),
-        ],
-    )
-    _step(
-        "6. roll the scores up to accounts (buying groups)",
-        [
-            "accounts",
-            "--scores",
-            str(out / "scores.parquet"),
-            "--data",
-            str(data),
-            "--out",
-            str(out / "accounts.parquet"),
-        ],
-    )
-    _step(
-        "7. the review for sales",
-        [
-            "report",
-            "--scores",
-            str(out / "scores.parquet"),
-            "--accounts",
-            str(out / "accounts.parquet"),
-            "--out",
-            str(out / "report.html"),
-        ],
-    )
-    _step(
-        "8. hand off the best 100 to sales",
-        [
-            "handoff",
-            "--scores",
-            str(out / "scores.parquet"),
-            "--capacity",
-            "100",
-            "--out",
-            str(out / "handoff.csv"),
-            "--history",
-            str(history),
-        ],
-    )
-    # Exit status 3 is the monitor's alert, which a nightly job acts on; the demo shows it.
-    _step(
-        "9. monitor both nights: drift against training, expected and realised conversions",
-        [
-            "monitor",
-            "--history",
-            str(history),
-            "--data",
-            str(data),
-            "--out",
-            str(out / "monitor.html"),
-            "--json",
-            str(out / "monitor.json"),
-        ],
-        ok=(0, 3),
-    )
+    scores, accounts = str(out / "scores.parquet"), str(out / "accounts.parquet")
+    first_night = str(out / f"scores-{month_before}.parquet")
+    return [
+        (
+            "1. generate a synthetic B2B world",
+            ["generate", "--out", data, "--leads", str(leads), "--seed", str(seed)],
+        ),
+        ("2. validate it against the contract", ["validate", "--data", data]),
+        (
+            "3. train: points baseline vs calibrated LightGBM, tracked in MLflow",
+            ["train", "--data", data],
+        ),
+        (
+            f"4. score every open lead on the night of {month_before}, kept in the score history",
+            ["score", "--data", data, "--as-of", month_before, "--out", first_night]
+            + ["--history", history],
+        ),
+        (
+            f"5. and on the night of {as_of}: score changes since the first night",
+            ["score", "--data", data, "--as-of", as_of, "--out", scores, "--history", history],
+        ),
+        (
+            "6. roll the scores up to accounts (buying groups)",
+            ["accounts", "--scores", scores, "--data", data, "--out", accounts],
+        ),
+        (
+            "7. the review for sales",
+            ["report", "--scores", scores, "--accounts", accounts]
+            + ["--out", str(out / "report.html")],
+        ),
+        (
+            "8. hand off the best 100 to sales",
+            ["handoff", "--scores", scores, "--capacity", "100"]
+            + ["--out", str(out / "handoff.csv"), "--history", history],
+        ),
+        (
+            "9. monitor both nights: drift against training, expected and realised conversions",
+            ["monitor", "--history", history, "--data", data]
+            + ["--out", str(out / "monitor.html"), "--json", str(out / "monitor.json")],
+        ),
+    ]
+
+
+def run(out: Path, leads: int, seed: int, as_of: str) -> None:
+    for title, argv in steps(out, leads, seed, as_of):
+        # Exit status 3 is the monitor's alert, which a nightly job acts on; the demo shows it.
+        _step(title, argv, ok=(0, 3) if argv[0] == "monitor" else (0,))
     print(
         f"\ndone: scores {out / 'scores.parquet'}, report {out / 'report.html'}, "
         f"hand-off list {out / 'handoff.csv'}, monitor {out / 'monitor.html'}, "
-        f"score history {history}, MLflow store ./mlflow.db"
+        f"score history {out / 'history'}, MLflow store ./mlflow.db"
     )
 
 

@@ -34,6 +34,20 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         say=say,
     )
     result = run.monitor
+    _say_findings(result)
+    say(f"monitor -> {run.page}")
+    if run.json:
+        say(f"monitor json -> {run.json}")
+    for alert in result.alerts:
+        print(f"leadscore: alert: {alert.line()}", file=sys.stderr)
+    if result.alerts:
+        return ALERT_STATUS
+    say("monitor: no alert")
+    return 0
+
+
+def _say_findings(result) -> None:
+    """The latest night in a few lines: notes, expected conversions, drift, realised."""
     for note in result.notes:
         say(f"  note: {note}")
     last = result.nights.iloc[-1]
@@ -67,15 +81,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             f"{r['expected']:,.1f} expected (ratio {r['ratio']:.2f}); ROC AUC model "
             f"{r['roc_auc_model']:.3f}, points {r['roc_auc_points']:.3f}"
         )
-    say(f"monitor -> {run.page}")
-    if run.json:
-        say(f"monitor json -> {run.json}")
-    for alert in result.alerts:
-        print(f"leadscore: alert: {alert.line()}", file=sys.stderr)
-    if result.alerts:
-        return ALERT_STATUS
-    say("monitor: no alert")
-    return 0
 
 
 def add_monitor(sub: Sub) -> None:

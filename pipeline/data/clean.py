@@ -84,7 +84,10 @@ def map_values(values: pd.Series, mapping: dict) -> tuple[pd.Series, int]:
 def clean_flat(
     frame: pd.DataFrame, cfg: FlatConfig, keep: list[str]
 ) -> tuple[pd.DataFrame, CleanReport]:
-    """Apply the cleaning rules to a flat export; ``keep`` columns (id, label, date) are never dropped."""
+    """Apply the cleaning rules to a flat export; ``keep`` columns (id, label, date) are never dropped.
+
+    The rules run in the order the config documents, one after another, each counted.
+    """
     report = CleanReport()
     out = frame.copy()
 

@@ -142,6 +142,9 @@ def contributions(
     fixed lanes (``LANES``), whoever computes them, so the result has the same bits for any
     ``threads`` and any timing. (Kept whole: the lanes, the helper threads and the shared
     output buffer are one piece of concurrency, easier to check in one place.)
+
+    The per-tree work and the threads that share it are one unit: the lanes read the same
+    row arrays.
     """
     n_trees = booster.current_iteration()
     f = X.shape[1]

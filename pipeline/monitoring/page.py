@@ -51,6 +51,10 @@ def _day(v) -> str:
 
 
 def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> MonitorPage:
+    """Every figure the monitor's template lays out, in reading order.
+
+    It is long because the page is: one dataclass filled field by field.
+    """
     latest = m.tiers[m.tiers["as_of"] == m.latest] if len(m.tiers) else m.tiers
     pics: dict[str, str] = {}
     if len(m.tiers):

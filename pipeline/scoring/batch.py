@@ -314,6 +314,9 @@ def score_tables(
     ``previous`` is the history's previous night (``history.previous_night``), for
     ``score_change`` and ``tier_since`` (missing without a history); ``count_bins``: also
     count the rows per reference bin (``ScoreSummary.bin_counts``), for a history.
+
+    It reads top to bottom as the night's steps (open leads, chunks, features, scores and
+    reasons, the file, the counts), sharing the run's totals between them.
     """
     t0 = time.perf_counter()
     snaps = open_at(tables, scorer, as_of)

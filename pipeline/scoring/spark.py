@@ -131,7 +131,10 @@ def score_spark(
     (``previous``: the history's previous night, as for ``score_tables``).
 
     The tables are checked first (``max_drop_share`` too, events included), so a broken
-    export stops the run before any work is written."""
+    export stops the run before any work is written.
+
+    It reads top to bottom as the Spark job's steps, which share the session and its frames.
+    """
     import mlflow
     from pyspark.sql import functions as F
 

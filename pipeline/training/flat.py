@@ -68,7 +68,10 @@ def prepare_flat(
     id_column: str | None = None,
     date_column: str | None = None,
 ) -> FlatData:
-    """Clean the export, parse the label, fit the spec; the training table for flat mode."""
+    """Clean the export, parse the label, fit the spec; the training table for flat mode.
+
+    Its steps (clean, label, id column, spec) share the cleaning report they add to.
+    """
     if label not in frame.columns:
         raise DataError(
             f"flat file: label column {label!r} not found ({len(frame)} rows; columns: {', '.join(map(str, frame.columns[:12]))})"

@@ -162,7 +162,11 @@ def track(
     extra: dict[str, pd.DataFrame] | None = None,
 ) -> RunSummary:
     """Log a finished training to MLflow, register the model (and the points sheet when it
-    won), and move the champion alias if the candidate beats the champion."""
+    won), and move the champion alias if the candidate beats the champion.
+
+    One MLflow run from start to end: what is logged, registered and promoted stays inside
+    it.
+    """
     with tracking.store_lock():  # one run at a time writes to a local store
         tracking.setup(cfg.tracking.experiment)
         name = registered_name(cfg)
@@ -315,7 +319,11 @@ def _train_table(
 ) -> RunSummary:
     """The labelled training table to a tracked, registered model: folds, fit, ``track``
     (``extra``: more tables to log with the run, by file name; ``account``: each row's
-    account, for the account-feature candidate)."""
+    account, for the account-feature candidate).
+
+    It reads top to bottom as training's steps (plan, account candidate, fit, champion
+    check, tracking), which share the run's notes.
+    """
     dates = sorted(frame["as_of"].unique())
     say(
         f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, "
