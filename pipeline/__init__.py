@@ -90,10 +90,17 @@ def generate(
 
 def validate(data_dir: str | Path, config: ConfigLike = None) -> ValidationReport:
     """Check a data folder against the contract, read with the config's column mapping and
-    CSV options: every problem, kept rows and rejects."""
-    from leadscore.data.load import check_folder
+    CSV options: every problem, kept rows and rejects.
 
-    return check_folder(data_dir, load_config(config))
+    As ``leadscore validate`` fails, a ``DataError`` when a table lost more rows than the
+    config's ``validation.max_drop_share``; a fatal problem is in the report's ``fatal``.
+    """
+    from leadscore.data.load import check_folder, require_drops_within
+
+    cfg = load_config(config)
+    report = check_folder(data_dir, cfg)
+    require_drops_within(report, cfg)
+    return report
 
 
 def load_data(data_dir: str | Path, config: ConfigLike = None, say: Say = _quiet) -> Tables:

@@ -65,8 +65,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
-    from leadscore.data.load import check_folder
-    from leadscore.data.validate import require_valid
+    from leadscore.data.load import check_folder, require_drops_within
 
     cfg = load_config(args.config)
     report = check_folder(args.data, cfg)
@@ -74,7 +73,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if report.fatal:
         print(f"leadscore: error: {report.fatal[0].line()}", file=sys.stderr)
         return 2
-    require_valid(report, cfg.validation.max_drop_share)
+    require_drops_within(report, cfg)
     say(
         "valid: the data folder meets the contract"
         + (" (with the drops listed above)" if report.problems else "")

@@ -67,8 +67,15 @@ def load_valid(
     tables = require_valid(report)
     for problem in report.problems:
         say(f"  data: {problem.line()}")
-    require_valid(report, cfg.validation.max_drop_share)  # after saying what was dropped
+    require_drops_within(report, cfg)  # after saying what was dropped
     return report, tables
+
+
+def require_drops_within(report: ValidationReport, cfg: Config) -> None:
+    """A ``DataError`` when a table lost more than the config's ``validation.max_drop_share``
+    of its rows. A report with a fatal problem is left to its caller, which tells that first."""
+    if not report.fatal:
+        require_valid(report, cfg.validation.max_drop_share)
 
 
 def load_streaming(
