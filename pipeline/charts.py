@@ -178,7 +178,7 @@ def importance_plot(importance: pd.DataFrame, top: int = 20) -> Figure:
 
 
 def band_plot(band_table_frame: pd.DataFrame) -> Figure:
-    """Conversion rate per score band (bars), from ``evaluate.band_table``.
+    """Conversion rate per score band (bars), from ``metrics.band_table``.
 
     Each bar is labelled with its rate and the number of leads in the band.
     """

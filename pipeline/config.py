@@ -148,7 +148,7 @@ class FlatConfig(Strict):
     placeholders: list[str] = Field(default_factory=list)
     value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
     drop_constant: bool = True
-    duplicates: Literal["drop", "keep"] = "drop"
+    duplicates: Literal["drop", "keep"] = "keep"
     max_categories: int = Field(default=30, gt=1)
     # Rows in time order (--ordered, or a date column): the last test_fraction of rows is
     # the backtest's test, in folds; without order, folds-fold cross-validation.

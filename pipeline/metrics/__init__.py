@@ -1,8 +1,9 @@
 """Metrics of held-out predictions: pure functions over arrays, the same for every model kind.
 
-A model and its challengers are scored on the same held-out rows. ``y`` is the 0/1 outcome (bool, int or on the same held-out rows. ``y`` is the 0/1 outcome (bool, int or
-float 0/1); ``p`` is a predicted probability in [0, 1] unless a function says a score is only
-used for ranking. Arrays are taken by position (a pandas Series is read with ``to_numpy``).
+A model and its challengers are scored on the same held-out rows. ``y`` is the 0/1 outcome
+(bool, int or float 0/1); ``p`` is a predicted probability in [0, 1] unless a function says a
+score is only used for ranking. Arrays are taken by position (a pandas Series is read with
+``to_numpy``).
 
 Definitions used throughout
 ---------------------------

@@ -25,99 +25,21 @@ and zero-like values get cells of their own, whatever the split's missing-value 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from leadscore.model.leaf_tables import tree_cuts, with_leaf_tables
+from leadscore.model.row_cells import _cells, _column, _dtype, _Scratch, as_matrix
 from leadscore.model.tree_cells import Cut, LeafTables, TreeCuts
+from leadscore.model.tree_lanes import LANES, _run_in_lanes
 
 __all__ = ["TreeCuts", "as_matrix", "contributions", "tree_cuts", "with_leaf_tables"]
 
 # Below this many rows one direct pred_contrib call is faster than a call per tree.
 DIRECT_BELOW = 4_000
-
-
-# Cells are numbered with a bincount over at most this many candidate keys.
-DENSE_KEYS = 1 << 18
-
-
-# Trees are summed in this many interleaved lanes (at most this many threads help).
-LANES = 2
-
-
-def _dense(key: np.ndarray, size: int, out: np.ndarray) -> int:
-    """Keys in ``[0, size)`` renumbered ``0..k-1`` into ``out`` (which may be ``key``);
-    returns k, the distinct keys."""
-    if size <= DENSE_KEYS:
-        present = np.flatnonzero(np.bincount(key, minlength=size))
-        slot = np.empty(size, dtype=np.int64)
-        slot[present] = np.arange(len(present))
-        np.take(slot, key, out=out)
-        return len(present)
-    _, inverse = np.unique(key, return_inverse=True)
-    out[:] = inverse.reshape(-1)
-    return int(out.max()) + 1 if len(key) else 0
-
-
-class _Scratch:
-    """One thread's row arrays, reused from tree to tree: fresh arrays of every row for each
-    tree and feature cost the kernel a page fault per 4 KiB (a sixth of the CPU time)."""
-
-    def __init__(self, n: int) -> None:
-        self.key = np.empty(n, dtype=np.int64)
-        self.part = np.empty(n, dtype=np.int64)
-        self.inverse = np.empty(n, dtype=np.int64)
-        self.values = np.empty(n, dtype=np.float64)
-        self.rows = np.arange(n)
-
-
-def _cells(
-    tree: list[Cut], bins: dict[int, np.ndarray], scratch: _Scratch
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index of each row (in ``scratch.inverse``), and one representative row per cell."""
-    key, part = scratch.key, scratch.part
-    key.fill(0)
-    size = 1
-    for c in tree:
-        if size * c.cells > DENSE_KEYS and size > 1:
-            size = _dense(key, size, key)  # renumber before the key space outgrows a bincount
-        np.take(c.cell, bins[c.column], out=part)
-        key *= c.cells
-        key += part
-        size *= c.cells
-    count = _dense(key, size, scratch.inverse)
-    rep = np.empty(count, dtype=np.int64)
-    rep[scratch.inverse] = scratch.rows  # any row of a cell represents it
-    return scratch.inverse, rep
-
-
-def _dtype(X: pd.DataFrame) -> type:
-    # Float32 (half the memory) when every numeric column already is, as
-    # ``LeadScorer.frame`` makes them: category codes are small integers, so no value changes.
-    narrow = all(isinstance(t, pd.CategoricalDtype) or t == np.float32 for t in X.dtypes)
-    return np.float32 if narrow else np.float64
-
-
-def _column(col: pd.Series, dtype: type) -> np.ndarray:
-    """One column as LightGBM reads it: category codes, missing as NaN."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy().astype(dtype)
-        codes[codes < 0] = np.nan
-        return codes
-    return col.to_numpy(dtype=dtype, na_value=np.nan)
-
-
-def as_matrix(X: pd.DataFrame) -> np.ndarray:
-    """``X`` as the float matrix LightGBM scores: category codes, missing as NaN."""
-    dtype = _dtype(X)
-    out = np.empty((len(X), X.shape[1]), dtype=dtype)
-    for j, c in enumerate(X.columns):
-        out[:, j] = _column(X[c], dtype)
-    return out
 
 
 def contributions(
@@ -235,68 +157,6 @@ def _by_lightgbm(
         per_cell[k] = vals[:, [u for u, s in zip(used, slot, strict=True) if s == k]].sum(axis=1)
     per_cell[-1] = vals[:, -1]
     return outs, per_cell
-
-
-def _run_in_lanes(
-    booster: lgb.Booster,
-    n_trees: int,
-    explain: Callable[[int, int, lgb.Booster], None],
-    threads: int,
-    helpers_after: Future | None,
-) -> None:
-    """Call ``explain(tree, lane, booster)`` for every tree, lane ``tree % LANES``.
-
-    A lane is worked by one thread at a time, in tree order, so its sum does not depend on
-    which thread computed what. A thread takes the free lane that is furthest behind, so the
-    lanes stay level and a thread that joins late finds half of the rest waiting.
-    """
-    lock = threading.Lock()
-    following = list(range(LANES))  # next tree of each lane
-    busy = [False] * LANES
-
-    def claim() -> tuple[int, int] | None:
-        with lock:
-            free = [i for i in range(LANES) if not busy[i] and following[i] < n_trees]
-            if not free:
-                return None
-            lane = min(free, key=lambda i: following[i])
-            busy[lane] = True
-            following[lane] += LANES
-            return following[lane] - LANES, lane
-
-    def work(own: lgb.Booster) -> None:
-        while (job := claim()) is not None:
-            try:
-                explain(*job, own)
-            finally:
-                with lock:
-                    busy[job[1]] = False
-
-    helpers = min(threads, LANES) - 1
-    if helpers <= 0:
-        work(booster)
-        return
-    # One booster per thread: a call's start_iteration is state on the booster itself, so
-    # two threads sharing one would answer for each other's trees.
-    text = booster.model_to_string()
-    go = threading.Event()
-    if helpers_after is None:
-        go.set()
-    else:
-        helpers_after.add_done_callback(lambda _f: go.set())
-
-    def helper() -> None:
-        go.wait()
-        work(lgb.Booster(model_str=text))
-
-    with ThreadPoolExecutor(max_workers=helpers) as pool:
-        waiting = [pool.submit(helper) for _ in range(helpers)]
-        try:
-            work(booster)
-        finally:
-            go.set()  # nothing left to claim: waiting helpers return at once
-        for w in waiting:
-            w.result()
 
 
 def _one_hot(index: np.ndarray, width: int) -> np.ndarray:

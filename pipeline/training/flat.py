@@ -93,9 +93,13 @@ def prepare_flat(
         raise DataError(
             f"flat file: column {label!r} has no readable label (0/1, true/false, yes/no) in {len(frame)} rows"
         )
-    if cleaned[id_col].duplicated().any():
-        n = int(cleaned[id_col].duplicated().sum())
-        raise DataError(f"flat file: column {id_col!r} repeats {n} id(s); ids must be unique")
+    repeated = cleaned[id_col].duplicated(keep="first").to_numpy()
+    if repeated.any():  # one lead, one row: the first is kept, as the contract keeps leads
+        n = int(repeated.sum())
+        report.add(
+            "duplicate ids", id_col, n, f"{n} rows repeat an earlier id: dropped (first kept)"
+        )
+        cleaned, y = cleaned[~repeated].reset_index(drop=True), y[~repeated]
 
     features = [c for c in cleaned.columns if c not in keep]
     spec = fit_flat_spec(

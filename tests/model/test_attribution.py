@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadscore.model import attribution, leaf_tables
+from leadscore.model import attribution, leaf_tables, row_cells
 from leadscore.model.attribution import contributions, tree_cuts
 
 LEVELS = [f"c{i}" for i in range(12)]
@@ -117,7 +117,7 @@ def test_unseen_and_missing_categories(booster, monkeypatch):
 def test_sorting_path_for_trees_with_many_cells(booster, monkeypatch):
     """Trees whose cells outgrow a bincount are numbered by sorting: same answer."""
     monkeypatch.setattr(attribution, "DIRECT_BELOW", 0)
-    monkeypatch.setattr(attribution, "DENSE_KEYS", 4)
+    monkeypatch.setattr(row_cells, "DENSE_KEYS", 4)
     X = frame(2500, 6)
     np.testing.assert_allclose(
         contributions(booster, X), booster.predict(X, pred_contrib=True), atol=1e-12
