@@ -201,6 +201,7 @@ def _with_accounts(
 
 
 SPEC_FOLDER = "_leadscore_spec"  # a leading "_": Spark and Arrow readers skip it as data
+HORIZON = "label_horizon_days"  # stored with the spec: the horizon the labels were built with
 
 
 def _is_local(path: str, spark: Any) -> bool:
@@ -211,7 +212,9 @@ def _is_local(path: str, spark: Any) -> bool:
     return not is_uri(path) and spark.sparkContext.master.startswith("local")
 
 
-def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -> str:
+def write_parquet(
+    frame: DataFrame, out: str, spec: FeatureSpec | None = None, horizon_days: int | None = None
+) -> str:
     """Write a Spark frame as a Parquet folder (with the feature spec beside the data, for
     ``train --features``). A local folder appears whole or not at all: written beside its
     place, then renamed into it. A URI is written by Spark's own commit protocol (it marks
@@ -222,7 +225,8 @@ def write_parquet(frame: DataFrame, out: str, spec: FeatureSpec | None = None) -
     def write(target: str) -> None:
         frame.write.mode("overwrite").parquet(target)
         if spec is not None:
-            text = json.dumps(spec.to_dict(), sort_keys=True)
+            stored = {**spec.to_dict(), **({HORIZON: int(horizon_days)} if horizon_days else {})}
+            text = json.dumps(stored, sort_keys=True)
             spark = frame.sparkSession
             spark.createDataFrame([(text,)], "spec STRING").coalesce(1).write.mode(
                 "overwrite"
@@ -263,10 +267,24 @@ def _restore_killed(target: Path) -> None:
             return
 
 
-def read_spec(folder: str) -> FeatureSpec | None:
-    """The feature spec ``write_parquet`` stored in a local Parquet folder, if any."""
+def _stored(folder: str) -> dict | None:
     import json
 
     parts = sorted((Path(folder) / SPEC_FOLDER).glob("part-*"))
     text = "".join(p.read_text() for p in parts).strip()
-    return FeatureSpec.from_dict(json.loads(text)) if text else None
+    return json.loads(text) if text else None
+
+
+def read_spec(folder: str) -> FeatureSpec | None:
+    """The feature spec ``write_parquet`` stored in a local Parquet folder, if any."""
+    stored = _stored(folder)
+    if stored is None:
+        return None
+    stored.pop(HORIZON, None)
+    return FeatureSpec.from_dict(stored)
+
+
+def read_horizon(folder: str) -> int | None:
+    """The label horizon ``write_parquet`` stored beside the spec, if any."""
+    stored = _stored(folder) or {}
+    return int(stored[HORIZON]) if HORIZON in stored else None

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from leadscore.cli import main
+from leadscore.data.files import feature_table_horizon
 
 COMMANDS = ["generate", "validate", "features", "train", "score", "report"]
 
@@ -107,6 +108,20 @@ def test_features_command_writes_the_table(data_dir, tmp_path, capsys):
     assert table.loc[table["as_of"].dt.month == 3, "label"].notna().all()
     assert table.loc[table["as_of"].dt.month == 12, "label"].isna().all()
     assert not table.duplicated(["lead_id", "as_of"]).any()
+    assert feature_table_horizon(out) == 90  # the horizon its labels were built with
+
+
+def test_a_feature_table_of_another_horizon_is_refused(data_dir, tmp_path, capsys):
+    out = tmp_path / "f.parquet"
+    argv = ["features", "--data", str(data_dir), "--as-of", "2025-03-01", "--out", str(out)]
+    assert main(argv) == 0
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("training:\n  horizon_days: 30\n")
+    capsys.readouterr()
+    assert main(["train", "--features", str(out), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("leadscore: error: features: f.parquet has labels over 90 days")
+    assert "training.horizon_days is 30" in err and err.count("\n") == 0
 
 
 def test_missing_required_column_is_one_line_and_non_zero(data_dir, tmp_path, capsys):

@@ -116,7 +116,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     )
     spec = spec_for(tables, cfg, max(moments), events)
     table = feature_table(tables, cfg, moments, spec=spec, events=events)
-    out = write_feature_table(table, args.out, spec)
+    out = write_feature_table(table, args.out, spec, cfg.training.horizon_days)
     labelled = int(table["label"].notna().sum())
     say(
         f"features: {len(table):,} rows (open leads x {len(moments)} date(s)), "
@@ -143,7 +143,7 @@ def _features_spark(args: argparse.Namespace, cfg, moments: list, t0: float) -> 
         for line in count_event_rules_spark(events, tables.leads, share):
             say(f"  data: {line}")
         frame, spec = spark_feature_table(tables, cfg, moments, events)
-        out = write_parquet(frame, args.out, spec)
+        out = write_parquet(frame, args.out, spec, cfg.training.horizon_days)
         rows, labelled, positive = (
             spark.read.parquet(out)
             .selectExpr("COUNT(*)", "COUNT(label)", "COALESCE(SUM(label), 0)")

@@ -205,6 +205,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 SPEC_KEY = b"leadscore.spec"  # the feature spec, in a feature table's Parquet metadata
+HORIZON_KEY = b"leadscore.horizon_days"  # the horizon its labels were built with
 KEY_COLUMNS = ("lead_id", "as_of", "label")
 
 
@@ -221,17 +222,36 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
     return table
 
 
-def write_feature_table(frame: pd.DataFrame, path: str | Path, spec: FeatureSpec) -> Path:
-    """A feature table, atomically; as Parquet it carries its feature spec, so a model can
-    be trained from the file alone (``train --features``)."""
+def write_feature_table(
+    frame: pd.DataFrame, path: str | Path, spec: FeatureSpec, horizon_days: int | None = None
+) -> Path:
+    """A feature table, atomically; as Parquet it carries its feature spec and the horizon
+    its labels were built with, so a model can be trained from the file alone (``train
+    --features``) and a config with another horizon is refused."""
     import pyarrow.parquet as pq
 
     p = Path(path)
     if p.suffix == ".csv":
         return write_table(frame, p)
-    table = to_arrow(frame)
-    table = table.replace_schema_metadata({SPEC_KEY: json.dumps(spec.to_dict()).encode()})
+    meta = {SPEC_KEY: json.dumps(spec.to_dict()).encode()}
+    if horizon_days is not None:
+        meta[HORIZON_KEY] = str(int(horizon_days)).encode()
+    table = to_arrow(frame).replace_schema_metadata(meta)
     return write_atomic(p, lambda t: pq.write_table(table, t))
+
+
+def feature_table_horizon(path: str | Path) -> int | None:
+    """The horizon (days) a feature table's labels were built with, as ``write_feature_table``
+    or the Spark engine stored it; None when the table does not say."""
+    import pyarrow.parquet as pq
+
+    from leadscore.features.spark import read_horizon
+
+    p = Path(path)
+    if p.is_dir():
+        return read_horizon(str(p))
+    raw = (pq.read_schema(p).metadata or {}).get(HORIZON_KEY)
+    return None if raw is None else int(raw)
 
 
 def read_feature_table(path: str | Path) -> tuple[pd.DataFrame, FeatureSpec]:

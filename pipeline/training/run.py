@@ -23,7 +23,7 @@ from mlflow import MlflowClient
 from leadscore import charts, metrics, tracking
 from leadscore.config import Config, config_to_yaml, registered_name
 from leadscore.data.contract import Tables
-from leadscore.data.files import read_feature_table
+from leadscore.data.files import feature_table_horizon, read_feature_table
 from leadscore.data.fingerprint import fingerprint
 from leadscore.data.views import as_of_view
 from leadscore.errors import DataError
@@ -264,6 +264,16 @@ def train_features(path: str | Path, cfg: Config, say: Say) -> RunSummary:
     the same rows, so it must use columns the table holds."""
     t0 = time.perf_counter()
     table, spec = read_feature_table(path)
+    built = feature_table_horizon(path)
+    horizon = cfg.training.horizon_days
+    if built is not None and built != horizon:
+        raise DataError(
+            f"features: {Path(path).name} has labels over {built} days, the config's "
+            f"training.horizon_days is {horizon} ({len(table):,} rows); set "
+            f"training.horizon_days: {built} or build the table again with this config"
+        )
+    if built is None:
+        say(f"  features: the table does not say its horizon; taken as {horizon} days")
     unlabelled = int(table["label"].isna().sum())
     frame = table[table["label"].notna()].reset_index(drop=True)
     if unlabelled:

@@ -19,7 +19,12 @@ import pytest
 
 from leadscore.cli import main
 from leadscore.config import config_from_dict, load_config
-from leadscore.data.files import read_feature_table, write_feature_table, write_tables
+from leadscore.data.files import (
+    feature_table_horizon,
+    read_feature_table,
+    write_feature_table,
+    write_tables,
+)
 from leadscore.data.load import (
     count_event_rules,
     count_event_rules_spark,
@@ -206,7 +211,8 @@ def test_feature_table_folders_carry_their_spec_and_replace_whole(spark, world, 
     out = tmp_path / "features.parquet"
     out.mkdir()
     (out / "stale.parquet").write_text("an earlier output")
-    write_parquet(frame, str(out), spec)
+    write_parquet(frame, str(out), spec, horizon_days=90)
+    assert feature_table_horizon(out) == 90
     assert not (out / "stale.parquet").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
     read, read_spec = read_feature_table(out)
