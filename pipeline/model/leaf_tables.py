@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import lightgbm as lgb
@@ -148,22 +149,17 @@ def _tree_tables(
     n_feat: int,
     base: float,
 ) -> LeafTables | None:
-    """The leaf tables of tree ``t`` (see the module docstring), or None when the built rows
-    do not reach its leaves. One function: the per-leaf path patterns, the rows built from
-    them and the table they fill share their state; split, a dozen arrays would travel."""
+    """The leaf tables of tree ``t`` (see the module docstring), or None when a leaf's path
+    is too long or the built rows do not reach it."""
     place = {c.column: i for i, c in enumerate(tree)}
-    # A value for each tree-local cell of each feature the tree splits on.
-    reps = []
-    for c in tree:
-        first = [int(np.flatnonzero(c.cell == j)[0]) for j in range(c.cells)]
-        reps.append(np.array([_bin_value(by_column[c.column], i) for i in first]))
+    reps = _cell_values(tree, by_column)
 
     def leaf_of(rows: np.ndarray) -> np.ndarray:
         return booster.predict(rows, pred_leaf=True, start_iteration=t, num_iteration=1, **ONE)[
             :, 0
         ]
 
-    pairs: list[tuple[int, np.ndarray, int, int]] = []  # (pos, follows, shift, column)
+    pairs: list[_Pair] = []
     starts, offsets, widths, values = [], [], [], []
     size = 0
     for leaf, value, conditions in _leaf_paths(info["tree_structure"]):
@@ -171,45 +167,14 @@ def _tree_tables(
         if len(path) > MAX_PATH_FEATURES:
             return None
         pos = [place[f] for f in path]
-        # A likely row first (each feature's first value that seems to follow its
-        # conditions), then all such combinations, then, if LightGBM disagrees with all of
-        # them, every combination of cells (each within MAX_COMBINATIONS).
-        fits = []
-        for f, p in zip(path, pos, strict=True):
-            mine = [c for c in conditions if c[0] == f]
-            fits.append([j for j, v in enumerate(reps[p]) if _follows(v, mine)] or [0])
-        row = None
-        for choice in ([f[:1] for f in fits], fits, [range(tree[p].cells) for p in pos]):
-            rows = _rows(tree, reps, pos, choice, n_feat)
-            if rows is None:
-                break
-            reached = np.flatnonzero(leaf_of(rows) == leaf)
-            if len(reached):
-                row = rows[reached[0]]
-                break
+        row = _reaching_row(tree, reps, path, pos, conditions, leaf, leaf_of, n_feat)
         if row is None:
             return None
-        # Bit k: does this cell of path feature k keep the row on the leaf's path?
-        follows = []
-        for p in pos:
-            trial = np.repeat(row[None, :], tree[p].cells, axis=0)
-            trial[:, tree[p].column] = reps[p]
-            follows.append((leaf_of(trial) == leaf).astype(np.int64))
-        k = len(pos)
-        patterns = np.repeat(row[None, :], 1 << k, axis=0)
-        for b, (p, f) in enumerate(zip(pos, follows, strict=True)):
-            off = np.flatnonzero(f == 0)
-            if len(off):  # otherwise no cell leaves the path here: bit b is always 1
-                patterns[[q for q in range(1 << k) if not q >> b & 1], tree[p].column] = reps[p][
-                    off[0]
-                ]
-        contrib = hot[leaf].predict(
-            patterns, pred_contrib=True, start_iteration=t, num_iteration=1, **ONE
-        )
-        table = contrib[:, [tree[p].column for p in pos]] * value
+        follows = _follow_bits(tree, reps, pos, row, leaf, leaf_of)
+        table = _pattern_table(hot[leaf], t, tree, reps, pos, row, follows, value)
         starts.append(len(pairs))
         offsets.append(size)
-        widths.append(k)
+        widths.append(len(pos))
         values.append(table.ravel())
         size += table.size
         pairs += [
@@ -217,6 +182,101 @@ def _tree_tables(
         ]
     if not pairs:
         return None
+    return _packed(pairs, starts, offsets, widths, values, base)
+
+
+# One (leaf, path feature) pair: its place in the tree's cuts, which of its cells follow the
+# path, its bit, its model column.
+_Pair = tuple[int, np.ndarray, int, int]
+
+
+def _cell_values(tree: list[Cut], by_column: dict[int, Binning]) -> list[np.ndarray]:
+    """A value for each tree-local cell of each feature the tree splits on."""
+    reps = []
+    for c in tree:
+        first = [int(np.flatnonzero(c.cell == j)[0]) for j in range(c.cells)]
+        reps.append(np.array([_bin_value(by_column[c.column], i) for i in first]))
+    return reps
+
+
+def _reaching_row(
+    tree: list[Cut],
+    reps: list[np.ndarray],
+    path: list[int],
+    pos: list[int],
+    conditions: tuple[Condition, ...],
+    leaf: int,
+    leaf_of: Callable[[np.ndarray], np.ndarray],
+    n_feat: int,
+) -> np.ndarray | None:
+    """A row LightGBM sends to ``leaf``, or None.
+
+    A likely row first (each feature's first value that seems to follow its conditions),
+    then all such combinations, then, if LightGBM disagrees with all of them, every
+    combination of cells (each within MAX_COMBINATIONS).
+    """
+    fits = []
+    for f, p in zip(path, pos, strict=True):
+        mine = [c for c in conditions if c[0] == f]
+        fits.append([j for j, v in enumerate(reps[p]) if _follows(v, mine)] or [0])
+    for choice in ([f[:1] for f in fits], fits, [range(tree[p].cells) for p in pos]):
+        rows = _rows(tree, reps, pos, choice, n_feat)
+        if rows is None:
+            return None
+        reached = np.flatnonzero(leaf_of(rows) == leaf)
+        if len(reached):
+            return rows[reached[0]]
+    return None
+
+
+def _follow_bits(
+    tree: list[Cut],
+    reps: list[np.ndarray],
+    pos: list[int],
+    row: np.ndarray,
+    leaf: int,
+    leaf_of: Callable[[np.ndarray], np.ndarray],
+) -> list[np.ndarray]:
+    """Bit k: does this cell of path feature k keep ``row`` on the leaf's path?"""
+    follows = []
+    for p in pos:
+        trial = np.repeat(row[None, :], tree[p].cells, axis=0)
+        trial[:, tree[p].column] = reps[p]
+        follows.append((leaf_of(trial) == leaf).astype(np.int64))
+    return follows
+
+
+def _pattern_table(
+    hot: lgb.Booster,
+    t: int,
+    tree: list[Cut],
+    reps: list[np.ndarray],
+    pos: list[int],
+    row: np.ndarray,
+    follows: list[np.ndarray],
+    value: float,
+) -> np.ndarray:
+    """The leaf's contributions per path feature (columns) for each pattern of bits (rows),
+    asked of ``hot`` (the model with only this leaf worth 1) and scaled by the leaf value."""
+    k = len(pos)
+    patterns = np.repeat(row[None, :], 1 << k, axis=0)
+    for b, (p, f) in enumerate(zip(pos, follows, strict=True)):
+        off = np.flatnonzero(f == 0)
+        if len(off):  # otherwise no cell leaves the path here: bit b is always 1
+            patterns[[q for q in range(1 << k) if not q >> b & 1], tree[p].column] = reps[p][off[0]]
+    contrib = hot.predict(patterns, pred_contrib=True, start_iteration=t, num_iteration=1, **ONE)
+    return contrib[:, [tree[p].column for p in pos]] * value
+
+
+def _packed(
+    pairs: list[_Pair],
+    starts: list[int],
+    offsets: list[int],
+    widths: list[int],
+    values: list[np.ndarray],
+    base: float,
+) -> LeafTables:
+    """The per-leaf pieces as one ``LeafTables`` (``follows`` padded to the widest feature)."""
     cells = max(len(f) for _, f, _, _ in pairs)
     follows = np.zeros((len(pairs), cells), dtype=np.int64)
     for i, (_, f, _, _) in enumerate(pairs):
