@@ -62,11 +62,7 @@ def contributions(
     work running beside this call) only the calling thread starts; the others join when it
     completes, so two cores stay busy without fighting over them. The trees are summed in
     fixed lanes (``LANES``), whoever computes them, so the result has the same bits for any
-    ``threads`` and any timing. (Kept whole: the lanes, the helper threads and the shared
-    output buffer are one piece of concurrency, easier to check in one place.)
-
-    The per-tree work and the threads that share it are one unit: the lanes read the same
-    row arrays.
+    ``threads`` and any timing.
     """
     n_trees = booster.current_iteration()
     f = X.shape[1]
@@ -78,44 +74,61 @@ def contributions(
             return values
         return np.column_stack([values[:, :f] @ _one_hot(target, width), values[:, f]])
     cuts = tree_cuts(booster) if cuts is None else cuts
-    n = len(X)
-    dtype = _dtype(X)
-    bins = {b.column: b.bins(_column(X.iloc[:, b.column], dtype)) for b in cuts.binnings}
-    # The full matrix only for trees LightGBM must explain per cell (no leaf tables).
-    m = as_matrix(X) if not cuts.leaves or any(t is None for t in cuts.leaves) else None
-    # Column-major so that adding one column's contributions touches contiguous memory.
-    sums = [np.zeros((n, width), dtype=np.float64, order="F") for _ in range(LANES)]
-    base = np.zeros(n_trees)
-    scratches: dict[int, _Scratch] = {}
+    lanes = _Lanes(X, cuts, target, width, n_trees)
+    _run_in_lanes(booster, n_trees, lanes.explain, threads, helpers_after)
+    return lanes.total()
 
-    def explain(t: int, lane: int, booster: lgb.Booster) -> None:
-        tree = cuts.trees[t]
+
+class _Lanes:
+    """What ``contributions`` gathers tree by tree: the rows' bins, one sum per lane (each
+    lane added to by one thread at a time, in tree order) and each tree's base value."""
+
+    def __init__(
+        self, X: pd.DataFrame, cuts: TreeCuts, target: np.ndarray, width: int, n_trees: int
+    ) -> None:
+        n = len(X)
+        dtype = _dtype(X)
+        self.n, self.cuts, self.target = n, cuts, target
+        self.bins = {b.column: b.bins(_column(X.iloc[:, b.column], dtype)) for b in cuts.binnings}
+        # The full matrix only for trees LightGBM must explain per cell (no leaf tables).
+        leaves = cuts.leaves
+        self.m = as_matrix(X) if not leaves or any(t is None for t in leaves) else None
+        # Column-major so that adding one column's contributions touches contiguous memory.
+        self.sums = [np.zeros((n, width), dtype=np.float64, order="F") for _ in range(LANES)]
+        self.base = np.zeros(n_trees)
+        self.scratches: dict[int, _Scratch] = {}
+
+    def explain(self, t: int, lane: int, booster: lgb.Booster) -> None:
+        """Add tree ``t``'s contributions, cell by cell, into ``lane``'s sum."""
+        cuts, tree = self.cuts, self.cuts.trees[t]
         me = threading.get_ident()
-        if me not in scratches:
-            scratches[me] = _Scratch(n)
-        scratch = scratches[me]
-        inverse, rep = _cells(tree, bins, scratch)
+        if me not in self.scratches:
+            self.scratches[me] = _Scratch(self.n)
+        scratch = self.scratches[me]
+        inverse, rep = _cells(tree, self.bins, scratch)
         tables = cuts.leaves[t] if cuts.leaves else None
         if tables is not None:
-            outs, per_cell = _by_leaf(tables, tree, bins, rep, target)
-            base[t] = tables.base
+            outs, per_cell = _by_leaf(tables, tree, self.bins, rep, self.target)
+            self.base[t] = tables.base
         else:
-            assert m is not None
-            outs, per_cell = _by_lightgbm(booster, t, m[rep], tree, target)
-            base[t] = per_cell[-1, 0]  # the tree's expected value: the same for every row
+            assert self.m is not None
+            outs, per_cell = _by_lightgbm(booster, t, self.m[rep], tree, self.target)
+            self.base[t] = per_cell[-1, 0]  # the tree's expected value: the same for every row
             per_cell = per_cell[:-1]
-        out = sums[lane]
+        out = self.sums[lane]
         for j, v in zip(outs, per_cell, strict=True):
             np.take(v, inverse, out=scratch.values)  # numpy and LightGBM release the GIL here
             out[:, j] += scratch.values
 
-    _run_in_lanes(booster, n_trees, explain, threads, helpers_after)
-    total = np.empty((n, width + 1), dtype=np.float64)
-    total[:, :width] = sums[0]
-    for s in sums[1:]:
-        total[:, :width] += s
-    total[:, width] = base.sum()
-    return total
+    def total(self) -> np.ndarray:
+        """The lanes added in lane order, then the base values: one column per output."""
+        width = self.sums[0].shape[1]
+        total = np.empty((self.n, width + 1), dtype=np.float64)
+        total[:, :width] = self.sums[0]
+        for s in self.sums[1:]:
+            total[:, :width] += s
+        total[:, width] = self.base.sum()
+        return total
 
 
 def _by_leaf(
