@@ -14,8 +14,8 @@ import pandas as pd
 
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
+from leadscore.reporting.both_models import figure_cell
 from leadscore.reporting.inputs import RunTables
-from leadscore.reporting.versus import _figure
 from leadscore.reporting.wording import (
     METRICS,
     Rich,
@@ -37,7 +37,7 @@ class BacktestSection:
 
 
 def _auc_cell(row: pd.Series, side: str) -> blocks.Cell:
-    return _figure(
+    return figure_cell(
         row[f"{side}_roc_auc"],
         row[f"{side}_roc_auc_low"],
         row[f"{side}_roc_auc_high"],

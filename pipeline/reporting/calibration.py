@@ -17,8 +17,8 @@ from leadscore import charts
 from leadscore.metrics import reliability_table
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Image, Table
+from leadscore.reporting.both_models import held_out_curves
 from leadscore.reporting.inputs import RunTables
-from leadscore.reporting.versus import _curves
 from leadscore.reporting.wording import (
     Rich,
     b,
@@ -96,7 +96,7 @@ def _calibration_sentence(run: RunTables) -> Rich | None:
 def _reliability(run: RunTables) -> Image | None:
     png = run.reliability_png
     if png is None and run.predictions is not None:
-        y, curves = _curves(run.predictions)
+        y, curves = held_out_curves(run.predictions)
         tables = {k: reliability_table(y, p) for k, p in curves.items()}
         png = charts.png_base64(charts.reliability_plot(tables, curves))
     return Image(png, "Predicted chance against what happened", "chart w560") if png else None

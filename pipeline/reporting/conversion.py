@@ -18,6 +18,7 @@ from leadscore import charts
 from leadscore.model.tiers import tier_order
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Image, Table
+from leadscore.reporting.both_models import BASELINE_ORDER
 from leadscore.reporting.inputs import RunTables
 from leadscore.reporting.wording import (
     Rich,
@@ -27,8 +28,6 @@ from leadscore.reporting.wording import (
     pct,
     rich,
 )
-
-BASELINE_ORDER = ("SQL", "MQL", "nurture")
 
 
 @dataclass

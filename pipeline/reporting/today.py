@@ -12,7 +12,7 @@ from leadscore.config import TierConfig
 from leadscore.model.tiers import tier_order
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
-from leadscore.reporting.conversion import BASELINE_ORDER
+from leadscore.reporting.both_models import BASELINE_ORDER
 from leadscore.reporting.inputs import RunTables
 from leadscore.reporting.wording import Rich, b, chip, join_rich, num, pct, rich, tier_ranges, verb
 

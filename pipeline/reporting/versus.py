@@ -18,6 +18,7 @@ import pandas as pd
 from leadscore import charts
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Image, Table
+from leadscore.reporting.both_models import figure_cell, held_out_curves
 from leadscore.reporting.inputs import RunTables
 from leadscore.reporting.wording import (
     METRICS,
@@ -57,13 +58,6 @@ def _verdict(row: pd.Series) -> blocks.Cell:
     return blocks.pill("tie", "No clear difference")
 
 
-def _figure(v: float, lo: float, hi: float, fmt) -> blocks.Cell:
-    if not np.isfinite(v):
-        return blocks.valued("–")
-    interval = f"{fmt(lo)} – {fmt(hi)}" if np.isfinite(lo) and np.isfinite(hi) else None
-    return blocks.valued(fmt(v), interval)
-
-
 def _metrics_table(comp: pd.DataFrame) -> Table:
     rows = []
     for m, spec in METRICS.items():
@@ -73,9 +67,9 @@ def _metrics_table(comp: pd.DataFrame) -> Table:
         rows.append(
             [
                 blocks.labelled(spec.name, spec.hint),
-                _figure(r["model"], r["model_low"], r["model_high"], spec.value),
-                _figure(r["baseline"], r["baseline_low"], r["baseline_high"], spec.value),
-                _figure(
+                figure_cell(r["model"], r["model_low"], r["model_high"], spec.value),
+                figure_cell(r["baseline"], r["baseline_low"], r["baseline_high"], spec.value),
+                figure_cell(
                     r["difference"], r["difference_low"], r["difference_high"], spec.difference
                 ),
                 _verdict(r),
@@ -169,18 +163,10 @@ def _capacity_table(cap: pd.DataFrame, period: Period) -> Table:
     return blocks.table(heads, rows, {1, 2, 3, 4})
 
 
-def _curves(rows: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    y = rows["label"].to_numpy(dtype="float64")
-    return y, {
-        "model": rows["p_model"].to_numpy(),
-        "points baseline": rows["p_baseline"].to_numpy(),
-    }
-
-
 def _lift(run: RunTables) -> Image | None:
     png = run.lift_png
     if png is None and run.predictions is not None:
-        png = charts.png_base64(charts.lift_plot(*_curves(run.predictions)))
+        png = charts.png_base64(charts.lift_plot(*held_out_curves(run.predictions)))
     return Image(png, "Cumulative gains: model vs points model", "chart w640") if png else None
 
 
