@@ -2,7 +2,7 @@
 
 ``load_run`` downloads the run's artifacts (evaluation tables, plots, a held-out feature
 sample) into memory as a ``RunTables``; ``read_scores`` reads and checks a scores file from
-``leadscore score``. Everything after these two is pure (``reporting.sections``).
+``leadscore score``. Everything after these two is pure (the section modules beside this one).
 """
 
 from __future__ import annotations

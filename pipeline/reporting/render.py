@@ -9,9 +9,9 @@ Sections: what the score means (header), what drives it, conversion by score ban
 the model against the points baseline (with confidence intervals and a capacity table),
 calibration, and, given a scores file, today's leads by tier with a few examples and how the
 model's tiers differ from the points model's MQL/SQL status; given an accounts file, the
-accounts most likely to bring a conversion. Section data comes from the
-pure functions of ``reporting.sections`` and ``reporting.today``; the Jinja2 templates next
-to this module lay it out, with autoescaping on.
+accounts most likely to bring a conversion. Section data comes from pure functions, one
+module per section (``reporting.header``, ``reporting.drivers``, ..., ``reporting.today``); the
+Jinja2 templates next to this module lay it out, with autoescaping on.
 """
 
 from __future__ import annotations
