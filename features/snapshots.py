@@ -32,6 +32,34 @@ def snapshot_dates(
     return list(dates)
 
 
+def anchored_dates(
+    start: pd.Timestamp, anchor: pd.Timestamp, cadence: str | int = "monthly"
+) -> list[pd.Timestamp]:
+    """Snapshot moments in ``(start, anchor]`` counted back from ``anchor`` by the cadence (a
+    calendar month, or a number of days), oldest first.
+
+    Training anchors the grid at the latest labelled moment (``as_of - horizon``, at
+    midnight), so the newest snapshot, which the deployed model and the last backtest fold
+    learn from, is never up to a cadence older than it could be.
+    """
+    if cadence == "monthly":
+        step = pd.DateOffset(months=1)
+    else:
+        if int(cadence) <= 0:
+            raise ValueError("cadence must be 'monthly' or a positive number of days")
+        step = pd.Timedelta(days=int(cadence))
+    if anchor <= start:
+        return []
+    # Months differ in length: count whole steps from the anchor, never step from a step.
+    if cadence == "monthly":
+        months = (anchor.year - start.year) * 12 + anchor.month - start.month + 1
+        dates = [anchor - pd.DateOffset(months=k) for k in range(months + 1)]
+    else:
+        n = int((anchor - start) / step) + 1
+        dates = [anchor - k * step for k in range(n + 1)]
+    return sorted(d for d in dates if d > start)
+
+
 def first_close(outcomes: pd.DataFrame) -> pd.DataFrame:
     """One row per lead: its earliest outcome (``closed_at``, ``won``; ties: the first in
     the table), leads in order of first appearance."""

@@ -11,7 +11,7 @@ from leadscore.config import Config
 from leadscore.data.contract import Tables
 from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
-from leadscore.features.snapshots import label_snapshots, open_leads, snapshot_dates
+from leadscore.features.snapshots import anchored_dates, label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
 from leadscore.features.table import build_table
@@ -73,20 +73,15 @@ class TrainingTable:
 
 
 def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> list[pd.Timestamp]:
-    """Snapshot dates whose horizon has passed by ``end`` (so every label is known).
-
-    With ``training.first_snapshot`` set, the first snapshot is that moment itself (then
-    every cadence after it); otherwise the first cadence date after the first lead.
+    """Snapshot dates whose horizon has passed by ``end`` (so every label is known), on a grid
+    anchored at the latest labelled moment: midnight of ``end`` less the horizon, stepping
+    back by the cadence (``anchored_dates``) to the first lead, or to
+    ``training.first_snapshot`` when set (that moment included).
     """
+    anchor = end.normalize() - pd.Timedelta(days=cfg.training.horizon_days)
     first = cfg.training.first_snapshot_at
-    if first is None:
-        dates = snapshot_dates(tables.leads["created_at"].min(), end, cfg.training.cadence)
-    elif cfg.training.cadence == "monthly":
-        dates = snapshot_dates(first - pd.Timedelta(seconds=1), end, "monthly")
-    else:
-        dates = list(pd.date_range(first, end, freq=f"{int(cfg.training.cadence)}D"))
-    last_labelled = end - pd.Timedelta(days=cfg.training.horizon_days)
-    return [d for d in dates if d <= last_labelled]
+    start = tables.leads["created_at"].min() if first is None else first - pd.Timedelta(seconds=1)
+    return anchored_dates(start, anchor, cfg.training.cadence)
 
 
 def training_table(tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None) -> TrainingTable:
