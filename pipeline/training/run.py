@@ -34,6 +34,7 @@ from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
 from leadscore.training import accounts
+from leadscore.training.advice import check_folds_fit
 from leadscore.training.champion import Decision, decide, latest_folds
 from leadscore.training.dataset import training_table
 from leadscore.training.fit import TrainResult, train_on_table
@@ -230,6 +231,7 @@ def _outcome_line(name, version, points_version, promoted_version, before, decis
 def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: Say) -> RunSummary:
     """Event mode: snapshots of open leads, the rolling backtest, the deployed model, ``track``."""
     t0 = time.perf_counter()
+    check_folds_fit(tables, cfg, as_of)  # before any feature is built
     tt = training_table(tables, cfg, as_of)
     view = as_of_view(tables, tt.data_end)
 
