@@ -74,11 +74,14 @@ class TrainingConfig(Strict):
     min_positives: int = Field(ge=1)
     backtest: BacktestConfig
     max_model_age_days: int | None = Field(default=90, gt=0)
+    # From when outcomes are recorded: "auto" finds it (the first close, when it comes more
+    # than a horizon after the first lead), "all" labels every snapshot, or a date.
+    outcomes_from: str = "auto"
 
-    @field_validator("first_snapshot")
+    @field_validator("first_snapshot", "outcomes_from")
     @classmethod
     def _a_moment(cls, value: str | None) -> str | None:
-        if value is not None:
+        if value is not None and value not in ("auto", "all"):
             try:
                 to_utc(value)
             except (ValueError, TypeError):

@@ -36,7 +36,7 @@ from leadscore.model.versions import record_move
 from leadscore.training import accounts
 from leadscore.training.advice import check_folds_fit
 from leadscore.training.champion import Decision, decide, latest_folds
-from leadscore.training.dataset import training_table
+from leadscore.training.dataset import outcomes_recorded_from, training_table
 from leadscore.training.fit import TrainResult, train_on_table
 from leadscore.training.folds import time_folds
 from leadscore.training.funnel import funnel_table
@@ -231,6 +231,14 @@ def _outcome_line(name, version, points_version, promoted_version, before, decis
 def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: Say) -> RunSummary:
     """Event mode: snapshots of open leads, the rolling backtest, the deployed model, ``track``."""
     t0 = time.perf_counter()
+    recorded = outcomes_recorded_from(tables, cfg)
+    if recorded is not None:
+        say(
+            f"  outcomes: recorded from {recorded:%Y-%m-%d}, leads from "
+            f"{tables.leads['created_at'].min():%Y-%m-%d}: snapshots before "
+            f"{recorded:%Y-%m-%d} are left out (their wins were not recorded; "
+            "training.outcomes_from: all keeps them)"
+        )
     check_folds_fit(tables, cfg, as_of)  # before any feature is built
     tt = training_table(tables, cfg, as_of)
     view = as_of_view(tables, tt.data_end)
