@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from leadscore.errors import ConfigError, ModelError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.kind import Scorer
+from leadscore.model.linear import LogisticScorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.scorer import LeadScorer
 
@@ -80,3 +81,4 @@ def load_scorer(folder: str | Path) -> Scorer:
 # The built-in kinds, one line each.
 register(LeadScorer)
 register(PointsScorer)
+register(LogisticScorer)

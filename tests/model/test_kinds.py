@@ -17,6 +17,7 @@ from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features
 from leadscore.model import kinds
 from leadscore.model.kind import Scorer
+from leadscore.model.linear import LogisticScorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.scorer import Calibrator, LeadScorer
 
@@ -124,8 +125,8 @@ def toy_kind():
 
 
 def test_the_built_in_kinds_keep_the_contract():
-    assert kinds.names()[:2] == ["lightgbm", "points"]
-    for cls in (LeadScorer, PointsScorer):
+    assert kinds.names()[:3] == ["lightgbm", "points", "logistic"]
+    for cls in (LeadScorer, PointsScorer, LogisticScorer):
         assert kinds.kind_class(cls.kind) is cls
         assert [m for m in kinds.CONTRACT if not callable(getattr(cls, m, None))] == []
     assert "create" in kinds.CONTRACT and "contributions" in kinds.CONTRACT
@@ -209,6 +210,7 @@ def test_each_kinds_contributions_add_up_to_its_margin(cfg):
     spec = FeatureSpec.from_dict(_spec_dict())
     toy = ToyScorer(spec).fit(X, y)
     lgbm = LeadScorer(spec, cfg.model).fit(X, y, valid=(X, y))
-    for scorer in (toy, lgbm):
+    logistic = LogisticScorer(spec).fit(X, y, valid=(X, y))
+    for scorer in (toy, lgbm, logistic):
         c = scorer.contributions(X)
         np.testing.assert_allclose(c.sum(axis=1).to_numpy(), scorer.margin(X), atol=1e-9)

@@ -1,0 +1,251 @@
+"""L2-regularised logistic regression as a model kind: ``logistic``.
+
+A scikit-learn pipeline over the feature spec's columns: categories one-hot on the levels the
+spec kept (so rare levels are already pooled as ``other``), numbers with their missing values
+filled by the training median plus a missing indicator, then standardised. Its strength
+``C`` is chosen on the validation rows the backtest gives each fold (log loss), or is the
+one the folds chose most often for the deployed model. A linear model extrapolates a trend
+or a number beyond its training range, where trees stay flat.
+
+Exact reasons: the margin is ``intercept + sum_j coef_j * z_j`` over the transformed columns
+``z``; each feature's contribution is ``sum of coef_j * (z_j - mean_j)`` over its columns
+(``mean_j`` on the training rows), and ``bias`` is the intercept plus ``sum coef_j *
+mean_j``, so each row's contributions add up to its margin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from leadscore.config import Config
+from leadscore.features.spec import FeatureSpec
+from leadscore.model.kind import Scorer
+from leadscore.model.scorer import Calibrator, align, choose_calibration
+
+#: Regularisation strengths tried on the validation rows (scikit-learn's C: larger is weaker).
+STRENGTHS = (0.01, 0.1, 1.0, 10.0)
+
+
+class LogisticScorer:
+    """Calibrated L2 logistic regression over a ``FeatureSpec``'s columns."""
+
+    kind = "logistic"
+
+    def __init__(self, spec: FeatureSpec, seed: int = 0, calibration: str = "auto") -> None:
+        self.spec = spec
+        self.seed = seed
+        self.calibration = calibration
+        self.best_iteration_ = 0
+        self.complete_columns_: list[str] = []
+        self.strength: float | None = None
+
+    @classmethod
+    def create(cls, spec: FeatureSpec, cfg: Config) -> LogisticScorer:
+        return cls(spec, cfg.model.seed, cfg.model.calibration)
+
+    # --- the pipeline ------------------------------------------------------------------
+    def _columns(self) -> tuple[list[str], list[str]]:
+        cats = [c for c in self.spec.feature_columns if c in self.spec.categories]
+        nums = [c for c in self.spec.feature_columns if c not in self.spec.categories]
+        return nums, cats
+
+    def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = align(X, self.spec)
+        nums, cats = self._columns()
+        for c in nums:
+            out[c] = out[c].astype("float64")
+        for c in cats:
+            out[c] = out[c].astype("object")
+        return out
+
+    def _pipeline(self, strength: float) -> Pipeline:
+        nums, cats = self._columns()
+        levels = [list(self.spec.categories[c]) for c in cats]
+        prepare = ColumnTransformer(
+            [
+                (
+                    "num",
+                    Pipeline(
+                        [
+                            (
+                                "fill",
+                                SimpleImputer(
+                                    strategy="median", add_indicator=True, keep_empty_features=True
+                                ),
+                            ),
+                            ("scale", StandardScaler()),
+                        ]
+                    ),
+                    nums,
+                ),
+                ("cat", OneHotEncoder(categories=levels, handle_unknown="ignore"), cats),
+            ],
+            sparse_threshold=0.0,
+        )
+        model = LogisticRegression(C=strength, max_iter=2000, random_state=self.seed)
+        return Pipeline([("prepare", prepare), ("model", model)])
+
+    def _owners(self) -> np.ndarray:
+        """The feature each transformed column comes from (by position in the spec)."""
+        nums, cats = self._columns()
+        index = {c: i for i, c in enumerate(self.spec.feature_columns)}
+        prepare = self.pipeline_.named_steps["prepare"]
+        fill = prepare.named_transformers_["num"].named_steps["fill"] if nums else None
+        owners = [index[c] for c in nums]
+        if fill is not None and fill.indicator_ is not None:
+            owners += [index[nums[j]] for j in fill.indicator_.features_]
+        if cats:
+            encoder = prepare.named_transformers_["cat"]
+            for c, seen in zip(cats, encoder.categories_, strict=True):
+                owners += [index[c]] * len(seen)
+        return np.asarray(owners, dtype=np.int64)
+
+    # --- fitting -----------------------------------------------------------------------
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        weight: np.ndarray | None = None,
+        valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+    ) -> LogisticScorer:
+        """Fit at ``strength`` if set, else at the strength with the lowest log loss on
+        ``valid`` (1.0 without two classes there)."""
+        frame, y = self._frame(X), np.asarray(y, dtype="float64")
+        self.complete_columns_ = [c for c in self._columns()[0] if bool(frame[c].notna().all())]
+        strength = self.strength
+        if strength is None:
+            strength = self._choose(frame, y, weight, valid)
+        self.strength_ = strength
+        fit_args = {} if weight is None else {"model__sample_weight": np.asarray(weight)}
+        self.pipeline_ = self._pipeline(strength).fit(frame, y, **fit_args)
+        z = self.pipeline_.named_steps["prepare"].transform(frame)
+        self.means_ = np.average(z, axis=0, weights=weight)
+        self.owners_ = self._owners()
+        return self
+
+    def _choose(self, frame, y, weight, valid) -> float:
+        if valid is None or np.unique(valid[1]).size < 2 or np.unique(y).size < 2:
+            return 1.0
+        Xv, yv = self._frame(valid[0]), np.asarray(valid[1], dtype="float64")
+        fit_args = {} if weight is None else {"model__sample_weight": np.asarray(weight)}
+        losses = {}
+        for c in STRENGTHS:
+            p = self._pipeline(c).fit(frame, y, **fit_args).predict_proba(Xv)[:, 1]
+            losses[c] = log_loss(yv, p, labels=[0, 1])
+        return min(STRENGTHS, key=lambda c: (losses[c], c))
+
+    def for_deployment(self, folds: Sequence[Scorer]) -> LogisticScorer:
+        """The strength the folds chose most often (the weaker on a tie)."""
+        out = LogisticScorer(self.spec, self.seed, self.calibration)
+        chosen = Counter(getattr(f, "strength_", 1.0) for f in folds)
+        out.strength = max(chosen, key=lambda c: (chosen[c], c)) if chosen else 1.0
+        return out
+
+    # --- scores ------------------------------------------------------------------------
+    def margin(self, X: pd.DataFrame) -> np.ndarray:
+        return self.pipeline_.decision_function(self._frame(X))
+
+    def calibrate_margins(
+        self, margin: np.ndarray, y: np.ndarray, period: np.ndarray
+    ) -> LogisticScorer:
+        m = np.asarray(margin, dtype="float64")
+        y = np.asarray(y, dtype="float64")
+        self.calibration_method_, _ = choose_calibration(m, y, np.asarray(period), self.calibration)
+        self.calibrator_ = Calibrator(self.calibration_method_).fit(m, y)
+        return self
+
+    def calibrated(self, margin: np.ndarray) -> np.ndarray:
+        return self.calibrator_.predict(margin)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.calibrated(self.margin(X))
+
+    def contributions(
+        self,
+        X: pd.DataFrame,
+        threads: int = 2,
+        groups: dict[str, str] | None = None,
+        helpers_after: Future | None = None,
+    ) -> pd.DataFrame:
+        """Coefficient times (value - training mean), summed per feature (or group); ``bias``
+        is the margin of the mean row."""
+        z = self.pipeline_.named_steps["prepare"].transform(self._frame(X))
+        coef = self.pipeline_.named_steps["model"].coef_[0]
+        names = list(self.spec.feature_columns)
+        parts = (z - self.means_) * coef
+        to_feature = np.zeros((len(self.owners_), len(names)))
+        to_feature[np.arange(len(self.owners_)), self.owners_] = 1.0
+        out = pd.DataFrame(parts @ to_feature, columns=names, index=X.index)
+        if groups is not None:
+            out = out.T.groupby(lambda c: groups.get(c, c)).sum().T
+        intercept = self.pipeline_.named_steps["model"].intercept_[0]
+        out["bias"] = float(intercept + self.means_ @ coef)
+        return out
+
+    def probability_from(self, contributions: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
+        return self.calibrated(contributions.sum(axis=1).to_numpy())
+
+    def prepare(self, rows: int) -> None:
+        """Nothing to prepare: the coefficients are the explanation."""
+
+    def importance(self) -> pd.DataFrame:
+        """Each feature's largest absolute coefficient on a standardised column."""
+        coef = np.abs(self.pipeline_.named_steps["model"].coef_[0])
+        per = np.zeros(len(self.spec.feature_columns))
+        np.maximum.at(per, self.owners_, coef)
+        frame = pd.DataFrame(
+            {"feature": list(self.spec.feature_columns), "importance": per, "splits": 0}
+        )
+        return frame.sort_values(
+            ["importance", "feature"], ascending=[False, True], ignore_index=True
+        )
+
+    # --- persistence -------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        d = Path(folder)
+        d.mkdir(parents=True, exist_ok=True)
+        joblib.dump(
+            {
+                "pipeline": self.pipeline_,
+                "means": self.means_,
+                "calibrator": self.calibrator_,
+                "strength": self.strength_,
+            },
+            d / "logistic.joblib",
+        )
+        meta = {
+            "kind": self.kind,
+            "spec": self.spec.to_dict(),
+            "seed": self.seed,
+            "calibration_method": self.calibration_method_,
+            "complete_columns": self.complete_columns_,
+        }
+        (d / "scorer.json").write_text(json.dumps(meta, indent=2))
+        return d
+
+    @classmethod
+    def load(cls, folder: str | Path) -> LogisticScorer:
+        d = Path(folder)
+        meta = json.loads((d / "scorer.json").read_text())
+        obj = cls(FeatureSpec.from_dict(meta["spec"]), meta["seed"])
+        state = joblib.load(d / "logistic.joblib")
+        obj.pipeline_, obj.means_ = state["pipeline"], state["means"]
+        obj.calibrator_, obj.strength_ = state["calibrator"], state["strength"]
+        obj.calibration_method_ = meta["calibration_method"]
+        obj.complete_columns_ = meta["complete_columns"]
+        obj.owners_ = obj._owners()
+        return obj
