@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from leadscore.errors import ConfigError, ModelError
 from leadscore.features.spec import FeatureSpec
+from leadscore.model.bayes import NaiveBayesScorer
 from leadscore.model.kind import Scorer
 from leadscore.model.linear import LogisticScorer
 from leadscore.model.points import PointsScorer
@@ -82,3 +83,4 @@ def load_scorer(folder: str | Path) -> Scorer:
 register(LeadScorer)
 register(PointsScorer)
 register(LogisticScorer)
+register(NaiveBayesScorer)
