@@ -66,8 +66,11 @@ the column inside the message). Problems are listed per table (leads, events, ou
 in the order of the checks above.
 
 
-Modules: ``run`` (the whole), ``tables`` (each table's rules), ``rows`` (drops, look-ups,
-rejects), ``values`` (cell parsing) and ``report`` (what was found).
+Modules: ``run`` (the whole: structure, then each table in order), ``checker`` (the rules
+the tables share: a lead_id, a readable timestamp, a kind, a known lead, nothing before its
+creation), ``leads``, ``events``, ``stages`` and ``outcomes`` (each table's own rules),
+``rows`` (drops, look-ups, rejects), ``values`` (cell parsing) and ``report`` (what was
+found, and its lines).
 """
 
 from leadscore.data.validate.report import Problem, TableCounts, ValidationReport

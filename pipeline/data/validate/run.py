@@ -7,14 +7,12 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.contract import ALL_TABLES, OPTIONAL, OPTIONAL_TABLES, REQUIRED, TABLES, Tables
+from leadscore.data.validate.events import _check_events
+from leadscore.data.validate.leads import _check_leads
+from leadscore.data.validate.outcomes import _check_outcomes
 from leadscore.data.validate.report import Problem, TableCounts, ValidationReport, _plural
 from leadscore.data.validate.rows import _LeadRef, _rejects
-from leadscore.data.validate.tables import (
-    _check_events,
-    _check_leads,
-    _check_outcomes,
-    _check_stages,
-)
+from leadscore.data.validate.stages import _check_stages
 from leadscore.errors import DataError
 
 
