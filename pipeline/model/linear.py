@@ -2,8 +2,8 @@
 
 A scikit-learn pipeline over the feature spec's columns: categories one-hot on the levels the
 spec kept (so rare levels are already pooled as ``other``), numbers with their missing values
-filled by the training median plus a missing indicator, then standardised. Its strength
-``C`` is chosen on the validation rows the backtest gives each fold (log loss), or is the
+filled by the training mean plus a missing indicator (beside the indicator, the fill value is
+only a reference point), then standardised. Its strength ``C`` is chosen on the validation rows the backtest gives each fold (log loss), or is the
 one the folds chose most often for the deployed model. A linear model extrapolates a trend
 or a number beyond its training range, where trees stay flat.
 
@@ -38,6 +38,23 @@ from leadscore.model.scorer import Calibrator, align, choose_calibration
 
 #: Regularisation strengths tried on the validation rows (scikit-learn's C: larger is weaker).
 STRENGTHS = (0.01, 0.1, 1.0, 10.0)
+#: Non-converted rows a fit learns from at most (``LogisticScorer.fit``).
+FIT_NEGATIVES = 50_000
+
+
+def _fewer_negatives(
+    y: np.ndarray, weight: np.ndarray | None, keep: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every converted row and at most ``keep`` others (seeded), with weights that make the
+    kept ones stand for all: the row indices and their weights."""
+    w = np.ones(len(y)) if weight is None else weight
+    negatives = np.flatnonzero(y == 0)
+    if len(negatives) <= keep:
+        return np.arange(len(y)), w
+    kept = np.random.default_rng(seed).choice(negatives, size=keep, replace=False)
+    rows = np.sort(np.concatenate([np.flatnonzero(y == 1), kept]))
+    scale = np.where(y[rows] == 0, len(negatives) / keep, 1.0)
+    return rows, w[rows] * scale
 
 
 class LogisticScorer:
@@ -68,13 +85,13 @@ class LogisticScorer:
         nums, cats = self._columns()
         for c in nums:
             out[c] = out[c].astype("float64")
-        for c in cats:
-            out[c] = out[c].astype("object")
+        for c in cats:  # level codes (-1: missing or unseen, which no column takes)
+            out[c] = out[c].cat.codes.astype("int64")
         return out
 
-    def _pipeline(self, strength: float) -> Pipeline:
+    def _prepare(self) -> ColumnTransformer:
         nums, cats = self._columns()
-        levels = [list(self.spec.categories[c]) for c in cats]
+        levels = [list(range(len(self.spec.categories[c]))) for c in cats]
         prepare = ColumnTransformer(
             [
                 (
@@ -84,7 +101,7 @@ class LogisticScorer:
                             (
                                 "fill",
                                 SimpleImputer(
-                                    strategy="median", add_indicator=True, keep_empty_features=True
+                                    strategy="mean", add_indicator=True, keep_empty_features=True
                                 ),
                             ),
                             ("scale", StandardScaler()),
@@ -96,8 +113,13 @@ class LogisticScorer:
             ],
             sparse_threshold=0.0,
         )
-        model = LogisticRegression(C=strength, max_iter=2000, random_state=self.seed)
-        return Pipeline([("prepare", prepare), ("model", model)])
+        return prepare
+
+    def _model(self, strength: float) -> LogisticRegression:
+        # Warm starts: each strength (and the final fit) starts from the previous solution.
+        return LogisticRegression(
+            C=strength, max_iter=2000, random_state=self.seed, warm_start=True
+        )
 
     def _owners(self) -> np.ndarray:
         """The feature each transformed column comes from (by position in the spec)."""
@@ -123,30 +145,52 @@ class LogisticScorer:
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
     ) -> LogisticScorer:
         """Fit at ``strength`` if set, else at the strength with the lowest log loss on
-        ``valid`` (1.0 without two classes there)."""
+        ``valid`` (1.0 without two classes there).
+
+        It learns from every converted row and at most ``FIT_NEGATIVES`` others (seeded, the
+        kept ones weighted for the rest, so the data term, and so what a strength means, is
+        that of all rows): a few hundred coefficients need no more, and each fit costs rows.
+        """
         frame, y = self._frame(X), np.asarray(y, dtype="float64")
+        w = None if weight is None else np.asarray(weight, dtype="float64")
         self.complete_columns_ = [c for c in self._columns()[0] if bool(frame[c].notna().all())]
-        strength = self.strength
+        rows, w = _fewer_negatives(y, w, FIT_NEGATIVES, self.seed)
+        frame, y = frame.iloc[rows], y[rows]
+        prepare = self._prepare().fit(frame)
+        z = prepare.transform(frame)
+        strength, start = self.strength, None
         if strength is None:
-            strength = self._choose(frame, y, weight, valid)
+            strength, start = self._choose(prepare, z, y, w, valid)
+        model = self._model(strength)
+        if start is not None:
+            model.coef_, model.intercept_ = start
+        model.fit(z, y, sample_weight=w)
         self.strength_ = strength
-        fit_args = {} if weight is None else {"model__sample_weight": np.asarray(weight)}
-        self.pipeline_ = self._pipeline(strength).fit(frame, y, **fit_args)
-        z = self.pipeline_.named_steps["prepare"].transform(frame)
-        self.means_ = np.average(z, axis=0, weights=weight)
+        self.pipeline_ = Pipeline([("prepare", prepare), ("model", model)])
+        self.means_ = np.average(z, axis=0, weights=w)
         self.owners_ = self._owners()
         return self
 
-    def _choose(self, frame, y, weight, valid) -> float:
+    def _choose(
+        self,
+        prepare: ColumnTransformer,
+        z: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        valid: tuple[pd.DataFrame, np.ndarray] | None,
+    ) -> tuple[float, tuple[np.ndarray, np.ndarray] | None]:
+        """The strength with the lowest validation log loss, and its solution (a warm start
+        for the final fit)."""
         if valid is None or np.unique(valid[1]).size < 2 or np.unique(y).size < 2:
-            return 1.0
-        Xv, yv = self._frame(valid[0]), np.asarray(valid[1], dtype="float64")
-        fit_args = {} if weight is None else {"model__sample_weight": np.asarray(weight)}
-        losses = {}
-        for c in STRENGTHS:
-            p = self._pipeline(c).fit(frame, y, **fit_args).predict_proba(Xv)[:, 1]
-            losses[c] = log_loss(yv, p, labels=[0, 1])
-        return min(STRENGTHS, key=lambda c: (losses[c], c))
+            return 1.0, None
+        zv, yv = prepare.transform(self._frame(valid[0])), np.asarray(valid[1], dtype="float64")
+        model, losses, solutions = self._model(STRENGTHS[0]), {}, {}
+        for c in STRENGTHS:  # strongest first: each warm-starts the next
+            model.set_params(C=c).fit(z, y, sample_weight=w)
+            losses[c] = log_loss(yv, model.predict_proba(zv)[:, 1], labels=[0, 1])
+            solutions[c] = (model.coef_.copy(), model.intercept_.copy())
+        best = min(STRENGTHS, key=lambda c: (losses[c], c))
+        return best, solutions[best]
 
     def for_deployment(self, folds: Sequence[Scorer]) -> LogisticScorer:
         """The strength the folds chose most often (the weaker on a tie)."""
