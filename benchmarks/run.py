@@ -252,10 +252,18 @@ def case_train(n: int) -> dict:
         for m in comp.index
         for side in ("model", "baseline")
     }
+    board = result.tournament.table.set_index("contestant")
+    metric = f"{result.tournament.metric}_latest"
+    tournament = {
+        f"{name.replace(' ', '_')}_{metric}": round(float(board.loc[name, metric]), 4)
+        for name in board.index
+    }
     return {
         "rows": len(frame),
         "positives": int(frame["label"].sum()),
         "folds": len(result.folds),
+        "winner": result.tournament.winner,
+        **tournament,
         "training_table_s": t_table,
         "backtest_deploy_evaluate_s": t_fit,
         "deploy_rounds": result.deployed.rounds,

@@ -95,9 +95,13 @@ class TrainingConfig(Strict):
 
 
 class ModelConfig(Strict):
-    # The model kind training fits (``leadscore.model.kinds``: lightgbm, points, or one a
-    # plug-in registers); checked against the registry when training starts.
-    kind: str = "lightgbm"
+    # The model kind training deploys (``leadscore.model.kinds``: lightgbm, logistic,
+    # naive_bayes, points, or one a plug-in registers), or "auto": the tournament's winner
+    # among ``contestants``; checked against the registry when training starts.
+    kind: str = "auto"
+    contestants: list[str] = Field(
+        default_factory=lambda: ["lightgbm", "logistic", "naive_bayes"], min_length=1
+    )
     seed: int
     calibration: Literal["isotonic", "sigmoid", "auto"]
     positive_weight: Literal["none", "sqrt", "balanced"] | float

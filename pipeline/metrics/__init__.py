@@ -41,7 +41,12 @@ from leadscore.metrics.bootstrap import (
     bootstrap_intervals,
     compare,
 )
-from leadscore.metrics.scores import expected_calibration_error, lift_capture, point_metrics
+from leadscore.metrics.scores import (
+    expected_calibration_error,
+    lift_capture,
+    metric_value,
+    point_metrics,
+)
 from leadscore.metrics.weighted import BOOTSTRAP_METRICS, HIGHER_IS_BETTER, LOG_LOSS_EPS
 
 __all__ = [
@@ -57,6 +62,7 @@ __all__ = [
     "compare",
     "expected_calibration_error",
     "lift_capture",
+    "metric_value",
     "point_metrics",
     "rank_band_table",
     "reliability_table",

@@ -45,6 +45,25 @@ def lift_capture(y: np.ndarray, p: np.ndarray, top: float) -> tuple[float, float
     return float((hits / k) / (pos / yy.size)), float(hits / pos)
 
 
+_ONE = {
+    "roc_auc": lambda y, p: float(roc_auc_score(y, p)) if 0 < y.sum() < y.size else math.nan,
+    "pr_auc": lambda y, p: (
+        float(average_precision_score(y, p)) if 0 < y.sum() < y.size else math.nan
+    ),
+    "log_loss": lambda y, p: float(
+        log_loss(y, np.clip(p, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS), labels=[0, 1])
+    ),
+    "brier": lambda y, p: float(brier_score_loss(y, p, pos_label=1)),
+}
+
+
+def metric_value(y: np.ndarray, p: np.ndarray, metric: str) -> float:
+    """One of ``point_metrics``' figures alone (roc_auc, pr_auc, log_loss or brier): the same
+    value, without computing the others."""
+    yy = _labels(y)
+    return _ONE[metric](yy, _scores(p, yy.size))
+
+
 def point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Headline metrics of probabilities ``p`` against outcomes ``y`` (scikit-learn metrics).
 

@@ -62,9 +62,22 @@ def kind_class(name: str) -> type:
         ) from None
 
 
+def contestants(cfg: Config) -> list[str]:
+    """The kinds training fits and judges: the config's ``model.kind``, or with ``auto`` the
+    tournament's ``model.contestants`` (each checked against the registry, in order, once)."""
+    wanted = cfg.model.contestants if cfg.model.kind == "auto" else [cfg.model.kind]
+    for name in wanted:
+        if name not in _KINDS:
+            key = "model.contestants" if cfg.model.kind == "auto" else "model.kind"
+            raise ConfigError(
+                f"{key}: unknown kind {name!r}; registered kinds: {', '.join(_KINDS)}"
+            )
+    return list(dict.fromkeys(wanted))
+
+
 def create(spec: FeatureSpec, cfg: Config, kind: str | None = None) -> Scorer:
-    """An unfitted scorer of ``kind`` (default: the config's ``model.kind``)."""
-    return kind_class(kind or cfg.model.kind).create(spec, cfg)
+    """An unfitted scorer of ``kind`` (default: the config's first contestant)."""
+    return kind_class(kind or contestants(cfg)[0]).create(spec, cfg)
 
 
 def load_scorer(folder: str | Path) -> Scorer:

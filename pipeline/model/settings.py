@@ -20,6 +20,7 @@ from leadscore.config import (
     Config,
     ExplainConfig,
     FlatConfig,
+    ModelConfig,
     Strict,
     TierConfig,
     describe_error,
@@ -47,6 +48,9 @@ class ModelSettings(Strict):
     max_model_age_days: int | None = None
     #: What the model saw at training, for ``leadscore monitor`` (None: trained without one).
     reference: Reference | None = None
+    #: The model settings it was trained with (``kind``: its own), so a later training can
+    #: re-run its recipe through new folds and judge it fairly (None: not recorded).
+    recipe: ModelConfig | None = None
 
     @model_validator(mode="after")
     def _complete_for_mode(self) -> ModelSettings:

@@ -1,7 +1,7 @@
 """The estimate: every fold of the plan fitted, calibrated and judged, the points sheet beside it.
 
-For each fold (``training.folds``) a model of the configured kind (``model.kind``) learns from the fold's training rows less a
-held-out share of their leads, stops early on that holdout and is calibrated on it; the
+For each fold (``training.folds``) a model of one kind (``model.kind``, or each contestant of
+the tournament in turn) learns from the fold's training rows less a held-out share of their leads, stops early on that holdout and is calibrated on it; the
 points sheet's 0-100 score gets its own probability mapping on the same holdout. Both then
 score the fold's test rows, which neither has seen. The folds' test rows, stacked, are the
 *out-of-time rows*: every metric, interval, capacity table and reliability curve of the run
@@ -12,6 +12,7 @@ them (``training.deploy``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -44,9 +45,17 @@ class FoldFit:
 
 @dataclass
 class Backtest:
+    kind: str  # the model kind every fold fitted
     folds: list[FoldFit]
     rows: pd.DataFrame  # every fold's test rows, oldest fold first (the out-of-time rows)
-    table: pd.DataFrame  # one row per fold: metrics with intervals, calibration in the large
+    plan: Plan
+    seed: int
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """One row per fold: metrics with intervals, calibration in the large (computed when
+        asked: a tournament needs it for its winner only)."""
+        return fold_table(self.folds, self.plan, self.seed)
 
 
 def recency_weights(period: pd.Series, half_life_days: float | None) -> np.ndarray | None:
@@ -124,6 +133,7 @@ def fit_fold(
     spec: FeatureSpec,
     cfg: Config,
     timed: bool = True,
+    kind: str | None = None,
 ) -> FoldFit:
     """One fold: fit on its training rows less the holdout, calibrate on the holdout, score
     its test rows with the model and with the points sheet."""
@@ -132,7 +142,7 @@ def fit_fold(
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
     stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
-    scorer = kinds.create(spec, cfg).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
+    scorer = kinds.create(spec, cfg, kind).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
     hold_period = _times(period[hold])
     scorer.calibrate_margins(scorer.margin(X[hold]), y[hold], hold_period)
     b_score = base["baseline_score"].to_numpy(dtype="float64")
@@ -210,18 +220,29 @@ def _times(period: pd.Series) -> np.ndarray:
     return period.to_numpy()
 
 
-def run_backtest(table: pd.DataFrame, spec: FeatureSpec, plan: Plan, cfg: Config) -> Backtest:
+def run_backtest(
+    table: pd.DataFrame,
+    spec: FeatureSpec,
+    plan: Plan,
+    cfg: Config,
+    kind: str | None = None,
+    base: pd.DataFrame | None = None,
+) -> Backtest:
     """Every fold of ``plan`` on ``table`` (lead_id, as_of, features, label; flat tables use
-    ``as_of`` for their date or row block)."""
+    ``as_of`` for their date or row block), with models of ``kind`` (default: the config's
+    first contestant); ``base``: the table's points-sheet scores, when already computed."""
+    kind = kind or kinds.contestants(cfg)[0]
     # Snapshot rows are grouped by date (capacity "each month"); flat rows by fold.
     timed = plan.snapshots
     period = table["as_of"] if timed else pd.Series(0, index=table.index)
     X = table[spec.feature_columns]
     y = table["label"].to_numpy(dtype="float64")
-    base = score_baseline(table, cfg.baseline)
-    fits = [fit_fold(table, X, y, base, period, fold, spec, cfg, timed) for fold in plan.folds]
+    base = score_baseline(table, cfg.baseline) if base is None else base
+    fits = [
+        fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind) for fold in plan.folds
+    ]
     rows = pd.concat([f.rows for f in fits], ignore_index=True)
-    return Backtest(fits, rows, fold_table(fits, plan, cfg.model.seed))
+    return Backtest(kind, fits, rows, plan, cfg.model.seed)
 
 
 def spread(table: pd.DataFrame, metric: str = "roc_auc") -> dict[str, float]:

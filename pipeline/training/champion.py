@@ -1,11 +1,16 @@
 """Who scores tomorrow: the new model, the points sheet, or the champion that is there now.
 
-Every candidate is judged on the same rows: the backtest's latest folds (their out-of-time
+Every candidate is judged on the same rows: the tournament's judged folds (their out-of-time
 test rows). The new model is a candidate only if it beats the points sheet there; otherwise
 the points sheet stands in its place, so a model that cannot beat a spreadsheet of points is
-never promoted. The candidate then takes the champion alias only if it beats the current
-champion on those same rows (the champion may have learned from some of them: the
-comparison leans its way, never the new model's).
+never promoted. The current champion is judged by its recipe (its kind and settings) re-run
+through the same folds, so it is never judged on rows it learned from (``training.run``).
+
+The publish rule, in the spirit of Dynamics 365's (which publishes a retrained model at 95% or
+more of the active one's accuracy): the candidate learned from fresher labels, so it takes
+over unless it is worse than the champion beyond chance (the 95% paired bootstrap interval of
+their difference lies wholly on the worse side), and at once when the champion's data is older
+than ``training.max_model_age_days``. A retrain on unchanged data ties, and takes over.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ class Decision:
     candidate: str  # "model" or "points"
     promote: bool
     reason: str
+    # The candidate's lead over the champion, with its 95% paired interval (NaN: no champion).
+    difference: float = float("nan")
+    difference_low: float = float("nan")
+    difference_high: float = float("nan")
 
     @property
     def candidate_value(self) -> float:
@@ -44,12 +53,8 @@ def beats(new: float, old: float, metric: str) -> bool:
     return new > old if metrics.HIGHER_IS_BETTER[metric] else new < old
 
 
-def latest_folds(rows: pd.DataFrame, n: int) -> list[int]:
-    return sorted(rows["fold"].unique().tolist())[-n:]
-
-
 def figure(y: np.ndarray, p: np.ndarray, metric: str) -> float:
-    return float(metrics.point_metrics(y, p)[metric])
+    return metrics.metric_value(y, p, metric)
 
 
 def decide(
@@ -57,9 +62,14 @@ def decide(
     metric: str,
     champion_p: np.ndarray | None,
     champion_version: str | None,
+    *,
+    basis: str = "",
+    too_old: str | None = None,
+    seed: int = 0,
 ) -> Decision:
-    """The decision on ``rows`` (the latest folds' test rows: label, p_model, p_baseline);
-    ``champion_p``: the current champion's probabilities on the same rows, if there is one."""
+    """The decision on ``rows`` (the judged folds' test rows: fold, label, p_model,
+    p_baseline); ``champion_p``: the champion's probabilities on the same rows, if there is
+    one, got as ``basis`` says; ``too_old``: why the champion's data is past its age, if it is."""
     folds = sorted(rows["fold"].unique().tolist())
     y = rows["label"].to_numpy(dtype="float64")
     m = figure(y, rows["p_model"].to_numpy(), metric)
@@ -77,11 +87,23 @@ def decide(
         )
     c = figure(y, champion_p, metric)
     value = m if candidate == "model" else p
-    promote = beats(value, c, metric)
+    mine = rows["p_model" if candidate == "model" else "p_baseline"].to_numpy()
+    r = metrics.compare(y, mine, champion_p, n_boot=200, seed=seed).set_index("metric").loc[metric]
+    diff, lo, hi = float(r["difference"]), float(r["difference_low"]), float(r["difference_high"])
+    higher = metrics.HIGHER_IS_BETTER[metric]
+    worse_beyond_chance = (hi < 0) if higher else (lo > 0)
     who = "model" if candidate == "model" else "points sheet"
-    verdict = (
-        f"the {who} beats champion v{champion_version} ({value:.4f} vs {c:.4f})"
-        if promote
-        else f"champion v{champion_version} stays ({c:.4f} vs the {who}'s {value:.4f})"
+    figures = f"{value:.4f} vs {c:.4f}, difference {diff:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+    judged = f"champion v{champion_version}{f' ({basis})' if basis else ''}"
+    if too_old is not None:
+        promote, verdict = True, f"the {who} takes over from {judged}: {too_old} ({figures})"
+    elif worse_beyond_chance:
+        promote, verdict = False, f"{judged} stays: the {who} is worse beyond chance ({figures})"
+    elif beats(value, c, metric):
+        promote, verdict = True, f"the {who} beats {judged} ({figures})"
+    else:
+        promote = True
+        verdict = f"the {who} takes over from {judged}: not worse beyond chance ({figures})"
+    return Decision(
+        metric, folds, len(rows), m, p, c, candidate, promote, f"{lead}; {verdict}", diff, lo, hi
     )
-    return Decision(metric, folds, len(rows), m, p, c, candidate, promote, f"{lead}; {verdict}")

@@ -28,7 +28,7 @@ from leadscore.training.folds import Plan
 
 @dataclass
 class Deployed:
-    scorer: Scorer  # the configured kind (``model.kind``)
+    scorer: Scorer  # of the backtest's kind (the tournament's winner)
     points: PointsScorer
     rounds: int  # the median of the folds' rounds (LightGBM boosts for that many)
     calibration_folds: list[int]
@@ -49,7 +49,7 @@ def deploy(
     X = table.loc[rows, spec.feature_columns]
     y = y_all[rows]
     fold_scorers = [f.scorer for f in backtest.folds]
-    scorer = kinds.create(spec, cfg).for_deployment(fold_scorers).fit(X, y, weights)
+    scorer = kinds.create(spec, cfg, backtest.kind).for_deployment(fold_scorers).fit(X, y, weights)
     folds = calibration_folds(backtest, cfg.training.backtest.calibration_folds)
     oof = backtest.rows[backtest.rows["fold"].isin(folds)]
     label, fold = oof["label"].to_numpy(dtype="float64"), oof["fold"].to_numpy()

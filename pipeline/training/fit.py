@@ -18,9 +18,10 @@ from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.reference import Reference, build_reference
 from leadscore.model.tiers import assign_tiers, resolve_tiers, to_score
-from leadscore.training.backtest import Backtest, run_backtest, spread
+from leadscore.training.backtest import Backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
+from leadscore.training.tournament import Tournament, run_tournament
 
 
 @dataclass
@@ -37,13 +38,14 @@ class Evaluation:
 
 @dataclass
 class TrainResult:
-    scorer: Scorer  # the deployed model, of the configured kind (``model.kind``)
+    scorer: Scorer  # the deployed model, of the tournament winner's kind
     points: PointsScorer  # the points sheet as a model, calibrated the same way
     evaluation: Evaluation  # pooled over every fold
     folds: pd.DataFrame  # one row per fold
     importance: pd.DataFrame
     plan: Plan
     deployed: Deployed
+    tournament: Tournament  # every contestant on the same folds; evaluation is the winner's
     notes: list[str] = field(default_factory=list)
     # The tiers as minimum scores (capacities and shares cut on the backtest's scores).
     tiers: TierConfig | None = None
@@ -157,15 +159,17 @@ def train_on_table(
     spec: FeatureSpec,
     plan: Plan,
     cfg: Config,
-    backtest: Backtest | None = None,
+    known: dict[str, Backtest] | None = None,
 ) -> TrainResult:
-    """The backtest's folds, the deployed model and the pooled out-of-time comparison
-    (``backtest``: one already run on this table, spec and plan)."""
+    """The tournament's backtests, the winner deployed, and its pooled out-of-time comparison
+    with the points sheet (``known``: backtests already run on this table, spec and plan, by
+    kind)."""
     notes = check_enough_positives(table, plan, cfg)
     absent = missing_columns(table.columns, cfg.baseline)
     if absent:
         notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
-    backtest = backtest or run_backtest(table, spec, plan, cfg)
+    tournament = run_tournament(table, spec, plan, cfg, known)
+    backtest = tournament.backtests[tournament.winner]
     tiers = resolve_tiers(
         cfg.tiers, backtest.rows["score"].to_numpy(), backtest.rows["period"].astype(str).to_numpy()
     )
@@ -203,6 +207,7 @@ def train_on_table(
         deployed.scorer.importance(),
         plan,
         deployed,
+        tournament,
         notes,
         tiers=tiers,
         test_sample=_sample(table, backtest, cfg.model.seed),

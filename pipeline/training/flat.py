@@ -27,6 +27,7 @@ from leadscore.model.settings import ModelSettings
 from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Plan, row_folds
 from leadscore.training.run import RunSummary, comparison_text, track
+from leadscore.training.tournament import tournament_text
 
 
 @dataclass
@@ -179,6 +180,7 @@ def train_flat(
     for note in result.notes:
         say(f"  note: {note}")
     result.notes.extend(data.report.text())  # printed above as clean: lines; logged with the run
+    say(tournament_text(result.tournament))
     say(comparison_text(result))
 
     def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:

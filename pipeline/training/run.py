@@ -35,11 +35,12 @@ from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
 from leadscore.training import accounts
 from leadscore.training.advice import check_folds_fit
-from leadscore.training.champion import Decision, decide, latest_folds
+from leadscore.training.champion import Decision, decide
 from leadscore.training.dataset import outcomes_recorded_from, training_table
 from leadscore.training.fit import TrainResult, train_on_table
 from leadscore.training.folds import time_folds
 from leadscore.training.funnel import funnel_table
+from leadscore.training.tournament import tournament_text
 
 Say = Callable[[str], None]
 # Given the champion and the rows to judge (lead_id, period), its probabilities on them.
@@ -82,6 +83,12 @@ def _metrics(result: TrainResult) -> dict[str, float]:
                     "calibration_ratio_model", "test_rows", "test_positives"):  # fmt: skip
             if np.isfinite(r[key]):
                 out[f"fold{k}_{key}"] = float(r[key])
+    t = result.tournament
+    for r in t.table.to_dict("records"):
+        key = str(r["contestant"]).replace(" ", "_")
+        for when in ("latest", "all"):
+            if np.isfinite(r[f"{t.metric}_{when}"]):
+                out[f"tournament_{key}_{t.metric}_{when}"] = float(r[f"{t.metric}_{when}"])
     out["folds"] = float(len(result.folds))
     out["deploy_rounds"] = float(result.deployed.rounds)
     out["deploy_rows"] = float(result.plan.deploy.sum())
@@ -95,6 +102,7 @@ def _artifacts(
     for name, table in (extra or {}).items():
         table.to_csv(folder / name, index=False)
     ev.comparison.to_csv(folder / "evaluation.csv", index=False)
+    result.tournament.table.to_csv(folder / "tournament.csv", index=False)
     result.folds.to_csv(folder / "folds.csv", index=False)
     ev.bands.to_csv(folder / "conversion_by_band.csv", index=False)
     ev.tiers.to_csv(folder / "conversion_by_tier.csv", index=False)
@@ -123,17 +131,62 @@ def _artifacts(
     )
 
 
+def _champion_p(
+    champion: registered.LeadScoreModel,
+    result: TrainResult,
+    cfg: Config,
+    judged: pd.DataFrame,
+    on: np.ndarray,
+    champion_scores: ChampionScores,
+) -> tuple[np.ndarray, str]:
+    """The champion's probabilities on the judged rows, and how they were got: its recipe
+    re-run through this run's folds when it recorded one, else the champion itself."""
+    recipe = champion.settings.recipe
+    if recipe is None:
+        p = champion_scores(champion.scorer, judged)
+        return p, "the model itself: its recipe is not recorded, it may have learned these rows"
+    kind = champion.scorer.kind
+    theirs = cfg.model_copy(update={"model": recipe, "baseline": champion.settings.baseline})
+    backtest = result.tournament.recipe(kind, theirs)
+    return backtest.rows["p_model"].to_numpy()[on], f"its recipe, {kind}, through the same folds"
+
+
+def _too_old(champion: registered.LeadScoreModel, data_end: str | None, cfg: Config) -> str | None:
+    limit, theirs = cfg.training.max_model_age_days, champion.settings.data_end
+    if limit is None or theirs is None or data_end is None:
+        return None
+    days = (pd.Timestamp(data_end) - pd.Timestamp(theirs)).days
+    if days <= limit:
+        return None
+    return (
+        f"its data ends {pd.Timestamp(theirs):%Y-%m-%d}, {days} days before this run's "
+        f"(training.max_model_age_days {limit})"
+    )
+
+
 def _decision(
-    name: str, result: TrainResult, metric: str, n_folds: int, champion_scores: ChampionScores
+    name: str,
+    result: TrainResult,
+    cfg: Config,
+    data_end: str | None,
+    champion_scores: ChampionScores,
 ) -> tuple[str | None, Decision]:
     rows = result.evaluation.rows
-    judged = rows[rows["fold"].isin(latest_folds(rows, n_folds))].reset_index(drop=True)
+    on = rows["fold"].isin(result.tournament.folds).to_numpy()
+    judged = rows[on].reset_index(drop=True)
+    metric, seed = cfg.tracking.promote_metric, cfg.model.seed
     before = tracking.champion_version(name)
-    champion_p = None
-    if before is not None:
-        champion = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}").scorer
-        champion_p = champion_scores(champion, judged)
-    return before, decide(judged, metric, champion_p, before)
+    if before is None:
+        return None, decide(judged, metric, None, None, seed=seed)
+    champion = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}")
+    p, basis = _champion_p(champion, result, cfg, judged, on, champion_scores)
+    too_old = _too_old(champion, data_end, cfg)
+    return before, decide(judged, metric, p, before, basis=basis, too_old=too_old, seed=seed)
+
+
+def _with_recipe(settings: ModelSettings, cfg: Config, kind: str) -> ModelSettings:
+    recipe = cfg.model.model_copy(update={"kind": kind, "contestants": [kind]})
+    return settings.model_copy(update={"recipe": recipe})
 
 
 def _tags(result: TrainResult, settings: ModelSettings, decision: Decision) -> dict[str, str]:
@@ -146,6 +199,7 @@ def _tags(result: TrainResult, settings: ModelSettings, decision: Decision) -> d
         "deploy.window": plan.deploy_label,
         "deploy.rounds": str(result.deployed.rounds),
         "champion.candidate": decision.candidate,
+        "tournament.winner": result.tournament.winner,
         **{f"split.{k}": v for k, v in result.split.items()},
     }
 
@@ -178,15 +232,19 @@ def track(
             with tempfile.TemporaryDirectory() as tmp:
                 _artifacts(result, cfg, Path(tmp), extra)
                 mlflow.log_artifacts(tmp)
-            before, decision = _decision(
-                name, result, metric, cfg.training.backtest.champion_folds, champion_scores
-            )
+            before, decision = _decision(name, result, cfg, settings.data_end, champion_scores)
             mlflow.set_tags(_tags(result, settings, decision))
-            model_uri, version = registered.log_model(result.scorer, settings, example, name)
+            model_uri, version = registered.log_model(
+                result.scorer, _with_recipe(settings, cfg, result.scorer.kind), example, name
+            )
             promoted_version, points_version = version, None
             if decision.candidate == "points":
                 _, points_version = registered.log_model(
-                    result.points, settings, example, name, artifact="points"
+                    result.points,
+                    _with_recipe(settings, cfg, "points"),
+                    example,
+                    name,
+                    artifact="points",
                 )
                 promoted_version = points_version
             for key, value in (("model", decision.model_value), ("points", decision.points_value)):
@@ -365,12 +423,14 @@ def _train_table(
     t1 = time.perf_counter()
     choice = accounts.choose(frame, spec, account, plan, cfg)
     frame, spec = choice.table, choice.spec
-    result = train_on_table(frame, spec, plan, cfg, choice.backtest)
+    known = {choice.backtest.kind: choice.backtest} if choice.backtest else None
+    result = train_on_table(frame, spec, plan, cfg, known)
     if choice.line:
         result.notes.append(choice.line)
     t_fit = time.perf_counter() - t1
     for note in result.notes:
         say(f"  note: {note}")
+    say(tournament_text(result.tournament))
     say(comparison_text(result))
     params = {
         "mode": "events",

@@ -53,17 +53,48 @@ def test_a_model_that_does_not_beat_the_points_sheet_is_never_the_candidate():
         assert d.reason.startswith("the model does not beat the points sheet")
 
 
-def test_the_champion_stays_unless_beaten_on_the_same_rows():
-    kept = decide(rows(GOOD, BAD, Y), "roc_auc", np.array(GOOD), "3")
-    assert not kept.promote and kept.champion_value == 1.0
-    assert kept.reason.endswith("champion v3 stays (1.0000 vs the model's 1.0000)")
-    beaten = decide(rows(GOOD, BAD, Y), "roc_auc", np.array(BAD), "3")
-    assert beaten.promote and beaten.reason.endswith(
-        "the model beats champion v3 (1.0000 vs 0.0000)"
+def many(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``n`` rows with a 20% base rate; a score that ranks them well and one that is noise."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.2).astype(int)
+    good = np.clip(0.2 + 0.5 * (y - 0.2) + rng.normal(0, 0.15, n), 0.01, 0.99)
+    noise = rng.uniform(0.01, 0.99, n)
+    frame = pd.DataFrame({"fold": np.repeat([3, 4], n // 2), "label": y})
+    return frame, good, noise
+
+
+def test_a_retrain_that_ties_its_champion_takes_over():
+    tie = decide(rows(GOOD, BAD, Y), "roc_auc", np.array(GOOD), "3", basis="its recipe")
+    assert tie.promote and tie.champion_value == 1.0
+    assert (tie.difference, tie.difference_low, tie.difference_high) == (0.0, 0.0, 0.0)
+    assert tie.reason.endswith(
+        "the model takes over from champion v3 (its recipe): not worse beyond chance "
+        "(1.0000 vs 1.0000, difference +0.0000 [+0.0000, +0.0000])"
     )
-    # Lower is better for log loss: a candidate with the lower value wins.
-    lower = decide(rows(GOOD, BAD, Y), "log_loss", np.array([0.6, 0.4, 0.6, 0.4]), "3")
-    assert lower.candidate == "model" and lower.promote
+
+
+def test_the_champion_stays_only_when_the_candidate_is_worse_beyond_chance():
+    frame, good, noise = many()
+    worse = decide(frame.assign(p_model=noise, p_baseline=1 - good), "roc_auc", good, "3")
+    assert worse.candidate == "model"
+    assert not worse.promote and worse.difference_high < 0
+    assert "champion v3 stays" in worse.reason
+    better = decide(frame.assign(p_model=good, p_baseline=noise), "roc_auc", noise, "3")
+    assert better.promote and better.difference_low > 0
+    assert "the model beats champion v3" in better.reason
+    # Lower is better for log loss: the noisy candidate's higher loss is the worse side.
+    loss = decide(frame.assign(p_model=noise, p_baseline=1 - good), "log_loss", good, "3")
+    assert not loss.promote and loss.difference_low > 0
+
+
+def test_a_champion_past_its_age_is_replaced_even_by_a_worse_model():
+    frame, good, noise = many()
+    old = "its data ends 2025-01-01, 200 days before this run's (training.max_model_age_days 90)"
+    d = decide(
+        frame.assign(p_model=noise, p_baseline=noise * 0.5), "roc_auc", good, "3", too_old=old
+    )
+    assert d.promote and d.difference_high < 0
+    assert f"takes over from champion v3: {old}" in d.reason
 
 
 def test_points_scorer_contributions_add_up_to_its_score(tiny_tables):
