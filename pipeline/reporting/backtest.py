@@ -16,6 +16,7 @@ from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
 from leadscore.reporting.both_models import figure_cell
 from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.tournament import TournamentPart, tournament_part
 from leadscore.reporting.wording import (
     METRICS,
     Rich,
@@ -34,6 +35,7 @@ class BacktestSection:
     folds: Table
     decision: str | None = None
     points_champion: bool = False
+    tournament: TournamentPart | None = None
 
 
 def _auc_cell(row: pd.Series, side: str) -> blocks.Cell:
@@ -93,4 +95,5 @@ def backtest_section(run: RunTables) -> BacktestSection | None:
         folds=blocks.table(heads, rows, {2, 3, 4, 5, 6, 7}),
         decision=decision,
         points_champion=run.points_champion,
+        tournament=tournament_part(run.tournament),
     )

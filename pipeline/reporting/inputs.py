@@ -35,6 +35,7 @@ ARTIFACTS = (
     "reliability.csv",
     "importance.csv",
     "folds.csv",
+    "tournament.csv",
     "funnel.csv",
     "test_predictions.parquet",
     "test_features_sample.parquet",
@@ -63,6 +64,7 @@ class RunTables:
     tiers: pd.DataFrame | None = None
     capacity: pd.DataFrame | None = None
     folds: pd.DataFrame | None = None  # one row per backtest fold
+    tournament: pd.DataFrame | None = None  # one row per contestant (``training.tournament``)
     predictions: pd.DataFrame | None = None
     sample: pd.DataFrame | None = None
     funnel: pd.DataFrame | None = None  # per funnel stage, when the data had stages
@@ -157,6 +159,7 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
         "tiers": csv("conversion_by_tier.csv"),
         "capacity": csv("capacity.csv"),
         "folds": csv("folds.csv"),
+        "tournament": csv("tournament.csv"),
         "funnel": csv("funnel.csv"),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),

@@ -146,6 +146,7 @@ def judge(
         rows.append(row)
     board = pd.DataFrame(rows)
     board["rows_latest"], board["conversions_latest"] = int(on.sum()), int(y[on].sum())
+    board["metric"], board["judged_folds"] = metric, ",".join(map(str, folds))
     board = board.sort_values("winner", ascending=False, kind="stable").reset_index(drop=True)
     return winner, board
 
