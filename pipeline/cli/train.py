@@ -54,8 +54,10 @@ def add_train(sub: Sub) -> None:
         description="Build the training table; estimate the model against the points baseline with a "
         "rolling backtest (each fold trained only on what was known before its test period); refit the "
         "deployed model on every labelled snapshot and calibrate it on the folds' out-of-time predictions; "
-        "log the run to MLflow and register the model (and the points sheet, when it wins). The champion "
-        "alias moves only to a candidate that beats the champion on the latest folds.",
+        "log the run to MLflow and register the model (and the points sheet, when it wins). With model.kind "
+        "auto every contestant kind runs the same folds and the best on the latest ones is deployed. The "
+        "champion alias moves to the candidate unless it is worse, beyond chance, than the champion's recipe "
+        "re-run through the same folds.",
     )
     add_data(t, "data folder (event mode)")
     t.add_argument(
