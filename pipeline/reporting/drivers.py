@@ -33,14 +33,20 @@ def drivers(scorer: Scorer, sample: pd.DataFrame | None) -> tuple[pd.DataFrame, 
     """Importance per group with share of the total, side and a readable label; and its basis.
 
     With held-out feature rows: mean |SHAP| per group (``reasons.global_importance``).
-    Without them: the booster's total gain, summed per group the same way.
+    Without them: the model's own importance (LightGBM: total gain; other kinds: theirs,
+    ``Scorer.importance``), summed per group the same way.
     """
     spec = scorer.spec
     if sample is not None and len(sample):
         imp = global_importance(scorer.contributions(sample), spec)
         basis = "shap"
     else:
-        gain = scorer.booster_.feature_importance(importance_type="gain")
+        booster = getattr(scorer, "booster_", None)
+        if booster is not None:  # by position: LightGBM rewrites some names
+            gain = booster.feature_importance(importance_type="gain")
+        else:
+            own = scorer.importance().set_index("feature")["importance"]
+            gain = own.reindex(list(spec.feature_columns), fill_value=0.0).to_numpy()
         fake = pd.DataFrame([gain], columns=list(spec.feature_columns))
         groups = feature_groups(spec)
         fake = fake[[c for c in fake.columns if c in groups]]
