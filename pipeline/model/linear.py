@@ -30,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
@@ -165,13 +166,16 @@ class LogisticScorer:
         frame, y = frame.iloc[rows], y[rows]
         prepare = self._prepare().fit(frame)
         z = prepare.transform(frame)
-        strength, start = self.strength, None
-        if strength is None:
-            strength, start = self._choose(prepare, z, y, w, valid)
-        model = self._model(strength)
-        if start is not None:
-            model.coef_, model.intercept_ = start
-        model.fit(z, y, sample_weight=w)
+        # One BLAS thread: these products are small, and threads that spin while LightGBM
+        # or a second worker holds the cores make them many times slower.
+        with threadpool_limits(limits=1, user_api="blas"):
+            strength, start = self.strength, None
+            if strength is None:
+                strength, start = self._choose(prepare, z, y, w, valid)
+            model = self._model(strength)
+            if start is not None:
+                model.coef_, model.intercept_ = start
+            model.fit(z, y, sample_weight=w)
         self.strength_ = strength
         self.pipeline_ = Pipeline([("prepare", prepare), ("model", model)])
         self.means_ = np.average(z, axis=0, weights=w)
