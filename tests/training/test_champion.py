@@ -128,6 +128,7 @@ def test_when_the_points_sheet_wins_it_becomes_champion_and_scores(tmp_path, mon
     weak = config_from_dict(
         {
             "model": {
+                "kind": "lightgbm",
                 "num_boost_round": 2,
                 "early_stopping_rounds": 1,
                 "params": {"num_leaves": 2, "learning_rate": 0.001},

@@ -149,8 +149,13 @@ def test_same_data_config_and_seed_give_the_same_metrics(first_run, world):
     pd.testing.assert_frame_equal(
         first_run.result.evaluation.comparison, again.result.evaluation.comparison, check_exact=True
     )
-    # Equal, not better: the champion alias stays where it was.
-    assert not again.promoted and again.champion_before == first_run.version
+    # A retrain on unchanged data ties the champion's recipe run through the same folds, and
+    # the fresher model takes the alias.
+    assert again.promoted and again.champion_before == first_run.version
+    assert again.decision.difference == 0.0
+    assert (
+        "its recipe" in again.decision.reason and "not worse beyond chance" in again.decision.reason
+    )
 
 
 @pytest.mark.slow
@@ -158,22 +163,27 @@ def test_a_worse_model_does_not_take_the_champion_alias(first_run, world):
     weak = config_from_dict(
         {
             "model": {
+                "kind": "lightgbm",
                 "num_boost_round": 2,
                 "early_stopping_rounds": 1,
                 "params": {"num_leaves": 2, "learning_rate": 0.01},
             },
             "features": {"windows_days": [365]},
+            # A points sheet that gives every lead the same points: no help as a stand-in.
+            "baseline": {"rules": [{"column": "employees", "kind": "fit", "bands": [[0, 0]]}]},
         }
     )
+    client = MlflowClient()
+    before = str(client.get_model_version_by_alias("leadscore", "champion").version)
     summary = train_events(world, weak, None, say=lambda _m: None)
-    assert not summary.promoted
+    assert not summary.promoted and summary.champion_before == before
     decision = summary.decision
     assert decision.champion_value is not None
     assert decision.champion_value > decision.candidate_value
-    client = MlflowClient()
-    assert (
-        str(client.get_model_version_by_alias("leadscore", "champion").version) == first_run.version
-    )
+    # Worse beyond chance: the whole paired interval of the difference is below zero.
+    assert decision.difference_high < 0
+    assert "its recipe" in decision.reason and "stays" in decision.reason
+    assert str(client.get_model_version_by_alias("leadscore", "champion").version) == before
     run = client.get_run(summary.run_id)
     assert run.data.tags["champion.decision"] == "kept champion"
     assert run.data.metrics["champion_check_champion_roc_auc"] == pytest.approx(
