@@ -1,8 +1,9 @@
 """The estimate: every fold of the plan fitted, calibrated and judged, the points sheet beside it.
 
 For each fold (``training.folds``) a model of one kind (``model.kind``, or each contestant of
-the tournament in turn) learns from the fold's training rows less a held-out share of their leads, stops early on that holdout and is calibrated on it; the
-points sheet's 0-100 score gets its own probability mapping on the same holdout. Both then
+the tournament in turn) learns from the fold's training rows less a held-out share of their
+leads, stops early on that holdout and is calibrated on it; the points sheet's 0-100 score
+gets its own probability mapping on the same holdout. Both then
 score the fold's test rows, which neither has seen. The folds' test rows, stacked, are the
 *out-of-time rows*: every metric, interval, capacity table and reliability curve of the run
 is computed on them, pooled and per fold, and the deployed model's calibrator is fitted on

@@ -89,10 +89,6 @@ def run_tournament(
     )
 
 
-def _figure(y: np.ndarray, p: np.ndarray, metric: str) -> float:
-    return metrics.metric_value(y, p, metric)
-
-
 def judge(
     backtests: dict[str, Backtest], metric: str, folds: Sequence[int], seed: int
 ) -> tuple[str, pd.DataFrame]:
@@ -104,8 +100,9 @@ def judge(
     y = first.rows["label"].to_numpy(dtype="float64")
     on = first.rows["fold"].isin(folds).to_numpy()
     entries = {k: bt.rows["p_model"].to_numpy() for k, bt in backtests.items()}
-    latest = {k: _figure(y[on], p[on], metric) for k, p in entries.items()}
-    overall = {k: _figure(y, p, metric) for k, p in entries.items()}
+    figure = metrics.metric_value
+    latest = {k: figure(y[on], p[on], metric) for k, p in entries.items()}
+    overall = {k: figure(y, p, metric) for k, p in entries.items()}
     # Ties on the judged folds go to the better figure over every fold, then contestant order.
     order = list(entries)
     sign = -1.0 if metrics.HIGHER_IS_BETTER[metric] else 1.0
@@ -122,15 +119,19 @@ def judge(
     entries[POINTS] = first.rows["p_baseline"].to_numpy()
     if len(ranked) > 1:
         entries[BLEND] = (entries[ranked[0]] + entries[ranked[1]]) / 2.0
+    for name in (POINTS, BLEND):
+        if name in entries:
+            latest[name] = figure(y[on], entries[name][on], metric)
+            overall[name] = figure(y, entries[name], metric)
     rows = []
     for name, p in entries.items():
         row = {
             "contestant": name,
             "role": "points" if name == POINTS else "blend" if name == BLEND else "kind",
             "winner": name == winner,
-            f"{metric}_latest": _figure(y[on], p[on], metric),
-            f"{metric}_all": _figure(y, p, metric),
-            "log_loss_latest": _figure(y[on], p[on], "log_loss"),
+            f"{metric}_latest": latest[name],
+            f"{metric}_all": overall[name],
+            "log_loss_latest": figure(y[on], p[on], "log_loss"),
             "predicted_latest": float(p[on].mean()),
             "realised_latest": float(y[on].mean()),
             "lead": np.nan,
