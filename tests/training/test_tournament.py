@@ -37,13 +37,13 @@ HALF = [0.9, 0.1, 0.1, 0.8, 0.5, 0.1, 0.4, 0.2]
 WRONG = [0.1, 0.9, 0.8, 0.1, 0.5, 0.6, 0.1, 0.7]
 
 
+def run(metric: str = "roc_auc", folds: tuple[int, ...] = (2,), **p_models: list[float]):
+    """The tournament of the named kinds (kind=probabilities) on ``folds``."""
+    return judge({k: bt(k, p) for k, p in p_models.items()}, metric, list(folds), seed=0)
+
+
 def test_the_best_on_the_judged_folds_wins_and_each_other_entry_gets_the_winners_lead():
-    winner, board = judge(
-        {"lightgbm": bt("lightgbm", HALF), "logistic": bt("logistic", PERFECT)},
-        "roc_auc",
-        [2],
-        seed=0,
-    )
+    winner, board = run(lightgbm=HALF, logistic=PERFECT)
     assert winner == "logistic"
     assert board["contestant"].tolist() == ["logistic", "lightgbm", POINTS, BLEND]
     b = board.set_index("contestant")
@@ -62,35 +62,20 @@ def test_the_best_on_the_judged_folds_wins_and_each_other_entry_gets_the_winners
 def test_a_tie_on_the_judged_folds_goes_to_the_better_figure_over_every_fold_then_order():
     # Both perfect on fold 2; on fold 1 WRONG_EARLY ranks badly, so the other wins.
     wrong_early = [0.1, 0.9, 0.9, 0.1, 0.1, 0.2, 0.9, 0.3]
-    winner, _ = judge(
-        {"naive_bayes": bt("naive_bayes", wrong_early), "lightgbm": bt("lightgbm", PERFECT)},
-        "roc_auc",
-        [2],
-        seed=0,
-    )
+    winner, _ = run(naive_bayes=wrong_early, lightgbm=PERFECT)
     assert winner == "lightgbm"
-    winner, board = judge(
-        {"naive_bayes": bt("naive_bayes", PERFECT), "lightgbm": bt("lightgbm", PERFECT)},
-        "roc_auc",
-        [2],
-        seed=0,
-    )
+    winner, board = run(naive_bayes=PERFECT, lightgbm=PERFECT)
     assert winner == "naive_bayes"  # a full tie: the earlier contestant
     assert board.set_index("contestant").loc["lightgbm", "lead"] == 0.0
 
 
 def test_lower_is_better_metrics_pick_the_lowest():
-    winner, _ = judge(
-        {"lightgbm": bt("lightgbm", WRONG), "logistic": bt("logistic", PERFECT)},
-        "log_loss",
-        [1, 2],
-        seed=0,
-    )
+    winner, _ = run("log_loss", (1, 2), lightgbm=WRONG, logistic=PERFECT)
     assert winner == "logistic"
 
 
 def test_one_contestant_has_no_blend():
-    winner, board = judge({"lightgbm": bt("lightgbm", PERFECT)}, "roc_auc", [2], seed=0)
+    winner, board = run(lightgbm=PERFECT)
     assert winner == "lightgbm" and board["contestant"].tolist() == ["lightgbm", POINTS]
 
 
