@@ -65,17 +65,20 @@ def decide(
     *,
     basis: str = "",
     too_old: str | None = None,
+    in_time: bool = True,
     seed: int = 0,
 ) -> Decision:
     """The decision on ``rows`` (the judged folds' test rows: fold, label, p_model,
     p_baseline); ``champion_p``: the champion's probabilities on the same rows, if there is
-    one, got as ``basis`` says; ``too_old``: why the champion's data is past its age, if it is."""
+    one, got as ``basis`` says; ``too_old``: why the champion's data is past its age, if it is;
+    ``in_time``: the folds are in time order (an unordered flat file's folds all count)."""
     folds = sorted(rows["fold"].unique().tolist())
     y = rows["label"].to_numpy(dtype="float64")
     m = figure(y, rows["p_model"].to_numpy(), metric)
     p = figure(y, rows["p_baseline"].to_numpy(), metric)
     candidate = "model" if beats(m, p, metric) else "points"
-    on = f"on the latest {len(folds)} fold(s), {len(rows):,} rows"
+    which = f"the latest {len(folds)} fold(s)" if in_time else f"every fold ({len(folds)})"
+    on = f"on {which}, {len(rows):,} rows"
     lead = (
         f"{metric} model {m:.4f} vs points sheet {p:.4f} {on}"
         if candidate == "model"

@@ -175,13 +175,16 @@ def _decision(
     on = rows["fold"].isin(result.tournament.folds).to_numpy()
     judged = rows[on].reset_index(drop=True)
     metric, seed = cfg.tracking.promote_metric, cfg.model.seed
+    in_time = result.tournament.plan.out_of_time
     before = tracking.champion_version(name)
     if before is None:
-        return None, decide(judged, metric, None, None, seed=seed)
+        return None, decide(judged, metric, None, None, in_time=in_time, seed=seed)
     champion = registered.load_registered(f"models:/{name}@{tracking.CHAMPION}")
     p, basis = _champion_p(champion, result, cfg, judged, on, champion_scores)
     too_old = _too_old(champion, data_end, cfg)
-    return before, decide(judged, metric, p, before, basis=basis, too_old=too_old, seed=seed)
+    return before, decide(
+        judged, metric, p, before, basis=basis, too_old=too_old, in_time=in_time, seed=seed
+    )
 
 
 def _with_recipe(settings: ModelSettings, cfg: Config, kind: str) -> ModelSettings:

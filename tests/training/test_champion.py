@@ -46,6 +46,11 @@ def test_a_model_better_than_the_points_sheet_is_the_candidate():
     )
 
 
+def test_an_unordered_flat_files_folds_are_all_judged_and_said_so():
+    d = decide(rows(GOOD, BAD, Y), "roc_auc", None, None, in_time=False)
+    assert "on every fold (2), 4 rows" in d.reason
+
+
 def test_a_model_that_does_not_beat_the_points_sheet_is_never_the_candidate():
     for model in (BAD, GOOD):  # worse, then equal
         d = decide(rows(model, GOOD, Y), "roc_auc", None, None)
