@@ -32,7 +32,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        tables = generate_world(args.leads, seed=args.seed, start=args.start, end=args.end)
+        tables = generate_world(
+            args.leads,
+            seed=args.seed,
+            start=args.start,
+            end=args.end,
+            drift=args.drift,
+            interaction=args.interaction,
+        )
     except ValueError as e:
         raise UsageError(f"generate: {e}") from None
     base = OTHER_CRM if args.shape == "other-crm" else Shape()
@@ -186,6 +193,19 @@ def add_generate(sub: Sub) -> None:
     g.add_argument("--variant-share", type=float, help="share of event types spelled otherwise")
     g.add_argument("--early-event-share", type=float, help="share of events before creation")
     g.add_argument("--closed-share", type=float, help="share of leads closed by the end")
+    g.add_argument(
+        "--drift",
+        type=float,
+        default=0.0,
+        help="0-2: the win rate climbs across the history and company revenue grows beyond "
+        "its earlier range, the odds of a win rising with it (default 0)",
+    )
+    g.add_argument(
+        "--interaction",
+        type=float,
+        default=0.0,
+        help="0-2: an exclusive-or effect of industry and lead source on winning (default 0)",
+    )
     g.set_defaults(func=cmd_generate)
 
 

@@ -45,7 +45,7 @@ def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
     )
     eng_term = np.where(big_junior, 0.3 * eng_term, eng_term)
     neg_term = -1.3 * (unsub <= close) - 1.6 * (bounce <= close)
-    z_win = -1.8 + 0.6 * fit + eng_term + neg_term
+    z_win = -1.8 + 0.6 * fit + eng_term + neg_term + _shifts(s, close)
     closes = cand & (rng.random(n) < _sigmoid(0.0 + 0.5 * intent + 0.5 * (c_demo >= 1)))
     won = closes & (rng.random(n) < _sigmoid(z_win))
 
@@ -63,6 +63,39 @@ def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
     del e_win, drop
     _write(s, close=close, closed_at=closed_at, closes=closes, e_code=e_code, e_idx=e_idx)
     _write(s, e_t=e_t, has_out=has_out, won=won)
+
+
+def _revenue_growth(s: SimpleNamespace) -> np.ndarray:
+    """Each lead's company revenue as a multiple of its company's at the start: under drift
+    ``d`` it grows by a factor of ten to the power ``d`` across the history, so later leads
+    carry revenues beyond any earlier range."""
+    return 10.0 ** (s.drift * s.created / s.horizon)
+
+
+def _shifts(s: SimpleNamespace, close: np.ndarray) -> np.ndarray | float:
+    """What the shapes add to the log-odds of a win (no random draws: a seed means the same
+    leads and events with or without them).
+
+    - drift ``d``: 0.8 per tenfold revenue (which grows with time, see ``_revenue_growth``)
+      and a trend of 1.2 ``d`` across the history that no column explains; at ``d`` = 1 the
+      log-odds climb by about 2 from the first closes to the last.
+    - interaction ``k``: plus or minus 1.2 ``k`` by whether the lead's industry and lead
+      source fall in the same half of their lists (an exclusive or: no sum of per-column
+      effects can express it, trees can).
+    """
+    d, k = s.drift, s.interaction
+    z: np.ndarray | float = 0.0
+    if d:
+        log_rev = np.log10(s.co_rev[s.co] * _revenue_growth(s))
+        z = (
+            z
+            + 0.8 * (log_rev - np.median(np.log10(s.co_rev)))
+            + 1.2 * d * (close / s.horizon - 0.5)
+        )
+    if k:
+        same = (s.ind % 2 == 0) == (s.src % 2 == 0)
+        z = z + 1.2 * k * np.where(same, 1.0, -1.0)
+    return z
 
 
 def _final_events(rng: np.random.Generator, s: SimpleNamespace) -> None:
@@ -87,7 +120,7 @@ def _amounts(rng: np.random.Generator, s: SimpleNamespace) -> None:
     """Deal amounts for won deals and some lost ones."""
     co_rev, co, emp, n, ind, won = _read(s, "co_rev co emp n ind won")
     closes = s.closes
-    true_rev = co_rev[co]
+    true_rev = co_rev[co] * _revenue_growth(s) if s.drift else co_rev[co]
     amount = np.round(
         5000.0 * (emp / 100) ** 0.35 * rng.lognormal(0, 0.5, n) * np.where(ind == 0, 1.3, 1.0), -2
     )

@@ -60,19 +60,34 @@ _STEPS = (
 
 
 def generate_world(
-    n_leads: int, seed: int = 0, start: str = "2024-01-01", end: str = "2025-12-31"
+    n_leads: int,
+    seed: int = 0,
+    start: str = "2024-01-01",
+    end: str = "2025-12-31",
+    *,
+    drift: float = 0.0,
+    interaction: float = 0.0,
 ) -> dict[str, pd.DataFrame]:
     """Generate leads, events, outcomes and funnel stages for ``n_leads`` leads created in
     [start, end].
 
-    The same (n_leads, seed, start, end) always gives identical tables.
+    ``drift`` (0-2) makes the win rate climb across the history and company revenue grow
+    beyond its earlier range, a win's odds rising with it (a linear model extrapolates
+    that, trees stay flat); ``interaction`` (0-2) adds an exclusive-or effect of industry
+    and lead source (trees find it, a linear model cannot). Both change outcomes (and
+    drift the revenue column) only: the leads and their activity are those of the seed.
+    The same arguments always give identical tables.
     """
     if n_leads < 1:
         raise ValueError("n_leads must be at least 1")
+    for name, value in (("drift", drift), ("interaction", interaction)):
+        if not 0.0 <= value <= 2.0:
+            raise ValueError(f"{name} must be between 0 and 2")
     rng = np.random.default_rng(seed)
     t0, span_s = _horizon(start, end)
     # Every time inside the steps is in days since t0.
     s = SimpleNamespace(t0=t0, span_s=span_s, horizon=span_s / DAY_S, n=int(n_leads), ev=_Events())
+    s.drift, s.interaction = float(drift), float(interaction)
     for step in _STEPS:
         step(rng, s)
     return {"leads": s.leads, "events": s.events, "outcomes": s.outcomes, "stages": s.stages}
