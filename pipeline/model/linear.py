@@ -3,7 +3,10 @@
 A scikit-learn pipeline over the feature spec's columns: categories one-hot on the levels the
 spec kept (so rare levels are already pooled as ``other``), numbers with their missing values
 filled by the training mean plus a missing indicator (beside the indicator, the fill value is
-only a reference point), then standardised. Its strength ``C`` is chosen on the validation rows the backtest gives each fold (log loss), or is the
+only a reference point), then standardised. A number that is never negative and skewed on the
+training rows (revenue, counts) enters on a log scale, ``log(1 + x)``: its effect then grows
+with each doubling rather than each unit, so a few huge values do not decide the slope, and
+a value beyond the training range extrapolates in proportion. Its strength ``C`` is chosen on the validation rows the backtest gives each fold (log loss), or is the
 one the folds chose most often for the deployed model. A linear model extrapolates a trend
 or a number beyond its training range, where trees stay flat.
 
@@ -41,6 +44,23 @@ from leadscore.model.scorer import Calibrator, align, choose_calibration
 STRENGTHS = (0.01, 0.1, 1.0, 10.0)
 #: Non-converted rows a fit learns from at most (``LogisticScorer.fit``).
 FIT_NEGATIVES = 50_000
+#: Sample skewness above which a never-negative number enters on a log scale (a common
+#: rule of thumb for "highly skewed"; the log of a symmetric column would bend it).
+LOG_SKEW = 1.0
+
+
+def skewed_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The ``columns`` of ``frame`` that are never negative, take more than two values (a
+    flag stays a flag) and have a skewness above ``LOG_SKEW`` (over their known values)."""
+    out = []
+    for c in columns:
+        x = frame[c].to_numpy(dtype="float64")
+        x = x[np.isfinite(x)]
+        if x.size > 2 and x.min() >= 0 and ((x > x.min()) & (x < x.max())).any():
+            skew = float(np.mean((x - x.mean()) ** 3) / x.std() ** 3)
+            if skew > LOG_SKEW:
+                out.append(c)
+    return out
 
 
 def _fewer_negatives(
@@ -69,6 +89,7 @@ class LogisticScorer:
         self.calibration = calibration
         self.best_iteration_ = 0
         self.complete_columns_: list[str] = []
+        self.logged_: list[str] = []
         self.strength: float | None = None
 
     @classmethod
@@ -88,7 +109,12 @@ class LogisticScorer:
             out[c] = out[c].astype("float64")
         for c in cats:  # level codes (-1: missing or unseen, which no column takes)
             out[c] = out[c].cat.codes.astype("int64")
-        return out
+        return self._logs(out)
+
+    def _logs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        for c in self.logged_:  # signed, so a negative value at scoring stays defined
+            frame[c] = np.sign(frame[c]) * np.log1p(np.abs(frame[c]))
+        return frame
 
     def _prepare(self) -> ColumnTransformer:
         nums, cats = self._columns()
@@ -159,7 +185,10 @@ class LogisticScorer:
         kept ones weighted for the rest, so the data term, and so what a strength means, is
         that of all rows): a few hundred coefficients need no more, and each fit costs rows.
         """
+        self.logged_ = []
         frame, y = self._frame(X), np.asarray(y, dtype="float64")
+        self.logged_ = skewed_columns(frame, self._columns()[0])
+        frame = self._logs(frame)
         w = None if weight is None else np.asarray(weight, dtype="float64")
         self.complete_columns_ = [c for c in self._columns()[0] if bool(frame[c].notna().all())]
         rows, w = _fewer_negatives(y, w, FIT_NEGATIVES, self.seed)
@@ -288,6 +317,7 @@ class LogisticScorer:
             "seed": self.seed,
             "calibration_method": self.calibration_method_,
             "complete_columns": self.complete_columns_,
+            "logged_columns": self.logged_,
         }
         (d / "scorer.json").write_text(json.dumps(meta, indent=2))
         return d
@@ -302,5 +332,6 @@ class LogisticScorer:
         obj.calibrator_, obj.strength_ = state["calibrator"], state["strength"]
         obj.calibration_method_ = meta["calibration_method"]
         obj.complete_columns_ = meta["complete_columns"]
+        obj.logged_ = meta.get("logged_columns", [])
         obj.owners_ = obj._owners()
         return obj

