@@ -31,6 +31,7 @@ from leadscore.features.spec import FeatureSpec
 
 if TYPE_CHECKING:
     from leadscore.config import Config
+    from leadscore.model.scorer import Calibrator
 
 
 @runtime_checkable
@@ -45,6 +46,9 @@ class Scorer(Protocol):
     best_iteration_: int
     #: ``isotonic`` or ``sigmoid``: the calibrator ``calibrate_margins`` chose.
     calibration_method_: str
+    #: The fitted margin-to-probability mapping (``calibrated`` applies it); training may
+    #: move its level afterwards (``Calibrator.shift_to``).
+    calibrator_: Calibrator
     #: Numeric columns without a missing value in training (scoring counts new NaNs there).
     complete_columns_: list[str]
 

@@ -20,6 +20,8 @@ import joblib
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit, logit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -37,10 +39,12 @@ LEAF_TABLES_FROM = 100_000
 
 
 class Calibrator:
-    """Margin -> probability, isotonic or sigmoid (Platt), fitted with scikit-learn."""
+    """Margin -> probability, isotonic or sigmoid (Platt), fitted with scikit-learn; then,
+    once ``shift_to`` has run, moved on the log-odds scale by ``shift``."""
 
     def __init__(self, method: str = "isotonic") -> None:
         self.method = method
+        self.shift = 0.0
 
     def fit(self, margin: np.ndarray, y: np.ndarray) -> Calibrator:
         m = np.asarray(margin, dtype="float64")
@@ -54,13 +58,27 @@ class Calibrator:
             raise ValueError(f"unknown calibration method {self.method!r}")
         return self
 
+    def shift_to(self, margin: np.ndarray, y: np.ndarray) -> Calibrator:
+        """Set ``shift`` so the mean probability on these rows is their conversion rate (an
+        intercept update: the ranking and the shape of the mapping stay)."""
+        self.shift = 0.0
+        y = np.asarray(y, dtype="float64")
+        if y.size == 0 or y.min() == y.max():
+            return self
+        z = logit(self.predict(margin))
+        rate = float(y.mean())
+        self.shift = float(brentq(lambda d: float(expit(z + d).mean()) - rate, -20.0, 20.0))
+        return self
+
     def predict(self, margin: np.ndarray) -> np.ndarray:
         m = np.asarray(margin, dtype="float64")
         if self.method == "isotonic":
             p = self.model_.predict(m)
         else:
             p = self.model_.predict_proba(m.reshape(-1, 1))[:, 1]
-        return np.clip(p, EPS, 1 - EPS)
+        p = np.clip(p, EPS, 1 - EPS)
+        shift = getattr(self, "shift", 0.0)  # calibrators saved before shifts had none
+        return np.clip(expit(logit(p) + shift), EPS, 1 - EPS) if shift else p
 
 
 def choose_calibration(

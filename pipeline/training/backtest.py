@@ -26,6 +26,7 @@ from leadscore.model.baseline import score_baseline
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
+from leadscore.training.calibrate import calibrate
 from leadscore.training.folds import Fold, Plan, holdout
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
@@ -135,21 +136,26 @@ def fit_fold(
     cfg: Config,
     timed: bool = True,
     kind: str | None = None,
+    clock: pd.Series | None = None,
 ) -> FoldFit:
     """One fold: fit on its training rows less the holdout, calibrate on the holdout, score
-    its test rows with the model and with the points sheet."""
+    its test rows with the model and with the points sheet. ``clock``: each row's time (a
+    date or a row position) when the rows have a time order, which calibration may follow
+    (``training.calibrate``)."""
     hold = _holdout(table, y, fold.train, cfg.model.seed)
     learn, weight = learning_rows(table, y, fold.train & ~hold, cfg)
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
     stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
     scorer = kinds.create(spec, cfg, kind).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
-    hold_period = _times(period[hold])
-    scorer.calibrate_margins(scorer.margin(X[hold]), y[hold], hold_period)
+    hold_period = _times((period if clock is None else clock)[hold])
+    follows, in_time = cfg.model.calibration_follows, clock is not None
+    calibrate(scorer, scorer.margin(X[hold]), y[hold], hold_period, follows, in_time)
     b_score = base["baseline_score"].to_numpy(dtype="float64")
     # The points sheet gets its own probability mapping on the same holdout, so Brier and
     # log loss compare the two approaches fairly.
-    points = PointsScorer.create(spec, cfg).calibrate_margins(b_score[hold], y[hold], hold_period)
+    points = PointsScorer.create(spec, cfg)
+    calibrate(points, b_score[hold], y[hold], hold_period, follows, in_time)
     test = fold.test
     margin = scorer.margin(X[test])
     p_model = scorer.calibrated(margin)
@@ -221,6 +227,15 @@ def _times(period: pd.Series) -> np.ndarray:
     return period.to_numpy()
 
 
+def _clock(table: pd.DataFrame, plan: Plan) -> pd.Series | None:
+    """Each row's time when the plan is in time order: its date, else its position."""
+    if not plan.out_of_time:
+        return None
+    if "as_of" in table:
+        return table["as_of"]
+    return pd.Series(np.arange(len(table)), index=table.index)
+
+
 def run_backtest(
     table: pd.DataFrame,
     spec: FeatureSpec,
@@ -240,7 +255,8 @@ def run_backtest(
     y = table["label"].to_numpy(dtype="float64")
     base = score_baseline(table, cfg.baseline) if base is None else base
     fits = [
-        fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind) for fold in plan.folds
+        fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind, _clock(table, plan))
+        for fold in plan.folds
     ]
     rows = pd.concat([f.rows for f in fits], ignore_index=True)
     return Backtest(kind, fits, rows, plan, cfg.model.seed)

@@ -23,6 +23,7 @@ from leadscore.model import kinds
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.training.backtest import Backtest, learning_rows
+from leadscore.training.calibrate import calibrate
 from leadscore.training.folds import Plan
 
 
@@ -53,9 +54,10 @@ def deploy(
     folds = calibration_folds(backtest, cfg.training.backtest.calibration_folds)
     oof = backtest.rows[backtest.rows["fold"].isin(folds)]
     label, fold = oof["label"].to_numpy(dtype="float64"), oof["fold"].to_numpy()
-    scorer.calibrate_margins(oof["margin"].to_numpy(), label, fold)
-    points = PointsScorer.create(spec, cfg).calibrate_margins(
-        oof["baseline_score"].to_numpy(dtype="float64"), label, fold
-    )
+    follows, in_time = cfg.model.calibration_follows, plan.out_of_time
+    calibrate(scorer, oof["margin"].to_numpy(), label, fold, follows, in_time)
+    points = PointsScorer.create(spec, cfg)
+    b_score = oof["baseline_score"].to_numpy(dtype="float64")
+    calibrate(points, b_score, label, fold, follows, in_time)
     rounds = max(1, int(round(float(np.median([f.best_iteration for f in backtest.folds])))))
     return Deployed(scorer, points, rounds, folds, len(oof))

@@ -1,0 +1,96 @@
+"""Calibration that follows drift: the latest rows, the intercept update, unordered rows."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from leadscore.model.scorer import Calibrator
+from leadscore.training.calibrate import calibrate, latest_rows
+
+
+def test_latest_rows_go_back_until_enough_conversions():
+    period = np.array([1, 1, 2, 2, 3, 3, 3])
+    y = np.array([1, 0, 1, 1, 0, 1, 0])
+    # period 3 holds 1 conversion, 3 and 2 hold 3
+    assert latest_rows(y, period, positives=1).tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert latest_rows(y, period, positives=2).tolist() == [0, 0, 1, 1, 1, 1, 1]
+    assert latest_rows(y, period, positives=3).tolist() == [0, 0, 1, 1, 1, 1, 1]
+    # never enough: every row
+    assert latest_rows(y, period, positives=9).all()
+
+
+def test_latest_rows_order_dates_not_positions():
+    period = np.array(["2025-03-01", "2025-01-01", "2025-02-01"], dtype="datetime64[ns]")
+    assert latest_rows(np.array([1, 1, 1]), period, positives=1).tolist() == [True, False, False]
+
+
+class Held:
+    """The part of a scorer ``calibrate`` uses: a calibrator fitted on what it is given."""
+
+    def calibrate_margins(self, margin, y, period):
+        self.seen_ = len(y)
+        self.calibrator_ = Calibrator("sigmoid").fit(margin, y)
+        return self
+
+    def calibrated(self, margin):
+        return self.calibrator_.predict(margin)
+
+
+def trending(n: int = 20_000, seed: int = 0):
+    """Ten periods whose log-odds climb by 0.3 each, the margin ranking within a period."""
+    rng = np.random.default_rng(seed)
+    period = np.repeat(np.arange(10), n // 10)
+    margin = rng.normal(size=n)
+    y = (rng.random(n) < expit(-3 + margin + 0.3 * period)).astype(float)
+    return margin, y, period
+
+
+def test_base_rate_moves_the_level_to_the_latest_rows_and_keeps_the_ranking():
+    margin, y, period = trending()
+    everything = calibrate(Held(), margin, y, period, "all").calibrated(margin)
+    held = calibrate(Held(), margin, y, period, "base_rate")
+    moved = held.calibrated(margin)
+    latest = latest_rows(y, period)
+    assert held.seen_ == len(y)  # the mapping's shape reads every row
+    assert moved[latest].mean() == pytest.approx(y[latest].mean(), rel=1e-6)
+    assert everything[latest].mean() < 0.8 * y[latest].mean()  # all rows lag the trend
+    assert np.array_equal(np.argsort(moved, kind="stable"), np.argsort(everything, kind="stable"))
+
+
+def test_latest_reads_only_the_latest_rows():
+    margin, y, period = trending()
+    held = calibrate(Held(), margin, y, period, "latest")
+    assert held.seen_ == int(latest_rows(y, period).sum()) < len(y)
+
+
+def test_rows_without_a_time_order_are_all_read_whatever_the_setting():
+    margin, y, period = trending()
+    for follows in ("latest", "base_rate"):
+        held = calibrate(Held(), margin, y, period, follows, in_time=False)
+        assert held.seen_ == len(y) and held.calibrator_.shift == 0.0
+
+
+def test_a_shift_is_saved_with_its_calibrator_and_an_old_one_has_none():
+    margin, y, _ = trending()
+    c = (
+        Calibrator("isotonic")
+        .fit(margin, y)
+        .shift_to(margin[:500], np.r_[np.ones(100), np.zeros(400)])
+    )
+    again = pickle.loads(pickle.dumps(c))
+    assert again.shift == c.shift != 0
+    np.testing.assert_array_equal(again.predict(margin), c.predict(margin))
+    del again.shift  # as a calibrator pickled before shifts existed
+    np.testing.assert_array_equal(
+        again.predict(margin), Calibrator("isotonic").fit(margin, y).predict(margin)
+    )
+
+
+def test_an_unknown_setting_is_refused():
+    margin, y, period = trending(1000)
+    with pytest.raises(ValueError, match="calibration_follows"):
+        calibrate(Held(), margin, y, period, "newest")
