@@ -69,7 +69,7 @@ class BacktestConfig(Strict):
 
 class TrainingConfig(Strict):
     horizon_days: int = Field(gt=0)
-    cadence: Literal["monthly"] | int
+    cadence: Literal["monthly", "auto"] | Annotated[int, Field(ge=1)]
     first_snapshot: str | None = None
     min_positives: int = Field(ge=1)
     backtest: BacktestConfig

@@ -97,8 +97,14 @@ def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> l
     anchored at the latest labelled moment: midnight of ``end`` less the horizon, stepping
     back by the cadence (``anchored_dates``) to the first lead, or to
     ``training.first_snapshot`` when set (that moment included), and never before the data
-    records outcomes (``outcomes_recorded_from``).
+    records outcomes (``outcomes_recorded_from``). A cadence of ``auto`` is resolved first
+    (``advice.resolve_cadence``).
     """
+    if cfg.training.cadence == "auto":
+        # Imported here: advice plans on this module's grid at each concrete cadence.
+        from leadscore.training.advice import resolve_cadence
+
+        cfg, _ = resolve_cadence(tables, cfg, end)
     anchor = end.normalize() - pd.Timedelta(days=cfg.training.horizon_days)
     first = cfg.training.first_snapshot_at
     start = tables.leads["created_at"].min() if first is None else first - pd.Timedelta(seconds=1)

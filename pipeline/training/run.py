@@ -34,7 +34,7 @@ from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
 from leadscore.training import accounts
-from leadscore.training.advice import check_folds_fit
+from leadscore.training.advice import check_folds_fit, resolve_cadence, table_cadence
 from leadscore.training.champion import Decision, decide
 from leadscore.training.dataset import outcomes_recorded_from, training_table
 from leadscore.training.fit import TrainResult, train_on_table
@@ -300,7 +300,10 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
             f"{recorded:%Y-%m-%d} are left out (their wins were not recorded; "
             "training.outcomes_from: all keeps them)"
         )
-    check_folds_fit(tables, cfg, as_of)  # before any feature is built
+    cfg, chosen = resolve_cadence(tables, cfg, as_of)  # before any feature is built
+    if chosen:
+        say(f"  {chosen}")
+    check_folds_fit(tables, cfg, as_of)
     tt = training_table(tables, cfg, as_of)
     view = as_of_view(tables, tt.data_end)
 
@@ -374,6 +377,7 @@ def train_features(path: str | Path, cfg: Config, say: Say) -> RunSummary:
         return champ.predict_proba(frame.iloc[found].reset_index(drop=True))
 
     end = frame["as_of"].max() + pd.Timedelta(days=cfg.training.horizon_days)
+    cfg = table_cadence(cfg, frame["as_of"])
     return _train_table(
         frame,
         spec,
