@@ -88,7 +88,7 @@ def calibration_sources(rows: pd.DataFrame, horizon_days: int) -> dict[str, tupl
     calibration-in-the-large miss) over the folds that had such earlier folds."""
     from sklearn.metrics import log_loss
 
-    from leadscore.model.scorer import Calibrator, choose_calibration
+    from leadscore.model.calibrator import Calibrator, choose_calibration
 
     horizon = pd.Timedelta(days=horizon_days)
     first = rows.groupby("fold")["period"].min()

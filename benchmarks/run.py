@@ -214,7 +214,9 @@ def spark_ab(d: Path, pairs: int) -> dict:
 
 def plan_for(frame, cfg):
     from leadscore.training.folds import time_folds
+    from leadscore.training.grid import table_cadence
 
+    cfg = table_cadence(cfg, frame["as_of"])
     b = cfg.training.backtest
     return time_folds(
         frame["as_of"],

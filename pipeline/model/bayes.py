@@ -20,8 +20,9 @@ import pandas as pd
 
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
+from leadscore.model.calibrator import Calibrator, choose_calibration
 from leadscore.model.kind import Scorer
-from leadscore.model.scorer import Calibrator, align, choose_calibration
+from leadscore.model.scorer import align
 
 #: Quantile bins per numeric feature (fewer where the values tie).
 BINS = 10

@@ -31,7 +31,7 @@ from leadscore.features.spec import FeatureSpec
 
 if TYPE_CHECKING:
     from leadscore.config import Config
-    from leadscore.model.scorer import Calibrator
+    from leadscore.model.calibrator import Calibrator
 
 
 @runtime_checkable

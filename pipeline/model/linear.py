@@ -37,8 +37,9 @@ from threadpoolctl import threadpool_limits
 
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
+from leadscore.model.calibrator import Calibrator, choose_calibration
 from leadscore.model.kind import Scorer
-from leadscore.model.scorer import Calibrator, align, choose_calibration
+from leadscore.model.scorer import align
 
 #: Regularisation strengths tried on the validation rows (scikit-learn's C: larger is weaker).
 STRENGTHS = (0.01, 0.1, 1.0, 10.0)

@@ -21,8 +21,9 @@ import pandas as pd
 from leadscore.config import BaselineConfig, Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.baseline import rule_points, score_baseline
+from leadscore.model.calibrator import Calibrator, choose_calibration
 from leadscore.model.kind import Scorer
-from leadscore.model.scorer import Calibrator, align, choose_calibration
+from leadscore.model.scorer import align
 
 KIND = "points"
 

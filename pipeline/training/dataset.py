@@ -11,12 +11,12 @@ from leadscore.config import Config
 from leadscore.data.contract import Tables
 from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
-from leadscore.features.snapshots import anchored_dates, label_snapshots, open_leads
+from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
 from leadscore.features.table import build_table
 from leadscore.io.source import EventSource
-from leadscore.timestamps import to_utc
+from leadscore.training.grid import training_snapshot_dates
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -71,47 +71,6 @@ class TrainingTable:
     spec: FeatureSpec
     data_end: pd.Timestamp
     snapshot_dates: list[pd.Timestamp]
-
-
-def outcomes_recorded_from(tables: Tables, cfg: Config) -> pd.Timestamp | None:
-    """From when the data records outcomes, when that is later than its leads could close
-    (None: from the start). ``training.outcomes_from``: ``auto`` takes the first close when
-    it comes more than ``horizon_days`` after the first lead (a CRM that began keeping
-    outcomes later); ``all`` trusts every snapshot; a date says it.
-    """
-    setting = cfg.training.outcomes_from
-    if setting == "all":
-        return None
-    if setting != "auto":
-        return to_utc(setting)
-    closed = tables.outcomes["closed_at"]
-    if not len(closed) or not len(tables.leads):
-        return None
-    first_close, first_lead = closed.min(), tables.leads["created_at"].min()
-    horizon = pd.Timedelta(days=cfg.training.horizon_days)
-    return first_close.normalize() if first_close - first_lead > horizon else None
-
-
-def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> list[pd.Timestamp]:
-    """Snapshot dates whose horizon has passed by ``end`` (so every label is known), on a grid
-    anchored at the latest labelled moment: midnight of ``end`` less the horizon, stepping
-    back by the cadence (``anchored_dates``) to the first lead, or to
-    ``training.first_snapshot`` when set (that moment included), and never before the data
-    records outcomes (``outcomes_recorded_from``). A cadence of ``auto`` is resolved first
-    (``advice.resolve_cadence``).
-    """
-    if cfg.training.cadence == "auto":
-        # Imported here: advice plans on this module's grid at each concrete cadence.
-        from leadscore.training.advice import resolve_cadence
-
-        cfg, _ = resolve_cadence(tables, cfg, end)
-    anchor = end.normalize() - pd.Timedelta(days=cfg.training.horizon_days)
-    first = cfg.training.first_snapshot_at
-    start = tables.leads["created_at"].min() if first is None else first - pd.Timedelta(seconds=1)
-    recorded = outcomes_recorded_from(tables, cfg)
-    if recorded is not None:  # earlier snapshots' wins were never recorded: not losses
-        start = max(start, recorded - pd.Timedelta(seconds=1))
-    return anchored_dates(start, anchor, cfg.training.cadence)
 
 
 def training_table(tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None) -> TrainingTable:

@@ -34,12 +34,13 @@ from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.model.versions import record_move
 from leadscore.training import accounts
-from leadscore.training.advice import check_folds_fit, resolve_cadence, table_cadence
+from leadscore.training.advice import check_folds_fit
 from leadscore.training.champion import Decision, decide
-from leadscore.training.dataset import outcomes_recorded_from, training_table
+from leadscore.training.dataset import training_table
 from leadscore.training.fit import TrainResult, train_on_table
 from leadscore.training.folds import time_folds
 from leadscore.training.funnel import funnel_table
+from leadscore.training.grid import outcomes_recorded_from, resolve_cadence, table_cadence
 from leadscore.training.tournament import tournament_text
 
 Say = Callable[[str], None]

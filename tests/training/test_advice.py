@@ -9,13 +9,8 @@ from leadscore.config import config_from_dict
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
 from leadscore.errors import DataError
-from leadscore.training.advice import (
-    cadence_of,
-    check_folds_fit,
-    finer_cadences,
-    plan_for,
-    resolve_cadence,
-)
+from leadscore.training.advice import check_folds_fit
+from leadscore.training.grid import cadence_of, finer_cadences, plan_for, resolve_cadence
 
 
 def test_finer_cadences_are_coarsest_first():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from leadscore.model.scorer import Calibrator
+from leadscore.model.calibrator import Calibrator
 from leadscore.training.calibrate import calibrate, latest_rows
 
 

@@ -8,7 +8,7 @@ from leadscore.config import config_from_dict
 from leadscore.data.contract import Tables
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid, validate_tables
-from leadscore.training.dataset import outcomes_recorded_from, training_snapshot_dates
+from leadscore.training.grid import outcomes_recorded_from, training_snapshot_dates
 
 CUT = pd.Timestamp("2024-09-01", tz="UTC")
 

@@ -1,0 +1,149 @@
+"""Which snapshots a history trains on: the grid of dates (anchored at the latest labelled
+moment, from when outcomes are recorded), its labels without features, the backtest plan
+they give, and the cadence: ``training.cadence: auto`` takes the coarsest cadence whose
+backtest fits two folds, computed from the data before any feature is built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import Config
+from leadscore.data.contract import Tables
+from leadscore.data.views import as_of_view, data_end
+from leadscore.errors import DataError
+from leadscore.features.snapshots import anchored_dates, label_snapshots, open_leads
+from leadscore.timestamps import to_utc
+from leadscore.training.folds import Plan, time_folds
+
+
+def outcomes_recorded_from(tables: Tables, cfg: Config) -> pd.Timestamp | None:
+    """From when the data records outcomes, when that is later than its leads could close
+    (None: from the start). ``training.outcomes_from``: ``auto`` takes the first close when
+    it comes more than ``horizon_days`` after the first lead (a CRM that began keeping
+    outcomes later); ``all`` trusts every snapshot; a date says it.
+    """
+    setting = cfg.training.outcomes_from
+    if setting == "all":
+        return None
+    if setting != "auto":
+        return to_utc(setting)
+    closed = tables.outcomes["closed_at"]
+    if not len(closed) or not len(tables.leads):
+        return None
+    first_close, first_lead = closed.min(), tables.leads["created_at"].min()
+    horizon = pd.Timedelta(days=cfg.training.horizon_days)
+    return first_close.normalize() if first_close - first_lead > horizon else None
+
+
+def training_snapshot_dates(tables: Tables, cfg: Config, end: pd.Timestamp) -> list[pd.Timestamp]:
+    """Snapshot dates whose horizon has passed by ``end`` (so every label is known), on a grid
+    anchored at the latest labelled moment: midnight of ``end`` less the horizon, stepping
+    back by the cadence (``anchored_dates``) to the first lead, or to
+    ``training.first_snapshot`` when set (that moment included), and never before the data
+    records outcomes (``outcomes_recorded_from``). A cadence of ``auto`` is resolved first
+    (``resolve_cadence``).
+    """
+    if cfg.training.cadence == "auto":
+        cfg, _ = resolve_cadence(tables, cfg, end)
+    anchor = end.normalize() - pd.Timedelta(days=cfg.training.horizon_days)
+    first = cfg.training.first_snapshot_at
+    start = tables.leads["created_at"].min() if first is None else first - pd.Timedelta(seconds=1)
+    recorded = outcomes_recorded_from(tables, cfg)
+    if recorded is not None:  # earlier snapshots' wins were never recorded: not losses
+        start = max(start, recorded - pd.Timedelta(seconds=1))
+    return anchored_dates(start, anchor, cfg.training.cadence)
+
+
+def label_grid(tables: Tables, cfg: Config, end: pd.Timestamp) -> tuple[pd.Series, np.ndarray]:
+    """Each labelled training row's snapshot and label, as the training table will hold
+    them (open leads on the grid, labels over the horizon), without their features."""
+    view = as_of_view(tables, end)
+    dates = training_snapshot_dates(view, cfg, end)
+    snaps = open_leads(view.leads, view.outcomes, dates)
+    label = label_snapshots(snaps, view.outcomes, cfg.training.horizon_days, end).to_numpy()
+    known = ~np.isnan(label)
+    return snaps["as_of"][known].reset_index(drop=True), label[known]
+
+
+def plan_for(tables: Tables, cfg: Config, end: pd.Timestamp) -> Plan:
+    """The backtest plan the training table will get (``DataError`` when no fold fits)."""
+    period, label = label_grid(tables, cfg, end)
+    b = cfg.training.backtest
+    return time_folds(
+        period,
+        label,
+        cfg.training.horizon_days,
+        None if b.folds == "auto" else int(b.folds),
+        None if b.fold_snapshots == "auto" else int(b.fold_snapshots),
+        cfg.training.cadence,
+    )
+
+
+def finer_cadences(cadence: str | int) -> list[int]:
+    """Cadences (days) finer than ``cadence``, coarsest first."""
+    days = 30 if cadence in ("monthly", "auto") else int(cadence)
+    return [c for c in (14, 7, 3, 1) if c < days]
+
+
+def with_cadence(cfg: Config, cadence: str | int) -> Config:
+    return cfg.model_copy(update={"training": cfg.training.model_copy(update={"cadence": cadence})})
+
+
+def _name(cadence: str | int) -> str:
+    return "monthly" if cadence == "monthly" else f"{cadence}-day"
+
+
+def resolve_cadence(
+    tables: Tables, cfg: Config, as_of: pd.Timestamp | None
+) -> tuple[Config, str | None]:
+    """``cfg`` with a concrete cadence, and a line saying what ``auto`` chose (None when the
+    cadence was set). ``auto``: monthly when its backtest fits two folds (or the folds asked
+    for, if fewer), else the coarsest finer cadence that does, else the one with the most
+    folds; when none fits, monthly (and training refuses with its advice)."""
+    if cfg.training.cadence != "auto":
+        return cfg, None
+    end = as_of if as_of is not None else data_end(tables)
+    folds = cfg.training.backtest.folds
+    enough = min(2, 4 if folds == "auto" else int(folds))
+    best: tuple[int, str | int] | None = None
+    monthly = 0
+    for cadence in ["monthly", *finer_cadences("monthly")]:
+        trial = with_cadence(cfg, cadence)
+        try:
+            n = len(plan_for(tables, trial, end).folds)
+        except DataError:
+            continue
+        monthly = n if cadence == "monthly" else monthly
+        if best is None or n > best[0]:
+            best = (n, cadence)
+        if n >= enough:
+            break
+    if best is None:
+        return with_cadence(cfg, "monthly"), None
+    n, cadence = best
+    if cadence == "monthly" and n >= enough:
+        return with_cadence(cfg, cadence), None
+    positives = int(label_grid(tables, with_cadence(cfg, cadence), end)[1].sum())
+    return with_cadence(cfg, cadence), (
+        f"training.cadence auto: {_name(cadence)} snapshots, the coarsest whose backtest fits "
+        f"{n} fold(s) ({positives:,} labelled conversions; monthly snapshots fit {monthly})"
+    )
+
+
+def cadence_of(dates: pd.Series) -> str | int:
+    """The cadence a table's snapshot dates were taken at: the median gap between them in
+    days (``monthly`` from 28 days up; one date counts as monthly)."""
+    unique = pd.Series(pd.to_datetime(dates.unique(), utc=True)).sort_values()
+    if len(unique) < 2:
+        return "monthly"
+    days = float(unique.diff().dropna().dt.total_seconds().median() / 86_400)
+    return "monthly" if days >= 28 else max(1, int(round(days)))
+
+
+def table_cadence(cfg: Config, dates: pd.Series) -> Config:
+    """``cfg`` with ``auto`` replaced by the cadence of a built table's dates."""
+    if cfg.training.cadence != "auto":
+        return cfg
+    return with_cadence(cfg, cadence_of(dates))
