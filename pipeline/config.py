@@ -104,7 +104,7 @@ class ModelConfig(Strict):
     )
     seed: int
     calibration: Literal["isotonic", "sigmoid", "auto"]
-    calibration_follows: Literal["all", "latest", "base_rate"] = "all"
+    calibration_follows: Literal["auto", "all", "latest", "base_rate"] = "auto"
     positive_weight: Literal["none", "sqrt", "balanced"] | float
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)

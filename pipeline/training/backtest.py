@@ -12,7 +12,7 @@ them (``training.deploy``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -26,7 +26,7 @@ from leadscore.model.baseline import score_baseline
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
-from leadscore.training.calibrate import calibrate
+from leadscore.training.calibrate import calibrated_ways, choose_way, settle, ways_tried
 from leadscore.training.folds import Fold, Plan, holdout
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
@@ -52,6 +52,10 @@ class Backtest:
     rows: pd.DataFrame  # every fold's test rows, oldest fold first (the out-of-time rows)
     plan: Plan
     seed: int
+    #: How the deployed model's calibration follows drift (``training.calibrate``), and the
+    #: backtest log loss of each way tried under ``auto``.
+    follows: str = "all"
+    follows_loss: dict[str, float] = field(default_factory=dict)
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -149,16 +153,16 @@ def fit_fold(
     stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
     scorer = kinds.create(spec, cfg, kind).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
     hold_period = _times((period if clock is None else clock)[hold])
-    follows, in_time = cfg.model.calibration_follows, clock is not None
-    calibrate(scorer, scorer.margin(X[hold]), y[hold], hold_period, follows, in_time)
+    ways = ways_tried(cfg.model.calibration_follows, clock is not None)
+    test = fold.test
+    margin = scorer.margin(X[test])
+    p = calibrated_ways(scorer, scorer.margin(X[hold]), y[hold], hold_period, margin, ways)
     b_score = base["baseline_score"].to_numpy(dtype="float64")
     # The points sheet gets its own probability mapping on the same holdout, so Brier and
     # log loss compare the two approaches fairly.
     points = PointsScorer.create(spec, cfg)
-    calibrate(points, b_score[hold], y[hold], hold_period, follows, in_time)
-    test = fold.test
-    margin = scorer.margin(X[test])
-    p_model = scorer.calibrated(margin)
+    b = calibrated_ways(points, b_score[hold], y[hold], hold_period, b_score[test], ways)
+    p_model = p[ways[0]]
     score = to_score(p_model)
     rows = pd.DataFrame(
         {
@@ -169,12 +173,15 @@ def fit_fold(
             "label": y[test],
             "margin": margin,
             "p_model": p_model,
-            "p_baseline": points.calibrated(b_score[test]),
+            "p_baseline": b[ways[0]],
             "score": score,
             "baseline_score": b_score[test],
             "baseline_tier": base["baseline_tier"].to_numpy()[test],
         }
     )
+    if len(ways) > 1:  # each way's probabilities, until the backtest chooses one
+        for w in ways:
+            rows[f"p_model_{w}"], rows[f"p_baseline_{w}"] = p[w], b[w]
     counts = {
         "train_rows": int(learn.sum()),
         "train_positives": int(y[learn].sum()),
@@ -258,8 +265,12 @@ def run_backtest(
         fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind, _clock(table, plan))
         for fold in plan.folds
     ]
+    ways = ways_tried(cfg.model.calibration_follows, plan.out_of_time)
+    way, losses = choose_way(pd.concat([f.rows for f in fits], ignore_index=True), ways)
+    for f in fits:
+        f.rows = settle(f.rows, way, ways)
     rows = pd.concat([f.rows for f in fits], ignore_index=True)
-    return Backtest(kind, fits, rows, plan, cfg.model.seed)
+    return Backtest(kind, fits, rows, plan, cfg.model.seed, way, losses)
 
 
 def spread(table: pd.DataFrame, metric: str = "roc_auc") -> dict[str, float]:

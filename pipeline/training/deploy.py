@@ -54,7 +54,7 @@ def deploy(
     folds = calibration_folds(backtest, cfg.training.backtest.calibration_folds)
     oof = backtest.rows[backtest.rows["fold"].isin(folds)]
     label, fold = oof["label"].to_numpy(dtype="float64"), oof["fold"].to_numpy()
-    follows, in_time = cfg.model.calibration_follows, plan.out_of_time
+    follows, in_time = backtest.follows, plan.out_of_time
     calibrate(scorer, oof["margin"].to_numpy(), label, fold, follows, in_time)
     points = PointsScorer.create(spec, cfg)
     b_score = oof["baseline_score"].to_numpy(dtype="float64")

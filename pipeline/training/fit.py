@@ -23,6 +23,13 @@ from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
 from leadscore.training.tournament import Tournament, run_tournament
 
+#: What each way of following drift means, for the run's notes.
+FOLLOWS_WORDS = {
+    "all": "every calibration row (all)",
+    "latest": "the latest rows only (latest)",
+    "base_rate": "every row, its level moved to the latest rows' rate (base_rate)",
+}
+
 
 @dataclass
 class Evaluation:
@@ -193,6 +200,12 @@ def train_on_table(
         notes.append(
             f"only {int(backtest.rows['label'].sum())} conversions in the backtest's test rows: "
             "wide confidence intervals"
+        )
+    if backtest.follows_loss:
+        losses = ", ".join(f"{w} {v:.4f}" for w, v in backtest.follows_loss.items())
+        notes.append(
+            f"calibration follows {FOLLOWS_WORDS[backtest.follows]} (backtest log loss: "
+            f"{losses}; model.calibration_follows)"
         )
     notes.append(
         f"calibration: model {deployed.scorer.calibration_method_}, "

@@ -53,7 +53,15 @@ class Tournament:
         if same and kind == "points":  # every backtest scored the same points sheet
             first = next(iter(self.backtests.values()))
             rows = first.rows.assign(p_model=first.rows["p_baseline"])
-            return Backtest("points", first.folds, rows, first.plan, first.seed)
+            return Backtest(
+                "points",
+                first.folds,
+                rows,
+                first.plan,
+                first.seed,
+                first.follows,
+                first.follows_loss,
+            )
         return run_backtest(self.data, self.spec, self.plan, cfg, kind)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import expit
 
 from leadscore.model.calibrator import Calibrator
-from leadscore.training.calibrate import calibrate, latest_rows
+from leadscore.training.calibrate import calibrate, choose_way, latest_rows, settle, ways_tried
 
 
 def test_latest_rows_go_back_until_enough_conversions():
@@ -94,3 +95,41 @@ def test_an_unknown_setting_is_refused():
     margin, y, period = trending(1000)
     with pytest.raises(ValueError, match="calibration_follows"):
         calibrate(Held(), margin, y, period, "newest")
+
+
+def test_auto_tries_every_way_in_time_and_one_otherwise():
+    assert ways_tried("auto", True) == ("all", "base_rate", "latest")
+    assert ways_tried("auto", False) == ("all",)
+    assert ways_tried("latest", True) == ("latest",)
+
+
+def test_the_way_with_the_lowest_log_loss_is_chosen_and_settled():
+    rows = pd.DataFrame(
+        {
+            "label": [1, 0, 0, 1],
+            "p_model": [0.5] * 4,
+            "p_baseline": [0.5] * 4,
+            "score": [50.0] * 4,
+            "p_model_all": [0.5, 0.5, 0.5, 0.5],
+            "p_model_base_rate": [0.9, 0.1, 0.1, 0.9],  # the best
+            "p_model_latest": [0.1, 0.9, 0.9, 0.1],
+            "p_baseline_all": [0.4] * 4,
+            "p_baseline_base_rate": [0.6] * 4,
+            "p_baseline_latest": [0.2] * 4,
+        }
+    )
+    ways = ("all", "base_rate", "latest")
+    way, losses = choose_way(rows, ways)
+    assert way == "base_rate"
+    assert losses["all"] == pytest.approx(np.log(2))
+    assert losses["base_rate"] == pytest.approx(-np.log(0.9))
+    settled = settle(rows, way, ways)
+    assert list(settled.columns) == ["label", "p_model", "p_baseline", "score"]
+    assert settled["p_model"].tolist() == [0.9, 0.1, 0.1, 0.9]
+    assert settled["p_baseline"].tolist() == [0.6] * 4
+    assert settled["score"].iloc[0] > settled["score"].iloc[1]
+
+
+def test_ties_go_to_every_row():
+    rows = pd.DataFrame({"label": [1, 0], "p_model_all": [0.6, 0.4], "p_model_latest": [0.6, 0.4]})
+    assert choose_way(rows, ("all", "latest"))[0] == "all"
