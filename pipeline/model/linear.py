@@ -53,15 +53,13 @@ LOG_SKEW = 1.0
 def skewed_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """The ``columns`` of ``frame`` that are never negative, take more than two values (a
     flag stays a flag) and have a skewness above ``LOG_SKEW`` (over their known values)."""
-    out = []
-    for c in columns:
-        x = frame[c].to_numpy(dtype="float64")
-        x = x[np.isfinite(x)]
-        if x.size > 2 and x.min() >= 0 and ((x > x.min()) & (x < x.max())).any():
-            skew = float(np.mean((x - x.mean()) ** 3) / x.std() ** 3)
-            if skew > LOG_SKEW:
-                out.append(c)
-    return out
+    if not columns:
+        return []
+    data = frame[list(columns)].astype("float64").replace([np.inf, -np.inf], np.nan)
+    low, high = data.min(), data.max()
+    inner = (data.gt(low, axis=1) & data.lt(high, axis=1)).any()
+    chosen = (low >= 0) & inner & (data.skew() > LOG_SKEW)
+    return [c for c in columns if bool(chosen[c])]
 
 
 def _fewer_negatives(
@@ -186,14 +184,15 @@ class LogisticScorer:
         kept ones weighted for the rest, so the data term, and so what a strength means, is
         that of all rows): a few hundred coefficients need no more, and each fit costs rows.
         """
-        self.logged_ = []
-        frame, y = self._frame(X), np.asarray(y, dtype="float64")
-        self.logged_ = skewed_columns(frame, self._columns()[0])
-        frame = self._logs(frame)
+        nums = self._columns()[0]
+        y = np.asarray(y, dtype="float64")
         w = None if weight is None else np.asarray(weight, dtype="float64")
-        self.complete_columns_ = [c for c in self._columns()[0] if bool(frame[c].notna().all())]
+        self.complete_columns_ = [c for c in nums if bool(X[c].notna().all())]
         rows, w = _fewer_negatives(y, w, FIT_NEGATIVES, self.seed)
-        frame, y = frame.iloc[rows], y[rows]
+        self.logged_ = []
+        frame, y = self._frame(X.iloc[rows]), y[rows]
+        self.logged_ = skewed_columns(frame, nums)  # on the rows it learns from
+        frame = self._logs(frame)
         prepare = self._prepare().fit(frame)
         z = prepare.transform(frame)
         # One BLAS thread: these products are small, and threads that spin while LightGBM

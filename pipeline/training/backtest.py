@@ -141,11 +141,13 @@ def fit_fold(
     timed: bool = True,
     kind: str | None = None,
     clock: pd.Series | None = None,
+    points_memo: dict[int, dict[str, np.ndarray]] | None = None,
 ) -> FoldFit:
     """One fold: fit on its training rows less the holdout, calibrate on the holdout, score
     its test rows with the model and with the points sheet. ``clock``: each row's time (a
     date or a row position) when the rows have a time order, which calibration may follow
-    (``training.calibrate``)."""
+    (``training.calibrate``). ``points_memo``: the points sheet's test probabilities by
+    fold, shared by backtests on the same table (its holdout and scores are theirs too)."""
     hold = _holdout(table, y, fold.train, cfg.model.seed)
     learn, weight = learning_rows(table, y, fold.train & ~hold, cfg)
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
@@ -160,8 +162,13 @@ def fit_fold(
     b_score = base["baseline_score"].to_numpy(dtype="float64")
     # The points sheet gets its own probability mapping on the same holdout, so Brier and
     # log loss compare the two approaches fairly.
-    points = PointsScorer.create(spec, cfg)
-    b = calibrated_ways(points, b_score[hold], y[hold], hold_period, b_score[test], ways)
+    memo = {} if points_memo is None else points_memo
+    if fold.number not in memo:
+        points = PointsScorer.create(spec, cfg)
+        memo[fold.number] = calibrated_ways(
+            points, b_score[hold], y[hold], hold_period, b_score[test], ways
+        )
+    b = memo[fold.number]
     p_model = p[ways[0]]
     score = to_score(p_model)
     rows = pd.DataFrame(
@@ -250,10 +257,12 @@ def run_backtest(
     cfg: Config,
     kind: str | None = None,
     base: pd.DataFrame | None = None,
+    points_memo: dict[int, dict[str, np.ndarray]] | None = None,
 ) -> Backtest:
     """Every fold of ``plan`` on ``table`` (lead_id, as_of, features, label; flat tables use
     ``as_of`` for their date or row block), with models of ``kind`` (default: the config's
-    first contestant); ``base``: the table's points-sheet scores, when already computed."""
+    first contestant); ``base``: the table's points-sheet scores, when already computed;
+    ``points_memo``: shared by backtests of other kinds on the same table (``fit_fold``)."""
     kind = kind or kinds.contestants(cfg)[0]
     # Snapshot rows are grouped by date (capacity "each month"); flat rows by fold.
     timed = plan.snapshots
@@ -262,7 +271,20 @@ def run_backtest(
     y = table["label"].to_numpy(dtype="float64")
     base = score_baseline(table, cfg.baseline) if base is None else base
     fits = [
-        fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind, _clock(table, plan))
+        fit_fold(
+            table,
+            X,
+            y,
+            base,
+            period,
+            fold,
+            spec,
+            cfg,
+            timed,
+            kind,
+            _clock(table, plan),
+            points_memo,
+        )
         for fold in plan.folds
     ]
     ways = ways_tried(cfg.model.calibration_follows, plan.out_of_time)

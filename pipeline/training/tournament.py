@@ -86,8 +86,9 @@ def run_tournament(
     spec and plan), judged."""
     known = known or {}
     base = score_baseline(table, cfg.baseline)  # the same points for every contestant
+    memo: dict[int, dict[str, np.ndarray]] = {}  # and the same calibrated points per fold
     backtests = {
-        k: known.get(k) or run_backtest(table, spec, plan, cfg, k, base)
+        k: known.get(k) or run_backtest(table, spec, plan, cfg, k, base, memo)
         for k in kinds.contestants(cfg)
     }
     folds = judged_folds(plan, cfg.training.backtest.champion_folds)

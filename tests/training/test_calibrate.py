@@ -10,7 +10,14 @@ import pytest
 from scipy.special import expit
 
 from leadscore.model.calibrator import Calibrator
-from leadscore.training.calibrate import calibrate, choose_way, latest_rows, settle, ways_tried
+from leadscore.training.calibrate import (
+    calibrate,
+    calibrated_ways,
+    choose_way,
+    latest_rows,
+    settle,
+    ways_tried,
+)
 
 
 def test_latest_rows_go_back_until_enough_conversions():
@@ -133,3 +140,12 @@ def test_the_way_with_the_lowest_log_loss_is_chosen_and_settled():
 def test_ties_go_to_every_row():
     rows = pd.DataFrame({"label": [1, 0], "p_model_all": [0.6, 0.4], "p_model_latest": [0.6, 0.4]})
     assert choose_way(rows, ("all", "latest"))[0] == "all"
+
+
+def test_each_way_of_calibrated_ways_is_the_way_on_its_own():
+    margin, y, period = trending()
+    test = np.linspace(-3, 3, 50)
+    together = calibrated_ways(Held(), margin, y, period, test, ("all", "base_rate", "latest"))
+    for way in ("all", "base_rate", "latest"):
+        alone = calibrate(Held(), margin, y, period, way).calibrated(test)
+        np.testing.assert_allclose(together[way], alone, rtol=1e-12)
