@@ -390,3 +390,26 @@ def test_no_open_leads_give_an_empty_table_not_an_error(spark, world):
     )
     frame = sp.toPandas()
     assert frame.empty and list(frame.columns) == ["lead_id", "as_of", *spec.feature_columns]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["logistic", "naive_bayes", "points"])
+def test_every_kind_scores_the_same_on_spark(spark, world, kind, tmp_path, monkeypatch):
+    """Each model kind, registered and served by spark_udf, gives the DuckDB path's
+    probabilities, tiers and reasons."""
+    from leadscore.training.run import train_events
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    cfg = config_from_dict({"model": {"kind": kind}, "training": {"min_positives": 10}})
+    summary = train_events(require_valid(load_data(world["data"])), cfg, None, say=lambda _m: None)
+    assert summary.result.scorer.kind == kind
+    common = ["score", "--data", str(world["data"]), "--as-of", "2025-10-01"]
+    assert main([*common, "--out", str(tmp_path / "duck.parquet")]) == 0
+    assert main([*common, "--out", str(tmp_path / "spark.parquet"), "--engine", "spark"]) == 0
+    duck = pd.read_parquet(tmp_path / "duck.parquet").sort_values("lead_id", ignore_index=True)
+    sp = pd.read_parquet(tmp_path / "spark.parquet").sort_values("lead_id", ignore_index=True)
+    assert list(sp.columns) == list(duck.columns) and len(sp) == len(duck) > 100
+    assert np.allclose(sp["probability"], duck["probability"], rtol=0, atol=1e-12)
+    for c in ("lead_id", "score", "tier", "baseline_score", "fit_grade", "top_reasons"):
+        assert (sp[c].astype(str).to_numpy() == duck[c].astype(str).to_numpy()).all(), c
