@@ -95,40 +95,52 @@ def _name(cadence: str | int) -> str:
     return "monthly" if cadence == "monthly" else f"{cadence}-day"
 
 
+#: Cadences ``auto`` weighs for more folds (each finer one multiplies the rows), and those
+#: it tries only when none of them fits two folds.
+PREFERRED_CADENCES: tuple[str | int, ...] = ("monthly", 14, 7)
+LAST_RESORT_CADENCES: tuple[int, ...] = (3, 1)
+
+
 def resolve_cadence(
     tables: Tables, cfg: Config, as_of: pd.Timestamp | None
 ) -> tuple[Config, str | None]:
     """``cfg`` with a concrete cadence, and a line saying what ``auto`` chose (None when the
-    cadence was set). ``auto``: monthly when its backtest fits two folds (or the folds asked
-    for, if fewer), else the coarsest finer cadence that does, else the one with the most
-    folds; when none fits, monthly (and training refuses with its advice)."""
+    cadence was set, or ``auto`` kept monthly). ``auto``: of monthly, 14 and 7 days, the
+    coarsest whose backtest fits the most folds (up to the folds asked for: 4 under
+    ``auto``); when none fits two, the coarsest of 3 and 1 days that does; when nothing
+    fits, monthly (and training refuses with its advice)."""
     if cfg.training.cadence != "auto":
         return cfg, None
     end = as_of if as_of is not None else data_end(tables)
     folds = cfg.training.backtest.folds
-    enough = min(2, 4 if folds == "auto" else int(folds))
-    best: tuple[int, str | int] | None = None
-    monthly = 0
-    for cadence in ["monthly", *finer_cadences("monthly")]:
-        trial = with_cadence(cfg, cadence)
+    want = 4 if folds == "auto" else int(folds)
+    fitted: dict[str | int, int] = {}
+
+    def count(cadence: str | int) -> int:
         try:
-            n = len(plan_for(tables, trial, end).folds)
+            fitted[cadence] = len(plan_for(tables, with_cadence(cfg, cadence), end).folds)
         except DataError:
-            continue
-        monthly = n if cadence == "monthly" else monthly
-        if best is None or n > best[0]:
-            best = (n, cadence)
-        if n >= enough:
+            fitted[cadence] = 0
+        return fitted[cadence]
+
+    best: str | int = "monthly"
+    for cadence in PREFERRED_CADENCES:
+        if count(cadence) > fitted[best]:
+            best = cadence
+        if fitted[best] >= want:
             break
-    if best is None:
+    if fitted[best] < min(2, want):
+        for cadence in LAST_RESORT_CADENCES:
+            if count(cadence) >= min(2, want):
+                best = cadence
+                break
+    if best == "monthly" or not fitted[best]:
         return with_cadence(cfg, "monthly"), None
-    n, cadence = best
-    if cadence == "monthly" and n >= enough:
-        return with_cadence(cfg, cadence), None
-    positives = int(label_grid(tables, with_cadence(cfg, cadence), end)[1].sum())
-    return with_cadence(cfg, cadence), (
-        f"training.cadence auto: {_name(cadence)} snapshots, the coarsest whose backtest fits "
-        f"{n} fold(s) ({positives:,} labelled conversions; monthly snapshots fit {monthly})"
+    positives = int(label_grid(tables, with_cadence(cfg, best), end)[1].sum())
+    return with_cadence(cfg, best), (
+        f"training.cadence auto: {_name(best)} snapshots, the coarsest whose backtest fits "
+        f"{fitted[best]} fold(s) ({positives:,} labelled conversions; monthly snapshots fit "
+        f"{fitted['monthly']})"
     )
 
 
