@@ -9,8 +9,7 @@ whole window predicts the window's average rate, not today's. Three ways to fit 
 - ``latest``: only the latest rows (see ``latest_rows``);
 - ``base_rate``: every row, then the log-odds moved so the mean probability on the latest
   rows is their realised rate (an intercept update: the mapping's shape keeps the many rows,
-  its level follows the freshest labels).
-
+  its level follows the freshest labels);
 - ``auto``: the backtest tries the three on every fold (the same fitted models, calibrated
   each way, judged on the same test rows) and the deployed model follows the way with the
   lowest pooled log loss.
