@@ -40,6 +40,7 @@ from leadscore.metrics.bootstrap import (
     DEFAULT_BOOTSTRAP_METRICS,
     bootstrap_intervals,
     compare,
+    leads,
 )
 from leadscore.metrics.scores import (
     expected_calibration_error,
@@ -60,6 +61,7 @@ __all__ = [
     "bootstrap_intervals",
     "capacity_table",
     "compare",
+    "leads",
     "expected_calibration_error",
     "lift_capture",
     "metric_value",

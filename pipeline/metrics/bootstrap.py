@@ -154,3 +154,28 @@ def compare(
             }
         )
     return pd.DataFrame(rows)
+
+
+def leads(
+    y: np.ndarray,
+    best: np.ndarray,
+    others: dict[str, np.ndarray],
+    metric: str,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> dict[str, tuple[float, float, float]]:
+    """``best``'s lead over each of ``others`` on ``metric``: (difference, low, high), from
+    one set of paired resamples for all of them. Each pair's figures equal ``compare``'s
+    with the same seed (its resamples are the same); ``best`` is resampled once."""
+    _check_metrics((metric,), alpha)
+    yy = _labels(y)
+    scores = [_scores(best, yy.size, "best"), *(_scores(p, yy.size, k) for k, p in others.items())]
+    draws = _bootstrap_draws(yy, scores, n_boot, seed)
+    point = [point_metrics(yy, p)[metric] for p in scores]
+    out = {}
+    for i, name in enumerate(others, start=1):
+        low, high = _interval(draws[0][metric] - draws[i][metric], alpha)
+        out[name] = (point[0] - point[i], low, high)
+    return out

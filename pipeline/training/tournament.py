@@ -132,6 +132,8 @@ def judge(
         if name in entries:
             latest[name] = figure(y[on], entries[name][on], metric)
             overall[name] = figure(y, entries[name], metric)
+    rivals = {k: p[on] for k, p in entries.items() if k != winner}
+    ahead = metrics.leads(y[on], entries[winner][on], rivals, metric, n_boot=200, seed=seed)
     rows = []
     for name, p in entries.items():
         row = {
@@ -148,11 +150,7 @@ def judge(
             "lead_high": np.nan,
         }
         if name != winner:
-            c = metrics.compare(y[on], entries[winner][on], p[on], n_boot=200, seed=seed)
-            r = c.set_index("metric").loc[metric]
-            row.update(
-                lead=r["difference"], lead_low=r["difference_low"], lead_high=r["difference_high"]
-            )
+            row.update(zip(("lead", "lead_low", "lead_high"), ahead[name], strict=True))
         rows.append(row)
     board = pd.DataFrame(rows)
     board["rows_latest"], board["conversions_latest"] = int(on.sum()), int(y[on].sum())

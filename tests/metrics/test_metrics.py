@@ -370,3 +370,17 @@ def test_rank_band_table_hand_worked_ties_never_split():
     # A tie at the cut stays in one band: 4 leads at the top score fill "top 20%" whole.
     tied = rank_band_table(np.zeros(10), np.array([5, 5, 5, 5, 1, 1, 1, 1, 1, 1.0]), (0.2, 1.0))
     assert list(tied["leads"]) == [4, 6] and list(tied["band"]) == ["top 40%", "top 40-100%"]
+
+
+def test_leads_equal_compare_pair_by_pair_from_one_set_of_resamples():
+    rng = np.random.default_rng(11)
+    y = (rng.random(600) < 0.2).astype(int)
+    best = np.clip(0.2 + 0.4 * (y - 0.2) + rng.normal(0, 0.2, 600), 0.01, 0.99)
+    others = {"noise": rng.random(600), "close": np.clip(best + rng.normal(0, 0.1, 600), 0, 1)}
+    out = ev.leads(y, best, others, "roc_auc", n_boot=50, seed=3)
+    for name, p in others.items():
+        c = ev.compare(y, best, p, n_boot=50, seed=3).set_index("metric").loc["roc_auc"]
+        assert out[name] == pytest.approx(
+            (c["difference"], c["difference_low"], c["difference_high"]), rel=1e-12
+        )
+    assert out["noise"][1] > 0  # clearly ahead of noise
