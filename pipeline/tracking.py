@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,11 +135,39 @@ def store_lock() -> Iterator[None]:
                     ) from None
                 time.sleep(0.5)
         try:
+            repair_interrupted_migration(db)
             yield
         except OperationalError as err:
             raise RegistryError(f"MLflow store {db} failed ({first_line(err)})") from None
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def repair_interrupted_migration(db: Path) -> list[str]:
+    """Undo what a run killed while MLflow created or upgraded the store left behind, and
+    say which tables it touched.
+
+    SQLite upgrades a table by copying it to ``_alembic_tmp_<name>``, dropping ``<name>``
+    and renaming the copy; SQLite commits each of those steps on its own, so a kill between
+    them leaves the copy, and every later run then fails on it. With the store's lock held
+    no upgrade is under way: a copy beside its table is dropped (the upgrade runs again), a
+    copy without one is renamed into place (the table had already been dropped)."""
+    import sqlite3
+
+    if not db.is_file():
+        return []
+    touched = []
+    with closing(sqlite3.connect(db)) as con:
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        for tmp in sorted(n for n in names if n.startswith("_alembic_tmp_")):
+            table = tmp[len("_alembic_tmp_") :]
+            if table in names:
+                con.execute(f'DROP TABLE "{tmp}"')
+            else:
+                con.execute(f'ALTER TABLE "{tmp}" RENAME TO "{table}"')
+            touched.append(table)
+        con.commit()
+    return touched
 
 
 def setup(experiment: str) -> None:

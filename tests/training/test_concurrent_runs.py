@@ -84,3 +84,28 @@ def test_a_killed_train_leaves_the_registry_consistent_and_the_rerun_succeeds(tm
     champion = client.get_model_version_by_alias("leadscore", "champion")
     assert champion.version in {v.version for v in versions}
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_upgrade_killed_between_its_steps_is_repaired(tmp_path):
+    """SQLite commits each step of a table upgrade on its own; what a kill leaves between
+    them is undone under the store's lock, and the store's data stays."""
+    import sqlite3
+
+    from leadscore.tracking import repair_interrupted_migration
+
+    db = tmp_path / "mlflow.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE trace_tags (k TEXT)")
+    con.execute("CREATE TABLE _alembic_tmp_trace_tags (k TEXT)")  # copy beside its table
+    con.execute("CREATE TABLE _alembic_tmp_runs (k TEXT)")  # copy whose table was dropped
+    con.execute("INSERT INTO _alembic_tmp_runs VALUES ('kept')")
+    con.commit()
+    con.close()
+    assert repair_interrupted_migration(db) == ["runs", "trace_tags"]
+    con = sqlite3.connect(db)
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert names == {"trace_tags", "runs"}
+    assert con.execute("SELECT k FROM runs").fetchall() == [("kept",)]
+    con.close()
+    assert repair_interrupted_migration(db) == []  # nothing left to do
+    assert repair_interrupted_migration(tmp_path / "none.db") == []
