@@ -81,17 +81,25 @@ def plan_for(tables: Tables, cfg: Config, end: pd.Timestamp) -> Plan:
     )
 
 
+#: Cadences ``auto`` weighs for more folds (each finer one multiplies the rows), and those
+#: it tries only when none of them fits two.
+PREFERRED_CADENCES: tuple[str | int, ...] = ("monthly", 14, 7)
+LAST_RESORT_CADENCES: tuple[int, ...] = (3, 1)
+
+
 def finer_cadences(cadence: str | int) -> list[int]:
     """Cadences (days) finer than ``cadence``, coarsest first."""
     days = 30 if cadence in ("monthly", "auto") else int(cadence)
-    return [c for c in (14, 7, 3, 1) if c < days]
+    steps = [c for c in (*PREFERRED_CADENCES, *LAST_RESORT_CADENCES) if isinstance(c, int)]
+    return [c for c in steps if c < days]
 
 
 def with_cadence(cfg: Config, cadence: str | int) -> Config:
     return cfg.model_copy(update={"training": cfg.training.model_copy(update={"cadence": cadence})})
 
 
-def _name(cadence: str | int) -> str:
+def cadence_label(cadence: str | int) -> str:
+    """``monthly`` or ``N-day``, as runs print a cadence."""
     return "monthly" if cadence == "monthly" else f"{cadence}-day"
 
 
@@ -138,7 +146,7 @@ def resolve_cadence(
         return with_cadence(cfg, "monthly"), None
     positives = int(label_grid(tables, with_cadence(cfg, best), end)[1].sum())
     return with_cadence(cfg, best), (
-        f"training.cadence auto: {_name(best)} snapshots, the coarsest whose backtest fits "
+        f"training.cadence auto: {cadence_label(best)} snapshots, the coarsest whose backtest fits "
         f"{fitted[best]} fold(s) ({positives:,} labelled conversions; monthly snapshots fit "
         f"{fitted['monthly']})"
     )

@@ -40,7 +40,12 @@ from leadscore.training.dataset import training_table
 from leadscore.training.fit import TrainResult, train_on_table
 from leadscore.training.folds import time_folds
 from leadscore.training.funnel import funnel_table
-from leadscore.training.grid import outcomes_recorded_from, resolve_cadence, table_cadence
+from leadscore.training.grid import (
+    cadence_label,
+    outcomes_recorded_from,
+    resolve_cadence,
+    table_cadence,
+)
 from leadscore.training.tournament import tournament_text
 
 Say = Callable[[str], None]
@@ -412,7 +417,7 @@ def _train_table(
     """
     dates = sorted(frame["as_of"].unique())
     say(
-        f"training table: {len(frame):,} rows over {len(dates)} {cadence_name(cfg)} snapshots, "
+        f"training table: {len(frame):,} rows over {len(dates)} {cadence_label(cfg.training.cadence)} snapshots, "
         f"{int(frame['label'].sum()):,} positives ({t_features:.1f}s)"
     )
     b = cfg.training.backtest
@@ -471,11 +476,6 @@ def _train_table(
     )
     summary.seconds = {"features": t_features, "fit_evaluate": t_fit}
     return summary
-
-
-def cadence_name(cfg: Config) -> str:
-    c = cfg.training.cadence
-    return "monthly" if c == "monthly" else f"{c}-day"
 
 
 def comparison_text(result: TrainResult) -> str:
