@@ -270,21 +270,9 @@ def run_backtest(
     X = table[spec.feature_columns]
     y = table["label"].to_numpy(dtype="float64")
     base = score_baseline(table, cfg.baseline) if base is None else base
+    clock = _clock(table, plan)
     fits = [
-        fit_fold(
-            table,
-            X,
-            y,
-            base,
-            period,
-            fold,
-            spec,
-            cfg,
-            timed,
-            kind,
-            _clock(table, plan),
-            points_memo,
-        )
+        fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind, clock, points_memo)
         for fold in plan.folds
     ]
     ways = ways_tried(cfg.model.calibration_follows, plan.out_of_time)
