@@ -28,7 +28,11 @@ class Calibrator:
                 m, y
             )
         elif self.method == "sigmoid":
-            self.model_ = LogisticRegression(C=1e6, max_iter=1000).fit(m.reshape(-1, 1), y)
+            # Newton steps: a margin on any scale (log-odds, a 0-100 score) takes a handful,
+            # where lbfgs takes many on a badly scaled one.
+            self.model_ = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=100).fit(
+                m.reshape(-1, 1), y
+            )
         else:
             raise ValueError(f"unknown calibration method {self.method!r}")
         return self
