@@ -18,6 +18,7 @@ mean_j``, so each row's contributions add up to its margin.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -81,6 +82,8 @@ class LogisticScorer:
     """Calibrated L2 logistic regression over a ``FeatureSpec``'s columns."""
 
     kind = "logistic"
+    #: Its fits use one core (``kinds.one_core``): the tournament runs it beside another.
+    one_core = True
 
     def __init__(self, spec: FeatureSpec, seed: int = 0, calibration: str = "auto") -> None:
         self.spec = spec
@@ -144,8 +147,8 @@ class LogisticScorer:
     def _model(self, strength: float) -> LogisticRegression:
         # Newton steps on the Cholesky-factored Hessian: a few hundred columns against many
         # rows (one-hot levels, missing indicators) take lbfgs hundreds of iterations and
-        # Newton a handful. Warm starts: each strength (and the final fit) starts from the
-        # previous solution.
+        # Newton a handful. Warm starts: each strength tried starts from the previous one's
+        # solution.
         return LogisticRegression(
             C=strength,
             solver="newton-cholesky",
@@ -198,13 +201,11 @@ class LogisticScorer:
         # One BLAS thread: these products are small, and threads that spin while LightGBM
         # or a second worker holds the cores make them many times slower.
         with threadpool_limits(limits=1, user_api="blas"):
-            strength, start = self.strength, None
+            strength, model = self.strength, None
             if strength is None:
-                strength, start = self._choose(prepare, z, y, w, valid)
-            model = self._model(strength)
-            if start is not None:
-                model.coef_, model.intercept_ = start
-            model.fit(z, y, sample_weight=w)
+                strength, model = self._choose(prepare, z, y, w, valid)
+            if model is None:
+                model = self._model(strength).fit(z, y, sample_weight=w)
         self.strength_ = strength
         self.pipeline_ = Pipeline([("prepare", prepare), ("model", model)])
         self.means_ = np.average(z, axis=0, weights=w)
@@ -218,19 +219,19 @@ class LogisticScorer:
         y: np.ndarray,
         w: np.ndarray,
         valid: tuple[pd.DataFrame, np.ndarray] | None,
-    ) -> tuple[float, tuple[np.ndarray, np.ndarray] | None]:
-        """The strength with the lowest validation log loss, and its solution (a warm start
-        for the final fit)."""
+    ) -> tuple[float, LogisticRegression | None]:
+        """The strength with the lowest validation log loss, and its model fitted on these
+        rows (None: fit at that strength)."""
         if valid is None or np.unique(valid[1]).size < 2 or np.unique(y).size < 2:
             return 1.0, None
         zv, yv = prepare.transform(self._frame(valid[0])), np.asarray(valid[1], dtype="float64")
-        model, losses, solutions = self._model(STRENGTHS[0]), {}, {}
+        model, losses, fitted = self._model(STRENGTHS[0]), {}, {}
         for c in STRENGTHS:  # strongest first: each warm-starts the next
             model.set_params(C=c).fit(z, y, sample_weight=w)
             losses[c] = log_loss(yv, model.predict_proba(zv)[:, 1], labels=[0, 1])
-            solutions[c] = (model.coef_.copy(), model.intercept_.copy())
+            fitted[c] = copy.deepcopy(model)
         best = min(STRENGTHS, key=lambda c: (losses[c], c))
-        return best, solutions[best]
+        return best, fitted[best]
 
     def for_deployment(self, folds: Sequence[Scorer]) -> LogisticScorer:
         """The strength the folds chose most often (the weaker on a tie)."""
