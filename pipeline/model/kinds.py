@@ -75,6 +75,12 @@ def contestants(cfg: Config) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def one_core(name: str) -> bool:
+    """Whether the kind's fits use one core (a class's ``one_core``), so two of them can run
+    side by side; kinds without it (LightGBM) use every core and run alone."""
+    return bool(getattr(kind_class(name), "one_core", False))
+
+
 def create(spec: FeatureSpec, cfg: Config, kind: str | None = None) -> Scorer:
     """An unfitted scorer of ``kind`` (default: the config's first contestant)."""
     return kind_class(kind or contestants(cfg)[0]).create(spec, cfg)

@@ -13,11 +13,13 @@ the top two (the mean of their calibrated probabilities) is measured and shown, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from leadscore import metrics
 from leadscore.config import Config
@@ -87,15 +89,30 @@ def run_tournament(
     known = known or {}
     base = score_baseline(table, cfg.baseline)  # the same points for every contestant
     memo: dict[int, dict[str, np.ndarray]] = {}  # and the same calibrated points per fold
-    backtests = {
-        k: known.get(k) or run_backtest(table, spec, plan, cfg, k, base, memo)
-        for k in kinds.contestants(cfg)
-    }
+
+    def backtest(kind: str) -> Backtest:
+        return known.get(kind) or run_backtest(table, spec, plan, cfg, kind, base, memo)
+
+    order = kinds.contestants(cfg)
+    done = {k: backtest(k) for k in order if not kinds.one_core(k)}
+    done.update(side_by_side([k for k in order if kinds.one_core(k)], backtest))
+    backtests = {k: done[k] for k in order}
     folds = judged_folds(plan, cfg.training.backtest.champion_folds)
     winner, board = judge(backtests, cfg.tracking.promote_metric, folds, cfg.model.seed)
     return Tournament(
         backtests, winner, cfg.tracking.promote_metric, folds, board, table, spec, plan, cfg
     )
+
+
+def side_by_side(names: Sequence[str], run: Callable[[str], Backtest]) -> dict[str, Backtest]:
+    """``run`` of each name, two at a time: kinds that fit on one core leave the other idle.
+    BLAS keeps one thread meanwhile, so the two do not fight over the cores. Run after the
+    kinds that use every core, which fill the points sheet's memo (else both compute it,
+    the same numbers)."""
+    if len(names) < 2:
+        return {k: run(k) for k in names}
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
+        return dict(zip(names, pool.map(run, names), strict=True))
 
 
 def judge(
