@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from leadscore.errors import ConfigError
 from leadscore.model import kinds
 from leadscore.training.backtest import Backtest
 from leadscore.training.folds import Fold, Plan
-from leadscore.training.tournament import BLEND, POINTS, judge, judged_folds
+from leadscore.training.tournament import BLEND, POINTS, judge, judged_folds, side_by_side
 
 Y = np.array([1, 0, 0, 1, 0, 0, 1, 0])
 FOLD = np.array([1, 1, 1, 1, 2, 2, 2, 2])
@@ -95,3 +97,28 @@ def test_contestants_come_from_the_config_and_unknown_ones_are_named():
     assert kinds.contestants(config_from_dict({"model": {"kind": "logistic"}})) == ["logistic"]
     with pytest.raises(ConfigError, match="model.contestants: unknown kind 'forest'"):
         kinds.contestants(config_from_dict({"model": {"contestants": ["lightgbm", "forest"]}}))
+
+
+def test_one_core_kinds_run_two_at_a_time_and_come_back_in_order():
+    assert [kinds.one_core(k) for k in ("lightgbm", "logistic", "naive_bayes")] == [
+        False,
+        True,
+        True,
+    ]
+    both = threading.Barrier(2, timeout=10)  # broken unless the first two run at once
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def fake(name: str) -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        if name in ("a", "b"):
+            both.wait()
+        with lock:
+            running[0] -= 1
+        return name.upper()
+
+    assert side_by_side(["a", "b", "c"], fake) == {"a": "A", "b": "B", "c": "C"}
+    assert most[0] == 2
+    assert side_by_side(["a"], str.upper) == {"a": "A"}
