@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from leadscore import metrics
@@ -134,6 +135,13 @@ def _sample(table: pd.DataFrame, backtest: Backtest, seed: int) -> pd.DataFrame:
     return tested.sample(n=min(5000, len(tested)), random_state=seed).sort_index()
 
 
+def period_text(period: pd.Series) -> np.ndarray:
+    """Each row's period as text, formatting each distinct period once (a date per row
+    formats slowly, and out-of-time rows hold few periods)."""
+    codes, distinct = pd.factorize(period, use_na_sentinel=False)
+    return np.asarray(distinct.astype(str), dtype=object)[codes]
+
+
 #: Rows the reference is built from (a seeded sample of the out-of-time rows).
 REFERENCE_ROWS = 100_000
 
@@ -157,7 +165,7 @@ def reference_of(
         p,
         assign_tiers(to_score(p), tiers),
         list(scorer.importance()["feature"]),
-        oot["period"].astype(str).to_numpy(),
+        period_text(oot["period"]),
     )
 
 
@@ -178,7 +186,7 @@ def train_on_table(
     tournament = run_tournament(table, spec, plan, cfg, known)
     backtest = tournament.backtests[tournament.winner]
     tiers = resolve_tiers(
-        cfg.tiers, backtest.rows["score"].to_numpy(), backtest.rows["period"].astype(str).to_numpy()
+        cfg.tiers, backtest.rows["score"].to_numpy(), period_text(backtest.rows["period"])
     )
     backtest.rows.insert(
         backtest.rows.columns.get_loc("baseline_tier"),
