@@ -12,6 +12,7 @@ them (``training.deploy``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -258,11 +259,13 @@ def run_backtest(
     kind: str | None = None,
     base: pd.DataFrame | None = None,
     points_memo: dict[int, dict[str, np.ndarray]] | None = None,
+    map_folds: Callable[[Callable[[Fold], FoldFit], list[Fold]], Iterable[FoldFit]] = map,
 ) -> Backtest:
     """Every fold of ``plan`` on ``table`` (lead_id, as_of, features, label; flat tables use
     ``as_of`` for their date or row block), with models of ``kind`` (default: the config's
     first contestant); ``base``: the table's points-sheet scores, when already computed;
-    ``points_memo``: shared by backtests of other kinds on the same table (``fit_fold``)."""
+    ``points_memo``: shared by backtests of other kinds on the same table (``fit_fold``);
+    ``map_folds``: how the folds are run (a thread pool's ``map`` runs them side by side)."""
     kind = kind or kinds.contestants(cfg)[0]
     # Snapshot rows are grouped by date (capacity "each month"); flat rows by fold.
     timed = plan.snapshots
@@ -271,10 +274,14 @@ def run_backtest(
     y = table["label"].to_numpy(dtype="float64")
     base = score_baseline(table, cfg.baseline) if base is None else base
     clock = _clock(table, plan)
-    fits = [
-        fit_fold(table, X, y, base, period, fold, spec, cfg, timed, kind, clock, points_memo)
-        for fold in plan.folds
-    ]
+    fits = list(
+        map_folds(
+            lambda fold: fit_fold(
+                table, X, y, base, period, fold, spec, cfg, timed, kind, clock, points_memo
+            ),
+            plan.folds,
+        )
+    )
     ways = ways_tried(cfg.model.calibration_follows, plan.out_of_time)
     way, losses = choose_way(pd.concat([f.rows for f in fits], ignore_index=True), ways)
     for f in fits:

@@ -13,7 +13,7 @@ the top two (the mean of their calibrated probabilities) is measured and shown, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -26,8 +26,11 @@ from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model import kinds
 from leadscore.model.baseline import score_baseline
-from leadscore.training.backtest import Backtest, run_backtest
-from leadscore.training.folds import Plan
+from leadscore.training.backtest import Backtest, FoldFit, run_backtest
+from leadscore.training.folds import Fold, Plan
+
+#: How a backtest runs its folds: ``map`` one after another, a pool's ``map`` side by side.
+FoldMap = Callable[[Callable[[Fold], FoldFit], Iterable[Fold]], Iterable[FoldFit]]
 
 POINTS = "points sheet"
 BLEND = "blend of top two"
@@ -90,8 +93,8 @@ def run_tournament(
     base = score_baseline(table, cfg.baseline)  # the same points for every contestant
     memo: dict[int, dict[str, np.ndarray]] = {}  # and the same calibrated points per fold
 
-    def backtest(kind: str) -> Backtest:
-        return known.get(kind) or run_backtest(table, spec, plan, cfg, kind, base, memo)
+    def backtest(kind: str, map_folds: FoldMap = map) -> Backtest:
+        return known.get(kind) or run_backtest(table, spec, plan, cfg, kind, base, memo, map_folds)
 
     order = kinds.contestants(cfg)
     done = {k: backtest(k) for k in order if not kinds.one_core(k)}
@@ -104,15 +107,23 @@ def run_tournament(
     )
 
 
-def side_by_side(names: Sequence[str], run: Callable[[str], Backtest]) -> dict[str, Backtest]:
-    """``run`` of each name, two at a time: kinds that fit on one core leave the other idle.
-    BLAS keeps one thread meanwhile, so the two do not fight over the cores. Run after the
-    kinds that use every core, which fill the points sheet's memo (else both compute it,
+def side_by_side(
+    names: Sequence[str], run: Callable[[str, FoldMap], Backtest]
+) -> dict[str, Backtest]:
+    """``run`` of each name, their folds two at a time: kinds that fit on one core leave the
+    other idle, and a pool of folds (not of kinds) keeps both busy until the last fold. BLAS
+    keeps one thread meanwhile, so the two do not fight over the cores. Run after the kinds
+    that use every core, which fill the points sheet's memo (else folds compute it twice,
     the same numbers)."""
-    if len(names) < 2:
-        return {k: run(k) for k in names}
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
-        return dict(zip(names, pool.map(run, names), strict=True))
+    if not names:
+        return {}
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(2) as folds,
+        ThreadPoolExecutor(len(names)) as kinds_,
+    ):
+        waiting = {k: kinds_.submit(run, k, folds.map) for k in names}
+        return {k: w.result() for k, w in waiting.items()}
 
 
 def judge(

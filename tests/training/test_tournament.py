@@ -99,26 +99,32 @@ def test_contestants_come_from_the_config_and_unknown_ones_are_named():
         kinds.contestants(config_from_dict({"model": {"contestants": ["lightgbm", "forest"]}}))
 
 
-def test_one_core_kinds_run_two_at_a_time_and_come_back_in_order():
+def test_one_core_kinds_run_their_folds_two_at_a_time_and_come_back_in_order():
     assert [kinds.one_core(k) for k in ("lightgbm", "logistic", "naive_bayes")] == [
         False,
         True,
         True,
     ]
-    both = threading.Barrier(2, timeout=10)  # broken unless the first two run at once
+    both = threading.Barrier(2, timeout=10)  # broken unless a's two folds run at once
     running, most = [0], [0]
     lock = threading.Lock()
 
-    def fake(name: str) -> str:
+    def fold(name: str) -> str:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        if name in ("a", "b"):
+        if name in ("a1", "a2"):
             both.wait()
         with lock:
             running[0] -= 1
         return name.upper()
 
-    assert side_by_side(["a", "b", "c"], fake) == {"a": "A", "b": "B", "c": "C"}
+    def backtest(kind: str, map_folds) -> list[str]:
+        return list(map_folds(fold, [f"{kind}1", f"{kind}2", f"{kind}3"]))
+
+    assert side_by_side(["a"], backtest) == {"a": ["A1", "A2", "A3"]}
+    got = side_by_side(["a", "b", "c"], backtest)
+    assert list(got) == ["a", "b", "c"]
+    assert got["c"] == ["C1", "C2", "C3"]
     assert most[0] == 2
-    assert side_by_side(["a"], str.upper) == {"a": "A"}
+    assert side_by_side([], backtest) == {}
