@@ -10,7 +10,7 @@ contributions (``bias``: the prior), so each row's reasons add up to its margin.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -47,21 +47,21 @@ class NaiveBayesScorer:
     def create(cls, spec: FeatureSpec, cfg: Config) -> NaiveBayesScorer:
         return cls(spec, cfg.model.calibration)
 
-    def _bins(self, X: pd.DataFrame) -> np.ndarray:
-        """Each row's bin per feature (rows x features); the last bin of each is missing."""
+    def _bin(self, frame: pd.DataFrame, c: str) -> np.ndarray:
+        """Each row's bin of feature ``c`` of an aligned frame; the last bin is missing."""
+        if c in self.spec.categories:
+            codes = frame[c].cat.codes.to_numpy()
+            return np.where(codes < 0, len(self.spec.categories[c]), codes)
+        v = frame[c].to_numpy(dtype="float64")
+        edges = self.edges_[c]
+        return np.where(np.isnan(v), len(edges) + 1, np.searchsorted(edges, v, side="right"))
+
+    def _columns(self, X: pd.DataFrame) -> Iterator[tuple[int, np.ndarray]]:
+        """Each feature's position and its rows' bins, one feature at a time (a rows x
+        features matrix of bins would cost eight bytes a cell)."""
         frame = align(X, self.spec)
-        out = np.empty((len(frame), len(self.spec.feature_columns)), dtype=np.int64)
         for j, c in enumerate(self.spec.feature_columns):
-            if c in self.spec.categories:
-                codes = frame[c].cat.codes.to_numpy()
-                out[:, j] = np.where(codes < 0, len(self.spec.categories[c]), codes)
-            else:
-                v = frame[c].to_numpy(dtype="float64")
-                edges = self.edges_[c]
-                out[:, j] = np.where(
-                    np.isnan(v), len(edges) + 1, np.searchsorted(edges, v, side="right")
-                )
-        return out
+            yield j, self._bin(frame, c)
 
     def _sizes(self) -> list[int]:
         return [
@@ -89,13 +89,13 @@ class NaiveBayesScorer:
                 v = v[~np.isnan(v)]
                 q = np.quantile(v, np.linspace(0, 1, BINS + 1)[1:-1]) if len(v) else []
                 self.edges_[c] = np.unique(q)
-        bins = self._bins(X)
         pos, neg = w * (y == 1), w * (y == 0)
         self.prior_ = float(np.log((pos.sum() + SMOOTHING) / (neg.sum() + SMOOTHING)))
         self.ratios_ = []
-        for j, size in enumerate(self._sizes()):
-            n1 = np.bincount(bins[:, j], weights=pos, minlength=size) + SMOOTHING
-            n0 = np.bincount(bins[:, j], weights=neg, minlength=size) + SMOOTHING
+        for c, size in zip(self.spec.feature_columns, self._sizes(), strict=True):
+            bins = self._bin(frame, c)
+            n1 = np.bincount(bins, weights=pos, minlength=size) + SMOOTHING
+            n0 = np.bincount(bins, weights=neg, minlength=size) + SMOOTHING
             self.ratios_.append(np.log(n1 / n1.sum()) - np.log(n0 / n0.sum()))
         return self
 
@@ -103,18 +103,15 @@ class NaiveBayesScorer:
         return NaiveBayesScorer(self.spec, self.calibration)
 
     def _parts(self, X: pd.DataFrame) -> np.ndarray:
-        bins = self._bins(X)
-        return (
-            np.column_stack([self.ratios_[j][bins[:, j]] for j in range(bins.shape[1])])
-            if bins.shape[1]
-            else np.zeros((len(X), 0))
-        )
+        out = np.zeros((len(X), len(self.ratios_)))
+        for j, bins in self._columns(X):
+            out[:, j] = self.ratios_[j][bins]
+        return out
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
-        bins = self._bins(X)
-        out = np.full(len(bins), self.prior_)
-        for j, ratios in enumerate(self.ratios_):  # summed in place: no rows x features copy
-            out += ratios[bins[:, j]]
+        out = np.full(len(X), self.prior_)
+        for j, bins in self._columns(X):  # summed in place: no rows x features copy
+            out += self.ratios_[j][bins]
         return out
 
     def calibrate_margins(

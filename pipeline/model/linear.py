@@ -46,6 +46,8 @@ from leadscore.model.scorer import align
 STRENGTHS = (0.01, 0.1, 1.0, 10.0)
 #: Non-converted rows a fit learns from at most (``LogisticScorer.fit``).
 FIT_NEGATIVES = 50_000
+#: Rows transformed at once when scoring (the design matrix is dense).
+MARGIN_ROWS = 50_000
 #: Sample skewness above which a never-negative number enters on a log scale (a common
 #: rule of thumb for "highly skewed"; the log of a symmetric column would bend it).
 LOG_SKEW = 1.0
@@ -242,7 +244,12 @@ class LogisticScorer:
 
     # --- scores ------------------------------------------------------------------------
     def margin(self, X: pd.DataFrame) -> np.ndarray:
-        return self.pipeline_.decision_function(self._frame(X))
+        # In blocks: the one-hot design matrix of many rows is dense and wide.
+        if len(X) <= MARGIN_ROWS:
+            return self.pipeline_.decision_function(self._frame(X))
+        return np.concatenate(
+            [self.margin(X.iloc[i : i + MARGIN_ROWS]) for i in range(0, len(X), MARGIN_ROWS)]
+        )
 
     def calibrate_margins(
         self, margin: np.ndarray, y: np.ndarray, period: np.ndarray
