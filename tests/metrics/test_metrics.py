@@ -12,6 +12,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from leadscore import metrics as ev
 from leadscore.metrics import (
     band_table,
+    bootstrap,
     bootstrap_intervals,
     capacity_table,
     compare,
@@ -186,6 +187,20 @@ def test_bootstrap_deterministic_and_sensible():
     for m, (low, high) in a.items():
         assert low < high
         assert low <= point[m] <= high, m
+
+
+def test_each_resample_is_the_seeds_next_draw_whatever_thread_reads_it():
+    y, p = calibrated(2_000, seed=3)
+    q = np.clip(p + 0.05, 0, 1)
+    draws = bootstrap._bootstrap_draws(y, [p, q], n_boot=9, seed=4)
+    rng = np.random.default_rng(4)
+    for b in range(9):
+        counts = np.bincount(rng.integers(0, y.size, size=y.size), minlength=y.size)
+        idx = np.repeat(np.arange(y.size), counts)
+        for score, d in zip((p, q), draws, strict=True):
+            want = point_metrics(y[idx], score[idx])
+            assert d["roc_auc"][b] == pytest.approx(want["roc_auc"], rel=1e-12)
+            assert d["log_loss"][b] == pytest.approx(want["log_loss"], rel=1e-9)
 
 
 def test_bootstrap_rejects_unknown_metric():
