@@ -105,6 +105,8 @@ class ModelConfig(Strict):
     seed: int
     calibration: Literal["isotonic", "sigmoid", "auto"]
     calibration_follows: Literal["auto", "all", "latest", "base_rate"] = "auto"
+    # How the logistic kind's numbers enter (``leadscore.model.linear``).
+    logistic_numbers: Literal["auto", "standard", "quantile"] = "standard"
     positive_weight: Literal["none", "sqrt", "balanced"] | float
     num_boost_round: int = Field(gt=0)
     early_stopping_rounds: int = Field(gt=0)

@@ -6,9 +6,12 @@ filled by the training mean plus a missing indicator (beside the indicator, the 
 only a reference point), then standardised. A number that is never negative and skewed on the
 training rows (revenue, counts) enters on a log scale, ``log(1 + x)``: its effect then grows
 with each doubling rather than each unit, so a few huge values do not decide the slope, and
-a value beyond the training range extrapolates in proportion. Its strength ``C`` is chosen on the validation rows the backtest gives each fold (log loss), or is the
-one the folds chose most often for the deployed model. A linear model extrapolates a trend
-or a number beyond its training range, where trees stay flat.
+a value beyond the training range extrapolates in proportion. Numbers may instead enter
+quantile-transformed to a normal shape (``model.logistic_numbers``; ``auto`` keeps whichever
+way each fold's validation rows favour). Its strength ``C`` is chosen on the validation rows
+the backtest gives each fold (log loss); the deployed model takes the strength and the way
+the folds chose most often. A linear model on standardised numbers extrapolates a trend or
+a number beyond its training range, where trees (and quantiles) stay flat.
 
 Exact reasons: the margin is ``intercept + sum_j coef_j * z_j`` over the transformed columns
 ``z``; each feature's contribution is ``sum of coef_j * (z_j - mean_j)`` over its columns
@@ -33,7 +36,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from leadscore.config import Config
@@ -44,6 +47,12 @@ from leadscore.model.scorer import align
 
 #: Regularisation strengths tried on the validation rows (scikit-learn's C: larger is weaker).
 STRENGTHS = (0.01, 0.1, 1.0, 10.0)
+#: How numbers enter (``model.logistic_numbers``): standardised (skewed ones on a log scale
+#: first), or quantile-transformed to a normal shape (their ranks matter, not their spread:
+#: an outlier weighs no more than the next value). ``auto`` tries both (``fit``).
+NUMBERS = ("standard", "quantile")
+#: Quantiles the quantile transform keeps (fewer when fewer rows).
+QUANTILES = 1_000
 #: Non-converted rows a fit learns from at most (``LogisticScorer.fit``).
 FIT_NEGATIVES = 50_000
 #: Rows transformed at once when scoring (the design matrix is dense).
@@ -80,6 +89,13 @@ def _fewer_negatives(
     return rows, w[rows] * scale
 
 
+def _loss(model: LogisticRegression, zv: np.ndarray | None, yv: np.ndarray | None) -> float:
+    """Validation log loss (NaN without validation rows)."""
+    if zv is None or yv is None:
+        return float("nan")
+    return float(log_loss(yv, model.predict_proba(zv)[:, 1], labels=[0, 1]))
+
+
 class LogisticScorer:
     """Calibrated L2 logistic regression over a ``FeatureSpec``'s columns."""
 
@@ -87,10 +103,17 @@ class LogisticScorer:
     #: Its fits use one core (``kinds.one_core``): the tournament runs it beside another.
     one_core = True
 
-    def __init__(self, spec: FeatureSpec, seed: int = 0, calibration: str = "auto") -> None:
+    def __init__(
+        self,
+        spec: FeatureSpec,
+        seed: int = 0,
+        calibration: str = "auto",
+        numbers: str = "standard",
+    ) -> None:
         self.spec = spec
         self.seed = seed
         self.calibration = calibration
+        self.numbers = numbers
         self.best_iteration_ = 0
         self.complete_columns_: list[str] = []
         self.logged_: list[str] = []
@@ -98,7 +121,7 @@ class LogisticScorer:
 
     @classmethod
     def create(cls, spec: FeatureSpec, cfg: Config) -> LogisticScorer:
-        return cls(spec, cfg.model.seed, cfg.model.calibration)
+        return cls(spec, cfg.model.seed, cfg.model.calibration, cfg.model.logistic_numbers)
 
     # --- the pipeline ------------------------------------------------------------------
     def _columns(self) -> tuple[list[str], list[str]]:
@@ -120,26 +143,25 @@ class LogisticScorer:
             frame[c] = np.sign(frame[c]) * np.log1p(np.abs(frame[c]))
         return frame
 
-    def _prepare(self) -> ColumnTransformer:
+    def _prepare(self, numbers: str, rows: int) -> ColumnTransformer:
         nums, cats = self._columns()
         levels = [list(range(len(self.spec.categories[c]))) for c in cats]
+        fill = SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)
+        steps: list[tuple[str, object]] = [("fill", fill)]
+        if numbers == "quantile":
+            shape = QuantileTransformer(
+                n_quantiles=max(2, min(QUANTILES, rows)),
+                output_distribution="normal",
+                subsample=None,
+                random_state=self.seed,
+            )
+            steps.append(("shape", shape))
+        elif numbers != "standard":
+            raise ValueError(f"model.logistic_numbers: unknown value {numbers!r}")
+        steps.append(("scale", StandardScaler()))
         prepare = ColumnTransformer(
             [
-                (
-                    "num",
-                    Pipeline(
-                        [
-                            (
-                                "fill",
-                                SimpleImputer(
-                                    strategy="mean", add_indicator=True, keep_empty_features=True
-                                ),
-                            ),
-                            ("scale", StandardScaler()),
-                        ]
-                    ),
-                    nums,
-                ),
+                ("num", Pipeline(steps), nums),
                 ("cat", OneHotEncoder(categories=levels, handle_unknown="ignore"), cats),
             ],
             sparse_threshold=0.0,
@@ -183,7 +205,9 @@ class LogisticScorer:
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
     ) -> LogisticScorer:
         """Fit at ``strength`` if set, else at the strength with the lowest log loss on
-        ``valid`` (1.0 without two classes there).
+        ``valid`` (1.0 without two classes there); numbers entering as ``numbers`` says, or
+        under ``auto`` as whichever of ``NUMBERS`` has the lower log loss on ``valid`` (the
+        strength is chosen with the first, then kept: each way costs one more fit).
 
         It learns from every converted row and at most ``FIT_NEGATIVES`` others (seeded, the
         kept ones weighted for the rest, so the data term, and so what a strength means, is
@@ -198,16 +222,29 @@ class LogisticScorer:
         frame, y = self._frame(X.iloc[rows]), y[rows]
         self.logged_ = skewed_columns(frame, nums)  # on the rows it learns from
         frame = self._logs(frame)
-        prepare = self._prepare().fit(frame)
-        z = prepare.transform(frame)
+        zv = yv = None
+        if valid is not None and np.unique(valid[1]).size == 2 and np.unique(y).size == 2:
+            yv = np.asarray(valid[1], dtype="float64")
+        ways = NUMBERS if self.numbers == "auto" else (self.numbers,)
         # One BLAS thread: these products are small, and threads that spin while LightGBM
         # or a second worker holds the cores make them many times slower.
         with threadpool_limits(limits=1, user_api="blas"):
-            strength, model = self.strength, None
-            if strength is None:
-                strength, model = self._choose(prepare, z, y, w, valid)
-            if model is None:
-                model = self._model(strength).fit(z, y, sample_weight=w)
+            best: tuple[float, str, ColumnTransformer, np.ndarray, LogisticRegression] | None
+            best, strength = None, self.strength
+            for numbers in ways:
+                prepare = self._prepare(numbers, len(frame)).fit(frame)
+                z = prepare.transform(frame)
+                if yv is not None:
+                    zv = prepare.transform(self._frame(valid[0]))
+                if strength is None:
+                    strength, model = self._choose(z, y, w, zv, yv)
+                else:
+                    model = self._model(strength).fit(z, y, sample_weight=w)
+                loss = _loss(model, zv, yv)
+                if best is None or loss < best[0]:
+                    best = (loss, numbers, prepare, z, model)
+        assert best is not None and strength is not None
+        _, self.numbers_, prepare, z, model = best
         self.strength_ = strength
         self.pipeline_ = Pipeline([("prepare", prepare), ("model", model)])
         self.means_ = np.average(z, axis=0, weights=w)
@@ -216,29 +253,35 @@ class LogisticScorer:
 
     def _choose(
         self,
-        prepare: ColumnTransformer,
         z: np.ndarray,
         y: np.ndarray,
-        w: np.ndarray,
-        valid: tuple[pd.DataFrame, np.ndarray] | None,
-    ) -> tuple[float, LogisticRegression | None]:
-        """The strength with the lowest validation log loss, and its model fitted on these
-        rows (None: fit at that strength)."""
-        if valid is None or np.unique(valid[1]).size < 2 or np.unique(y).size < 2:
-            return 1.0, None
-        zv, yv = prepare.transform(self._frame(valid[0])), np.asarray(valid[1], dtype="float64")
+        w: np.ndarray | None,
+        zv: np.ndarray | None,
+        yv: np.ndarray | None,
+    ) -> tuple[float, LogisticRegression]:
+        """The strength with the lowest validation log loss (1.0 without validation rows),
+        and its model fitted on these rows."""
+        if zv is None or yv is None:
+            return 1.0, self._model(1.0).fit(z, y, sample_weight=w)
         model, losses, fitted = self._model(STRENGTHS[0]), {}, {}
         for c in STRENGTHS:  # strongest first: each warm-starts the next
             model.set_params(C=c).fit(z, y, sample_weight=w)
-            losses[c] = log_loss(yv, model.predict_proba(zv)[:, 1], labels=[0, 1])
+            losses[c] = _loss(model, zv, yv)
             fitted[c] = copy.deepcopy(model)
         best = min(STRENGTHS, key=lambda c: (losses[c], c))
         return best, fitted[best]
 
     def for_deployment(self, folds: Sequence[Scorer]) -> LogisticScorer:
-        """The strength the folds chose most often (the weaker on a tie)."""
-        out = LogisticScorer(self.spec, self.seed, self.calibration)
+        """The strength and the way numbers enter that the folds chose most often (the
+        weaker strength, the earlier way on a tie)."""
         chosen = Counter(getattr(f, "strength_", 1.0) for f in folds)
+        ways = Counter(getattr(f, "numbers_", NUMBERS[0]) for f in folds)
+        numbers = (
+            self.numbers
+            if self.numbers != "auto"
+            else max(NUMBERS, key=lambda n: (ways[n], -NUMBERS.index(n)))
+        )
+        out = LogisticScorer(self.spec, self.seed, self.calibration, numbers)
         out.strength = max(chosen, key=lambda c: (chosen[c], c)) if chosen else 1.0
         return out
 
@@ -326,6 +369,7 @@ class LogisticScorer:
             "calibration_method": self.calibration_method_,
             "complete_columns": self.complete_columns_,
             "logged_columns": self.logged_,
+            "numbers": self.numbers_,
         }
         (d / "scorer.json").write_text(json.dumps(meta, indent=2))
         return d
@@ -341,5 +385,6 @@ class LogisticScorer:
         obj.calibration_method_ = meta["calibration_method"]
         obj.complete_columns_ = meta["complete_columns"]
         obj.logged_ = meta.get("logged_columns", [])
+        obj.numbers = obj.numbers_ = meta.get("numbers", "standard")
         obj.owners_ = obj._owners()
         return obj

@@ -104,3 +104,44 @@ def test_a_logged_column_scores_and_explains_exactly_beyond_its_range():
     assert (m[2] - m[1]) == pytest.approx(m[1] - m[0], rel=1e-3) and m[1] > m[0]
     c = scorer.contributions(far)
     np.testing.assert_allclose(c.sum(axis=1).to_numpy(), m, rtol=1e-9)
+
+
+def _shaped(n: int, seed: int, heavy: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """One number: linear in its value on an even spread, or (``heavy``) in its rank when
+    its values are Cauchy (a few huge outliers of either sign)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_cauchy(n) if heavy else rng.uniform(-3, 3, n)
+    logit = 2.0 * np.sign(x) * (np.abs(x) > 0.3) if heavy else 1.5 * x
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype("float64")
+    return pd.DataFrame({"x": x}), y
+
+
+@pytest.mark.parametrize(("heavy", "way"), [(False, "standard"), (True, "quantile")])
+def test_auto_keeps_the_way_numbers_enter_that_the_validation_rows_favour(heavy, way):
+    X, y = _shaped(4000, 0, heavy)
+    spec = fit_flat_spec(X, ["x"], max_categories=10)
+    Xv, yv = _shaped(4000, 1, heavy)
+    scorer = LogisticScorer(spec, numbers="auto").fit(X, y, valid=(Xv, yv))
+    assert scorer.numbers_ == way
+    fixed = LogisticScorer(spec, numbers="standard").fit(X, y, valid=(Xv, yv))
+    assert fixed.numbers_ == "standard"
+
+
+def test_quantile_numbers_explain_exactly_travel_to_deployment_and_load_back(tmp_path):
+    X, y = _shaped(3000, 2, heavy=True)
+    X["x"] = X["x"].where(np.arange(len(X)) % 10 != 0)  # some missing
+    spec = fit_flat_spec(X, ["x"], max_categories=10)
+    scorer = LogisticScorer(spec, numbers="quantile").fit(X, y, valid=(X, y))
+    scorer.calibrate_margins(scorer.margin(X), y, np.zeros(len(y)))
+    np.testing.assert_allclose(
+        scorer.contributions(X).sum(axis=1).to_numpy(), scorer.margin(X), atol=1e-9
+    )
+    again = LogisticScorer.load(scorer.save(tmp_path / "q"))
+    assert again.numbers_ == "quantile"
+    np.testing.assert_array_equal(again.predict_proba(X), scorer.predict_proba(X))
+    standard = LogisticScorer(spec, numbers="standard").fit(X, y, valid=(X, y))
+    auto = LogisticScorer(spec, numbers="auto")
+    assert auto.for_deployment([scorer, scorer, standard]).numbers == "quantile"
+    assert auto.for_deployment([scorer, standard]).numbers == "standard"  # a tie: the first way
+    with pytest.raises(ValueError, match="model.logistic_numbers: unknown value 'spline'"):
+        LogisticScorer(spec, numbers="spline").fit(X, y)
