@@ -112,17 +112,31 @@ def side_by_side(
 ) -> dict[str, Backtest]:
     """``run`` of each name, their folds two at a time: kinds that fit on one core leave the
     other idle, and a pool of folds (not of kinds) keeps both busy until the last fold. BLAS
-    keeps one thread meanwhile, so the two do not fight over the cores. Run after the kinds
+    and OpenMP keep one thread meanwhile, so the two do not fight over the cores. Run after the kinds
     that use every core, which fill the points sheet's memo (else folds compute it twice,
     the same numbers)."""
     if not names:
         return {}
+
+    def on_one_core(task: Callable[[Fold], FoldFit]) -> Callable[[Fold], FoldFit]:
+        def one(fold: Fold) -> FoldFit:
+            # OpenMP's thread count is the calling thread's own (scikit-learn's loss reads
+            # it), so each worker sets it: two 2-thread teams on 2 cores spin each other out.
+            with threadpool_limits(limits=1, user_api="openmp"):
+                return task(fold)
+
+        return one
+
     with (
-        threadpool_limits(limits=1, user_api="blas"),
+        threadpool_limits(limits=1, user_api="blas"),  # BLAS's count is the process's
         ThreadPoolExecutor(2) as folds,
         ThreadPoolExecutor(len(names)) as kinds_,
     ):
-        waiting = {k: kinds_.submit(run, k, folds.map) for k in names}
+
+        def two_at_a_time(task: Callable[[Fold], FoldFit], items: Iterable[Fold]):
+            return folds.map(on_one_core(task), items)
+
+        waiting = {k: kinds_.submit(run, k, two_at_a_time) for k in names}
         return {k: w.result() for k, w in waiting.items()}
 
 
