@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 
-from leadscore.io.scratch import _tag, remove_orphans, scratch_dir, scratch_file
+import pytest
+
+from leadscore.data.files import write_atomic
+from leadscore.io.scratch import _tag, remove_orphans, scratch_dir, scratch_file, umask
 
 
 def dead_pid() -> str:
@@ -56,3 +61,15 @@ def test_a_spark_output_moved_aside_by_a_killed_run_is_put_back(tmp_path):
     (aside / "part-0.parquet").write_text("the previous scores")
     _restore_killed(target)
     assert (target / "part-0.parquet").read_text() == "the previous scores"
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_an_output_written_atomically_gets_the_mode_the_umask_implies(tmp_path, mask, mode):
+    old = os.umask(mask)
+    try:
+        assert umask() == mask
+        written = write_atomic(tmp_path / "out.txt", lambda p: p.write_text("x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == mode
+    assert written.read_text() == "x"

@@ -15,7 +15,7 @@ from leadscore.data.contract import OPTIONAL_TABLES, TABLES
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.io.csv_format import decimal_commas, sniff_csv
-from leadscore.io.scratch import scratch_file
+from leadscore.io.scratch import as_if_created, scratch_file
 
 
 def find_table(data_dir: str | Path, name: str) -> Path:
@@ -142,13 +142,15 @@ def read_optional_tables(
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
 
-    A crash leaves the old file (or none), never half a file.
+    A crash leaves the old file (or none), never half a file. The file gets the mode the
+    umask implies, as if written in place.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = scratch_file(target)  # also clears what killed runs left beside the target
     try:
         write(Path(tmp))
+        as_if_created(Path(tmp))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

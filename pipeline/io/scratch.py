@@ -69,6 +69,27 @@ def remove_orphans(folder: str | Path, prefix: str) -> int:
     return removed
 
 
+def umask() -> int:
+    """The process's file-mode creation mask, read without changing it where the system
+    says it (Linux), so another thread creating a file meanwhile is not affected."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def as_if_created(path: Path) -> None:
+    """Give a file the mode a plain ``open(path, "w")`` would have: temporary files are made
+    private (0600), and a finished output renamed from one should be readable by whoever the
+    umask lets read it (a web server, an import job running as another user)."""
+    os.chmod(path, 0o666 & ~umask())
+
+
 def scratch_file(target: Path) -> Path:
     """An empty temporary file beside ``target`` (``.<name>.<host>~<pid>.<random>.tmp``), after
     removing the ones killed runs left there."""
