@@ -195,6 +195,22 @@ def connect_existing() -> None:
     mlflow.set_tracking_uri(uri)
 
 
+def models_there(shown: int = 10) -> str:
+    """What the store registers, as a hint for a model that was not found."""
+    try:
+        names = sorted(m.name for m in MlflowClient().search_registered_models())
+    except MlflowException:
+        names = []
+    if not names:
+        return "the store registers no model: `leadscore train` registers one"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (
+        f"the store registers {', '.join(names[:shown])}{more} (`leadscore models list`; "
+        "--model models:/NAME@champion, or the config whose tracking.registered_model_name "
+        "trained it)"
+    )
+
+
 def first_line(err: BaseException) -> str:
     """An exception's message cut to its first line (MLflow's run to many)."""
     text = str(err).strip()

@@ -136,5 +136,6 @@ def load_registered(uri: str) -> LeadScoreModel:
         raise ModelError(f"model {uri}: {err}") from None
     except (MlflowException, OSError) as err:
         raise RegistryError(
-            f"model {uri}: cannot be loaded from {tracking.tracking_uri()} ({tracking.first_line(err)})"
+            f"model {uri}: cannot be loaded from {tracking.tracking_uri()} "
+            f"({tracking.first_line(err)}); {tracking.models_there()}"
         ) from None

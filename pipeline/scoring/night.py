@@ -38,11 +38,15 @@ def warn_on_stderr(line: str) -> None:
 
 def find_model(model: str | None, cfg: Config, flat: bool = False) -> LeadScoreModel:
     """The registered model at ``model`` (a URI), else the champion of the config's registry
-    name; its ``version`` (``name/N``) and ``uri`` set. A tracking server that does not answer
-    is one error line, before anything is read."""
-    tracking.check_reachable()
+    name; its ``version`` (``name/N``) and ``uri`` set. A tracking server that does not answer,
+    or a local store that does not exist, is one error line, before anything is read or
+    created."""
     name = registered_name(cfg, flat)
     uri = tracking.resolve_model_uri(model, name)
+    if uri.startswith(("models:/", "runs:/")):
+        tracking.connect_existing()  # a store that is not there is named, not created empty
+    else:
+        tracking.check_reachable()
     loaded = load_registered(uri)
     loaded.version = tracking.version_of(uri, name)
     loaded.uri = uri
