@@ -18,10 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadscore.errors import DataError
+
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 SAMPLE_BYTES = 1 << 20
 SAMPLE_LINES = 200
+#: Bytes read from a file's end to judge its last line.
+TAIL_BYTES = 1 << 16
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
@@ -102,7 +106,8 @@ def _delimiter(text: str) -> str:
 
 def sniff_csv(path: str | Path, given: dict[str, str] | None = None) -> CsvFormat:
     """The format of the CSV file at ``path``; ``given`` (``delimiter``, ``encoding``,
-    ``decimal``, each a value or ``"auto"``) overrides what the sample suggests."""
+    ``decimal``, each a value or ``"auto"``) overrides what the sample suggests. A file whose
+    last line is cut short (``cut_short``) is refused: a ``DataError`` naming it."""
     given = {k: v for k, v in (given or {}).items() if v not in (None, "auto")}
     with open(path, "rb") as f:
         raw = f.read(SAMPLE_BYTES)
@@ -113,7 +118,42 @@ def sniff_csv(path: str | Path, given: dict[str, str] | None = None) -> CsvForma
     delimiter = given.get("delimiter") or _delimiter(text)
     # The European convention: a ";" file writes decimal commas.
     decimal = given.get("decimal") or ("," if delimiter == ";" else ".")
-    return CsvFormat(delimiter, encoding, decimal)
+    fmt = CsvFormat(delimiter, encoding, decimal)
+    cut = cut_short(path, fmt, text)
+    if cut:
+        raise DataError(f"{Path(path).name}: looks truncated ({cut}); export it again, whole")
+    return fmt
+
+
+def cut_short(path: str | Path, fmt: CsvFormat, head: str) -> str | None:
+    """Why the file's last line looks cut in the middle (a copy or an export that stopped),
+    or None. A last line without a line end is cut when it holds fewer fields than the
+    header, or ends inside a quoted field; a file that ends with a line end is whole as far
+    as can be told."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - TAIL_BYTES))
+        tail = f.read()
+    if not tail or tail.endswith((b"\n", b"\r")) or fmt.encoding == "utf-16":
+        return None  # (UTF-16's line ends are two bytes: left to the reader)
+    text = tail.decode(fmt.encoding, errors="replace")
+    lines = re.split(r"\r\n|\r|\n", text)  # only CSV's line ends, not Unicode's others
+    if len(tail) == size and len(lines) < 2:
+        return None  # a header alone, without a line end: no row to cut
+    last = lines[-1]
+    if last.count('"') % 2:
+        return "its last line ends inside a quoted field"
+    try:
+        header = next(csv.reader([head.splitlines()[0] if head else ""], delimiter=fmt.delimiter))
+        fields = next(csv.reader([last], delimiter=fmt.delimiter), [])
+    except (csv.Error, StopIteration):
+        return None  # not plain CSV lines: the reader says what is wrong
+    if len(fields) < len(header):
+        return (
+            f"its last line has {len(fields)} of the header's {len(header)} fields and no line end"
+        )
+    return None
 
 
 # 1.250,5 / 1250,5 / 12: a first group without a leading zero, so 0.125 or 030.123.456

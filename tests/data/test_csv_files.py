@@ -256,3 +256,40 @@ def test_spark_options_need_the_spark_engine(tmp_path, capsys):
     score = ["score", "--data", str(tmp_path), "--as-of", "2025-01-01", "--engine", "spark"]
     assert main([*score, "--out", "scores.csv"]) == 2
     assert "writes a Parquet folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("ending", "why"),
+    [
+        ("L3,2024-03-0", "its last line has 2 of the header's 5 fields and no line end"),
+        ('L3,2024-03-01T10:00:00Z,"Head of, Sales', "ends inside a quoted field"),
+    ],
+)
+def test_a_file_cut_in_the_middle_of_its_last_line_is_refused(tmp_path, ending, why):
+    p = write(tmp_path / "leads.csv", LEADS.format(d=",", r1="1000", r2="2000", t="") + ending)
+    with pytest.raises(DataError, match=f"leads.csv: looks truncated \\(.*{re.escape(why)}"):
+        sniff_csv(p)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["", "L3,2024-03-01T10:00:00Z,CEO,3000,40", 'L3,2024-03-01T10:00:00Z,"Head, Sales",3,4'],
+)
+def test_a_whole_file_passes_with_or_without_a_last_line_end(tmp_path, ending):
+    p = write(tmp_path / "leads.csv", LEADS.format(d=",", r1="1000", r2="2000", t="") + ending)
+    assert sniff_csv(p) == CsvFormat()
+    assert write(tmp_path / "h.csv", "lead_id,created_at").exists()
+    assert sniff_csv(tmp_path / "h.csv") == CsvFormat()
+
+
+def test_a_truncated_events_file_stops_validate_with_one_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["generate", "--out", str(data), "--leads", "200", "--seed", "2"]) == 0
+    events = pd.read_parquet(data / "events.parquet")
+    text = events.to_csv(index=False)
+    (data / "events.csv").write_text(text[: len(text) - 25])  # cut inside the last row
+    (data / "events.parquet").unlink()
+    capsys.readouterr()
+    assert main(["validate", "--data", str(data)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "events.csv: looks truncated" in err[0]
