@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -21,6 +22,36 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: leadscore" in capsys.readouterr().out
+
+
+def _parsers(p, name="leadscore"):
+    yield name, p
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for sub_name, sub in a.choices.items():
+                yield from _parsers(sub, f"{name} {sub_name}")
+
+
+def test_every_option_of_every_command_says_what_it_is():
+    from leadscore.cli.main import parser
+
+    seen, bare = 0, []
+    for name, p in _parsers(parser()):
+        for a in p._actions:
+            if a.option_strings and a.dest != "help":
+                seen += 1
+                if not (a.help or "").strip():
+                    bare.append(f"{name} {a.option_strings[0]}")
+    assert seen > 50 and bare == []
+
+
+def test_version_says_the_package_version(capsys):
+    import leadscore
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"leadscore {leadscore.__version__}"
 
 
 def test_console_script_is_installed():

@@ -13,6 +13,7 @@ import gc
 import sys
 from collections.abc import Callable, Sequence
 
+from leadscore import __version__
 from leadscore.cli import data, handoff, models, monitor, report, score, train
 from leadscore.cli.options import Sub
 from leadscore.errors import LeadscoreError
@@ -38,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
         prog="leadscore",
         description="Predictive lead scoring, point in time, with a points baseline.",
     )
+    p.add_argument("--version", action="version", version=f"leadscore {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)
