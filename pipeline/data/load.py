@@ -9,6 +9,7 @@ engine over the file in one pass, so memory does not grow with the event history
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +49,9 @@ def load_data(
 
     A folder or file that cannot be read raises :class:`~leadscore.errors.DataError`.
     """
-    return validate_tables(read_raw_tables(data_dir, columns or {}, csv))
+    raw = read_raw_tables(data_dir, columns or {}, csv)
+    read_as = {n: f.attrs["read_as"] for n, f in raw.items() if f.attrs.get("read_as")}
+    return dataclasses.replace(validate_tables(raw), read_as=read_as)
 
 
 def check_folder(data_dir: str | Path, cfg: Config) -> ValidationReport:
@@ -64,6 +67,8 @@ def load_valid(
     ``DataError`` when a table is unusable or more than ``validation.max_drop_share`` of
     its rows were dropped."""
     report = check_folder(data_dir, cfg)
+    for line in report.read_as_lines():
+        say(f"  data: {line}")
     tables = require_valid(report)
     for problem in report.problems:
         say(f"  data: {problem.line()}")

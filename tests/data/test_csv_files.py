@@ -293,3 +293,13 @@ def test_a_truncated_events_file_stops_validate_with_one_line(tmp_path, capsys):
     assert main(["validate", "--data", str(data)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "events.csv: looks truncated" in err[0]
+
+
+def test_validate_and_train_say_how_each_table_was_read(european, capsys):
+    report = load_data(european["dir"])
+    assert report.read_as["leads"] == "';'-delimited, cp1252, decimal ','"
+    capsys.readouterr()
+    main(["validate", "--data", str(european["dir"])])
+    out = capsys.readouterr().out
+    assert "leads: read as ';'-delimited, cp1252, decimal ','" in out
+    assert "outcomes: read as" in out

@@ -52,13 +52,19 @@ class ValidationReport:
     problems: list[Problem]
     rejects: pd.DataFrame
     counts: dict[str, TableCounts] = field(default_factory=dict)
+    #: Tables read from a CSV file of another dialect than the plain one: how (``CsvFormat``).
+    read_as: dict[str, str] = field(default_factory=dict)
 
     @property
     def fatal(self) -> list[Problem]:
         return [p for p in self.problems if p.fatal]
 
+    def read_as_lines(self) -> list[str]:
+        return [f"{name}: read as {how}" for name, how in self.read_as.items()]
+
     def summary(self) -> str:
-        lines = [self.counts[name].line(name) for name in ALL_TABLES if name in self.counts]
+        lines = self.read_as_lines()
+        lines += [self.counts[name].line(name) for name in ALL_TABLES if name in self.counts]
         n_fatal = len(self.fatal)
         if not self.problems:
             lines.append("no problems")
