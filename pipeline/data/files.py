@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from leadscore.data.contract import OPTIONAL_TABLES, TABLES
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
-from leadscore.io.csv_format import decimal_commas, sniff_csv
+from leadscore.io.csv_format import decimal_commas, sniff_csv, utf8_rows_repaired
 from leadscore.io.scratch import as_if_created, scratch_file
 
 
@@ -69,8 +69,11 @@ def read_frame(
     if fmt.decimal == ",":
         keep = [c for c in frame.columns if c.endswith("_id") or c in ("id", "lead_id", *ids)]
         frame = decimal_commas(frame.drop(columns=keep)).join(frame[keep])[frame.columns]
+    frame, repaired = utf8_rows_repaired(frame, fmt.encoding)
     if not fmt.is_default:
-        frame.attrs["read_as"] = fmt.describe()
+        frame.attrs["read_as"] = fmt.describe() + (
+            f"; {repaired:,} row(s) of UTF-8 text in it read as UTF-8" if repaired else ""
+        )
     return frame
 
 

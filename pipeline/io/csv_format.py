@@ -179,6 +179,42 @@ def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**out) if out else frame
 
 
+# A UTF-8 lead byte (0xC2-0xF4) then a continuation byte (0x80-0xBF), as a single-byte
+# encoding shows them: UTF-8 text inside a Windows-1252 or Latin-1 file ("SociÃ©tÃ©").
+_UTF8_IN_CP1252 = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u2122]")
+
+
+def utf8_rows_repaired(frame: pd.DataFrame, encoding: str) -> tuple[pd.DataFrame, int]:
+    """Cells of a file read as ``encoding`` (Windows-1252 or Latin-1) that are UTF-8 text
+    (a row pasted from another export) decoded again as UTF-8; and how many rows held one.
+    A cell is changed only when its bytes decode as UTF-8 (text that truly means "Ã©" is
+    vanishingly rare); the rest of the file keeps its own encoding."""
+    if encoding not in ("cp1252", "latin-1"):
+        return frame, 0
+    fixed = pd.Series(False, index=frame.index)
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)):
+            continue
+        suspect = col.str.contains(_UTF8_IN_CP1252, na=False)
+        if not suspect.any():
+            continue
+        again = col[suspect].map(lambda v: _as_utf8(v, encoding))  # the suspect cells only
+        changed = again.notna()
+        if changed.any():
+            out[c] = col.where(~suspect | ~changed.reindex(col.index, fill_value=False), again)
+            fixed |= changed.reindex(frame.index, fill_value=False)
+    return (frame.assign(**out) if out else frame), int(fixed.sum())
+
+
+def _as_utf8(text: str, encoding: str) -> str | None:
+    try:
+        return text.encode(encoding).decode("utf-8")
+    except UnicodeError:
+        return None
+
+
 def utf8_copy(path: str | Path, fmt: CsvFormat, folder: Path) -> Path:
     """The file re-encoded as UTF-8 in ``folder`` (same name), streamed in blocks."""
     out = folder / Path(path).name

@@ -303,3 +303,17 @@ def test_validate_and_train_say_how_each_table_was_read(european, capsys):
     out = capsys.readouterr().out
     assert "leads: read as ';'-delimited, cp1252, decimal ','" in out
     assert "outcomes: read as" in out
+
+
+def test_utf8_rows_inside_a_windows_1252_file_are_read_as_utf8_and_counted(tmp_path):
+    head = "lead_id,created_at,company\n".encode("cp1252")
+    rows = (
+        "L1,2024-01-05T10:00:00Z,Crème & Cie\n".encode("cp1252")
+        + "L2,2024-01-06T10:00:00Z,Société Générale\n".encode()
+        + "L3,2024-01-07T10:00:00Z,Œuvre – 5 €\n".encode("cp1252")
+    )
+    p = tmp_path / "leads.csv"
+    p.write_bytes(head + rows)
+    frame = read_frame(p)
+    assert list(frame["company"]) == ["Crème & Cie", "Société Générale", "Œuvre – 5 €"]
+    assert frame.attrs["read_as"].endswith("; 1 row(s) of UTF-8 text in it read as UTF-8")
