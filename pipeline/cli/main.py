@@ -12,8 +12,8 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
 
-from leadscore import __version__
 from leadscore.cli import data, handoff, models, monitor, report, score, train
 from leadscore.cli.options import Sub
 from leadscore.errors import LeadscoreError
@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
         prog="leadscore",
         description="Predictive lead scoring, point in time, with a points baseline.",
     )
-    p.add_argument("--version", action="version", version=f"leadscore {__version__}")
+    p.add_argument("--version", action="version", version=f"leadscore {version('leadscore')}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)

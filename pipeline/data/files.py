@@ -14,7 +14,13 @@ import pyarrow.parquet as pq
 from leadscore.data.contract import OPTIONAL_TABLES, TABLES
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
-from leadscore.io.csv_format import decimal_commas, sniff_csv, utf8_rows_repaired
+from leadscore.io.csv_format import (
+    CsvFormat,
+    cut_short,
+    decimal_commas,
+    sniff_csv,
+    utf8_rows_repaired,
+)
 from leadscore.io.scratch import as_if_created, scratch_file
 
 
@@ -49,6 +55,7 @@ def read_frame(
         if p.stat().st_size == 0:
             return pd.DataFrame()  # a 0-byte file is an empty table; validation says so
         fmt = sniff_csv(p, csv)
+        require_whole(p, fmt)
         frame = pd.read_csv(
             p,
             dtype=str,
@@ -75,6 +82,13 @@ def read_frame(
             f"; {repaired:,} row(s) of UTF-8 text in it read as UTF-8" if repaired else ""
         )
     return frame
+
+
+def require_whole(path: str | Path, fmt: CsvFormat) -> None:
+    """A ``DataError`` when the CSV file's last line is cut short (``cut_short``)."""
+    cut = cut_short(path, fmt)
+    if cut:
+        raise DataError(f"{Path(path).name}: looks truncated ({cut}); export it again, whole")
 
 
 def _first_line(err: BaseException) -> str:

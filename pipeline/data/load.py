@@ -19,7 +19,13 @@ import duckdb
 import pandas as pd
 
 from leadscore.data.contract import Tables
-from leadscore.data.files import find_table, read_optional_tables, read_raw_tables, read_table
+from leadscore.data.files import (
+    find_table,
+    read_optional_tables,
+    read_raw_tables,
+    read_table,
+    require_whole,
+)
 from leadscore.data.validate import (
     ValidationReport,
     check_drop_share,
@@ -102,6 +108,9 @@ def load_streaming(
     source = EventSource(
         str(find_table(data_dir, "events")), columns.get("events") or {}, csv=dict(csv or {})
     )
+    fmt = source.csv_format()
+    if fmt is not None:
+        require_whole(source.path, fmt)
     read_as = source.read_as()
     if read_as:
         say(f"  data: events: read as {read_as}")

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadscore.errors import DataError
-
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 SAMPLE_BYTES = 1 << 20
@@ -106,8 +104,7 @@ def _delimiter(text: str) -> str:
 
 def sniff_csv(path: str | Path, given: dict[str, str] | None = None) -> CsvFormat:
     """The format of the CSV file at ``path``; ``given`` (``delimiter``, ``encoding``,
-    ``decimal``, each a value or ``"auto"``) overrides what the sample suggests. A file whose
-    last line is cut short (``cut_short``) is refused: a ``DataError`` naming it."""
+    ``decimal``, each a value or ``"auto"``) overrides what the sample suggests."""
     given = {k: v for k, v in (given or {}).items() if v not in (None, "auto")}
     with open(path, "rb") as f:
         raw = f.read(SAMPLE_BYTES)
@@ -118,19 +115,16 @@ def sniff_csv(path: str | Path, given: dict[str, str] | None = None) -> CsvForma
     delimiter = given.get("delimiter") or _delimiter(text)
     # The European convention: a ";" file writes decimal commas.
     decimal = given.get("decimal") or ("," if delimiter == ";" else ".")
-    fmt = CsvFormat(delimiter, encoding, decimal)
-    cut = cut_short(path, fmt, text)
-    if cut:
-        raise DataError(f"{Path(path).name}: looks truncated ({cut}); export it again, whole")
-    return fmt
+    return CsvFormat(delimiter, encoding, decimal)
 
 
-def cut_short(path: str | Path, fmt: CsvFormat, head: str) -> str | None:
+def cut_short(path: str | Path, fmt: CsvFormat) -> str | None:
     """Why the file's last line looks cut in the middle (a copy or an export that stopped),
     or None. A last line without a line end is cut when it holds fewer fields than the
     header, or ends inside a quoted field; a file that ends with a line end is whole as far
     as can be told."""
     with open(path, "rb") as f:
+        head = f.read(TAIL_BYTES).decode(fmt.encoding, errors="replace")
         f.seek(0, 2)
         size = f.tell()
         f.seek(max(0, size - TAIL_BYTES))
