@@ -9,10 +9,12 @@ LEADS  ?= 20000
 
 .DEFAULT_GOAL := help
 
+# The install says only errors (-qq): setuptools notes on every editable install that it uses
+# a path finder, which is not a fault.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --quiet -e ".[dev]"
 	touch $(STAMP)
 
 ## setup: create .venv and install leadscore with its test tools
