@@ -257,16 +257,22 @@ def drivers_chart(imp: pd.DataFrame, basis: str = "shap", top: int = 12) -> Figu
 
 
 def band_chart(bands: pd.DataFrame) -> Figure:
-    """Conversion rate per score band, each bar labelled with its rate and lead count."""
+    """Conversion rate per score band, each bar labelled with its rate and lead count.
+
+    The figure widens with the number of bands and long band names take two lines, so no
+    two labels overlap (a test measures their extents)."""
     rates = bands["conversion_rate"].fillna(0.0).to_numpy(dtype="float64")
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    bars = ax.bar(bands["band"].astype(str), rates, color="#2b8a3e", width=0.7)
+    # A long name ("top 93.7-100%") goes on two lines, so it fits under its own bar.
+    names = [x.replace(" ", "\n", 1) if len(x) > 8 else x for x in bands["band"].astype(str)]
+    n = max(len(names), 1)
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.95 * n + 1.5), 4.6))
+    bars = ax.bar(names, rates, color="#2b8a3e", width=0.7)
     labels = [
-        f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
-        for r, n in zip(rates, bands["leads"], strict=True)
+        f"{r * 100:.1f}%\n{_count(n_)} leads" if n_ else "no leads"
+        for r, n_ in zip(rates, bands["leads"], strict=True)
     ]
-    ax.bar_label(bars, labels=labels, fontsize=9, padding=2)
-    ax.set_ylim(0, max(float(rates.max()) if rates.size else 0.0, 0.01) * 1.25)
+    ax.bar_label(bars, labels=labels, fontsize=8, padding=2)
+    ax.set_ylim(0, max(float(rates.max()) if rates.size else 0.0, 0.01) * 1.3)
     ax.yaxis.set_major_formatter(_pct())
     ax.set_xlabel("Band of the score, best first")
     ax.set_ylabel("Leads that converted")
@@ -274,6 +280,16 @@ def band_chart(bands: pd.DataFrame) -> Figure:
     _style(ax)
     fig.tight_layout()
     return fig
+
+
+def _count(n: float) -> str:
+    """A lead count short enough to sit over a bar: 950, 12.8k, 1.2M."""
+    n = int(n)
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k" if n < 100_000 else f"{n / 1000:.0f}k"
+    return f"{n / 1_000_000:.1f}M"
 
 
 def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> Figure:
