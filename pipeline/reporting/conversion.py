@@ -74,8 +74,10 @@ def _band_part(out: Conversion, bands: pd.DataFrame) -> None:
     if "rate_low" not in shown.columns:  # a run that logged fixed score ranges, lowest first
         shown = shown.iloc[::-1].reset_index(drop=True)
     out.key = band_headline(shown)
+    # Many bands make a wide chart: it takes the page's width, so its labels keep their size.
+    size = "chart" if len(shown) > 8 else "chart w720"
     out.chart = Image(
-        charts.png_base64(charts.band_chart(shown)), "Conversion rate by score band", "chart w720"
+        charts.png_base64(charts.band_chart(shown)), "Conversion rate by score band", size
     )
     has_interval = "rate_low" in shown.columns
     rows = [
