@@ -20,9 +20,17 @@ Each function imports its stage when called, so ``import leadscore`` stays light
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+# OpenMP threads sleep when a parallel region ends instead of spinning (unless the user set
+# it). LightGBM and scikit-learn each bring an OpenMP runtime; threads of one left spinning
+# starve the other's next region, and on a machine that is busy with anything else a
+# LightGBM fit then ran many times slower (a 12 s training took over 300 s). Read by each
+# runtime when it loads, so it is set before either is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -59,3 +59,17 @@ def test_generate_validate_load_and_features(tmp_path):
 def test_load_data_refuses_a_broken_folder(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         leadscore.load_data(tmp_path / "nowhere")
+
+
+def test_openmp_threads_sleep_between_regions_unless_the_user_says_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, leadscore; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "ACTIVE"
