@@ -5,8 +5,9 @@ A bootstrap resample of ``n`` rows drawn with replacement is represented by its 
 vector ``w`` (how many times each row was drawn: ``bincount`` of ``n`` uniform row indices
 from ``numpy.random.default_rng(seed)``), so no resampled copy of the data is ever built;
 every metric is read from it by the one-sort engine (``leadscore.metrics.weighted``), two
-resamples at a time, each on one BLAS thread. Intervals are percentile intervals ``[alpha/2, 1 - alpha/2]``; resamples where
-a metric is undefined (one class only) are ignored. All rows are resampled (no cap); 200
+resamples at a time, each on one BLAS thread. Intervals are percentile intervals
+``[alpha/2, 1 - alpha/2]``; resamples where a metric is undefined (one class only) are
+ignored. All rows are resampled (no cap); 200
 resamples of 1M rows take about 5-15 s for one score (the machine's load matters),
 ``compare`` about 1.5 times that.
 """

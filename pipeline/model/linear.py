@@ -222,9 +222,9 @@ class LogisticScorer:
         frame, y = self._frame(X.iloc[rows]), y[rows]
         self.logged_ = skewed_columns(frame, nums)  # on the rows it learns from
         frame = self._logs(frame)
-        zv = yv = None
+        zv = yv = valid_frame = None
         if valid is not None and np.unique(valid[1]).size == 2 and np.unique(y).size == 2:
-            yv = np.asarray(valid[1], dtype="float64")
+            valid_frame, yv = self._frame(valid[0]), np.asarray(valid[1], dtype="float64")
         ways = NUMBERS if self.numbers == "auto" else (self.numbers,)
         # One BLAS thread: these products are small, and threads that spin while LightGBM
         # or a second worker holds the cores make them many times slower.
@@ -234,8 +234,8 @@ class LogisticScorer:
             for numbers in ways:
                 prepare = self._prepare(numbers, len(frame)).fit(frame)
                 z = prepare.transform(frame)
-                if yv is not None:
-                    zv = prepare.transform(self._frame(valid[0]))
+                if valid_frame is not None:
+                    zv = prepare.transform(valid_frame)
                 if strength is None:
                     strength, model = self._choose(z, y, w, zv, yv)
                 else:

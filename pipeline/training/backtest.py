@@ -46,6 +46,10 @@ class FoldFit:
     scorer: Scorer  # the fold's model (its fitting informs the deployed one)
 
 
+#: How a backtest runs its folds: ``map`` one after another, a pool's ``map`` side by side.
+FoldMap = Callable[[Callable[[Fold], "FoldFit"], Iterable[Fold]], Iterable["FoldFit"]]
+
+
 @dataclass
 class Backtest:
     kind: str  # the model kind every fold fitted
@@ -259,7 +263,7 @@ def run_backtest(
     kind: str | None = None,
     base: pd.DataFrame | None = None,
     points_memo: dict[int, dict[str, np.ndarray]] | None = None,
-    map_folds: Callable[[Callable[[Fold], FoldFit], list[Fold]], Iterable[FoldFit]] = map,
+    map_folds: FoldMap = map,
 ) -> Backtest:
     """Every fold of ``plan`` on ``table`` (lead_id, as_of, features, label; flat tables use
     ``as_of`` for their date or row block), with models of ``kind`` (default: the config's

@@ -26,11 +26,8 @@ from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
 from leadscore.model import kinds
 from leadscore.model.baseline import score_baseline
-from leadscore.training.backtest import Backtest, FoldFit, run_backtest
+from leadscore.training.backtest import Backtest, FoldFit, FoldMap, run_backtest
 from leadscore.training.folds import Fold, Plan
-
-#: How a backtest runs its folds: ``map`` one after another, a pool's ``map`` side by side.
-FoldMap = Callable[[Callable[[Fold], FoldFit], Iterable[Fold]], Iterable[FoldFit]]
 
 POINTS = "points sheet"
 BLEND = "blend of top two"
@@ -112,16 +109,17 @@ def side_by_side(
 ) -> dict[str, Backtest]:
     """``run`` of each name, their folds two at a time: kinds that fit on one core leave the
     other idle, and a pool of folds (not of kinds) keeps both busy until the last fold. BLAS
-    and OpenMP keep one thread meanwhile, so the two do not fight over the cores. Run after the kinds
-    that use every core, which fill the points sheet's memo (else folds compute it twice,
-    the same numbers)."""
+    and OpenMP keep one thread meanwhile, so the two do not fight over the cores. Run after
+    the kinds that use every core, which fill the points sheet's memo (else folds compute
+    it twice, the same numbers)."""
     if not names:
         return {}
 
     def on_one_core(task: Callable[[Fold], FoldFit]) -> Callable[[Fold], FoldFit]:
         def one(fold: Fold) -> FoldFit:
-            # OpenMP's thread count is the calling thread's own (scikit-learn's loss reads
-            # it), so each worker sets it: two 2-thread teams on 2 cores spin each other out.
+            # OpenMP's thread count is the calling thread's own (scikit-learn reads it where
+            # its version threads a loss), so each worker sets it: two 2-thread teams on 2
+            # cores would wait on each other.
             with threadpool_limits(limits=1, user_api="openmp"):
                 return task(fold)
 
