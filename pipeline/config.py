@@ -168,15 +168,19 @@ class FlatConfig(Strict):
 
 
 class TierConfig(Strict):
-    """Tiers as score ranges, set one of three ways (the first one given wins): fixed
-    minimum ``cutoffs``; ``capacity``, the top N open leads of a night's list per tier; or
-    ``shares`` of the open leads. Capacities and shares become cut-offs when the model is
-    trained (``leadscore.model.tiers.resolve_tiers``) and are stored with it in ``cutoffs``."""
+    """Tiers set one of three ways (the first one given wins): fixed minimum ``cutoffs``;
+    ``capacity``, the top N open leads of a night's list per tier; or ``shares`` of the open
+    leads. Capacities and shares are applied to each night's ranks when it is scored
+    (``leadscore.model.tiers.night_tiers``), so every night's tiers hold them; with
+    ``fixed_at_training`` they become score cut-offs when the model is trained
+    (``resolve_tiers``), stored with it in ``cutoffs``, and a tier's share moves with the
+    leads instead."""
 
     cutoffs: dict[str, float] = Field(default_factory=dict)
     capacity: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
     shares: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(default_factory=dict)
     rest: str
+    fixed_at_training: bool = False
     #: How the stored cut-offs were found, in words (set by training).
     cut_from: str | None = None
 
@@ -185,6 +189,19 @@ class TierConfig(Strict):
         if self.cutoffs:
             return "cutoffs"
         return "capacity" if self.capacity else "shares"
+
+    @property
+    def ranked(self) -> bool:
+        """Whether each night's tiers are cut on that night's ranks (not on fixed scores)."""
+        return self.by != "cutoffs"
+
+    def names(self) -> list[str]:
+        """Tiers from best to worst, the rest last."""
+        if self.by == "cutoffs":
+            best_first = [t for t, _ in sorted(self.cutoffs.items(), key=lambda kv: -kv[1])]
+        else:
+            best_first = list(getattr(self, self.by))
+        return [*best_first, self.rest]
 
     @model_validator(mode="after")
     def _one_way(self) -> TierConfig:

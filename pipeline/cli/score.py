@@ -67,9 +67,9 @@ def _say_tiers(out, settings) -> None:
     import pyarrow.parquet as pq
 
     from leadscore.model.tiers import expected_by_tier, tier_order
-    from leadscore.reporting.wording import tier_ranges
+    from leadscore.reporting.wording import score_ranges, tier_ranges
 
-    path, cols = Path(out), ["tier", "probability"]
+    path, cols = Path(out), ["tier", "probability", "score"]
     frame = (
         pd.read_csv(path, usecols=cols)
         if path.suffix == ".csv"
@@ -77,11 +77,14 @@ def _say_tiers(out, settings) -> None:
     )
     order = tier_order(settings.tiers)
     order += sorted(set(frame["tier"].dropna().unique().astype(str)) - set(order))
-    ranges = tier_ranges(settings.tiers)
+    rules = tier_ranges(settings.tiers)
+    spans = score_ranges(frame["score"], frame["tier"]) if settings.tiers.ranked else {}
+    n = max(len(frame), 1)
     for name, leads, expected in expected_by_tier(frame["tier"], frame["probability"], order):
+        about = "; ".join(w for w in (rules.get(name), spans.get(name)) if w)
         say(
-            f"  tier {name}: {leads:,} leads, {expected:,.1f} expected conversions"
-            + (f" ({ranges[name]})" if name in ranges else "")
+            f"  tier {name}: {leads:,} leads ({leads / n:.1%}), "
+            f"{expected:,.1f} expected conversions" + (f" ({about})" if about else "")
         )
 
 

@@ -24,6 +24,7 @@ from leadscore.model.kind import Scorer
 from leadscore.model.kinds import load_scorer
 from leadscore.model.scorer import align
 from leadscore.model.settings import ModelSettings
+from leadscore.model.tiers import to_score
 
 
 class LeadScoreModel(mlflow.pyfunc.PythonModel):
@@ -47,7 +48,7 @@ class LeadScoreModel(mlflow.pyfunc.PythonModel):
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         p = self.scorer.predict_proba(model_input)
-        return pd.DataFrame({"probability": p, "score": np.round(p * 100.0, 1)})
+        return pd.DataFrame({"probability": p, "score": to_score(p)})
 
 
 def signature_frame(X: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:

@@ -8,10 +8,88 @@ import pandas as pd
 from leadscore.config import TierConfig
 from leadscore.metrics.bands import cut_scores
 
+#: Significant digits a score keeps: a 0.0004% chance reads 0.0004, not 0.0.
+SIGNIFICANT = 3
+
+
+def significant(x: np.ndarray, digits: int = SIGNIFICANT) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits (0 stays 0)."""
+    v = np.asarray(x, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(v)))
+    decimals = np.where(np.isfinite(magnitude), digits - 1 - magnitude, 0.0)
+    scale = 10.0**decimals
+    return np.where(v == 0, 0.0, np.round(v * scale) / scale) + 0.0
+
 
 def to_score(probability: np.ndarray) -> np.ndarray:
-    """0-100: the probability in percent, one decimal (so a score of 12 means a 12% chance)."""
-    return np.round(np.asarray(probability, dtype="float64") * 100.0, 1)
+    """0-100: the probability in percent, to three significant digits (a score of 12 means a
+    12% chance). The probability column keeps the exact value, and ``ranks`` the order."""
+    return significant(np.asarray(probability, dtype="float64") * 100.0)
+
+
+def _tie_groups(probability: np.ndarray, margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows best first (by probability, then raw margin) and each row's tie group (0 = the
+    best group: rows equal on both)."""
+    p = np.asarray(probability, dtype="float64")
+    m = np.asarray(margin, dtype="float64")
+    order = np.lexsort((-m, -p))
+    ps, ms = p[order], m[order]
+    new = np.r_[True, (ps[1:] != ps[:-1]) | (ms[1:] != ms[:-1])] if len(p) else np.array([], bool)
+    group = np.empty(len(p), dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return order, group
+
+
+def ranks(probability: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """Each lead's rank, 1 = best: by calibrated probability, and leads of one probability by
+    the model's raw margin (calibration maps a range of margins to one probability, so the
+    margin orders those leads as the model does). Leads equal on both share the best rank of
+    their group (1, 2, 2, 4)."""
+    order, group = _tie_groups(probability, margin)
+    first = np.flatnonzero(np.r_[True, np.diff(group[order]) > 0])  # sorted position per group
+    return (first[group] + 1).astype(np.int64)
+
+
+def _cumulative(cfg: TierConfig, leads: int) -> np.ndarray:
+    """Each tier's cumulative share of ``leads`` (capacities over the night's count)."""
+    if cfg.by == "capacity":
+        return np.minimum(1.0, np.cumsum(list(cfg.capacity.values())) / max(leads, 1))
+    return np.minimum(1.0, np.cumsum(list(cfg.shares.values())))
+
+
+def night_tiers(
+    probability: np.ndarray,
+    margin: np.ndarray,
+    cfg: TierConfig,
+    night: np.ndarray | None = None,
+) -> np.ndarray:
+    """The tier of each lead (``night``: each row's night, for several nights at once).
+
+    Fixed cut-offs read the score. Shares and capacities are applied to each night's ranks
+    (``ranks``): a tier takes the leads down to its cumulative share, or capacity, of the
+    night's leads. Leads tied on probability and margin go to one tier together, on the side
+    that leaves the tier closest to its size (``metrics.bands.cut_scores``), and the best
+    lead is always in the top tier.
+    """
+    p = np.asarray(probability, dtype="float64")
+    if not cfg.ranked:
+        return assign_tiers(to_score(p), cfg)
+    m = np.asarray(margin, dtype="float64")
+    out = np.full(len(p), cfg.rest, dtype=object)
+    names = np.array(cfg.names()[:-1], dtype=object)
+    codes = np.zeros(len(p), np.int64) if night is None else pd.factorize(np.asarray(night))[0]
+    for code in np.unique(codes):
+        rows = np.flatnonzero(codes == code)
+        _, group = _tie_groups(p[rows], m[rows])
+        key = -group.astype("float64")  # higher is better, one value per tie group
+        cuts, _ = cut_scores(key, _cumulative(cfg, len(rows)))
+        # Tier k holds keys in [cuts[k], cuts[k-1]); a tier whose cut repeats the one
+        # before is empty.
+        at = np.searchsorted(-cuts, -key, side="left")
+        placed = at < len(names)
+        out[rows[placed]] = names[at[placed]]
+    return out
 
 
 def assign_tiers(score: np.ndarray, cfg: TierConfig) -> np.ndarray:
@@ -25,13 +103,13 @@ def assign_tiers(score: np.ndarray, cfg: TierConfig) -> np.ndarray:
 
 def tier_order(cfg: TierConfig) -> list[str]:
     """Tiers from best to worst."""
-    return [t for t, _ in sorted(cfg.cutoffs.items(), key=lambda kv: -kv[1])] + [cfg.rest]
+    return cfg.names()
 
 
 def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> TierConfig:
-    """``cfg`` with its capacities or shares turned into minimum scores on ``score`` (the
-    backtest's out-of-time scores; ``period``: each row's snapshot). Fixed cut-offs come back
-    as they are.
+    """With ``fixed_at_training``, ``cfg`` with its capacities or shares turned into minimum
+    scores on ``score`` (the backtest's out-of-time scores; ``period``: each row's snapshot).
+    Fixed cut-offs, and shares or capacities applied each night, come back as they are.
 
     Each tier's cut-off is the score whose share of rows at or above it comes closest to the
     tier's cumulative share (capacities: the capacity over the median number of open leads
@@ -39,7 +117,7 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
     calibration), so shares are met as closely as the steps allow; the top tier always
     holds the best-scored rows, so it is never empty on the rows it was cut on.
     """
-    if cfg.by == "cutoffs":
+    if cfg.by == "cutoffs" or not cfg.fixed_at_training:
         return cfg
     s = np.asarray(score, dtype="float64")
     if len(s) == 0:
@@ -54,12 +132,24 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
     cuts, _ = cut_scores(s, np.minimum(1.0, np.cumsum(list(wanted.values()))))
     cutoffs = dict(zip(wanted, map(float, cuts), strict=True))
     periods = len(np.unique(np.asarray(period)))
-    got = ", ".join(f"{t} {np.mean(s >= c):.1%}" for t, c in cutoffs.items())
-    note = (
-        f"{basis}, cut on {len(s):,} out-of-time scores over {periods} snapshot(s) "
-        f"(at or above each cut-off: {got})"
-    )
+    note = f"{basis}, fixed at training on {len(s):,} out-of-time scores over {periods} snapshot(s)"
     return cfg.model_copy(update={"cutoffs": cutoffs, "cut_from": note})
+
+
+def tier_shares(tier: np.ndarray, order: list[str]) -> str:
+    """Each tier's share of ``tier``'s rows, best first: "A 5.0%, B 15.0%, C 30.0%, D 50.0%"."""
+    t = np.asarray(tier).astype(str)
+    return ", ".join(f"{name} {np.mean(t == name):.1%}" for name in order) if len(t) else "none"
+
+
+def tier_note(cfg: TierConfig, tier: np.ndarray, periods: int) -> str:
+    """How the tiers are set, and the shares they held on the backtest's rows (``tier``)."""
+    held = f"on the backtest's {len(tier):,} out-of-time rows over {periods} snapshot(s): "
+    held += tier_shares(tier, cfg.names())
+    if cfg.ranked:
+        how = "the best N open leads" if cfg.by == "capacity" else "shares of the open leads"
+        return f"{how} of each night, by rank; {held}"
+    return f"{cfg.cut_from or 'fixed minimum scores'}; {held}"
 
 
 def expected_by_tier(

@@ -16,7 +16,7 @@ from leadscore.data.files import read_frame, require_numbers
 from leadscore.errors import DataError
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
-from leadscore.reporting.wording import Rich, b, chip, num, pct, rich
+from leadscore.reporting.wording import Rich, b, chip, num, pct, rich, score_text
 from leadscore.scoring.accounts import COLUMNS
 
 TOP_ACCOUNTS = 10
@@ -75,7 +75,7 @@ def accounts_section(accounts: pd.DataFrame) -> AccountsSection:
             blocks.text(num(int(r.open_leads))),
             blocks.text(pct(float(r.p_any_converts), 1)),
             blocks.text(f"{float(r.expected_conversions):,.2f}"),
-            blocks.rich_cell(f"{r.best_lead_id} ({float(r.best_score):.1f}) ", chip(r.best_tier)),
+            blocks.rich_cell(f"{r.best_lead_id} ({score_text(r.best_score)}) ", chip(r.best_tier)),
             blocks.reasons(r.best_reasons),
         ]
         for r in top.itertuples()

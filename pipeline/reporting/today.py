@@ -14,7 +14,19 @@ from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
 from leadscore.reporting.both_models import BASELINE_ORDER
 from leadscore.reporting.inputs import RunTables
-from leadscore.reporting.wording import Rich, b, chip, join_rich, num, pct, rich, tier_ranges, verb
+from leadscore.reporting.wording import (
+    Rich,
+    b,
+    chip,
+    join_rich,
+    num,
+    pct,
+    rich,
+    score_ranges,
+    score_text,
+    tier_ranges,
+    verb,
+)
 
 EXAMPLES_PER_TIER = 3
 
@@ -41,7 +53,9 @@ def _all_tiers(scores: pd.DataFrame, tiers: TierConfig) -> tuple[list[str], list
 
 def _distribution(scores: pd.DataFrame, tiers: TierConfig) -> Table:
     order, every = _all_tiers(scores, tiers)
-    ranges, n = tier_ranges(tiers), len(scores)
+    n = len(scores)
+    # Tiers cut on the night's ranks show the scores they hold tonight.
+    ranges = score_ranges(scores["score"], scores["tier"]) if tiers.ranked else tier_ranges(tiers)
     has_p = "probability" in scores.columns
     rows = []
     for t in every:
@@ -56,7 +70,7 @@ def _distribution(scores: pd.DataFrame, tiers: TierConfig) -> Table:
                 blocks.text(num(len(part))),
                 blocks.text(pct(share, 1)),
                 blocks.bar(share),
-                blocks.text(f"{part['score'].mean():.1f}" if len(part) else "–"),
+                blocks.text(score_text(part["score"].mean()) if len(part) else "–"),
                 blocks.text(f"{part['probability'].sum():,.1f}" if has_p and len(part) else "–"),
             ]
         )
@@ -80,9 +94,15 @@ def _key(scores: pd.DataFrame, tiers: TierConfig, outcome: str) -> Rich:
 
 
 def _examples(scores: pd.DataFrame, tiers: TierConfig) -> Table:
-    """The highest scores of each tier, ties broken by lead id (deterministic)."""
+    """The best-ranked leads of each tier (by score and lead id for files without ranks)."""
     _, every = _all_tiers(scores, tiers)
-    ranked = scores.sort_values(["score", "lead_id"], ascending=[False, True], kind="stable")
+    by_rank = "rank" in scores.columns
+    ranked = (
+        scores.sort_values(["rank", "lead_id"], kind="stable")
+        if by_rank
+        else scores.sort_values(["score", "lead_id"], ascending=[False, True], kind="stable")
+    )
+    n = num(len(scores))
     rows = []
     for t in every:
         for r in ranked[ranked["tier"] == t].head(EXAMPLES_PER_TIER).itertuples():
@@ -90,7 +110,8 @@ def _examples(scores: pd.DataFrame, tiers: TierConfig) -> Table:
                 [
                     blocks.rich_cell(chip(t)),
                     blocks.text(r.lead_id),
-                    blocks.text(f"{r.score:.1f}"),
+                    blocks.text(score_text(r.score)),
+                    *([blocks.text(f"{num(r.rank)} of {n}")] if by_rank else []),
                     blocks.text(r.baseline_tier),
                     blocks.text(getattr(r, "fit_grade", "–")),  # older scores files lack it
                     blocks.reasons(r.top_reasons),
@@ -100,11 +121,12 @@ def _examples(scores: pd.DataFrame, tiers: TierConfig) -> Table:
         "Tier",
         "Lead",
         "Score",
+        *(["Rank tonight"] if by_rank else []),
         "Points model",
         "Fit",
         "Top reasons (▲ raises, ▼ lowers the score)",
     ]
-    return blocks.table(heads, rows, {2}, "examples")
+    return blocks.table(heads, rows, {2, 3} if by_rank else {2}, "examples")
 
 
 def _changed(scores: pd.DataFrame, order: list[str]) -> int | None:
@@ -220,7 +242,7 @@ def todays_leads(run: RunTables, scores: pd.DataFrame) -> Today:
             f"of them the model expects to {verb(run.outcome)}."
         )
     out.examples_title = (
-        f"Example leads: the {EXAMPLES_PER_TIER} highest scores in each tier, and why"
+        f"Example leads: the {EXAMPLES_PER_TIER} best-ranked leads in each tier, and why"
     )
     out.examples = _examples(scores, tiers)
     cross = _cross(scores, tiers)

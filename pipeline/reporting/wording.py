@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 from leadscore.config import TierConfig
 
 # --- rich text ----------------------------------------------------------------------------
@@ -193,7 +195,10 @@ def verb(outcome: str) -> str:
 
 
 def tier_ranges(tiers: TierConfig) -> dict[str, str]:
-    """Each tier's score range in words, best tier first."""
+    """What each tier holds, in words, best tier first: a share or a number of each night's
+    leads (tiers cut on the night's ranks), or a score range (fixed cut-offs)."""
+    if tiers.ranked:
+        return _rank_words(tiers)
     cuts = sorted(tiers.cutoffs.items(), key=lambda kv: -kv[1])
     out: dict[str, str] = {}
     upper: float | None = None
@@ -204,6 +209,36 @@ def tier_ranges(tiers: TierConfig) -> dict[str, str]:
         upper = low
     out[tiers.rest] = f"score below {upper:g}" if upper is not None else "all scores"
     return out
+
+
+def _rank_words(tiers: TierConfig) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if tiers.by == "capacity":
+        for i, (name, n) in enumerate(tiers.capacity.items()):
+            out[name] = f"the best {n:,} leads of each night" if i == 0 else f"the next {n:,}"
+    else:
+        for i, (name, share) in enumerate(tiers.shares.items()):
+            words = f"{share * 100:.4g}%"
+            out[name] = f"the top {words} of each night's leads" if i == 0 else f"the next {words}"
+    out[tiers.rest] = "the rest"
+    return out
+
+
+def score_text(v: float) -> str:
+    """A score as it is kept: three significant digits (0.0123, 3.41, 71)."""
+    return f"{float(v):.3g}"
+
+
+def score_ranges(score: pd.Series, tier: pd.Series) -> dict[str, str]:
+    """Each tier's scores on one night, in words: "score 3.41 to 89.7"."""
+    frame = pd.DataFrame({"score": score, "tier": tier})
+    spans = frame.groupby("tier", observed=True)["score"].agg(["min", "max"])
+    return {
+        str(name): f"score {score_text(lo)}"
+        if lo == hi
+        else f"score {score_text(lo)} to {score_text(hi)}"
+        for name, (lo, hi) in spans.iterrows()
+    }
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ def roll_up(scores: pd.DataFrame, account: pd.Series) -> Rollup:
             "lead_id": scores["lead_id"].astype(str).to_numpy()[has],
             "p": scores["probability"].to_numpy("float64")[has],
             "score": scores["score"].to_numpy("float64")[has],
+            # The night's rank orders leads one probability ties (files without it: by id).
+            "rank": scores["rank"].to_numpy("float64")[has]
+            if "rank" in scores
+            else np.zeros(int(has.sum())),
             "tier": scores["tier"].astype(str).to_numpy()[has],
             "reasons": (
                 scores["top_reasons"].astype(str).to_numpy()[has]
@@ -67,7 +71,7 @@ def roll_up(scores: pd.DataFrame, account: pd.Series) -> Rollup:
     agg = grouped.agg(
         open_leads=("lead_id", "size"), log_none=("log_none", "sum"), expected=("p", "sum")
     )
-    best = frame.sort_values(["p", "lead_id"], ascending=[False, True], kind="stable")
+    best = frame.sort_values(["p", "rank", "lead_id"], ascending=[False, True, True], kind="stable")
     best = best.drop_duplicates("account").set_index("account")
     out = pd.DataFrame(
         {

@@ -35,12 +35,13 @@ from leadscore.errors import DataError, ModelError
 from leadscore.features.prepared import SKIPPED, PreparedEvents, prepare_events
 from leadscore.features.snapshots import open_leads
 from leadscore.features.table import build_features, lead_account
+from leadscore.io.scratch import scratch_file
 from leadscore.io.source import EventSource, connect
 from leadscore.model.baseline import score_baseline
 from leadscore.model.kind import Scorer
 from leadscore.model.reference import Reference, bin_counts
 from leadscore.model.settings import ModelSettings
-from leadscore.model.tiers import assign_tiers, to_score
+from leadscore.model.tiers import night_tiers, ranks, to_score
 from leadscore.scoring.history import carry
 from leadscore.scoring.reasons import feature_groups, top_reasons_grouped
 
@@ -49,6 +50,7 @@ SCORE_COLUMNS = [
     "as_of",
     "probability",
     "score",
+    "rank",
     "score_change",
     "tier",
     "tier_since",
@@ -97,13 +99,13 @@ def score_frame(
     features: pd.DataFrame,
     scorer: Scorer,
     baseline: BaselineConfig,
-    tiers: TierConfig,
     top_k: int,
     version: str,
     threads: int = 2,
     helpers_after: Future | None = None,
 ) -> pd.DataFrame:
-    """Score one chunk of feature rows: probability, score, tier, baseline, reasons.
+    """Score one chunk of feature rows: probability, score, the raw ``margin``, baseline and
+    reasons; ``rank`` and ``tier`` are set on the whole night (``place``).
 
     ``helpers_after``: work running beside this call; SHAP starts on one thread and takes a
     second when it completes.
@@ -111,7 +113,6 @@ def score_frame(
     # Summed by reason group while gathered; their total (with the base) is the margin.
     grouped = scorer.contributions(features, threads, feature_groups(scorer.spec), helpers_after)
     p = check_probabilities(scorer.probability_from(grouped, features))
-    score = to_score(p)
     base = score_baseline(features, baseline)
     return pd.DataFrame(
         {
@@ -122,8 +123,9 @@ def score_frame(
             else np.arange(len(features)).astype(str),
             "as_of": features["as_of"].array if "as_of" in features else pd.NaT,
             "probability": p,
-            "score": score,
-            "tier": assign_tiers(score, tiers).astype(str),
+            "score": to_score(p),
+            # The raw score orders leads that calibration puts on one probability.
+            "margin": grouped.sum(axis=1).to_numpy("float64"),
             "baseline_score": base["baseline_score"].to_numpy(),
             "baseline_tier": base["baseline_tier"].to_numpy().astype(str),
             # The points model's fit part as a grade (A-F): who the lead is, beside what it did.
@@ -335,26 +337,33 @@ def score_tables(
     event_lines: list[str] = []
 
     def score_into(tmp: Path) -> None:
-        # Each chunk's scores go to the file as they are made (a row group or CSV rows), so
-        # memory does not grow with the number of leads; chunks follow lead_id order.
-        sink = ScoreSink(tmp, csv=Path(out).suffix == ".csv")
-        with _read_once(events, tables, snaps, as_of, chunk_leads, max_drop_share) as (
-            source,
-            lines,
-        ):
-            counts["unseen"], counts["missing"], counts["bins"] = _score_chunks(
-                tables,
-                snaps,
-                scorer,
-                settings,
-                version,
+        # Each chunk's scores go to a scratch file as they are made, so memory does not grow
+        # with the number of leads; ranks and tiers need the whole night, so they are set
+        # in a second pass over that file, which writes the output.
+        night = NightSink(scratch_file(Path(out)))
+        try:
+            with _read_once(events, tables, snaps, as_of, chunk_leads, max_drop_share) as (
                 source,
-                chunk_leads,
-                lambda chunk: sink.add(carry(chunk, previous)[SCORE_COLUMNS]),
-                settings.reference if count_bins else None,
-            )
-        event_lines.extend(lines)
-        sink.close()
+                lines,
+            ):
+                counts["unseen"], counts["missing"], counts["bins"] = _score_chunks(
+                    tables,
+                    snaps,
+                    scorer,
+                    settings,
+                    version,
+                    source,
+                    chunk_leads,
+                    night.add,
+                    settings.reference if count_bins else None,
+                )
+            event_lines.extend(lines)
+            sink = ScoreSink(tmp, csv=Path(out).suffix == ".csv")
+            for part in night.placed(settings.tiers):
+                sink.add(carry(part, previous)[SCORE_COLUMNS])
+            sink.close()
+        finally:
+            night.remove()
         counts["rows"] = {"scored": sink.rows}
 
     out_path = write_atomic(Path(out), score_into)
@@ -450,7 +459,7 @@ def _score_chunks(
     while this chunk is explained and phrased (mostly single-threaded numpy/Arrow): on two
     cores that overlap keeps both busy.
     """
-    baseline, tiers, top_k = settings.baseline, settings.tiers, settings.explain.top_reasons
+    baseline, top_k = settings.baseline, settings.explain.top_reasons
     unseen_total: dict[str, int] = {}
     missing_total: dict[str, int] = {}
     bins_total: dict[str, np.ndarray] = {}
@@ -481,7 +490,7 @@ def _score_chunks(
             if reference is not None:
                 _add(bins_total, bin_counts(reference, feats))
             # SHAP takes a second thread once the next chunk's features are built.
-            sink(score_frame(feats, scorer, baseline, tiers, top_k, version, 2, pending))
+            sink(score_frame(feats, scorer, baseline, top_k, version, 2, pending))
             del feats
             progress.update(len(part))
     progress.close()
@@ -544,6 +553,56 @@ class ScoreSink:
                 empty.to_csv(self.path, index=False)
             else:
                 pq.write_table(to_arrow(empty), self.path, compression="zstd")
+
+
+def place(scores: pd.DataFrame, tiers: TierConfig) -> pd.DataFrame:
+    """One night's scores (``score_frame``'s rows, all of them) with ``rank`` and ``tier``
+    set on the whole night, without the raw ``margin``."""
+    p = scores["probability"].to_numpy("float64")
+    m = scores["margin"].to_numpy("float64")
+    return scores.drop(columns="margin").assign(
+        rank=ranks(p, m), tier=night_tiers(p, m, tiers).astype(str)
+    )
+
+
+class NightSink:
+    """A night's score chunks kept in a scratch Parquet file as they come, with their
+    probabilities and margins in memory (16 bytes a lead), so ranks and tiers can be set on
+    the whole night before the output is written (``placed``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._p: list[np.ndarray] = []
+        self._m: list[np.ndarray] = []
+
+    def add(self, scores: pd.DataFrame) -> None:
+        self._p.append(scores["probability"].to_numpy("float64"))
+        self._m.append(scores["margin"].to_numpy("float64"))
+        table = to_arrow(scores.drop(columns="margin"))
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def placed(self, tiers: TierConfig) -> Iterator[pd.DataFrame]:
+        """The chunks again, in order, with the night's ``rank`` and ``tier``."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        p, m = np.concatenate(self._p), np.concatenate(self._m)
+        rank, tier = ranks(p, m), night_tiers(p, m, tiers).astype(str)
+        start = 0
+        with pq.ParquetFile(self.path) as stored:
+            for i in range(stored.num_row_groups):
+                part = stored.read_row_group(i).to_pandas()
+                end = start + len(part)
+                yield part.assign(rank=rank[start:end], tier=tier[start:end])
+                start = end
+
+    def remove(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self.path.unlink(missing_ok=True)
 
 
 def rejects_path_for(out: Path) -> Path:

@@ -18,7 +18,7 @@ from leadscore.errors import DataError
 from leadscore.features.flat import flat_features
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
-from leadscore.scoring.batch import ScoreSummary, score_frame, write_rejects, write_scores
+from leadscore.scoring.batch import ScoreSummary, place, score_frame, write_rejects, write_scores
 
 
 def score_flat_file(
@@ -49,13 +49,9 @@ def score_flat_file(
     bad = ids.isna().to_numpy()
     feats = flat_features(cleaned[~bad].reset_index(drop=True), scorer.spec)
     feats.insert(0, "lead_id", ids[~bad].to_numpy())
-    scores = score_frame(
-        feats,
-        scorer,
-        settings.baseline,
+    scores = place(
+        score_frame(feats, scorer, settings.baseline, settings.explain.top_reasons, version),
         settings.tiers,
-        settings.explain.top_reasons,
-        version,
     )
     out_path = write_scores(scores, out)
     rejects = pd.DataFrame(

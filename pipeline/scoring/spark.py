@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import cloudpickle
+import numpy as np
 import pandas as pd
 
 from leadscore.data.load import Say, count_event_rules_spark, load_without_events
@@ -21,28 +22,29 @@ from leadscore.features.spark import spark_features, write_parquet
 from leadscore.io.spark import SparkEvents
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
-from leadscore.model.tiers import assign_tiers
-from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, score_frame
+from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, place, score_frame
+from leadscore.scoring.history import carry
 from leadscore.timestamps import to_utc
 
-# What the partitions compute; score_change and tier_since come from a join with the
-# previous night afterwards (see ``with_history``).
+# What the partitions compute; rank, tier, score_change and tier_since are set on the whole
+# night afterwards, on the driver (see ``placed_on_driver``).
 SCORE_SCHEMA = (
-    "lead_id STRING, as_of TIMESTAMP, probability DOUBLE, score DOUBLE, tier STRING, "
+    "lead_id STRING, as_of TIMESTAMP, probability DOUBLE, score DOUBLE, margin DOUBLE, "
     "baseline_score DOUBLE, baseline_tier STRING, fit_grade STRING, top_reasons STRING, "
     "model_version STRING"
 )
-FROM_HISTORY = ("score_change", "tier_since")
+FROM_NIGHT = ("rank", "tier", "score_change", "tier_since")
 PREDICTION = "leadscore_prediction"
 MODEL_P, MODEL_SCORE = "leadscore_model_probability", "leadscore_model_score"
 
 
 def reason_partitions(scorer: Scorer, settings: ModelSettings, version: str):
     """A ``mapInPandas`` function: feature rows with the model's prediction in, score rows
-    out. Probability and score are the registered model's (``spark_udf``); tier, baseline
-    and reasons come from ``score_frame``, as in the DuckDB path."""
+    out. Probability and score are the registered model's (``spark_udf``); the raw margin,
+    baseline and reasons come from ``score_frame``, as in the DuckDB path."""
     payload = cloudpickle.dumps((scorer, settings))
-    columns = [c for c in SCORE_COLUMNS if c not in FROM_HISTORY]
+    columns = [c for c in SCORE_COLUMNS if c not in FROM_NIGHT]
+    columns.insert(columns.index("score") + 1, "margin")
 
     def run(batches):
         model, cfg = cloudpickle.loads(payload)
@@ -53,55 +55,54 @@ def reason_partitions(scorer: Scorer, settings: ModelSettings, version: str):
                 feats,
                 model,
                 cfg.baseline,
-                cfg.tiers,
                 cfg.explain.top_reasons,
                 version,
                 threads=1,  # Spark runs one task per core already
             )
             out["probability"] = rows[MODEL_P].to_numpy("float64")
             out["score"] = rows[MODEL_SCORE].to_numpy("float64")
-            out["tier"] = assign_tiers(out["score"].to_numpy(), cfg.tiers).astype(str)
             out["baseline_score"] = out["baseline_score"].astype("float64")
             yield out[columns]
 
     return run
 
 
-def with_history(spark, scores, previous: pd.DataFrame | None):
-    """``score_change`` and ``tier_since`` as ``history.carry`` computes them, by a join
-    with the previous night; missing without a history (``previous`` None)."""
+def placed_on_driver(spark, scores, tiers, previous: pd.DataFrame | None):
+    """``scores`` with the night's ``rank`` and ``tier`` (``batch.place``) and the history's
+    ``score_change`` and ``tier_since`` (``history.carry``), in ``SCORE_COLUMNS``.
+
+    Ranks need the whole night, so its keys (lead, probability, margin: about 40 bytes a
+    lead, the size of the leads table the driver already holds) are collected, placed by
+    the DuckDB path's own functions and joined back on ``lead_id``."""
     from pyspark.sql import functions as F
 
-    if previous is None:
-        return scores.select(
-            *[
-                F.lit(None).cast("double").alias(c)
-                if c == "score_change"
-                else F.lit(None).cast("timestamp").alias(c)
-                if c == "tier_since"
-                else F.col(c)
-                for c in SCORE_COLUMNS
-            ]
-        )
-    # Times travel as epoch microseconds: PySpark's own conversion of zoned pandas times
-    # uses an API pandas deprecates.
-    since_us = previous["tier_since"].dt.tz_convert("UTC").dt.tz_localize(None).astype("M8[us]")
+    keys = scores.select("lead_id", "as_of", "probability", "score", "margin").toPandas()
+    keys["as_of"] = pd.to_datetime(keys["as_of"], utc=True)
+    night = carry(place(keys, tiers), previous)
+    # Times travel as epoch microseconds, and missing values as NaN turned into nulls:
+    # PySpark's own conversion of zoned pandas times uses an API pandas deprecates.
+    since = night["tier_since"].dt.tz_convert("UTC").dt.tz_localize(None).astype("M8[us]")
     sent = pd.DataFrame(
         {
-            "lead_id": previous["lead_id"].astype(str).to_numpy(),
-            "p_score": previous["score"].to_numpy("float64"),
-            "p_tier": previous["tier"].astype(str).to_numpy(),
-            "p_since_us": since_us.astype("int64").to_numpy(),
+            "lead_id": night["lead_id"].astype(str).to_numpy(),
+            "rank": night["rank"].to_numpy("int64"),
+            "tier": night["tier"].astype(str).to_numpy(),
+            "change": night["score_change"].to_numpy("float64"),
+            "since_us": np.where(since.isna(), np.nan, since.to_numpy("M8[us]").view("int64")),
         }
     )
-    prev = spark.createDataFrame(
-        sent, "lead_id STRING, p_score DOUBLE, p_tier STRING, p_since_us BIGINT"
-    ).withColumn("p_since", F.timestamp_micros("p_since_us"))
-    joined = scores.join(prev, "lead_id", "left")
-    change = (F.round(F.col("score") - F.col("p_score"), 1) + F.lit(0.0)).alias("score_change")
-    since = F.when(F.col("p_tier") == F.col("tier"), F.col("p_since")).otherwise(F.col("as_of"))
-    picked = {"score_change": change, "tier_since": since.alias("tier_since")}
-    return joined.select(*[picked.get(c, F.col(c)) for c in SCORE_COLUMNS])
+    placed = spark.createDataFrame(
+        sent, "lead_id STRING, rank BIGINT, tier STRING, change DOUBLE, since_us DOUBLE"
+    ).select(
+        "lead_id",
+        "rank",
+        "tier",
+        F.when(~F.isnan("change"), F.col("change")).alias("score_change"),
+        F.when(~F.isnan("since_us"), F.timestamp_micros(F.col("since_us").cast("bigint"))).alias(
+            "tier_since"
+        ),
+    )
+    return scores.join(placed, "lead_id", "left").select(*SCORE_COLUMNS)
 
 
 def rejects_uri_for(out: str) -> str:
@@ -136,6 +137,7 @@ def score_spark(
     It reads top to bottom as the Spark job's steps, which share the session and its frames.
     """
     import mlflow
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
@@ -163,8 +165,14 @@ def score_spark(
         .withColumn(MODEL_SCORE, F.col(f"{PREDICTION}.score"))
         .drop(PREDICTION)
     )
-    scores = scored.mapInPandas(reason_partitions(scorer, settings, version), SCORE_SCHEMA)
-    out_path = write_parquet(with_history(spark, scores, previous), out)
+    # Kept once computed: the night's keys are read from it before the file is written.
+    scores = scored.mapInPandas(reason_partitions(scorer, settings, version), SCORE_SCHEMA).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    try:
+        out_path = write_parquet(placed_on_driver(spark, scores, settings.tiers, previous), out)
+    finally:
+        scores.unpersist()
     n_scored = spark.read.parquet(out_path).count()
     rejects = report.rejects
     rejects_path = None

@@ -18,7 +18,7 @@ from leadscore.model.baseline import missing_columns
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.reference import Reference, build_reference
-from leadscore.model.tiers import assign_tiers, resolve_tiers, to_score
+from leadscore.model.tiers import night_tiers, resolve_tiers, tier_note
 from leadscore.training.backtest import Backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
@@ -55,7 +55,8 @@ class TrainResult:
     deployed: Deployed
     tournament: Tournament  # every contestant on the same folds; evaluation is the winner's
     notes: list[str] = field(default_factory=list)
-    # The tiers as minimum scores (capacities and shares cut on the backtest's scores).
+    # The tiers the model scores with (with fixed_at_training, its shares or capacities as
+    # minimum scores cut on the backtest's scores).
     tiers: TierConfig | None = None
     # Up to 5,000 out-of-time feature rows (seeded sample): the report explains the model on them.
     test_sample: pd.DataFrame | None = None
@@ -157,15 +158,17 @@ def reference_of(
         oot = oot.sample(n=REFERENCE_ROWS, random_state=seed).sort_index()
     tested = table.iloc[oot["row"].to_numpy()]
     scorer = deployed.scorer
-    p = scorer.predict_proba(tested[scorer.spec.feature_columns])
+    margin = scorer.margin(tested[scorer.spec.feature_columns])
+    p = scorer.calibrated(margin)
+    periods = period_text(oot["period"])
     return build_reference(
         tested,
         scorer.spec.categories,
         scorer.spec.feature_columns,
         p,
-        assign_tiers(to_score(p), tiers),
+        night_tiers(p, margin, tiers, night=periods),
         list(scorer.importance()["feature"]),
-        period_text(oot["period"]),
+        periods,
     )
 
 
@@ -185,16 +188,11 @@ def train_on_table(
         notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
     tournament = run_tournament(table, spec, plan, cfg, known)
     backtest = tournament.backtests[tournament.winner]
-    tiers = resolve_tiers(
-        cfg.tiers, backtest.rows["score"].to_numpy(), period_text(backtest.rows["period"])
-    )
-    backtest.rows.insert(
-        backtest.rows.columns.get_loc("baseline_tier"),
-        "tier",
-        assign_tiers(backtest.rows["score"].to_numpy(), tiers),
-    )
-    if tiers.cut_from:
-        notes.append(f"tiers: {tiers.cut_from}")
+    rows, periods = backtest.rows, period_text(backtest.rows["period"])
+    tiers = resolve_tiers(cfg.tiers, rows["score"].to_numpy(), periods)
+    tier = night_tiers(rows["p_model"].to_numpy(), rows["margin"].to_numpy(), tiers, periods)
+    rows.insert(rows.columns.get_loc("baseline_tier"), "tier", tier)
+    notes.append(f"tiers: {tier_note(tiers, tier, len(np.unique(periods)))}")
     deployed = deploy(table, spec, plan, backtest, cfg)
     evaluation = evaluate_rows(backtest.rows, cfg)
     s = spread(backtest.table)

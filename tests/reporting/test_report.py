@@ -133,16 +133,14 @@ def test_report_numbers_match_the_run(world, full_report):
     )
 
 
-def test_examples_per_tier_are_the_highest_scores(world, full_report):
+def test_examples_per_tier_are_the_best_ranked(world, full_report):
     page = full_report
     assert "Example leads" in page
     scores = world.scores
     start = page.index("Example leads")
     shown = page[start:]
     for tier in sorted(scores["tier"].unique()):
-        top = scores[scores["tier"] == tier].sort_values(
-            ["score", "lead_id"], ascending=[False, True], kind="stable"
-        )
+        top = scores[scores["tier"] == tier].sort_values(["rank", "lead_id"], kind="stable")
         for lead in top["lead_id"].head(3):
             assert f">{lead}<" in shown
         left_out = top["lead_id"].iloc[3:10]

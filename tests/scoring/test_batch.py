@@ -232,6 +232,15 @@ def test_chunks_of_any_size_give_the_same_scores(trained, tmp_path):
     a, b = pd.read_parquet(whole.out), pd.read_parquet(small.out)
     pd.testing.assert_frame_equal(a.drop(columns="probability"), b.drop(columns="probability"))
     np.testing.assert_allclose(a["probability"], b["probability"], rtol=1e-9)
+    # Ranks and tiers are the whole night's, across chunks: the configured shares, held to
+    # within the largest group of leads tied on probability and margin.
+    n = len(b)
+    assert b["rank"].min() == 1 and b["rank"].max() <= n
+    assert (np.diff(b.sort_values("rank")["probability"].to_numpy()) <= 0).all()
+    held = b["tier"].value_counts().reindex(list("ABCD"), fill_value=0) / n
+    ties = b.groupby("rank").size().max() / n
+    for tier, want in {"A": 0.05, "B": 0.15, "C": 0.30, "D": 0.50}.items():
+        assert abs(held[tier] - want) <= 2 * ties + 1 / n, (tier, held[tier], ties)
     # CSV chunks are appended under one header: the same rows as the Parquet file.
     csv = score_tables(
         trained["tables"], rejects, scorer, settings, "v", t, tmp_path / "c.csv", chunk_leads=700

@@ -287,7 +287,10 @@ def test_spark_scores_equal_the_duckdb_scores(spark, world, champion):
         tables.leads, world["source"], snaps, model.scorer.spec, stages=tables.stages
     )
     in_process = pd.Series(model.scorer.predict_proba(feats), index=feats["lead_id"].astype(str))
-    assert np.array_equal(sp["probability"].to_numpy(), in_process.loc[sp["lead_id"]].to_numpy())
+    # Spark's batches of rows differ from one in-process call: the last bit may move.
+    np.testing.assert_allclose(
+        sp["probability"].to_numpy(), in_process.loc[sp["lead_id"]].to_numpy(), rtol=1e-12, atol=0
+    )
 
 
 @pytest.mark.slow
