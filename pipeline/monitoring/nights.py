@@ -13,7 +13,7 @@ from leadscore.data.files import read_frame, require_numbers
 from leadscore.errors import DataError
 from leadscore.scoring.history import nightly_files
 
-#: What the monitor reads of each night (``leadscore.scoring.batch.SCORE_COLUMNS`` subset).
+#: What the monitor reads of each night (``leadscore.scoring.sinks.SCORE_COLUMNS`` subset).
 COLUMNS = ("lead_id", "as_of", "probability", "score", "tier", "baseline_score", "model_version")
 
 

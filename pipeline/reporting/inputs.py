@@ -24,7 +24,7 @@ from leadscore.model.registered import LeadScoreModel
 from leadscore.model.settings import ModelSettings
 from leadscore.tracking import ModelRef
 
-#: Columns a scores file must hold for the report (``leadscore.scoring.batch.SCORE_COLUMNS`` subset).
+#: Columns a scores file must hold for the report (``leadscore.scoring.sinks.SCORE_COLUMNS`` subset).
 SCORES_REQUIRED = ("lead_id", "score", "tier", "baseline_tier", "top_reasons")
 
 ARTIFACTS = (

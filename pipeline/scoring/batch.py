@@ -24,11 +24,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from leadscore.config import BaselineConfig, TierConfig
+from leadscore.config import BaselineConfig
 from leadscore.data.contract import Tables
-from leadscore.data.files import iso_utc, to_arrow, write_atomic
+from leadscore.data.files import write_atomic
 from leadscore.data.load import check_event_drops, event_rule_lines, load_streaming, unreadable
 from leadscore.data.validate import ValidationReport
 from leadscore.errors import DataError, ModelError
@@ -41,25 +40,10 @@ from leadscore.model.baseline import score_baseline
 from leadscore.model.kind import Scorer
 from leadscore.model.reference import Reference, bin_counts
 from leadscore.model.settings import ModelSettings
-from leadscore.model.tiers import night_tiers, ranks, to_score
+from leadscore.model.tiers import to_score
 from leadscore.scoring.history import carry
 from leadscore.scoring.reasons import feature_groups, top_reasons_grouped
-
-SCORE_COLUMNS = [
-    "lead_id",
-    "as_of",
-    "probability",
-    "score",
-    "rank",
-    "score_change",
-    "tier",
-    "tier_since",
-    "baseline_score",
-    "baseline_tier",
-    "fit_grade",
-    "top_reasons",
-    "model_version",
-]
+from leadscore.scoring.sinks import SCORE_COLUMNS, NightSink, ScoreSink, write_rejects
 
 Say = Callable[[str], None]
 
@@ -502,112 +486,3 @@ def _engine_failed(leads: int, err: duckdb.Error) -> DataError:
         f"events: the feature engine failed on {leads:,} leads "
         f"({str(err).splitlines()[0]}); nothing written"
     )
-
-
-def _zoned(scores: pd.DataFrame) -> list[str]:
-    return [c for c in scores.columns if isinstance(scores[c].dtype, pd.DatetimeTZDtype)]
-
-
-def _csv_text(scores: pd.DataFrame) -> pd.DataFrame:
-    # Zoned times as ISO 8601 UTC text, the contract's time format in CSV.
-    return scores.assign(**{c: iso_utc(scores[c]) for c in _zoned(scores)})
-
-
-def write_scores(scores: pd.DataFrame, out: str | Path) -> Path:
-    """Atomic write; byte-identical for identical input (no timestamps in the file)."""
-    p = Path(out)
-    if p.suffix == ".csv":
-        text = _csv_text(scores)
-        return write_atomic(p, lambda t: text.to_csv(t, index=False, float_format="%.6g"))
-    table = to_arrow(scores)
-    return write_atomic(p, lambda t: pq.write_table(table, t, compression="zstd"))
-
-
-class ScoreSink:
-    """Score chunks appended to one file as they come: a Parquet row group each (the first
-    chunk's schema for all) or CSV rows under one header. ``close`` writes an empty table
-    with the score columns when no chunk came."""
-
-    def __init__(self, path: Path, csv: bool) -> None:
-        self.path, self.csv, self.rows = path, csv, 0
-        self._writer: pq.ParquetWriter | None = None
-
-    def add(self, scores: pd.DataFrame) -> None:
-        if self.csv:
-            _csv_text(scores).to_csv(
-                self.path, mode="a", header=self.rows == 0, index=False, float_format="%.6g"
-            )
-        else:
-            table = to_arrow(scores)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-            self._writer.write_table(table.cast(self._writer.schema))
-        self.rows += len(scores)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        elif self.rows == 0:
-            empty = pd.DataFrame(columns=SCORE_COLUMNS)
-            if self.csv:
-                empty.to_csv(self.path, index=False)
-            else:
-                pq.write_table(to_arrow(empty), self.path, compression="zstd")
-
-
-def place(scores: pd.DataFrame, tiers: TierConfig) -> pd.DataFrame:
-    """One night's scores (``score_frame``'s rows, all of them) with ``rank`` and ``tier``
-    set on the whole night, without the raw ``margin``."""
-    p = scores["probability"].to_numpy("float64")
-    m = scores["margin"].to_numpy("float64")
-    return scores.drop(columns="margin").assign(
-        rank=ranks(p, m), tier=night_tiers(p, m, tiers).astype(str)
-    )
-
-
-class NightSink:
-    """A night's score chunks kept in a scratch Parquet file as they come, with their
-    probabilities and margins in memory (16 bytes a lead), so ranks and tiers can be set on
-    the whole night before the output is written (``placed``)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: pq.ParquetWriter | None = None
-        self._p: list[np.ndarray] = []
-        self._m: list[np.ndarray] = []
-
-    def add(self, scores: pd.DataFrame) -> None:
-        self._p.append(scores["probability"].to_numpy("float64"))
-        self._m.append(scores["margin"].to_numpy("float64"))
-        table = to_arrow(scores.drop(columns="margin"))
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema)
-        self._writer.write_table(table.cast(self._writer.schema))
-
-    def placed(self, tiers: TierConfig) -> Iterator[pd.DataFrame]:
-        """The chunks again, in order, with the night's ``rank`` and ``tier``."""
-        if self._writer is None:
-            return
-        self._writer.close()
-        p, m = np.concatenate(self._p), np.concatenate(self._m)
-        rank, tier = ranks(p, m), night_tiers(p, m, tiers).astype(str)
-        start = 0
-        with pq.ParquetFile(self.path) as stored:
-            for i in range(stored.num_row_groups):
-                part = stored.read_row_group(i).to_pandas()
-                end = start + len(part)
-                yield part.assign(rank=rank[start:end], tier=tier[start:end])
-                start = end
-
-    def remove(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self.path.unlink(missing_ok=True)
-
-
-def rejects_path_for(out: Path) -> Path:
-    return out.with_name(out.stem + ".rejects.csv")
-
-
-def write_rejects(rejects: pd.DataFrame, out: Path) -> Path:
-    return write_atomic(rejects_path_for(out), lambda t: rejects.to_csv(t, index=False))

@@ -18,7 +18,8 @@ from leadscore.errors import DataError
 from leadscore.features.flat import flat_features
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
-from leadscore.scoring.batch import ScoreSummary, place, score_frame, write_rejects, write_scores
+from leadscore.scoring.batch import ScoreSummary, score_frame
+from leadscore.scoring.sinks import place, write_rejects, write_scores
 
 
 def score_flat_file(

@@ -22,8 +22,9 @@ from leadscore.features.spark import spark_features, write_parquet
 from leadscore.io.spark import SparkEvents
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
-from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSummary, open_at, place, score_frame
+from leadscore.scoring.batch import ScoreSummary, open_at, score_frame
 from leadscore.scoring.history import carry
+from leadscore.scoring.sinks import SCORE_COLUMNS, place
 from leadscore.timestamps import to_utc
 
 # What the partitions compute; rank, tier, score_change and tier_since are set on the whole

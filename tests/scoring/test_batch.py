@@ -20,7 +20,8 @@ from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
 from leadscore.features.snapshots import open_leads
-from leadscore.scoring.batch import SCORE_COLUMNS, scoring_features
+from leadscore.scoring.batch import scoring_features
+from leadscore.scoring.sinks import SCORE_COLUMNS
 from leadscore.training.dataset import training_table
 from leadscore.training.run import train_events
 

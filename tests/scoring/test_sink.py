@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from leadscore.scoring.batch import SCORE_COLUMNS, ScoreSink
+from leadscore.scoring.sinks import SCORE_COLUMNS, ScoreSink
 
 
 def chunk(ids: list[str]) -> pd.DataFrame:
