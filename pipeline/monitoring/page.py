@@ -17,6 +17,7 @@ from markupsafe import Markup
 from leadscore import charts
 from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
+from leadscore.monitoring import drift
 from leadscore.monitoring.measure import Monitor
 
 Rows = list[list[str]]
@@ -31,6 +32,9 @@ class MonitorPage:
     tiers: Rows
     nights: Rows
     features: Rows
+    #: The PSI chart's choice (``drift.chart_features``), for its caption.
+    chart_largest: int
+    top_features: int
     realised: Rows
     realised_tiers: Rows
     realised_night: str
@@ -60,7 +64,10 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
     if len(m.tiers):
         pics["tiers"] = charts.png_base64(charts.tier_share_chart(m.tiers))
     if len(m.features):
-        pics["psi"] = charts.png_base64(charts.psi_chart(m.feature_psi, m.nights, cfg.psi_alert))
+        drawn = drift.chart_features(m.features, cfg.top_features)
+        pics["psi"] = charts.png_base64(
+            charts.psi_chart(m.feature_psi, drawn, m.nights, cfg.psi_alert, m.probability_threshold)
+        )
     if len(m.realised):
         pics["realised"] = charts.png_base64(charts.realised_chart(m.realised))
     top = m.features.head(15)
@@ -98,14 +105,17 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 str(r.importance_rank),
                 _n(r.psi, 3),
                 _n(r.threshold, 3),
-                "drifted" if r.drifted else "–",
+                "yes" if r.drifted else "no",
                 _pct(r.missing_reference) + " → " + _pct(r.missing_now),
-                "–"
+                # A numeric feature keeps no levels (drift.FEATURE_COLUMNS: NaN).
+                "numeric"
                 if not math.isfinite(r.outside_now)
                 else _pct(r.outside_reference) + " → " + _pct(r.outside_now),
             ]
             for r in top.itertuples()
         ],
+        chart_largest=drift.CHART_LARGEST,
+        top_features=cfg.top_features,
         realised=[
             [
                 _day(r.as_of),
