@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -32,6 +33,10 @@ class MonitorPage:
     tiers: Rows
     nights: Rows
     features: Rows
+    #: Features measured on the latest night; ``features`` lists the ``table_largest`` and
+    #: every drifted one (``listed_features``).
+    feature_count: int
+    table_largest: int
     #: The PSI chart's choice (``drift.chart_features``), for its caption.
     chart_largest: int
     top_features: int
@@ -54,6 +59,18 @@ def _day(v) -> str:
     return f"{pd.Timestamp(v):%Y-%m-%d}"
 
 
+#: The drift table lists this many features with the largest PSI (every drifted one besides).
+TABLE_LARGEST = 15
+
+
+def listed_features(features: pd.DataFrame, largest: int = TABLE_LARGEST) -> pd.DataFrame:
+    """The rows of the latest night's drift table (largest PSI first) the page lists: the
+    ``largest`` first ones and every drifted one, which a higher threshold than its
+    neighbours' can put further down."""
+    keep = (np.arange(len(features)) < largest) | features["drifted"].astype(bool).to_numpy()
+    return features[keep]
+
+
 def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> MonitorPage:
     """Every figure the monitor's template lays out, in reading order.
 
@@ -70,7 +87,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
         )
     if len(m.realised):
         pics["realised"] = charts.png_base64(charts.realised_chart(m.realised))
-    top = m.features.head(15)
+    top = listed_features(m.features)
     return MonitorPage(
         title=f"Nightly monitor: {m.model_version}",
         facts=[
@@ -114,6 +131,8 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
             ]
             for r in top.itertuples()
         ],
+        feature_count=len(m.features),
+        table_largest=TABLE_LARGEST,
         chart_largest=drift.CHART_LARGEST,
         top_features=cfg.top_features,
         realised=[

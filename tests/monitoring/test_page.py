@@ -15,7 +15,7 @@ from leadscore.config import MonitorConfig
 from leadscore.monitoring.alerts import Alert
 from leadscore.monitoring.drift import chart_features
 from leadscore.monitoring.measure import Monitor
-from leadscore.monitoring.page import build_monitor_page, render_monitor
+from leadscore.monitoring.page import build_monitor_page, listed_features, render_monitor
 
 N1, N2 = pd.Timestamp("2025-06-01", tz="UTC"), pd.Timestamp("2025-07-01", tz="UTC")
 
@@ -158,3 +158,18 @@ def test_every_line_of_the_psi_chart_is_in_its_legend_with_its_own_threshold():
     assert len(unlabelled) == 2 and all(line.get_linestyle() == ":" for line in unlabelled)
     assert ax.get_ylim()[1] > 1.9
     plt.close(fig)
+
+
+def test_the_drift_table_lists_the_largest_and_every_drifted_feature():
+    # Largest PSI first; "late" drifted past a low threshold below two that did not.
+    table = pd.DataFrame(
+        {
+            "feature": ["a", "b", "late", "d"],
+            "psi": [0.5, 0.4, 0.3, 0.2],
+            "drifted": [False, False, True, False],
+        }
+    )
+    assert listed_features(table, largest=1)["feature"].tolist() == ["a", "late"]
+    m = monitor()
+    html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
+    assert "on the latest night: all 2 features, largest first" in html
