@@ -36,6 +36,10 @@ quick: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+## pages: full-page screenshots of the demo's review and monitor pages in headless Chromium (out/demo/pages)
+pages:
+	python3 benchmarks/pages.py --demo $(DEMO)
+
 ## lint: ruff
 lint: $(STAMP)
 	$(VENV)/bin/ruff check features pipeline tests benchmarks notebooks
@@ -45,4 +49,4 @@ lint: $(STAMP)
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  make /'
 
-.PHONY: setup demo test quick bench lint help
+.PHONY: setup demo test quick bench pages lint help

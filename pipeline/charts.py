@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from pathlib import Path
 
 import matplotlib
@@ -325,32 +326,78 @@ def _nights_axis(ax, nights: pd.Series) -> None:
     ax.set_xlabel("Night scored")
 
 
-def psi_chart(feature_psi: pd.DataFrame, nights: pd.DataFrame, threshold: float) -> Figure:
-    """PSI per night of each important feature (grey) and of the probability (blue), with
-    the alert threshold."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    when = pd.to_datetime(nights["as_of"], utc=True)
-    for _, one in feature_psi.groupby("feature", sort=True):
-        ax.plot(pd.to_datetime(one["as_of"], utc=True), one["psi"], color="#adb5bd", marker=".")
-    if len(feature_psi):
-        worst = feature_psi.loc[feature_psi["psi"].idxmax()]
-        ax.annotate(
-            _mpl_text(str(worst["feature"])),
-            (pd.to_datetime(worst["as_of"], utc=True), worst["psi"]),
-            fontsize=8.5,
-            textcoords="offset points",
-            xytext=(4, 4),
-        )
-    ax.plot(when, nights["psi_probability"], color=MODEL_COLOR, marker="o", label="probability")
-    ax.axhline(threshold, color="#c92a2a", linestyle="--", linewidth=1, label="alert threshold")
-    top = max(float(np.nanmax([threshold, *feature_psi["psi"], *nights["psi_probability"]])), 0.1)
-    ax.set_ylim(0, top * 1.2)
+#: Colours of the named features on the PSI chart: neither the probability's blue nor the
+#: threshold's red, so no line reads as one of those.
+_FEATURE_COLORS = ["#f08c00", "#2b8a3e", "#7048e8", "#a61e4d", "#0c8599", "#5c940d", "#862e9c"]
+#: With more named features than colours, each round of the colours takes the next marker.
+_FEATURE_MARKERS = ["s", "^", "D", "v", "P", "X", "*"]
+_CONTEXT_COLOR = "#adb5bd"
+_THRESHOLD_COLOR = "#c92a2a"
+
+
+def _own_threshold(threshold: float, floor: float) -> bool:
+    """Whether a line has a threshold of its own (its spread at training) above the floor."""
+    return bool(np.isfinite(threshold)) and threshold > floor * (1 + 1e-9)
+
+
+def _psi_label(name: str, threshold: float, floor: float) -> str:
+    own = _own_threshold(threshold, floor)
+    return _mpl_text(name) + (f" (threshold {threshold:.3f}, dotted)" if own else "")
+
+
+def psi_chart(
+    feature_psi: pd.DataFrame,
+    drawn: pd.DataFrame,
+    nights: pd.DataFrame,
+    floor: float,
+    probability_threshold: float,
+) -> Figure:
+    """PSI per night of the probability (blue) and of the features in ``drawn``
+    (``monitoring.drift.chart_features``): the named ones in colour, each with its own
+    threshold dotted in its colour when higher than ``floor`` (the configured threshold,
+    dashed red), the other important ones in grey. The legend names every line, a dotted
+    threshold in the entry of its line."""
+    per_night = {name: one for name, one in feature_psi.groupby("feature", sort=False)}
+    named = drawn[drawn["named"] & drawn["feature"].isin(list(per_night))]
+    context = [f for f in drawn.loc[~drawn["named"], "feature"] if f in per_night]
+    # A night of many drifted features has a long legend: below the chart, in columns.
+    entries = len(named) + bool(context) + 2
+    beside = entries <= 14
+    height = 4.2 if beside else 4.2 + 0.2 * math.ceil(entries / 3)
+    fig, ax = plt.subplots(figsize=(9 if beside else 10, height), layout="constrained")
+    tops: list[float] = [floor]
+
+    def line(one: pd.DataFrame, label: str | None, **style) -> None:
+        ax.plot(pd.to_datetime(one["as_of"], utc=True), one["psi"], label=label, **style)
+        tops.extend(one["psi"])
+
+    def own_threshold(value: float, color: str) -> None:
+        if _own_threshold(value, floor):
+            ax.axhline(value, color=color, linestyle=":", linewidth=1.2)
+            tops.append(value)
+
+    for i, name in enumerate(context):
+        label = f"{len(context)} more of the most important (not drifted)" if i == 0 else None
+        line(per_night[name], label, color=_CONTEXT_COLOR, marker=".", linewidth=1)
+    for i, r in enumerate(named.itertuples()):
+        color = _FEATURE_COLORS[i % len(_FEATURE_COLORS)]
+        marker = _FEATURE_MARKERS[i // len(_FEATURE_COLORS) % len(_FEATURE_MARKERS)]
+        label = _psi_label(str(r.feature), float(r.threshold), floor)
+        line(per_night[r.feature], label, color=color, marker=marker)
+        own_threshold(float(r.threshold), color)
+    probability = nights.rename(columns={"psi_probability": "psi"})
+    label = _psi_label("probability", probability_threshold, floor)
+    line(probability, label, color=MODEL_COLOR, marker="o", linewidth=2)
+    own_threshold(probability_threshold, MODEL_COLOR)
+    label = f"threshold {floor:g} (monitor.psi_alert)"
+    ax.axhline(floor, color=_THRESHOLD_COLOR, linestyle="--", linewidth=1, label=label)
+    ax.set_ylim(0, max(float(np.nanmax(tops)), 0.1) * 1.15)
     ax.set_ylabel("PSI against training")
-    _nights_axis(ax, when)
-    ax.legend(frameon=False, fontsize=9)
+    _nights_axis(ax, pd.to_datetime(nights["as_of"], utc=True))
+    where = "outside right center" if beside else "outside lower center"
+    fig.legend(frameon=False, fontsize=9, loc=where, ncols=1 if beside else 3)
     ax.grid(axis="y", alpha=0.3)
     _style(ax)
-    fig.tight_layout()
     return fig
 
 

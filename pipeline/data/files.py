@@ -18,6 +18,7 @@ from leadscore.io.csv_format import (
     CsvFormat,
     cut_short,
     decimal_commas,
+    record_lines,
     sniff_csv,
     utf8_rows_repaired,
 )
@@ -82,6 +83,24 @@ def read_frame(
             f"; {repaired:,} row(s) of UTF-8 text in it read as UTF-8" if repaired else ""
         )
     return frame
+
+
+def with_file_lines(
+    rejects: pd.DataFrame, path: str | Path, rows: int, csv: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """``rejects`` of the table read from ``path`` (``rows`` rows; a ``row`` column numbers
+    them from 1) placed as an editor shows the file: for a CSV file ``row`` becomes ``line``,
+    the line the row starts on (the header is line 1, so the first row is line 2 unless
+    blank lines or line ends inside quoted fields come before it). A Parquet file's row
+    numbers stay. Should the file's rows not match the table's, ``row`` stays too."""
+    p = Path(path)
+    if p.suffix == ".parquet":  # read_frame reads any other file as CSV
+        return rejects
+    starts = record_lines(p, sniff_csv(p, csv)) if len(rejects) else []
+    if len(rejects) and len(starts) != rows:
+        return rejects
+    lines = pd.Series([starts[r - 1] for r in rejects["row"]], index=rejects.index, dtype="int64")
+    return rejects.assign(row=lines).rename(columns={"row": "line"})
 
 
 def require_whole(path: str | Path, fmt: CsvFormat) -> None:

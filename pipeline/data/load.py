@@ -25,6 +25,7 @@ from leadscore.data.files import (
     read_raw_tables,
     read_table,
     require_whole,
+    with_file_lines,
 )
 from leadscore.data.validate import (
     ValidationReport,
@@ -57,7 +58,19 @@ def load_data(
     """
     raw = read_raw_tables(data_dir, columns or {}, csv)
     read_as = {n: f.attrs["read_as"] for n, f in raw.items() if f.attrs.get("read_as")}
-    return dataclasses.replace(validate_tables(raw), read_as=read_as)
+    report = with_leads_lines(validate_tables(raw), data_dir, csv)
+    return dataclasses.replace(report, read_as=read_as)
+
+
+def with_leads_lines(
+    report: ValidationReport, data_dir: str | Path, csv: dict[str, str] | None
+) -> ValidationReport:
+    """The report with its rejects placed in the leads file (``files.with_file_lines``)."""
+    leads = report.counts.get("leads")
+    rejects = with_file_lines(
+        report.rejects, find_table(data_dir, "leads"), leads.rows_in if leads else 0, csv
+    )
+    return dataclasses.replace(report, rejects=rejects)
 
 
 def check_folder(data_dir: str | Path, cfg: Config) -> ValidationReport:
@@ -159,6 +172,7 @@ def load_without_events(
     )
     optional = read_optional_tables(data_dir, columns, csv)
     report = validate_tables({"leads": leads, "events": empty, "outcomes": outcomes, **optional})
+    report = with_leads_lines(report, data_dir, csv)
     tables = require_valid(report)
     for problem in report.problems:
         if problem.table != "events":

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,39 @@ def cut_short(path: str | Path, fmt: CsvFormat) -> str | None:
             f"its last line has {len(fields)} of the header's {len(header)} fields and no line end"
         )
     return None
+
+
+class _Tracked:
+    """A file's lines as ``csv.reader`` takes them, keeping the last one (to tell blank)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+        self.last = ""
+
+    def __iter__(self) -> _Tracked:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self.lines)
+        return self.last
+
+
+def record_lines(path: str | Path, fmt: CsvFormat) -> list[int]:
+    """The line of the file each data row starts on (the header is line 1), as pandas reads
+    the file: a blank line (nothing, or spaces and tabs only) is no row, and a quoted field
+    that holds line ends makes its row span several lines. A line ends at LF, CR LF or CR,
+    as an editor counts them."""
+    starts: list[int] = []
+    with open(path, encoding=fmt.encoding, newline="") as f:
+        lines = _Tracked(f)
+        reader = csv.reader(lines, delimiter=fmt.delimiter)
+        done = 0  # lines read so far
+        for _ in reader:
+            first, done = done + 1, reader.line_num
+            if done == first and not lines.last.strip(" \t\r\n"):
+                continue
+            starts.append(first)
+    return starts[1:]  # the first row read is the header
 
 
 # 1.250,5 / 1250,5 / 12: a first group without a leading zero, so 0.125 or 030.123.456

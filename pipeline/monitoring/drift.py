@@ -72,6 +72,27 @@ def drift_from_counts(
     return out.sort_values(["psi", "importance_rank"], ascending=[False, True], ignore_index=True)
 
 
+#: The PSI chart names this many features with the largest PSI on the latest night.
+CHART_LARGEST = 5
+
+
+def chart_features(
+    features: pd.DataFrame, top_features: int, largest: int = CHART_LARGEST
+) -> pd.DataFrame:
+    """The rows of a night's drift table (``FEATURE_COLUMNS``) the PSI chart draws, largest
+    PSI first, with ``named``: True for the ``largest`` features by PSI and every drifted
+    one (drawn in colour with their own threshold), False for the rest of the
+    ``top_features`` most important (drawn in grey, for context).
+
+    By importance alone the largest mover of a night is left out whenever it ranks low."""
+    order = features.sort_values(
+        ["psi", "importance_rank"], ascending=[False, True], kind="stable", ignore_index=True
+    )
+    named = (order.index < largest) | order["drifted"].astype(bool)
+    drawn = named | (order["importance_rank"] <= top_features)
+    return order[drawn].assign(named=named[drawn]).reset_index(drop=True)
+
+
 def score_psi(reference: Reference, probability: np.ndarray) -> float:
     """PSI of the model's probabilities against the reference's."""
     return psi(reference.probability.shares, shares_in(reference.probability, probability))

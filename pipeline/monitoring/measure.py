@@ -48,7 +48,8 @@ class Monitor:
     features: pd.DataFrame
     #: The probability's PSI above which a night's scores have drifted.
     probability_threshold: float
-    #: PSI per night of the most important features (as_of, feature, psi).
+    #: PSI per night (as_of, feature, psi) of the features ``drift.chart_features`` picks
+    #: from the latest night: the largest movers, every drifted one, the most important.
     feature_psi: pd.DataFrame
     #: One row per night whose horizon has passed (``realised.NIGHT_COLUMNS``).
     realised: pd.DataFrame
@@ -164,7 +165,7 @@ def _input_drift(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each feature's drift on the latest ``monitor.feature_nights`` nights: from the bin
     counts scoring kept where they fit, else from features built again. Returns the latest
-    night's table and the top features' PSI per night."""
+    night's table and the PSI per night of the features the PSI chart draws."""
     reference, spec = model.settings.reference, model.scorer.spec
     check_columns(tables.leads, model.scorer)
     check_stages(tables, model.scorer)
@@ -185,9 +186,9 @@ def _input_drift(
         say(f"  {as_of:%Y-%m-%d}: input drift of {len(night)} features over {rows:,} leads ({how})")
         measured.append(night.assign(as_of=as_of))
         features = night
-    top = set(reference.importance[: cfg.top_features])
+    drawn = set(drift.chart_features(features, cfg.top_features)["feature"])
     every = pd.concat(measured, ignore_index=True)
-    feature_psi = every.loc[every["feature"].isin(top), ["as_of", "feature", "psi"]]
+    feature_psi = every.loc[every["feature"].isin(drawn), ["as_of", "feature", "psi"]]
     return features, feature_psi.reset_index(drop=True)
 
 

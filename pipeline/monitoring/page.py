@@ -11,12 +11,14 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from leadscore import charts
 from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
+from leadscore.monitoring import drift
 from leadscore.monitoring.measure import Monitor
 
 Rows = list[list[str]]
@@ -31,6 +33,13 @@ class MonitorPage:
     tiers: Rows
     nights: Rows
     features: Rows
+    #: Features measured on the latest night; ``features`` lists the ``table_largest`` and
+    #: every drifted one (``listed_features``).
+    feature_count: int
+    table_largest: int
+    #: The PSI chart's choice (``drift.chart_features``), for its caption.
+    chart_largest: int
+    top_features: int
     realised: Rows
     realised_tiers: Rows
     realised_night: str
@@ -50,6 +59,18 @@ def _day(v) -> str:
     return f"{pd.Timestamp(v):%Y-%m-%d}"
 
 
+#: The drift table lists this many features with the largest PSI (every drifted one besides).
+TABLE_LARGEST = 15
+
+
+def listed_features(features: pd.DataFrame, largest: int = TABLE_LARGEST) -> pd.DataFrame:
+    """The rows of the latest night's drift table (largest PSI first) the page lists: the
+    ``largest`` first ones and every drifted one, which a higher threshold than its
+    neighbours' can put further down."""
+    keep = (np.arange(len(features)) < largest) | features["drifted"].astype(bool).to_numpy()
+    return features[keep]
+
+
 def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> MonitorPage:
     """Every figure the monitor's template lays out, in reading order.
 
@@ -60,10 +81,13 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
     if len(m.tiers):
         pics["tiers"] = charts.png_base64(charts.tier_share_chart(m.tiers))
     if len(m.features):
-        pics["psi"] = charts.png_base64(charts.psi_chart(m.feature_psi, m.nights, cfg.psi_alert))
+        drawn = drift.chart_features(m.features, cfg.top_features)
+        pics["psi"] = charts.png_base64(
+            charts.psi_chart(m.feature_psi, drawn, m.nights, cfg.psi_alert, m.probability_threshold)
+        )
     if len(m.realised):
         pics["realised"] = charts.png_base64(charts.realised_chart(m.realised))
-    top = m.features.head(15)
+    top = listed_features(m.features)
     return MonitorPage(
         title=f"Nightly monitor: {m.model_version}",
         facts=[
@@ -98,14 +122,19 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 str(r.importance_rank),
                 _n(r.psi, 3),
                 _n(r.threshold, 3),
-                "drifted" if r.drifted else "–",
+                "yes" if r.drifted else "no",
                 _pct(r.missing_reference) + " → " + _pct(r.missing_now),
-                "–"
+                # A numeric feature keeps no levels (drift.FEATURE_COLUMNS: NaN).
+                "numeric"
                 if not math.isfinite(r.outside_now)
                 else _pct(r.outside_reference) + " → " + _pct(r.outside_now),
             ]
             for r in top.itertuples()
         ],
+        feature_count=len(m.features),
+        table_largest=TABLE_LARGEST,
+        chart_largest=drift.CHART_LARGEST,
+        top_features=cfg.top_features,
         realised=[
             [
                 _day(r.as_of),

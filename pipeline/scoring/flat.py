@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.clean import clean_flat
-from leadscore.data.files import read_frame
+from leadscore.data.files import read_frame, with_file_lines
 from leadscore.errors import DataError
 from leadscore.features.flat import flat_features
 from leadscore.model.kind import Scorer
@@ -58,10 +58,11 @@ def score_flat_file(
     rejects = pd.DataFrame(
         {
             "lead_id": ids[bad].to_numpy(),
-            "row": np.flatnonzero(bad),
+            "row": np.flatnonzero(bad) + 1,
             "reason": f"missing id ({id_col})",
         }
     )
+    rejects = with_file_lines(rejects, path, len(raw))
     rejects_path = write_rejects(rejects, out_path) if len(rejects) else None
     return ScoreSummary(
         len(raw),

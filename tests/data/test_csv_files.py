@@ -16,7 +16,7 @@ from leadscore.data.load import load_data, load_streaming
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
 from leadscore.errors import DataError
-from leadscore.io.csv_format import CsvFormat, decimal_commas, sniff_csv
+from leadscore.io.csv_format import CsvFormat, decimal_commas, record_lines, sniff_csv
 
 LEADS = (
     "lead_id{d}created_at{d}job_title{d}annual_revenue{d}employees\n"
@@ -316,3 +316,14 @@ def test_utf8_rows_inside_a_windows_1252_file_are_read_as_utf8_and_counted(tmp_p
     frame = read_frame(p)
     assert list(frame["company"]) == ["Crème & Cie", "Société Générale", "Œuvre – 5 €"]
     assert frame.attrs["read_as"].endswith("; 1 row(s) of UTF-8 text in it read as UTF-8")
+
+
+def test_each_row_starts_on_the_line_an_editor_shows(tmp_path):
+    # Old Mac line ends, a blank line of spaces, a quoted field over two lines, ';' and
+    # Windows-1252: pandas reads 3 rows, starting on lines 2, 4 and 6.
+    text = 'id;note\r1;"a"\r   \r2;"two\r\nlines é"\r3;\r'
+    path = write(tmp_path / "rows.csv", text, "cp1252")
+    fmt = sniff_csv(path)
+    assert (fmt.delimiter, fmt.encoding) == (";", "cp1252")
+    assert len(read_frame(path)) == 3
+    assert record_lines(path, fmt) == [2, 4, 6]

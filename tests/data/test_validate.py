@@ -423,7 +423,7 @@ def test_lead_without_id_is_dropped() -> None:
     problem = only(report, "leads", "lead_id")
     assert (problem.rows, problem.fatal) == (2, False)
     assert problem.line() == "leads.lead_id: 2 rows have no lead_id (dropped)"
-    assert report.rejects["row"].tolist() == [1, 2]
+    assert report.rejects["row"].tolist() == [2, 3]  # numbered from 1
     assert report.rejects["reason"].tolist() == ["missing lead_id"] * 2
     assert report.rejects["lead_id"].isna().all()
     assert_accounted(report)
@@ -447,7 +447,7 @@ def test_duplicate_lead_id_keeps_the_first_valid_occurrence() -> None:
     assert leads["created_at"].dt.day.tolist() == [1, 3, 2]
     assert report.rejects.to_dict("list") == {
         "lead_id": ["L2", "L1", "L2"],
-        "row": [1, 2, 5],
+        "row": [2, 3, 6],
         "reason": ["unparseable created_at", "duplicate lead_id", "duplicate lead_id"],
     }
     assert_accounted(report)
@@ -480,7 +480,7 @@ def test_lead_with_unparseable_created_at_is_dropped() -> None:
     )
     assert report.rejects.to_dict("list") == {
         "lead_id": ["L2", "L3"],
-        "row": [1, 2],
+        "row": [2, 3],
         "reason": ["unparseable created_at"] * 2,
     }
     # events and outcomes of a dropped lead go too, as unknown leads
@@ -502,7 +502,7 @@ def test_rejects_list_every_dropped_leads_row_once_with_its_first_reason() -> No
     assert rejects["row"].dtype == np.int64
     assert rejects["lead_id"].isna().tolist() == [True, False, False]
     assert rejects["lead_id"].tolist()[1:] == ["L3", "L1"]
-    assert rejects["row"].tolist() == [1, 3, 4]
+    assert rejects["row"].tolist() == [2, 4, 5]
     assert rejects["reason"].tolist() == [
         "missing lead_id",
         "missing created_at",
@@ -873,13 +873,39 @@ def test_load_data_with_bad_rows_in_a_csv(tmp_path) -> None:
     (tmp_path / "events.csv").write_text("lead_id,occurred_at,event_type\n")
     (tmp_path / "outcomes.csv").write_text("lead_id,closed_at,won\nL1,2025-02-01,won\n")
     report = load_data(tmp_path)
-    assert report.rejects.to_dict("list")["row"] == [1, 2]
+    assert report.rejects.to_dict("list")["line"] == [3, 4]  # the header is line 1
     assert [p.line() for p in report.problems] == [
         "leads.lead_id: 1 row has no lead_id (dropped)",
         "leads.created_at: 1 row has an unparseable timestamp, e.g. '01/02/2025' (dropped)",
         "events: table is empty (0 rows)",
     ]
     assert require_valid(report).outcomes["won"].tolist() == [True]
+
+
+def test_rejects_name_the_line_of_a_csv_file_and_the_row_of_a_parquet_one(tmp_path) -> None:
+    # Line 1 the header, 2 a row whose quoted note spans lines 2-4, 5 blank, 6 a good row,
+    # 7 the unparseable date, 8 a row with no id.
+    leads = (
+        "lead_id,created_at,note\n"
+        'L1,2025-01-01,"called twice\nno answer\r\nmailed"\n'
+        "\n"
+        "L2,2025-01-02,\n"
+        "L3,31/12/2024,\n"
+        ",2025-01-03,\n"
+    )
+    (tmp_path / "leads.csv").write_text(leads, newline="")
+    (tmp_path / "events.csv").write_text("lead_id,occurred_at,event_type\n")
+    (tmp_path / "outcomes.csv").write_text("lead_id,closed_at,won\nL1,2025-02-01,won\n")
+    rejects = load_data(tmp_path).rejects
+    assert rejects.columns.tolist() == ["lead_id", "line", "reason"]
+    assert rejects["line"].tolist() == [7, 8]
+    assert rejects["reason"].tolist() == ["unparseable created_at", "missing lead_id"]
+    # The same table as Parquet: rows numbered from 1 (L1 is row 1).
+    pd.read_csv(tmp_path / "leads.csv", dtype=str).to_parquet(tmp_path / "leads.parquet")
+    (tmp_path / "leads.csv").unlink()
+    rejects = load_data(tmp_path).rejects
+    assert rejects.columns.tolist() == ["lead_id", "row", "reason"]
+    assert rejects["row"].tolist() == [3, 4]
 
 
 TIMESTAMP_SHAPES = [

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from leadscore.model.reference import bin_counts, build_reference
-from leadscore.monitoring.drift import drift_from_counts, feature_drift, score_psi, tier_shares
+from leadscore.monitoring.drift import (
+    chart_features,
+    drift_from_counts,
+    feature_drift,
+    score_psi,
+    tier_shares,
+)
 
 
 @pytest.fixture
@@ -89,3 +95,22 @@ def test_counts_of_chunks_give_the_drift_of_the_whole(reference):
     pd.testing.assert_frame_equal(
         drift_from_counts(ref, summed, 0.25), feature_drift(ref, night, 0.25)
     )
+
+
+def test_the_psi_chart_draws_the_largest_movers_and_every_drifted_feature():
+    # The largest mover ranks 85th by importance, so a choice by importance alone leaves it
+    # out; "drifted" passed its own threshold with a PSI below others of higher thresholds.
+    table = pd.DataFrame(
+        {
+            "feature": ["days_since_open", "a", "b", "c", "d", "e", "drifted", "top1", "top2"],
+            "importance_rank": [85, 40, 41, 42, 43, 44, 60, 1, 2],
+            "psi": [0.275, 0.2, 0.19, 0.18, 0.17, 0.16, 0.15, 0.01, 0.02],
+            "threshold": [0.5, 0.3, 0.3, 0.3, 0.3, 0.3, 0.1, 0.25, 0.25],
+            "drifted": [False, False, False, False, False, False, True, False, False],
+        }
+    ).sample(frac=1.0, random_state=0)  # any row order
+    drawn = chart_features(table, top_features=2, largest=3)
+    assert drawn["feature"].tolist() == ["days_since_open", "a", "b", "drifted", "top2", "top1"]
+    assert drawn["named"].tolist() == [True, True, True, True, False, False]
+    assert drawn["threshold"].iloc[0] == 0.5  # drawn with its own threshold, not the floor
+    assert chart_features(table.iloc[:0], top_features=2).empty

@@ -7,12 +7,15 @@ import json
 import re
 from datetime import datetime, timezone
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
+from leadscore import charts
 from leadscore.config import MonitorConfig
 from leadscore.monitoring.alerts import Alert
+from leadscore.monitoring.drift import chart_features
 from leadscore.monitoring.measure import Monitor
-from leadscore.monitoring.page import build_monitor_page, render_monitor
+from leadscore.monitoring.page import build_monitor_page, listed_features, render_monitor
 
 N1, N2 = pd.Timestamp("2025-06-01", tz="UTC"), pd.Timestamp("2025-07-01", tz="UTC")
 
@@ -108,7 +111,9 @@ def test_every_table_row_is_as_wide_as_its_header():
     assert "1 alert(s) on the latest night" in html
     assert "PSI of lead_source on 2025-07-01 is 1.900, above the threshold 0.250" in html
     assert "<td>0.808</td>" in html  # the latest night's expected ROC AUC
-    assert "<td>drifted</td>" in html and "1.0% → 30.0%" in html
+    assert "<th></th>" not in html and "<th>Drifted</th>" in html
+    assert "<td>yes</td>" in html and "<td>no</td>" in html and "1.0% → 30.0%" in html
+    assert "<td>numeric</td>" in html  # no levels to be outside of
     assert html.count("data:image/png;base64,") == 3
 
 
@@ -128,3 +133,43 @@ def test_a_model_without_a_reference_still_gets_its_page():
     html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
     assert "No alert on the latest night" in html
     assert "Not measured: the model has no training reference." in html
+
+
+def test_every_line_of_the_psi_chart_is_in_its_legend_with_its_own_threshold():
+    m = monitor()
+    m.feature_psi = pd.DataFrame(
+        {
+            "as_of": [N1, N2, N1, N2],
+            "feature": ["opens_30d", "opens_30d", "lead_source", "lead_source"],
+            "psi": [0.01, 0.02, 0.4, 1.9],
+        }
+    )
+    drawn = chart_features(m.features.assign(threshold=[0.5, 0.31]), top_features=10, largest=1)
+    fig = charts.psi_chart(m.feature_psi, drawn, m.nights, 0.25, 0.3)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "1 more of the most important (not drifted)",
+        "lead_source (threshold 0.500, dotted)",
+        "probability (threshold 0.300, dotted)",
+        "threshold 0.25 (monitor.psi_alert)",
+    ]
+    # The lines out of the legend are the dotted thresholds of the labels that name one.
+    unlabelled = [line for line in ax.get_lines() if line.get_label().startswith("_")]
+    assert len(unlabelled) == 2 and all(line.get_linestyle() == ":" for line in unlabelled)
+    assert ax.get_ylim()[1] > 1.9
+    plt.close(fig)
+
+
+def test_the_drift_table_lists_the_largest_and_every_drifted_feature():
+    # Largest PSI first; "late" drifted past a low threshold below two that did not.
+    table = pd.DataFrame(
+        {
+            "feature": ["a", "b", "late", "d"],
+            "psi": [0.5, 0.4, 0.3, 0.2],
+            "drifted": [False, False, True, False],
+        }
+    )
+    assert listed_features(table, largest=1)["feature"].tolist() == ["a", "late"]
+    m = monitor()
+    html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
+    assert "on the latest night: all 2 features, largest first" in html

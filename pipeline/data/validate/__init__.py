@@ -32,9 +32,11 @@ in this order)
     * leads: missing ``lead_id``; missing ``created_at``; unparseable ``created_at``;
       duplicate ``lead_id`` (the first valid occurrence is kept, so a broken first copy does
       not take a good second copy down with it). Every dropped leads row is listed in
-      ``rejects``: ``lead_id`` (NA when missing), ``row`` (0-based position among the
-      file's data rows, header not counted) and ``reason`` (missing lead_id, missing
-      created_at, unparseable created_at, duplicate lead_id).
+      ``rejects``: ``lead_id`` (NA when missing), ``row`` (the row's number among the
+      table's rows, the first is 1) and ``reason`` (missing lead_id, missing created_at,
+      unparseable created_at, duplicate lead_id). Read from a CSV file
+      (:mod:`leadscore.data.load`), ``row`` becomes ``line``: the file line the row starts
+      on (``files.with_file_lines``).
     * events: missing ``lead_id``; missing / unparseable ``occurred_at``; missing
       ``event_type``; ``lead_id`` not among the kept leads; ``occurred_at`` before the lead's
       ``created_at``.

@@ -30,7 +30,8 @@ def _check_leads(
     )
 
     bad = np.flatnonzero(~rows.kept)
-    rejects = _rejects(ids.iloc[bad], bad, np.asarray(rows.labels, dtype=object)[rows.code[bad]])
+    reasons = np.asarray(rows.labels, dtype=object)[rows.code[bad]]
+    rejects = _rejects(ids.iloc[bad], bad + 1, reasons)  # rows numbered from 1, as people do
     counts = rows.counts()
     if n and counts.kept == 0:
         msg = f"table has no valid rows left (all {_plural(n, 'row')} dropped)"
