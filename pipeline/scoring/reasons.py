@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.features.spec import FeatureSpec, slug
+from leadscore.features.spec import MISSING, OTHER, FeatureSpec, slug
 
 # How an event type reads in a sentence ("<verb> 3 times in the last 7 days").
 EVENT_VERBS = {
@@ -36,6 +36,8 @@ ACTIVITY = "overall activity"
 LEAD_AGE = "lead age"
 STAGE = "funnel stage"
 COLLEAGUES = "colleagues"
+# Stage names sales writes in capitals (marketing-, sales-accepted, sales-, product-qualified).
+STAGE_ACRONYMS = ("mql", "sal", "sql", "pql")
 
 
 def feature_groups(spec: FeatureSpec) -> dict[str, str]:
@@ -80,9 +82,22 @@ def group_contributions(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFram
     return pd.DataFrame(contrib[cols].to_numpy() @ m, columns=names, index=contrib.index)
 
 
-def _times(n: pd.Series) -> pd.Series:
-    k = n.round().astype("Int64").astype("string")
-    return k + np.where(n.round() == 1, " time", " times")
+def _noun(noun: str, many: str | None) -> str:
+    return many or noun + "s"
+
+
+def count_words(n: int, noun: str, many: str | None = None) -> str:
+    """A count with its noun in agreement: "1 day", "30 days" (``many``: an irregular plural)."""
+    return f"{n} {noun if n == 1 else _noun(noun, many)}"
+
+
+def counted(n: pd.Series, noun: str, many: str | None = None) -> pd.Series:
+    """Per row, ``n`` rounded to a whole number with its noun in agreement ("1 activity",
+    "3 activities"); a missing count reads "?" with the plural. Every sentence that puts a
+    number before a noun goes through here or ``count_words``."""
+    k = n.astype("float64").round()
+    words = np.where(k == 1, f" {noun}", f" {_noun(noun, many)}")
+    return k.astype("Int64").astype("string").fillna("?") + pd.Series(words, index=n.index)
 
 
 def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Series:
@@ -91,12 +106,13 @@ def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Serie
     total = features[f"{s}_total"].astype("float64")
     since = features[f"{s}_days_since"].astype("float64")
     done = total > 0
-    ago = since.round().astype("Int64").astype("string")
-    out = out.where(~done, verb + " " + _times(total) + ", last " + ago.fillna("?") + " days ago")
+    ago = counted(since, "day")
+    out = out.where(~done, verb + " " + counted(total, "time") + ", last " + ago + " ago")
     # The shortest window with activity makes the most concrete sentence.
     for w in sorted(spec.windows_days, reverse=True):
         n = features[f"{s}_{w}d"].astype("float64")
-        out = out.where(~(n > 0), verb + " " + _times(n) + f" in the last {w} days")
+        within = f" in the last {count_words(w, 'day')}"
+        out = out.where(~(n > 0), verb + " " + counted(n, "time") + within)
     if s == "unsubscribe":
         out = out.where(~done, "unsubscribed")
     return out
@@ -169,25 +185,28 @@ def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
     w = spec.windows_days[1] if len(spec.windows_days) > 1 else spec.windows_days[0]
     n = features[f"events_{w}d"].astype("float64")
     days = features[f"active_days_{w}d"].astype("float64")
-    return pd.Series(
-        np.where(
-            n > 0,
-            _times(n).to_numpy(dtype=object)
-            + f" active in the last {w} days ("
-            + days.round().astype("Int64").astype("string").to_numpy(dtype=object)
-            + " distinct days)",
-            f"no activity in the last {w} days",
-        ),
-        index=features.index,
-    ).str.replace(r"^(\d+) times? active", r"\1 activities", regex=True)
+    within = f" in the last {count_words(w, 'day')}"
+    text = (
+        counted(n, "activity", "activities") + within + " (" + counted(days, "distinct day") + ")"
+    )
+    return text.where(n > 0, "no activity" + within).astype("object")
+
+
+def _stage_name(stage: pd.Series) -> pd.Series:
+    """A stage as the data names it, in words: "closed_won" -> "closed won"; the funnel's
+    acronyms in capitals ("sql" -> "SQL"), as sales writes them."""
+    words = stage.str.replace("_", " ")
+    return words.str.upper().where(stage.isin(STAGE_ACRONYMS), words)
 
 
 def _stage_phrase(features: pd.DataFrame) -> pd.Series:
-    """ "stage sql for 12 days", or "no funnel stage yet"."""
+    """ "in stage SQL for 12 days", "in another stage for 3 days" (a stage the model was not
+    trained on), or "no funnel stage yet"."""
     stage = features["current_stage"].astype("string")
-    days = features["days_in_stage"].astype("float64").round().astype("Int64").astype("string")
-    text = "stage " + stage.str.replace("_", " ") + " for " + days.fillna("?") + " days"
-    return text.where(stage.notna() & (stage != "missing"), "no funnel stage yet").astype("object")
+    days = counted(features["days_in_stage"].astype("float64"), "day")
+    where = ("in stage " + _stage_name(stage)).where(stage != OTHER, "in another stage")
+    text = where + " for " + days
+    return text.where(stage.notna() & (stage != MISSING), "no funnel stage yet").astype("object")
 
 
 def _colleagues_phrase(features: pd.DataFrame, w: int) -> pd.Series:
@@ -196,15 +215,9 @@ def _colleagues_phrase(features: pd.DataFrame, w: int) -> pd.Series:
     n = features["account_open_leads"].astype("float64")
     active = features[f"account_active_leads_{w}d"].astype("float64")
     events = features[f"account_events_{w}d"].astype("float64")
-    as_int = lambda v: v.round().astype("Int64").astype("string")  # noqa: E731
-    text = (
-        as_int(active)
-        + " of "
-        + as_int(n)
-        + f" colleagues active in the last {w} days ("
-        + as_int(events)
-        + " events)"
-    )
+    of = active.round().astype("Int64").astype("string").fillna("?") + " of "
+    within = f" active in the last {count_words(w, 'day')} ("
+    text = of + counted(n, "colleague") + within + counted(events, "event") + ")"
     text = text.where(n > 0, "no colleagues open at the account")
     return text.where(n.notna(), "no account").astype("object")
 
@@ -220,14 +233,8 @@ def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     if group == COLLEAGUES:
         return _colleagues_phrase(features, spec.account_window)
     if group == LEAD_AGE:
-        d = (
-            features["days_since_created"]
-            .astype("float64")
-            .round()
-            .astype("Int64")
-            .astype("string")
-        )
-        return ("lead created " + d.fillna("?") + " days ago").astype("object")
+        age = counted(features["days_since_created"].astype("float64"), "day")
+        return ("lead created " + age + " ago").astype("object")
     return _explicit_phrase(features, group)
 
 
