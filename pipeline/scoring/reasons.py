@@ -36,6 +36,9 @@ ACTIVITY = "overall activity"
 LEAD_AGE = "lead age"
 STAGE = "funnel stage"
 COLLEAGUES = "colleagues"
+# What the lead did (behaviour): its events, overall activity, age and where it has got to in
+# the funnel. Every other group is who the lead is (fit).
+ENGAGEMENT_GROUPS = (ACTIVITY, LEAD_AGE, STAGE)
 # Stage names sales writes in capitals (marketing-, sales-accepted, sales-, product-qualified).
 STAGE_ACRONYMS = ("mql", "sal", "sql", "pql")
 
@@ -68,6 +71,11 @@ def feature_groups(spec: FeatureSpec) -> dict[str, str]:
     for c in spec.account_columns():
         groups[c] = COLLEAGUES
     return groups
+
+
+def side(group: str) -> str:
+    """ "engagement" for a group about what the lead did, "fit" for one about who it is."""
+    return "engagement" if group.startswith("event:") or group in ENGAGEMENT_GROUPS else "fit"
 
 
 def group_contributions(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
@@ -355,11 +363,7 @@ def global_importance(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     grouped = group_contributions(contrib, spec)
     imp = grouped.abs().mean().sort_values(ascending=False)
     out = pd.DataFrame({"group": imp.index, "mean_abs_contribution": imp.to_numpy()})
-    out["side"] = np.where(
-        out["group"].str.startswith("event:") | out["group"].isin([ACTIVITY, LEAD_AGE]),
-        "engagement",
-        "fit",
-    )
+    out["side"] = out["group"].map(side)
     out["label"] = out["group"].map(
         lambda g: EVENT_VERBS.get(g[6:], g[6:]) if g.startswith("event:") else g.replace("_", " ")
     )

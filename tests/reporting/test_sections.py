@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -199,6 +200,37 @@ def test_calibration_sentence_compares_the_error_with_the_base_rate(ece, verdict
     words = plain(c.key)
     assert f"off by {ece * 100:.2f} percentage points" in words
     assert verdict in words and "4.0%" in words
+
+
+def test_the_funnel_stage_is_engagement_in_the_split_and_the_chart():
+    """Two leads: the stage moves each score by 0.5 + 0.1 (either way), seniority by 0.4: the
+    funnel stage is 0.6 of 1.0 of the movement, so 60% engagement and 40% fit."""
+    from matplotlib.colors import to_rgba
+
+    from leadscore import charts
+    from leadscore.features.spec import FeatureSpec
+
+    spec = FeatureSpec((), (7,), 7.0, (), True, (), (), stages=("lead", "sql"))
+    contrib = pd.DataFrame(0.0, index=[0, 1], columns=[*spec.feature_columns, "bias"])
+    contrib["current_stage"] = [0.5, -0.5]
+    contrib["days_in_stage"] = [0.1, -0.1]
+    contrib["seniority"] = [0.4, 0.4]
+    scorer = SimpleNamespace(spec=spec, contributions=lambda rows: contrib)
+    imp, basis = drivers.drivers(scorer, pd.DataFrame(index=[0, 1]))
+    top = imp.set_index("label").loc[["Funnel stage", "Seniority (from job title)"]]
+    assert top["side"].tolist() == ["engagement", "fit"]
+    assert top["share"].tolist() == pytest.approx([0.6, 0.4])
+    split = drivers.drivers_section(run_tables(), imp, basis).split
+    assert plain(split.sentence) == (
+        "60% of the score comes from engagement (what the lead did: visits, emails, demo "
+        "requests, funnel stage) and 40% from fit (who the lead is: seniority, company size, "
+        "industry, country)."
+    )
+    assert (split.engagement_width, split.fit_width) == ("60.0%", "40.0%")
+    ax = charts.drivers_chart(imp.head(2)).axes[0]
+    colours = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.patches, strict=False))
+    assert colours["Funnel stage"].get_facecolor() == to_rgba(charts.ENGAGEMENT_COLOR)
+    assert colours["Seniority (from job title)"].get_facecolor() == to_rgba(charts.FIT_COLOR)
 
 
 # --- today's leads ------------------------------------------------------------------------
