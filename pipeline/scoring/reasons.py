@@ -4,7 +4,8 @@ LightGBM's own SHAP values (``pred_contrib``) split each lead's raw score into o
 feature plus a base value. Features that describe one thing (the 7/30/90-day counts, recency
 and decayed count of pricing-page views) are summed into one group, and each group is phrased
 with its sign and the lead's actual value: "+ viewed the pricing page 3 times in the last
-7 days", "- unsubscribed", "+ company of 200-500 employees".
+7 days", "- unsubscribed", "+ company of 200-500 employees". A flat model's groups are the
+file's own columns, phrased from their values ("+ company size 456 employees").
 """
 
 from __future__ import annotations
@@ -90,13 +91,28 @@ def group_contributions(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFram
     return pd.DataFrame(contrib[cols].to_numpy() @ m, columns=names, index=contrib.index)
 
 
+def _number(x: float | None, missing: str = "missing") -> str:
+    """A value as a person writes it: "0.25", "456", "38,985,000" (never "3.9e+07"); above
+    1,000 to seven significant digits, what a float32 feature holds (no "496,593,984")."""
+    if x is None or not np.isfinite(x):
+        return missing
+    return f"{float(f'{x:.7g}'):,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
+def _numbers(col: pd.Series, missing: str = "missing") -> pd.Series:
+    from leadscore.features.explicit import by_distinct
+
+    # Formatting is per value, so it runs once per distinct value, not once per lead.
+    return by_distinct(col.astype("float64"), lambda u: u.map(lambda x: _number(x, missing)))
+
+
 def _noun(noun: str, many: str | None) -> str:
     return many or noun + "s"
 
 
 def count_words(n: int, noun: str, many: str | None = None) -> str:
     """A count with its noun in agreement: "1 day", "30 days" (``many``: an irregular plural)."""
-    return f"{n} {noun if n == 1 else _noun(noun, many)}"
+    return f"{_number(n)} {noun if n == 1 else _noun(noun, many)}"
 
 
 def counted(n: pd.Series, noun: str, many: str | None = None) -> pd.Series:
@@ -105,7 +121,7 @@ def counted(n: pd.Series, noun: str, many: str | None = None) -> pd.Series:
     number before a noun goes through here or ``count_words``."""
     k = n.astype("float64").round()
     words = np.where(k == 1, f" {noun}", f" {_noun(noun, many)}")
-    return k.astype("Int64").astype("string").fillna("?") + pd.Series(words, index=n.index)
+    return _numbers(k, "?").astype("string") + pd.Series(words, index=n.index)
 
 
 def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Series:
@@ -162,9 +178,10 @@ def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
             "invalid": "malformed email address",
             "missing": "no email address",
         }
-        return (
-            features["email_domain"].astype("string").map(labels).fillna("email").astype("object")
-        )
+        domain = features["email_domain"].astype("string")
+        # A flat file's email_domain holds the domain itself, not its class.
+        said = "email domain: " + domain.fillna("missing")
+        return domain.map(labels).fillna(said).astype("object")
     if group == "job_function":
         return (
             "job function: "
@@ -175,18 +192,40 @@ def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
     return pd.Series(group.replace("_", " "), index=idx, dtype="object")
 
 
+def _is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype)
+
+
 def _value_phrase(col: pd.Series, name: str) -> pd.Series:
     label = name.replace("_", " ")
-    if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+    if not _is_number(col):
         return (label + ": " + col.astype("string").fillna("missing")).astype("object")
-    from leadscore.features.explicit import by_distinct
+    return (label + " " + _numbers(col)).astype("object")
 
-    # Formatting is per value, so it runs once per distinct value, not once per lead.
-    text = by_distinct(
-        col.astype("float64"),
-        lambda u: u.map(lambda x: f"{x:,.4g}" if x is not None and np.isfinite(x) else "missing"),
-    )
-    return (label + " " + text).astype("object")
+
+# Flat-file columns whose numbers read as a company's size or revenue, as the events mode's
+# bands do: the column, the sentence before the number, and the words when it is missing.
+FLAT_SIZES = {
+    "employees": ("company size ", "company size unknown"),
+    "annual_revenue": ("annual revenue ", "revenue unknown"),
+    "revenue": ("annual revenue ", "revenue unknown"),
+}
+
+
+def _flat_phrase(features: pd.DataFrame, column: str) -> pd.Series:
+    """The sentence for one column of a flat file (a flat model's every group is one column).
+
+    Flat features are the file's own columns: no ``employees_band`` or ``revenue_band``, so a
+    company's size and revenue read from their numbers ("company size 456 employees")."""
+    col = features[column]
+    if column in FLAT_SIZES and _is_number(col):
+        before, unknown = FLAT_SIZES[column]
+        n = col.astype("float64")
+        value = counted(n, "employee") if column == "employees" else _numbers(n).astype("string")
+        return (before + value).where(n.notna(), unknown).astype("object")
+    if column in ("seniority", "email_domain"):
+        return _explicit_phrase(features, column)
+    return _value_phrase(col, column)
 
 
 def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
@@ -232,6 +271,8 @@ def _colleagues_phrase(features: pd.DataFrame, w: int) -> pd.Series:
 
 def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     """The sentence for one group, for every row (vectorised over rows)."""
+    if spec.kind == "flat":
+        return _flat_phrase(features, group)
     if group.startswith("event:"):
         return _event_phrase(features, group[len("event:") :], spec)
     if group == ACTIVITY:
@@ -248,7 +289,9 @@ def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
 
 def phrase_columns(group: str, spec: FeatureSpec, columns: pd.Index) -> list[str]:
     """The feature columns a group's sentence reads (so only those are sliced per group)."""
-    if group.startswith("event:"):
+    if spec.kind == "flat":
+        wanted = [group]
+    elif group.startswith("event:"):
         s = group[len("event:") :]
         wanted = [f"{s}_total", f"{s}_days_since", *(f"{s}_{w}d" for w in spec.windows_days)]
     elif group == ACTIVITY:

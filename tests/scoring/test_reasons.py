@@ -166,6 +166,7 @@ def test_counts_agree_with_their_nouns():
         "1 activity",  # counts are said rounded, and agree with the rounded number
         "? activities",
     ]
+    assert counted(pd.Series([20_000.0]), "employee").tolist() == ["20,000 employees"]
 
 
 def test_every_sentence_with_a_number_agrees_with_it():
@@ -215,3 +216,32 @@ def test_every_sentence_with_a_number_agrees_with_it():
             "2 of 2 colleagues active in the last 30 days (2 events)",
         ],
     }
+
+
+def test_flat_reasons_read_the_columns_a_flat_file_has():
+    """A flat file has no size or revenue bands: its numbers are what the reasons say."""
+    from leadscore.features.flat import fit_flat_spec, flat_features
+
+    table = pd.DataFrame(
+        {
+            "employees": [456.0, 1.0, None],
+            "annual_revenue": [38_985_000.0, None, 2e6],
+            "email_domain": ["acme.com", "gmail.com", None],
+            "total_visits": [3, 0, 12],
+        }
+    )
+    spec = fit_flat_spec(table, list(table.columns), max_categories=5)
+    feats = flat_features(table, spec)
+    c = pd.DataFrame(0.0, index=feats.index, columns=[*spec.feature_columns, "bias"])
+    c["employees"], c["annual_revenue"], c["email_domain"] = 0.3, -0.2, 0.1
+    assert list(top_reasons(feats, c, spec, k=3)) == [
+        "+ company size 456 employees; - annual revenue 38,985,000; + email domain: acme.com",
+        "+ company size 1 employee; - revenue unknown; + email domain: gmail.com",
+        "+ company size unknown; - annual revenue 2,000,000; + no email address",
+    ]
+    c["total_visits"] = 1.0
+    assert top_reasons(feats, c, spec, k=1).tolist() == [
+        "+ total visits 3",
+        "+ total visits 0",
+        "+ total visits 12",
+    ]
