@@ -34,7 +34,6 @@ class BacktestSection:
     key: Rich
     folds: Table
     decision: str | None = None
-    points_champion: bool = False
     tournament: TournamentPart | None = None
 
 
@@ -94,6 +93,5 @@ def backtest_section(run: RunTables) -> BacktestSection | None:
         key=key,
         folds=blocks.table(heads, rows, {2, 3, 4, 5, 6, 7}),
         decision=decision,
-        points_champion=run.points_champion,
         tournament=tournament_part(run.tournament),
     )

@@ -88,7 +88,7 @@ def _side_split(imp: pd.DataFrame, basis: str) -> SideSplit:
         b(pct(eng)),
         f" of {whole} comes from ",
         b("engagement"),
-        " (what the lead did: visits, emails, demo requests) and ",
+        " (what the lead did: visits, emails, demo requests, funnel stage) and ",
         b(pct(fit)),
         " from ",
         b("fit"),

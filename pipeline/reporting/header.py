@@ -40,7 +40,7 @@ class Header:
     tiers: str
     facts: list[tuple[str, str]]
     cards: list[Card]
-    notes: list[str]
+    champion_note: str | None = None
 
 
 def _test_rows(run: RunTables) -> str:
@@ -134,6 +134,17 @@ def summary_cards(run: RunTables, imp: pd.DataFrame, basis: str) -> list[Card]:
     return cards
 
 
+def champion_note(run: RunTables) -> str | None:
+    """Which model scores the leads, when it is the points sheet rather than the model."""
+    if not run.points_champion:
+        return None
+    return (
+        "The points sheet beat the model on the most recent test periods, so it is the points "
+        "sheet that scores your leads: their chances come from its points, their reasons from "
+        "its rules."
+    )
+
+
 def header(run: RunTables, scores: pd.DataFrame | None, imp: pd.DataFrame, basis: str) -> Header:
     tiers = run.settings.tiers
     ranges = tier_ranges(tiers)
@@ -143,5 +154,5 @@ def header(run: RunTables, scores: pd.DataFrame | None, imp: pd.DataFrame, basis
         tiers=", ".join(f"{t} = {ranges[t]}" for t in tier_order(tiers)),
         facts=_facts(run, scores),
         cards=summary_cards(run, imp, basis),
-        notes=run.notes,
+        champion_note=champion_note(run),
     )

@@ -9,7 +9,9 @@ Sections: what the score means (header), what drives it, conversion by score ban
 the model against the points baseline (with confidence intervals and a capacity table),
 calibration, and, given a scores file, today's leads by tier with a few examples and how the
 model's tiers differ from the points model's MQL/SQL status; given an accounts file, the
-accounts most likely to bring a conversion. Section data comes from pure functions, one
+accounts most likely to bring a conversion. An appendix for analysts closes the page: the
+notes from training, the backtest, the tournament and the champion decision, in their
+technical terms (``reporting.appendix``). Section data comes from pure functions, one
 module per section (``reporting.header``, ``reporting.drivers``, ..., ``reporting.today``); the
 Jinja2 templates next to this module lay it out, with autoescaping on.
 """
@@ -29,8 +31,9 @@ from markupsafe import Markup
 from leadscore import tracking
 from leadscore.data.files import write_atomic
 from leadscore.model import registered
-from leadscore.reporting import backtest, calibration, conversion, drivers, header, versus
+from leadscore.reporting import calibration, conversion, drivers, header, versus
 from leadscore.reporting.accounts import AccountsSection, accounts_section, read_accounts
+from leadscore.reporting.appendix import Appendix, appendix_section
 from leadscore.reporting.funnel import FunnelSection, funnel_section
 from leadscore.reporting.inputs import RunTables, load_run, read_scores
 from leadscore.reporting.today import Today, todays_leads
@@ -42,11 +45,11 @@ class Page:
     drivers: drivers.Drivers
     conversion: conversion.Conversion | None
     versus: versus.Versus
-    backtest: backtest.BacktestSection | None
     calibration: calibration.Calibration
     funnel: FunnelSection | None
     today: Today | None
     accounts: AccountsSection | None
+    appendix: Appendix | None  # for analysts, after every section for sales
     generated: str
     run_id: str
     uri: str
@@ -66,11 +69,11 @@ def build_page(
         drivers=drivers.drivers_section(run, imp, basis),
         conversion=conversion.conversion_section(run),
         versus=versus.versus_section(run, versus.capacity_period(run)),
-        backtest=backtest.backtest_section(run),
         calibration=calibration.calibration_section(run),
         funnel=funnel_section(run.funnel, run.outcome),
         today=todays_leads(run, scores) if scores is not None else None,
         accounts=accounts_section(accounts) if accounts is not None else None,
+        appendix=appendix_section(run),
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",
         run_id=run.ref.run_id,
         uri=run.ref.uri,

@@ -4,7 +4,8 @@ LightGBM's own SHAP values (``pred_contrib``) split each lead's raw score into o
 feature plus a base value. Features that describe one thing (the 7/30/90-day counts, recency
 and decayed count of pricing-page views) are summed into one group, and each group is phrased
 with its sign and the lead's actual value: "+ viewed the pricing page 3 times in the last
-7 days", "- unsubscribed", "+ company of 200-500 employees".
+7 days", "- unsubscribed", "+ company of 200-500 employees". A flat model's groups are the
+file's own columns, phrased from their values ("+ company size 456 employees").
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadscore.features.spec import FeatureSpec, slug
+from leadscore.features.spec import MISSING, OTHER, FeatureSpec, slug
 
 # How an event type reads in a sentence ("<verb> 3 times in the last 7 days").
 EVENT_VERBS = {
@@ -36,6 +37,11 @@ ACTIVITY = "overall activity"
 LEAD_AGE = "lead age"
 STAGE = "funnel stage"
 COLLEAGUES = "colleagues"
+# What the lead did (behaviour): its events, overall activity, age and where it has got to in
+# the funnel. Every other group is who the lead is (fit).
+ENGAGEMENT_GROUPS = (ACTIVITY, LEAD_AGE, STAGE)
+# Stage names sales writes in capitals (marketing-, sales-accepted, sales-, product-qualified).
+STAGE_ACRONYMS = ("mql", "sal", "sql", "pql")
 
 
 def feature_groups(spec: FeatureSpec) -> dict[str, str]:
@@ -68,6 +74,11 @@ def feature_groups(spec: FeatureSpec) -> dict[str, str]:
     return groups
 
 
+def side(group: str) -> str:
+    """ "engagement" for a group about what the lead did, "fit" for one about who it is."""
+    return "engagement" if group.startswith("event:") or group in ENGAGEMENT_GROUPS else "fit"
+
+
 def group_contributions(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """Per-row contributions summed by group (columns = groups; ``bias`` dropped)."""
     groups = feature_groups(spec)
@@ -80,9 +91,37 @@ def group_contributions(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFram
     return pd.DataFrame(contrib[cols].to_numpy() @ m, columns=names, index=contrib.index)
 
 
-def _times(n: pd.Series) -> pd.Series:
-    k = n.round().astype("Int64").astype("string")
-    return k + np.where(n.round() == 1, " time", " times")
+def _number(x: float | None, missing: str = "missing") -> str:
+    """A value as a person writes it: "0.25", "456", "38,985,000" (never "3.9e+07"); above
+    1,000 to seven significant digits, what a float32 feature holds (no "496,593,984")."""
+    if x is None or not np.isfinite(x):
+        return missing
+    return f"{float(f'{x:.7g}'):,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
+
+
+def _numbers(col: pd.Series, missing: str = "missing") -> pd.Series:
+    from leadscore.features.explicit import by_distinct
+
+    # Formatting is per value, so it runs once per distinct value, not once per lead.
+    return by_distinct(col.astype("float64"), lambda u: u.map(lambda x: _number(x, missing)))
+
+
+def _noun(noun: str, many: str | None) -> str:
+    return many or noun + "s"
+
+
+def count_words(n: int, noun: str, many: str | None = None) -> str:
+    """A count with its noun in agreement: "1 day", "30 days" (``many``: an irregular plural)."""
+    return f"{_number(n)} {noun if n == 1 else _noun(noun, many)}"
+
+
+def counted(n: pd.Series, noun: str, many: str | None = None) -> pd.Series:
+    """Per row, ``n`` rounded to a whole number with its noun in agreement ("1 activity",
+    "3 activities"); a missing count reads "?" with the plural. Every sentence that puts a
+    number before a noun goes through here or ``count_words``."""
+    k = n.astype("float64").round()
+    words = np.where(k == 1, f" {noun}", f" {_noun(noun, many)}")
+    return _numbers(k, "?").astype("string") + pd.Series(words, index=n.index)
 
 
 def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Series:
@@ -91,12 +130,13 @@ def _event_phrase(features: pd.DataFrame, s: str, spec: FeatureSpec) -> pd.Serie
     total = features[f"{s}_total"].astype("float64")
     since = features[f"{s}_days_since"].astype("float64")
     done = total > 0
-    ago = since.round().astype("Int64").astype("string")
-    out = out.where(~done, verb + " " + _times(total) + ", last " + ago.fillna("?") + " days ago")
+    ago = counted(since, "day")
+    out = out.where(~done, verb + " " + counted(total, "time") + ", last " + ago + " ago")
     # The shortest window with activity makes the most concrete sentence.
     for w in sorted(spec.windows_days, reverse=True):
         n = features[f"{s}_{w}d"].astype("float64")
-        out = out.where(~(n > 0), verb + " " + _times(n) + f" in the last {w} days")
+        within = f" in the last {count_words(w, 'day')}"
+        out = out.where(~(n > 0), verb + " " + counted(n, "time") + within)
     if s == "unsubscribe":
         out = out.where(~done, "unsubscribed")
     return out
@@ -138,9 +178,10 @@ def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
             "invalid": "malformed email address",
             "missing": "no email address",
         }
-        return (
-            features["email_domain"].astype("string").map(labels).fillna("email").astype("object")
-        )
+        domain = features["email_domain"].astype("string")
+        # A flat file's email_domain holds the domain itself, not its class.
+        said = "email domain: " + domain.fillna("missing")
+        return domain.map(labels).fillna(said).astype("object")
     if group == "job_function":
         return (
             "job function: "
@@ -151,43 +192,68 @@ def _explicit_phrase(features: pd.DataFrame, group: str) -> pd.Series:
     return pd.Series(group.replace("_", " "), index=idx, dtype="object")
 
 
+def _is_number(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype)
+
+
 def _value_phrase(col: pd.Series, name: str) -> pd.Series:
     label = name.replace("_", " ")
-    if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+    if not _is_number(col):
         return (label + ": " + col.astype("string").fillna("missing")).astype("object")
-    from leadscore.features.explicit import by_distinct
+    return (label + " " + _numbers(col)).astype("object")
 
-    # Formatting is per value, so it runs once per distinct value, not once per lead.
-    text = by_distinct(
-        col.astype("float64"),
-        lambda u: u.map(lambda x: f"{x:,.4g}" if x is not None and np.isfinite(x) else "missing"),
-    )
-    return (label + " " + text).astype("object")
+
+# Flat-file columns whose numbers read as a company's size or revenue, as the events mode's
+# bands do: the column, the sentence before the number, and the words when it is missing.
+FLAT_SIZES = {
+    "employees": ("company size ", "company size unknown"),
+    "annual_revenue": ("annual revenue ", "revenue unknown"),
+    "revenue": ("annual revenue ", "revenue unknown"),
+}
+
+
+def _flat_phrase(features: pd.DataFrame, column: str) -> pd.Series:
+    """The sentence for one column of a flat file (a flat model's every group is one column).
+
+    Flat features are the file's own columns: no ``employees_band`` or ``revenue_band``, so a
+    company's size and revenue read from their numbers ("company size 456 employees")."""
+    col = features[column]
+    if column in FLAT_SIZES and _is_number(col):
+        before, unknown = FLAT_SIZES[column]
+        n = col.astype("float64")
+        value = counted(n, "employee") if column == "employees" else _numbers(n).astype("string")
+        return (before + value).where(n.notna(), unknown).astype("object")
+    if column in ("seniority", "email_domain"):
+        return _explicit_phrase(features, column)
+    return _value_phrase(col, column)
 
 
 def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
     w = spec.windows_days[1] if len(spec.windows_days) > 1 else spec.windows_days[0]
     n = features[f"events_{w}d"].astype("float64")
     days = features[f"active_days_{w}d"].astype("float64")
-    return pd.Series(
-        np.where(
-            n > 0,
-            _times(n).to_numpy(dtype=object)
-            + f" active in the last {w} days ("
-            + days.round().astype("Int64").astype("string").to_numpy(dtype=object)
-            + " distinct days)",
-            f"no activity in the last {w} days",
-        ),
-        index=features.index,
-    ).str.replace(r"^(\d+) times? active", r"\1 activities", regex=True)
+    within = f" in the last {count_words(w, 'day')}"
+    text = (
+        counted(n, "activity", "activities") + within + " (" + counted(days, "distinct day") + ")"
+    )
+    return text.where(n > 0, "no activity" + within).astype("object")
+
+
+def _stage_name(stage: pd.Series) -> pd.Series:
+    """A stage as the data names it, in words: "closed_won" -> "closed won"; the funnel's
+    acronyms in capitals ("sql" -> "SQL"), as sales writes them."""
+    words = stage.str.replace("_", " ")
+    return words.str.upper().where(stage.isin(STAGE_ACRONYMS), words)
 
 
 def _stage_phrase(features: pd.DataFrame) -> pd.Series:
-    """ "stage sql for 12 days", or "no funnel stage yet"."""
+    """ "in stage SQL for 12 days", "in another stage for 3 days" (a stage the model was not
+    trained on), or "no funnel stage yet"."""
     stage = features["current_stage"].astype("string")
-    days = features["days_in_stage"].astype("float64").round().astype("Int64").astype("string")
-    text = "stage " + stage.str.replace("_", " ") + " for " + days.fillna("?") + " days"
-    return text.where(stage.notna() & (stage != "missing"), "no funnel stage yet").astype("object")
+    days = counted(features["days_in_stage"].astype("float64"), "day")
+    where = ("in stage " + _stage_name(stage)).where(stage != OTHER, "in another stage")
+    text = where + " for " + days
+    return text.where(stage.notna() & (stage != MISSING), "no funnel stage yet").astype("object")
 
 
 def _colleagues_phrase(features: pd.DataFrame, w: int) -> pd.Series:
@@ -196,21 +262,17 @@ def _colleagues_phrase(features: pd.DataFrame, w: int) -> pd.Series:
     n = features["account_open_leads"].astype("float64")
     active = features[f"account_active_leads_{w}d"].astype("float64")
     events = features[f"account_events_{w}d"].astype("float64")
-    as_int = lambda v: v.round().astype("Int64").astype("string")  # noqa: E731
-    text = (
-        as_int(active)
-        + " of "
-        + as_int(n)
-        + f" colleagues active in the last {w} days ("
-        + as_int(events)
-        + " events)"
-    )
+    of = active.round().astype("Int64").astype("string").fillna("?") + " of "
+    within = f" active in the last {count_words(w, 'day')} ("
+    text = of + counted(n, "colleague") + within + counted(events, "event") + ")"
     text = text.where(n > 0, "no colleagues open at the account")
     return text.where(n.notna(), "no account").astype("object")
 
 
 def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     """The sentence for one group, for every row (vectorised over rows)."""
+    if spec.kind == "flat":
+        return _flat_phrase(features, group)
     if group.startswith("event:"):
         return _event_phrase(features, group[len("event:") :], spec)
     if group == ACTIVITY:
@@ -220,20 +282,16 @@ def phrases(features: pd.DataFrame, group: str, spec: FeatureSpec) -> pd.Series:
     if group == COLLEAGUES:
         return _colleagues_phrase(features, spec.account_window)
     if group == LEAD_AGE:
-        d = (
-            features["days_since_created"]
-            .astype("float64")
-            .round()
-            .astype("Int64")
-            .astype("string")
-        )
-        return ("lead created " + d.fillna("?") + " days ago").astype("object")
+        age = counted(features["days_since_created"].astype("float64"), "day")
+        return ("lead created " + age + " ago").astype("object")
     return _explicit_phrase(features, group)
 
 
 def phrase_columns(group: str, spec: FeatureSpec, columns: pd.Index) -> list[str]:
     """The feature columns a group's sentence reads (so only those are sliced per group)."""
-    if group.startswith("event:"):
+    if spec.kind == "flat":
+        wanted = [group]
+    elif group.startswith("event:"):
         s = group[len("event:") :]
         wanted = [f"{s}_total", f"{s}_days_since", *(f"{s}_{w}d" for w in spec.windows_days)]
     elif group == ACTIVITY:
@@ -348,11 +406,7 @@ def global_importance(contrib: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     grouped = group_contributions(contrib, spec)
     imp = grouped.abs().mean().sort_values(ascending=False)
     out = pd.DataFrame({"group": imp.index, "mean_abs_contribution": imp.to_numpy()})
-    out["side"] = np.where(
-        out["group"].str.startswith("event:") | out["group"].isin([ACTIVITY, LEAD_AGE]),
-        "engagement",
-        "fit",
-    )
+    out["side"] = out["group"].map(side)
     out["label"] = out["group"].map(
         lambda g: EVENT_VERBS.get(g[6:], g[6:]) if g.startswith("event:") else g.replace("_", " ")
     )

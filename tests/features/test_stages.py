@@ -62,10 +62,10 @@ def test_the_current_stage_at_a_moment():
     assert list(f["current_stage"].astype(str)) == ["lead", "sql", "sql", "lead", "missing"]
     np.testing.assert_allclose(f["days_in_stage"], [4, 0, 2, 1, np.nan])
     assert list(_stage_phrase(f)) == [
-        "stage lead for 4 days",
-        "stage sql for 0 days",
-        "stage sql for 2 days",
-        "stage lead for 1 days",
+        "in stage lead for 4 days",
+        "in stage SQL for 0 days",
+        "in stage SQL for 2 days",
+        "in stage lead for 1 day",
         "no funnel stage yet",
     ]
 

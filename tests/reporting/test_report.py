@@ -26,6 +26,7 @@ SECTIONS = (
     "Can the score be read as a chance?",
 )
 SCORES_SECTION = "Today's leads by tier"
+APPENDIX = "For analysts: how the model was built and tested"
 AS_OF = "2025-12-01"
 
 
@@ -113,7 +114,17 @@ def test_report_sections_and_header(world, full_report):
     run = mlflow.MlflowClient().get_run(world.summary.run_id)
     test_from = run.data.tags["split.fold1.test"].split("..")[0].split(" ")[0]
     assert test_from in page  # the first backtest fold's test period
-    assert ">How the estimate was made</h2>" in page
+    # The technical detail closes the page, after every section for sales.
+    heads = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert heads[-1] == APPENDIX and {*SECTIONS, SCORES_SECTION} <= set(heads[:-1])
+    start = page.index(f">{APPENDIX}</h2>")
+    for part in (
+        ">How the estimate was made</h3>",
+        ">Which kind of model</h3>",
+        "Champion decision (promoted)",
+        ">Notes from training</h3>",
+    ):
+        assert page.index(part) > start, part  # its first mention is in the appendix
     assert world.summary.run_id in page
     # The drivers sentence names three readable drivers; the comparison speaks in AUC.
     assert re.search(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -10,7 +12,16 @@ import pytest
 
 from leadscore.config import TierConfig, defaults
 from leadscore.model.settings import ModelSettings
-from leadscore.reporting import blocks, calibration, conversion, drivers, header, today, versus
+from leadscore.reporting import (
+    appendix,
+    blocks,
+    calibration,
+    conversion,
+    drivers,
+    header,
+    today,
+    versus,
+)
 from leadscore.reporting.accounts import accounts_section
 from leadscore.reporting.inputs import RunTables
 from leadscore.reporting.render import Page, render
@@ -201,6 +212,37 @@ def test_calibration_sentence_compares_the_error_with_the_base_rate(ece, verdict
     assert verdict in words and "4.0%" in words
 
 
+def test_the_funnel_stage_is_engagement_in_the_split_and_the_chart():
+    """Two leads: the stage moves each score by 0.5 + 0.1 (either way), seniority by 0.4: the
+    funnel stage is 0.6 of 1.0 of the movement, so 60% engagement and 40% fit."""
+    from matplotlib.colors import to_rgba
+
+    from leadscore import charts
+    from leadscore.features.spec import FeatureSpec
+
+    spec = FeatureSpec((), (7,), 7.0, (), True, (), (), stages=("lead", "sql"))
+    contrib = pd.DataFrame(0.0, index=[0, 1], columns=[*spec.feature_columns, "bias"])
+    contrib["current_stage"] = [0.5, -0.5]
+    contrib["days_in_stage"] = [0.1, -0.1]
+    contrib["seniority"] = [0.4, 0.4]
+    scorer = SimpleNamespace(spec=spec, contributions=lambda rows: contrib)
+    imp, basis = drivers.drivers(scorer, pd.DataFrame(index=[0, 1]))
+    top = imp.set_index("label").loc[["Funnel stage", "Seniority (from job title)"]]
+    assert top["side"].tolist() == ["engagement", "fit"]
+    assert top["share"].tolist() == pytest.approx([0.6, 0.4])
+    split = drivers.drivers_section(run_tables(), imp, basis).split
+    assert plain(split.sentence) == (
+        "60% of the score comes from engagement (what the lead did: visits, emails, demo "
+        "requests, funnel stage) and 40% from fit (who the lead is: seniority, company size, "
+        "industry, country)."
+    )
+    assert (split.engagement_width, split.fit_width) == ("60.0%", "40.0%")
+    ax = charts.drivers_chart(imp.head(2)).axes[0]
+    colours = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.patches, strict=False))
+    assert colours["Funnel stage"].get_facecolor() == to_rgba(charts.ENGAGEMENT_COLOR)
+    assert colours["Seniority (from job title)"].get_facecolor() == to_rgba(charts.FIT_COLOR)
+
+
 # --- today's leads ------------------------------------------------------------------------
 
 
@@ -253,30 +295,142 @@ def test_scores_of_another_model_are_flagged():
     )
 
 
-def test_the_page_escapes_what_it_is_given():
-    run = run_tables()
-    hostile = scores_frame().assign(lead_id=["<script>x</script>", "b", "c", "d", "e", "f"])
-    page = Page(
-        header=header.Header(
-            "leadscore v3", run.outcome, "A = x", [("Model", "<b>v3</b>")], [], []
-        ),
+def page_of(run: RunTables, scores: pd.DataFrame, **sections) -> Page:
+    """A page of hand-made sections: the header, drivers, versus, calibration, today's leads
+    and accounts; ``sections`` replace any of them (or add the appendix)."""
+    fields = dict(
+        header=header.Header("leadscore v3", run.outcome, "A = x", [("Model", "v3")], []),
         drivers=drivers.Drivers("what", rich("key"), None, blocks.Image("AAAA", "alt"), "note"),
         conversion=None,
         versus=versus.versus_section(run, period_words("events", "monthly", 2, "")),
-        backtest=None,
         calibration=calibration.Calibration(),
         funnel=None,
-        today=today.todays_leads(run, hostile),
+        today=today.todays_leads(run, scores),
         accounts=accounts_section(
-            roll_up(hostile.assign(probability=0.1), pd.Series(["<i>Acme</i>"] * 6)).accounts
+            roll_up(scores.assign(probability=0.1), pd.Series(["Acme"] * len(scores))).accounts
         ),
+        appendix=None,
         generated="now",
         run_id="abc",
         uri="models:/leadscore@champion",
         store="sqlite:///mlflow.db",
+    )
+    fields.update(sections)
+    return Page(**fields)
+
+
+def test_the_page_escapes_what_it_is_given():
+    run = run_tables()
+    hostile = scores_frame().assign(lead_id=["<script>x</script>", "b", "c", "d", "e", "f"])
+    page = page_of(
+        run,
+        hostile,
+        header=header.Header("leadscore v3", run.outcome, "A = x", [("Model", "<b>v3</b>")], []),
+        accounts=accounts_section(
+            roll_up(hostile.assign(probability=0.1), pd.Series(["<i>Acme</i>"] * 6)).accounts
+        ),
     )
     html = render(page)
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "&lt;b&gt;v3&lt;/b&gt;" in html
     assert "<i>Acme</i>" not in html and "&lt;i&gt;Acme&lt;/i&gt;" in html
     assert 'font: 15px/1.55 -apple-system, "Segoe UI"' in html  # the stylesheet is not escaped
+
+
+def _folds() -> pd.DataFrame:
+    """Two backtest folds, the model ahead in the second only."""
+    return pd.DataFrame(
+        {
+            "test": ["2025-09-01 (1)", "2025-10-01 (1)"],
+            "train": ["2024-02-01..2025-06-01 (17)", "2024-02-01..2025-07-01 (18)"],
+            "test_rows": [600, 400],
+            "test_positives": [25, 15],
+            **{
+                f"{side}_roc_auc{end}": [a + d, b + d]
+                for side, (a, b) in (("model", (0.80, 0.90)), ("baseline", (0.85, 0.70)))
+                for end, d in (("", 0.0), ("_low", -0.05), ("_high", 0.05))
+            },
+            "mean_predicted_model": [0.04, 0.035],
+            "realised": [25 / 600, 15 / 400],
+        }
+    )
+
+
+def _board() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "contestant": ["logistic", "points sheet"],
+            "role": ["kind", "points"],
+            "winner": [True, False],
+            "roc_auc_latest": [0.9, 0.7],
+            "roc_auc_all": [0.85, 0.78],
+            "predicted_latest": [0.035, 0.04],
+            "realised_latest": [0.0375] * 2,
+            "lead": [np.nan, 0.2],
+            "lead_low": [np.nan, 0.1],
+            "lead_high": [np.nan, 0.3],
+            "rows_latest": [400] * 2,
+            "conversions_latest": [15] * 2,
+            "metric": ["roc_auc"] * 2,
+            "judged_folds": ["2"] * 2,
+        }
+    )
+
+
+def test_the_technical_notes_are_in_the_appendix_after_the_sales_sections():
+    note = "account features: roc_auc 0.9201 with, 0.9210 without [-0.0058, +0.0010]"
+    run = run_tables(
+        folds=_folds(),
+        tournament=_board(),
+        notes=[note],
+        tags={
+            "backtest.method": "rolling backtest: 2 fold(s) of 1 snapshot(s) "
+            "(set by the history: training.backtest)",
+            "champion.reason": "roc_auc model 0.9000 vs points sheet 0.7000; first champion",
+            "champion.decision": "promoted",
+        },
+    )
+    html = render(page_of(run, scores_frame(), appendix=appendix.appendix_section(run)))
+    heads = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert heads == [
+        "What drives the score",
+        "Model vs the points model",
+        "Can the score be read as a chance?",
+        "Today's leads by tier",
+        "Accounts most likely to convert",
+        "For analysts: how the model was built and tested",
+    ]
+    start = html.index(">For analysts: how the model was built and tested</h2>")
+    body, end = html[:start], html[start:]
+    for technical in (
+        ">How the estimate was made</h3>",
+        "(set by the history: training.backtest)",
+        "the model ranked leads better than the points sheet in <b>1 of 2</b>",
+        ">Which kind of model</h3>",
+        "Champion decision (promoted): roc_auc model 0.9000 vs points sheet 0.7000",
+        ">Notes from training</h3>",
+        "[-0.0058, +0.0010]",
+    ):
+        assert technical not in body and technical in end, technical
+
+
+def test_a_run_without_notes_or_folds_has_no_appendix():
+    assert appendix.appendix_section(run_tables()) is None
+    assert appendix.appendix_section(run_tables(notes=["x"])) == appendix.Appendix(["x"], None)
+
+
+def test_when_the_points_sheet_scores_the_body_says_so():
+    """Which model scores the leads is for sales: it stays in the header, not the appendix."""
+    points = run_tables(model=SimpleNamespace(scorer=SimpleNamespace(kind="points")))
+    note = header.champion_note(points)
+    assert note == (
+        "The points sheet beat the model on the most recent test periods, so it is the points "
+        "sheet that scores your leads: their chances come from its points, their reasons from "
+        "its rules."
+    )
+    assert header.champion_note(run_tables(model=SimpleNamespace(scorer=object()))) is None
+    head = header.Header("leadscore v3", points.outcome, "A = x", [], [], champion_note=note)
+    html = render(
+        page_of(points, scores_frame(), header=head, appendix=appendix.Appendix(["x"], None))
+    )
+    assert html.index(note) < html.index(">For analysts: how the model was built and tested<")

@@ -9,8 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadscore.features.snapshots import open_leads
+from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features
-from leadscore.scoring.reasons import _distinct_rows, _largest, feature_groups, top_reasons
+from leadscore.scoring.reasons import (
+    ACTIVITY,
+    COLLEAGUES,
+    LEAD_AGE,
+    STAGE,
+    _distinct_rows,
+    _largest,
+    count_words,
+    counted,
+    feature_groups,
+    phrases,
+    top_reasons,
+)
 from leadscore.training.dataset import spec_for
 
 AS_OF = pd.Timestamp("2024-03-01", tz="UTC")
@@ -141,3 +154,94 @@ def test_distinct_rows_treat_missing_values_as_equal():
     first, inverse = _distinct_rows(frame)
     assert len(first) == 3 and inverse[0] == inverse[1] and inverse[2] == inverse[3]
     assert frame.iloc[first].iloc[inverse].reset_index(drop=True).equals(frame)
+
+
+def test_counts_agree_with_their_nouns():
+    assert count_words(1, "day") == "1 day" and count_words(30, "day") == "30 days"
+    n = pd.Series([1.0, 2.0, 0.0, 0.6, np.nan])
+    assert list(counted(n, "activity", "activities")) == [
+        "1 activity",
+        "2 activities",
+        "0 activities",
+        "1 activity",  # counts are said rounded, and agree with the rounded number
+        "? activities",
+    ]
+    assert counted(pd.Series([20_000.0]), "employee").tolist() == ["20,000 employees"]
+
+
+def test_every_sentence_with_a_number_agrees_with_it():
+    """Two hand-made leads: one with every count at 1, one with every count at 2."""
+    spec = FeatureSpec(
+        event_types=("demo_request",),
+        windows_days=(7, 30),
+        half_life_days=7.0,
+        negative_event_types=(),
+        dedupe_events=True,
+        categorical=(),
+        numeric=(),
+        stages=("lead", "sql"),
+        account_window=30,
+    )
+    features = pd.DataFrame(
+        {
+            "demo_request_7d": [0.0, 0.0],
+            "demo_request_30d": [0.0, 0.0],
+            "demo_request_total": [1.0, 2.0],
+            "demo_request_days_since": [1.0, 2.0],
+            "events_30d": [1.0, 2.0],
+            "active_days_30d": [1.0, 2.0],
+            "days_since_created": [1.0, 2.0],
+            "current_stage": pd.Categorical(["sql", "lead"]),
+            "days_in_stage": [1.0, 2.0],
+            "account_open_leads": [1.0, 2.0],
+            "account_active_leads_30d": [1.0, 2.0],
+            "account_events_30d": [1.0, 2.0],
+        }
+    )
+    groups = ("event:demo_request", ACTIVITY, LEAD_AGE, STAGE, COLLEAGUES)
+    said = {g: list(phrases(features, g, spec)) for g in groups}
+    assert said == {
+        "event:demo_request": [
+            "requested a demo 1 time, last 1 day ago",
+            "requested a demo 2 times, last 2 days ago",
+        ],
+        ACTIVITY: [
+            "1 activity in the last 30 days (1 distinct day)",
+            "2 activities in the last 30 days (2 distinct days)",
+        ],
+        LEAD_AGE: ["lead created 1 day ago", "lead created 2 days ago"],
+        STAGE: ["in stage SQL for 1 day", "in stage lead for 2 days"],
+        COLLEAGUES: [
+            "1 of 1 colleague active in the last 30 days (1 event)",
+            "2 of 2 colleagues active in the last 30 days (2 events)",
+        ],
+    }
+
+
+def test_flat_reasons_read_the_columns_a_flat_file_has():
+    """A flat file has no size or revenue bands: its numbers are what the reasons say."""
+    from leadscore.features.flat import fit_flat_spec, flat_features
+
+    table = pd.DataFrame(
+        {
+            "employees": [456.0, 1.0, None],
+            "annual_revenue": [38_985_000.0, None, 2e6],
+            "email_domain": ["acme.com", "gmail.com", None],
+            "total_visits": [3, 0, 12],
+        }
+    )
+    spec = fit_flat_spec(table, list(table.columns), max_categories=5)
+    feats = flat_features(table, spec)
+    c = pd.DataFrame(0.0, index=feats.index, columns=[*spec.feature_columns, "bias"])
+    c["employees"], c["annual_revenue"], c["email_domain"] = 0.3, -0.2, 0.1
+    assert list(top_reasons(feats, c, spec, k=3)) == [
+        "+ company size 456 employees; - annual revenue 38,985,000; + email domain: acme.com",
+        "+ company size 1 employee; - revenue unknown; + email domain: gmail.com",
+        "+ company size unknown; - annual revenue 2,000,000; + no email address",
+    ]
+    c["total_visits"] = 1.0
+    assert top_reasons(feats, c, spec, k=1).tolist() == [
+        "+ total visits 3",
+        "+ total visits 0",
+        "+ total visits 12",
+    ]

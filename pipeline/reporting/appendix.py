@@ -1,0 +1,27 @@
+"""The review's appendix, for analysts: how the model was built and tested.
+
+The body of the review speaks to sales; what training noted, the backtest's folds, the
+tournament of model kinds and the champion decision are in a data scientist's terms, so
+they close the page, after every section for sales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leadscore.reporting.backtest import BacktestSection, backtest_section
+from leadscore.reporting.inputs import RunTables
+
+
+@dataclass
+class Appendix:
+    notes: list[str] = field(default_factory=list)
+    backtest: BacktestSection | None = None
+
+
+def appendix_section(run: RunTables) -> Appendix | None:
+    """Training's notes and the backtest; None when the run logged neither."""
+    bt = backtest_section(run)
+    if not run.notes and bt is None:
+        return None
+    return Appendix(notes=list(run.notes), backtest=bt)
