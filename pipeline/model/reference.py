@@ -63,6 +63,9 @@ class Reference(BaseModel):
     probability: Bins
     tiers: dict[str, float]
     mean_probability: float | None
+    #: The lowest probability of each tier on the latest reference period: where a tier
+    #: starts for a lead scored on its own (``leadscore serve``) when no night is kept.
+    tier_floors: dict[str, float] = {}
     #: Features by importance (total gain), most important first.
     importance: list[str]
 
@@ -213,12 +216,22 @@ def build_reference(
     ]
     p = np.asarray(probability, dtype="float64")
     p_bins = column_bins("probability", pd.Series(p), None, periods)
-    names, counts = np.unique(np.asarray(tiers).astype(str), return_counts=True)
+    tier_text = np.asarray(tiers).astype(str)
+    names, counts = np.unique(tier_text, return_counts=True)
+    latest = np.ones(len(p), bool) if periods is None else np.asarray(periods) == np.max(periods)
     return Reference(
         rows=len(features),
         features=bins,
         probability=p_bins,
         tiers={str(t): float(n) / max(len(p), 1) for t, n in zip(names, counts, strict=True)},
         mean_probability=float(p.mean()) if len(p) else None,
+        tier_floors=tier_floors(p[latest], tier_text[latest]),
         importance=[c for c in importance if c in set(columns)],
     )
+
+
+def tier_floors(probability: np.ndarray, tier: np.ndarray) -> dict[str, float]:
+    """The lowest probability of each tier among ``tier``'s rows, best tier first."""
+    frame = pd.DataFrame({"p": np.asarray(probability, "float64"), "tier": tier})
+    floors = frame.groupby("tier", sort=False)["p"].min().sort_values(ascending=False)
+    return {str(k): float(v) for k, v in floors.items()}
