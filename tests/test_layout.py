@@ -42,6 +42,7 @@ LAYERS = {
     "scoring": 8,
     "handoff": 9,  # reads a night's scores; nothing reads it back
     "reporting": 9,
+    "serving": 10,  # one lead now: reads scoring and the registered model
     "monitoring": 10,  # reads nights, rebuilds their features, compares with the reference
     "cli": 11,
     "demo": 12,

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
-from leadscore.cli import data, handoff, models, monitor, report, score, train
+from leadscore.cli import data, handoff, models, monitor, report, score, serve, train
 from leadscore.cli.options import Sub
 from leadscore.errors import LeadscoreError
 
@@ -31,6 +31,7 @@ COMMANDS: list[Callable[[Sub], None]] = [
     monitor.add_monitor,
     handoff.add_handoff,
     report.add_accounts,
+    serve.add_serve,
 ]
 
 
