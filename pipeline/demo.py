@@ -2,15 +2,21 @@
 
 generate -> validate -> train (MLflow run, registered model, champion alias) -> score every
 open lead on two nights, kept in a score history -> accounts -> the HTML review -> the
-hand-off list -> the monitor of both nights. Each step is the `leadscore` command a user
-would run.
+hand-off list -> the monitor of both nights -> ``leadscore serve`` started, two leads
+scored over HTTP (one by id, one sent whole), stopped. Each step is the `leadscore` command
+a user would run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import socket
+import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -74,10 +80,69 @@ def steps(out: Path, leads: int, seed: int, as_of: str) -> list[tuple[str, list[
     ]
 
 
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(url: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def serve_two(out: Path, as_of: str) -> None:
+    """Start ``leadscore serve`` on a free port, score the night's best lead by id and a new
+    lead sent whole, and stop it."""
+    port = _port()
+    argv = ["serve", "--data", str(out / "data"), "--history", str(out / "history")]
+    argv += ["--port", str(port)]
+    print(f"\n== 10. score two leads now, over HTTP\n$ leadscore {' '.join(argv)} &", flush=True)
+    t0 = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "leadscore.cli", *argv])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                print(f"GET /health -> {_post(base + '/health')}", flush=True)
+                break
+            except (urllib.error.URLError, OSError):
+                if server.poll() is not None:
+                    sys.exit(server.returncode or 1)
+                time.sleep(0.1)
+        best = pd.read_parquet(out / "scores.parquet", columns=["lead_id", "rank"])
+        by_id = str(best.sort_values("rank")["lead_id"].iloc[0])
+        new = {
+            "lead_id": "NEW-1",
+            "created_at": f"{as_of}T09:00:00Z",
+            "job_title": "VP Marketing",
+            "industry": "software",
+            "employees": 450,
+            "events": [
+                {"occurred_at": f"{as_of}T09:05:00Z", "event_type": "pricing_page_view"},
+                {"occurred_at": f"{as_of}T09:12:00Z", "event_type": "demo_request"},
+            ],
+        }
+        body = {"as_of": f"{as_of}T10:00:00Z", "leads": [{"lead_id": by_id}, new]}
+        print(f"POST /score {json.dumps(body)[:160]}...", flush=True)
+        for row in _post(base + "/score", body)["scores"]:
+            print(
+                f"  {row['lead_id']}: score {row['score']:g}, tier {row['tier']}, "
+                f"{row['top_reasons']}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"({time.perf_counter() - t0:.1f}s)", flush=True)
+
+
 def run(out: Path, leads: int, seed: int, as_of: str) -> None:
     for title, argv in steps(out, leads, seed, as_of):
         # Exit status 3 is the monitor's alert, which a nightly job acts on; the demo shows it.
         _step(title, argv, ok=(0, 3) if argv[0] == "monitor" else (0,))
+    serve_two(out, as_of)
     print(
         f"\ndone: scores {out / 'scores.parquet'}, report {out / 'report.html'}, "
         f"hand-off list {out / 'handoff.csv'}, monitor {out / 'monitor.html'}, "
