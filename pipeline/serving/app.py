@@ -25,7 +25,9 @@ from fastapi.responses import JSONResponse
 
 from leadscore import tracking
 from leadscore.errors import LeadscoreError
+from leadscore.io.source import connect
 from leadscore.model.registered import LeadScoreModel, load_registered
+from leadscore.scoring.batch import ENGINE_MEMORY
 from leadscore.scoring.history import nightly_files
 from leadscore.scoring.online import (
     Folder,
@@ -61,8 +63,10 @@ class Service:
     previous: dict[str, str] = field(init=False)
     _checked: float = field(init=False, default=0.0)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _con: object = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        self._con = connect(memory_limit=ENGINE_MEMORY)  # kept open: 10 ms a request less
         self._use(self.load())
         self.previous = self._kept_tiers()
 
@@ -98,7 +102,7 @@ class Service:
             model = self.current()
             accounts = bool(model.scorer.spec.account_window)
             tables, ids = request_tables(request, self.columns, self.folder, accounts)
-            scores = score_now(model, tables, ids, request.as_of, self.floors)
+            scores = score_now(model, tables, ids, request.as_of, self.floors, self._con)
             self._notify(scores, now)
         return answer(scores)
 
