@@ -7,8 +7,8 @@ other-crm` (18 months of history, 5 event types outside the contract, spelling v
 events before creation, 44% of leads closed), so no speed decision is tuned to one shape.
 
 Sizes: BENCH_SIZES (default "200000,1000000"); BENCH_CASES picks cases (default
-"features,train,score,spark,shapes"; spark, the Spark engine on local[2] against DuckDB, runs
-at sizes up to 200k); BENCH_CONFIG names a config file for the train case (an
+"features,train,score,spark,shapes,serve"; spark, the Spark engine on local[2] against
+DuckDB, runs at sizes up to 200k; serve, `leadscore serve` over HTTP on localhost); BENCH_CONFIG names a config file for the train case (an
 option against the defaults). The features case runs `leadscore features` and the
 straightforward reference (benchmarks/reference.py) as whole processes, A B A B
 (BENCH_PAIRS pairs, default 2), and checks their values equal on the shared columns; the
@@ -324,6 +324,78 @@ def case_score(n: int, shape: str = "default") -> dict:
     }
 
 
+def _serve_call(port: int, body: dict) -> float:
+    import urllib.request
+
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/score", data=data)
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer.read()
+    return time.perf_counter() - t0
+
+
+def case_serve(n: int, shape: str = "default") -> dict:
+    """`leadscore serve` as a whole process over HTTP on localhost: start-up until /health
+    answers (reading and indexing the folder, loading the model), then BENCH_SERVE_CALLS
+    one-lead calls by id (default 300) one after another, and the same calls from 2 clients
+    at once."""
+    import socket
+    import urllib.error
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    uri_file = OUT / "model-uri.txt"
+    if not uri_file.exists():
+        raise SystemExit("run the train case first (it registers the model the serve case uses)")
+    d = world(n, shape)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "leadscore.cli", "serve", "--data", str(d), "--port", str(port)]
+    cmd += ["--model", uri_file.read_text().strip()]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": BENCH_STORE}
+    t0 = time.perf_counter()
+    server = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                    break
+            except (urllib.error.URLError, OSError):
+                if server.poll() is not None:
+                    raise SystemExit(f"leadscore serve exited with {server.returncode}") from None
+                time.sleep(0.05)
+        start = time.perf_counter() - t0
+        leads = pq.read_table(d / "leads.parquet", columns=["lead_id", "created_at"]).to_pandas()
+        old = leads[leads["created_at"] < "2025-12-01"]["lead_id"].astype(str).to_numpy()
+        calls = int(os.environ.get("BENCH_SERVE_CALLS", "300"))
+        picked = np.random.default_rng(0).choice(old, size=calls)
+        bodies = [{"as_of": "2026-01-01T00:00:00Z", "leads": [{"lead_id": i}]} for i in picked]
+        _serve_call(port, bodies[0])  # warm
+        one = np.array([_serve_call(port, b) for b in bodies])
+        t1 = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda b: _serve_call(port, b), bodies))
+        two = time.perf_counter() - t1
+        fifty = [{"as_of": "2026-01-01T00:00:00Z", "leads": [{"lead_id": i} for i in picked[:50]]}]
+        batch = _serve_call(port, fifty[0])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "startup_s": start,
+        "calls": calls,
+        "p50_ms": float(np.percentile(one, 50) * 1000),
+        "p99_ms": float(np.percentile(one, 99) * 1000),
+        "leads_per_s_2_clients": calls / two,
+        "leads_per_s_50_per_call": 50 / batch,
+    }
+
+
 #: The speed and memory the project promises (the README quotes them); each case's line is
 #: followed by whether it met them. Not a test: they hold on this project's build machine.
 #: The last field: the smallest world a target is for (throughput counts start-up, which a
@@ -334,6 +406,12 @@ TARGETS = {
         ("open_leads_per_s", ">=", 20_000, "open leads/s", 1_000_000),
         ("events_per_s", ">=", 1_500_000, "events/s", 1_000_000),
         ("peak_rss_gib", "<=", 3.0, "GiB peak memory", 0),
+    ],
+    "serve": [
+        ("p50_ms", "<=", 10.0, "ms median, one lead by id", 0),
+        ("p99_ms", "<=", 50.0, "ms 99th percentile", 0),
+        ("leads_per_s_2_clients", ">=", 200.0, "leads/s from 2 clients", 0),
+        ("startup_s", "<=", 10.0, "s start-up", 0),
     ],
 }
 
@@ -434,7 +512,7 @@ def main() -> int:
         child(sys.argv[1], int(sys.argv[2]))
         return 0
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200000,1000000").split(",")]
-    cases = os.environ.get("BENCH_CASES", "features,train,score,spark,shapes").split(",")
+    cases = os.environ.get("BENCH_CASES", "features,train,score,spark,shapes,serve").split(",")
     shapes = os.environ.get("BENCH_SHAPES", "default,other-crm").split(",")
     pairs = int(os.environ.get("BENCH_PAIRS", "2"))
     if "train" in cases:  # first: the score case scores with its model
@@ -449,6 +527,8 @@ def main() -> int:
                 show("features", label, features_ab(world(n, shape), pairs), n)
             if "score" in cases:
                 show("score", label, case_score(n, shape), n)
+            if "serve" in cases:
+                show("serve", label, case_serve(n, shape), n)
             if "spark" in cases and n <= 200_000:
                 show("spark", label, spark_ab(world(n, shape), pairs))
     if "shapes" in cases:
