@@ -218,7 +218,10 @@ def build_reference(
     p_bins = column_bins("probability", pd.Series(p), None, periods)
     tier_text = np.asarray(tiers).astype(str)
     names, counts = np.unique(tier_text, return_counts=True)
-    latest = np.ones(len(p), bool) if periods is None else np.asarray(periods) == np.max(periods)
+    if periods is None or not len(p):
+        latest = np.ones(len(p), bool)
+    else:
+        latest = np.asarray(periods) == pd.Series(np.asarray(periods)).max()
     return Reference(
         rows=len(features),
         features=bins,

@@ -120,3 +120,14 @@ def test_kept_counts_are_used_only_when_they_fit_the_reference_and_the_night():
     assert not fits(counts, ref, 5)  # of another night's rows
     assert not fits({"n": np.append(counts["n"], 0)}, ref, 4)  # of other bins
     assert not fits({}, ref, 4)
+
+
+def test_tier_floors_are_each_tiers_lowest_probability_on_the_latest_period():
+    from leadscore.model.reference import build_reference
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    p = np.array([0.9, 0.5, 0.1, 0.8, 0.4, 0.2])
+    tiers = np.array(["A", "B", "C", "A", "B", "C"])
+    periods = np.array(["2025-01", "2025-01", "2025-01", "2025-02", "2025-02", "2025-02"])
+    ref = build_reference(frame, {}, ["x"], p, tiers, ["x"], periods)
+    assert ref.tier_floors == {"A": 0.8, "B": 0.4, "C": 0.2}  # the later period's
