@@ -324,22 +324,43 @@ def case_score(n: int, shape: str = "default") -> dict:
     }
 
 
-def _serve_call(port: int, body: dict) -> float:
+def _serve_call(port: int, body: dict, into: list | None = None) -> float:
     import urllib.request
 
     data = json.dumps(body).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}/score", data=data)
     t0 = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as answer:
-        answer.read()
-    return time.perf_counter() - t0
+        text = answer.read()
+    took = time.perf_counter() - t0
+    if into is not None:
+        into.extend(json.loads(text)["scores"])
+    return took
+
+
+def _against_batch(d: Path, uri: str, answers: list[dict]) -> dict:
+    """The online answers against `leadscore score` of the same folder at the same moment."""
+    import pandas as pd
+
+    out = OUT / "serve-batch.parquet"
+    cmd = [sys.executable, "-m", "leadscore.cli", "score", "--data", str(d)]
+    cmd += ["--as-of", "2026-01-01", "--out", str(out), "--model", uri]
+    _timed(cmd, {"MLFLOW_TRACKING_URI": BENCH_STORE})
+    batch = pd.read_parquet(out).set_index("lead_id")
+    online = pd.DataFrame(answers).drop_duplicates("lead_id").set_index("lead_id")
+    b = batch.loc[online.index]
+    return {
+        "compared": len(online),
+        "max_abs_p_diff": float((online["probability"] - b["probability"]).abs().max()),
+        "reasons_equal": int((online["top_reasons"] == b["top_reasons"]).sum()),
+    }
 
 
 def case_serve(n: int, shape: str = "default") -> dict:
     """`leadscore serve` as a whole process over HTTP on localhost: start-up until /health
     answers (reading and indexing the folder, loading the model), then BENCH_SERVE_CALLS
     one-lead calls by id (default 300) one after another, and the same calls from 2 clients
-    at once."""
+    at once; the answers are compared with `leadscore score` at the same moment."""
     import socket
     import urllib.error
     import urllib.request
@@ -371,12 +392,15 @@ def case_serve(n: int, shape: str = "default") -> dict:
                 time.sleep(0.05)
         start = time.perf_counter() - t0
         leads = pq.read_table(d / "leads.parquet", columns=["lead_id", "created_at"]).to_pandas()
-        old = leads[leads["created_at"] < "2025-12-01"]["lead_id"].astype(str).to_numpy()
+        outcomes = pq.read_table(d / "outcomes.parquet", columns=["lead_id"]).to_pandas()
+        open_ = leads[~leads["lead_id"].isin(outcomes["lead_id"])]  # open on the night
+        old = open_[open_["created_at"] < "2025-12-01"]["lead_id"].astype(str).to_numpy()
         calls = int(os.environ.get("BENCH_SERVE_CALLS", "300"))
         picked = np.random.default_rng(0).choice(old, size=calls)
         bodies = [{"as_of": "2026-01-01T00:00:00Z", "leads": [{"lead_id": i}]} for i in picked]
         _serve_call(port, bodies[0])  # warm
-        one = np.array([_serve_call(port, b) for b in bodies])
+        answers: list[dict] = []
+        one = np.array([_serve_call(port, b, answers) for b in bodies])
         t1 = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda b: _serve_call(port, b), bodies))
@@ -387,6 +411,7 @@ def case_serve(n: int, shape: str = "default") -> dict:
         server.terminate()
         server.wait(timeout=30)
     return {
+        **_against_batch(d, uri_file.read_text().strip(), answers),
         "startup_s": start,
         "calls": calls,
         "p50_ms": float(np.percentile(one, 50) * 1000),
