@@ -5,7 +5,8 @@ raw leads, not the model's engineered columns).
 Every failure is an answer: a bad request gets a 4xx with ``{"error": "<one line>"}``, an
 unexpected one a 500 with the same shape, and the server goes on answering. The champion
 alias is looked up again every ``check_seconds``, so ``models promote`` and ``models
-rollback`` take effect without a restart; each answer names the version that produced it.
+rollback`` take effect without a restart, and a night newly kept in the history moves
+where tiers start; each answer names the version that produced it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Service:
     _checked: float = field(init=False, default=0.0)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _con: object = field(init=False, default=None)
+    _night: Path | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._con = connect(memory_limit=ENGINE_MEMORY)  # kept open: 10 ms a request less
@@ -73,7 +75,14 @@ class Service:
     def _use(self, model: LeadScoreModel) -> None:
         self.model = model
         self.floors, self.floors_from = read_floors(self.history, model)
+        self._night = self._latest_night()
         self._checked = time.monotonic()
+
+    def _latest_night(self) -> Path | None:
+        if self.history is None or not self.history.is_dir():
+            return None
+        nights = nightly_files(self.history)
+        return nights[-1] if nights else None
 
     def _kept_tiers(self) -> dict[str, str]:
         """Each lead's tier on the latest kept night: whether a score crosses the bar."""
@@ -86,14 +95,20 @@ class Service:
         return dict(zip(night["lead_id"].astype(str), night["tier"].astype(str), strict=True))
 
     def current(self) -> LeadScoreModel:
-        """The model to score with; an alias is resolved again every ``check_seconds``."""
-        if "@" in self.uri and time.monotonic() - self._checked > self.check_seconds:
-            self._checked = time.monotonic()
+        """The model to score with. Every ``check_seconds`` an alias is resolved again, and a
+        night newly kept in the history moves where tiers start and each lead's tier."""
+        if time.monotonic() - self._checked <= self.check_seconds:
+            return self.model
+        self._checked = time.monotonic()
+        if "@" in self.uri:
             version = tracking.version_of(self.uri, self.name)
             if version != self.model.version:
                 model = load_registered(f"models:/{version}")
                 model.version, model.uri = version, self.uri
                 self._use(model)
+        if self._latest_night() != self._night:
+            self._use(self.model)
+            self.previous.update(self._kept_tiers())
         return self.model
 
     def score(self, body: object, now: pd.Timestamp) -> dict:

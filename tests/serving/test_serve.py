@@ -332,3 +332,22 @@ def test_a_moved_alias_is_followed_without_a_restart(served, monkeypatch):
     monkeypatch.setattr(app_module.tracking, "version_of", lambda uri, name: "leadscore/2")
     monkeypatch.setattr(app_module, "load_registered", lambda uri: other)
     assert service.current() is other and service.model.version == "leadscore/2"
+
+
+def test_a_night_newly_kept_moves_where_tiers_start(served, tmp_path):
+    import shutil
+
+    history = tmp_path / "history"
+    shutil.copytree(served["root"] / "history", history)
+    service = Service(
+        load=lambda: served["model"], uri="models:/leadscore/1", name="leadscore", history=history
+    )
+    service.check_seconds = 0.0
+    before = dict(service.floors)
+    night = pd.read_parquet(next(history.glob("as_of=*/*.parquet")))
+    later = history / "as_of=2025-12-01" / "leadscore-1.parquet"
+    later.parent.mkdir()
+    night.assign(tier="A").to_parquet(later)  # every lead in A: A starts at the lowest p
+    service.current()
+    assert service.floors == {"A": float(night["probability"].min())} != before
+    assert set(service.previous.values()) == {"A"}
