@@ -28,6 +28,7 @@ from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import tier_order
 from leadscore.monitoring import drift, realised
 from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts
+from leadscore.reporting.wording import plural
 from leadscore.scoring.batch import check_columns, check_stages, scoring_features
 
 Say = Callable[[str], None]
@@ -235,8 +236,9 @@ def measure(
     other = nights[nights["psi_probability"].isna()] if reference is not None else nights.iloc[:0]
     if len(other):
         notes.append(
-            f"{len(other)} night(s) scored by another model version than {version}: their "
-            "score drift is not measured against its reference"
+            f"{plural(len(other), 'night')} scored by another model version than {version}: "
+            f"{'its' if len(other) == 1 else 'their'} score drift is not measured against "
+            "its reference"
         )
     known = is_in(scores["lead_id"], tables.leads["lead_id"])
     if not known.all():
@@ -259,7 +261,8 @@ def measure(
     pending = int(nights["as_of"].nunique()) - len(real)
     if pending:
         notes.append(
-            f"{pending} night(s) within their {horizon}-day horizon of the data's end "
+            f"{plural(pending, 'night')} within {'its' if pending == 1 else 'their'} "
+            f"{horizon}-day horizon of the data's end "
             f"({end:%Y-%m-%d}): outcomes not known yet, expected conversions only"
         )
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert

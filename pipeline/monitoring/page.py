@@ -20,6 +20,7 @@ from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
 from leadscore.monitoring import drift
 from leadscore.monitoring.measure import Monitor
+from leadscore.reporting.wording import plural
 
 Rows = list[list[str]]
 
@@ -27,6 +28,7 @@ Rows = list[list[str]]
 @dataclass
 class MonitorPage:
     title: str
+    headline: str
     facts: list[tuple[str, str]]
     alerts: list[str]
     notes: list[str]
@@ -90,6 +92,11 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
     top = listed_features(m.features)
     return MonitorPage(
         title=f"Nightly monitor: {m.model_version}",
+        headline=(
+            f"{plural(len(m.alerts), 'alert')} on the latest night"
+            if m.alerts
+            else "No alert on the latest night"
+        ),
         facts=[
             ("Latest night", _day(m.latest)),
             ("Nights", f"{len(m.nights):,}"),

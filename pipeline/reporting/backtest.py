@@ -24,6 +24,7 @@ from leadscore.reporting.wording import (
     num,
     pct,
     plural,
+    plurals,
     rich,
 )
 
@@ -87,9 +88,10 @@ def backtest_section(run: RunTables) -> BacktestSection | None:
     decision = None
     if reason:
         verdict = "promoted" if run.tags.get("champion.decision") == "promoted" else "not promoted"
-        decision = f"Champion decision ({verdict}): {reason}."
+        decision = f"Champion decision ({verdict}): {plurals(reason)}."
+    how = plurals(run.tags.get("backtest.method", ""))
     return BacktestSection(
-        how=run.tags.get("backtest.method", ""),
+        how=how[:1].upper() + how[1:],
         key=key,
         folds=blocks.table(heads, rows, {2, 3, 4, 5, 6, 7}),
         decision=decision,

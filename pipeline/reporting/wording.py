@@ -108,6 +108,21 @@ def plural(n: int, noun: str, many: str | None = None) -> str:
     return f"{n} {noun if n == 1 else (many or noun + 's')}"
 
 
+# "4 fold(s)", "1,200 row(s)": how training's notes and tags count things.
+_COUNTED = re.compile(r"\b(\d[\d,]*) ([A-Za-z][\w-]*)\(s\)")
+
+
+def plurals(text: str) -> str:
+    """Text written elsewhere with ``N noun(s)`` (training's notes and tags), each count
+    agreeing with its noun: "4 fold(s) of 1 snapshot(s)" -> "4 folds of 1 snapshot"."""
+
+    def agree(m: re.Match[str]) -> str:
+        one = int(m.group(1).replace(",", "")) == 1
+        return f"{m.group(1)} {m.group(2)}{'' if one else 's'}"
+
+    return _COUNTED.sub(agree, text)
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str

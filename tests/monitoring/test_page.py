@@ -108,7 +108,7 @@ def test_every_table_row_is_as_wide_as_its_header():
         head = len(re.findall(r"<th>", table))
         rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], flags=re.S)
         assert rows and all(len(re.findall(r"<td>", r)) == head for r in rows)
-    assert "1 alert(s) on the latest night" in html
+    assert "<h1>1 alert on the latest night</h1>" in html
     assert "PSI of lead_source on 2025-07-01 is 1.900, above the threshold 0.250" in html
     assert "<td>0.808</td>" in html  # the latest night's expected ROC AUC
     assert "<th></th>" not in html and "<th>Drifted</th>" in html
@@ -173,3 +173,12 @@ def test_the_drift_table_lists_the_largest_and_every_drifted_feature():
     m = monitor()
     html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
     assert "on the latest night: all 2 features, largest first" in html
+
+
+def test_the_headline_counts_the_alerts_in_words():
+    m = monitor()
+    when = datetime(2025, 7, 2, tzinfo=timezone.utc)
+    m.alerts = m.alerts * 2
+    assert build_monitor_page(m, MonitorConfig(), when).headline == "2 alerts on the latest night"
+    m.alerts = []
+    assert build_monitor_page(m, MonitorConfig(), when).headline == "No alert on the latest night"
