@@ -7,6 +7,7 @@ only loops over segments and escapes them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -100,7 +101,20 @@ def times(v: float) -> str:
 
 
 def signed(fmt: str, scale: float = 1.0, unit: str = "") -> Callable[[float], str]:
-    return lambda v: f"{v * scale:{fmt}}{unit}"
+    """A difference in ``fmt``; one that is not zero but rounds to zero keeps its first
+    significant digit ("-0.0003", not "-0.000"), and zero has no sign."""
+
+    def text(v: float) -> str:
+        x = float(v) * scale
+        out = f"{x:{fmt}}"
+        if x == 0:
+            out = f"{0.0:{fmt}}".replace("-", "+")
+        elif math.isfinite(x) and float(out) == 0:
+            digits = -math.floor(math.log10(abs(x)))
+            out = f"{x:{'+' if fmt.startswith('+') else ''}.{digits}f}"
+        return out + unit
+
+    return text
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:

@@ -1,8 +1,9 @@
-"""Words and numbers as the pages print them: counts agree with their nouns."""
+"""Words and numbers as the pages print them: counts agree with their nouns, differences
+never read as a signed zero."""
 
 from __future__ import annotations
 
-from leadscore.reporting.wording import plurals
+from leadscore.reporting.wording import METRICS, plurals
 
 
 def test_counts_written_with_s_in_brackets_agree_with_their_noun():
@@ -12,3 +13,14 @@ def test_counts_written_with_s_in_brackets_agree_with_their_noun():
     assert plurals("on the latest 2 fold(s), 27,859 rows") == "on the latest 2 folds, 27,859 rows"
     assert plurals("over 1,200 row(s) and 0 night(s)") == "over 1,200 rows and 0 nights"
     assert plurals("column(s) a, b") == "column(s) a, b"  # no count: left as written
+
+
+def test_a_difference_that_rounds_to_zero_keeps_its_first_digit():
+    auc = METRICS["roc_auc"].difference
+    assert auc(-0.0031) == "-0.003"
+    assert auc(-0.0003) == "-0.0003"  # not "-0.000"
+    assert auc(0.00024) == "+0.0002"
+    assert auc(0.0) == "+0.000" and auc(-0.0) == "+0.000"
+    share = METRICS["capture_at_10"].difference  # percentage points, no decimals
+    assert share(0.1) == "+10 pts"
+    assert share(-0.003) == "-0.3 pts"
