@@ -20,7 +20,7 @@ from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
 from leadscore.monitoring import drift
 from leadscore.monitoring.measure import Monitor
-from leadscore.reporting.wording import plural
+from leadscore.reporting.wording import plural, rate
 
 Rows = list[list[str]]
 
@@ -160,7 +160,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 f"{r.leads:,}",
                 _n(r.expected),
                 f"{r.realised:,.0f}",
-                _pct(r.realised_rate),
+                rate(r.realised_rate),
             ]  # fmt: skip
             for r in m.realised_tiers.itertuples()
         ],

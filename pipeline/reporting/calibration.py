@@ -24,6 +24,7 @@ from leadscore.reporting.wording import (
     b,
     num,
     pct,
+    rate,
     rich,
 )
 
@@ -78,16 +79,16 @@ def _calibration_sentence(run: RunTables) -> Rich | None:
         " (expected calibration error; the points model, once mapped to probabilities: "
         f"{comp.loc['ece', 'baseline'] * 100:.2f}).",
     )
-    rate = _base_rate(run)
-    if rate is not None and rate > 0:
-        if ece <= 0.25 * rate:
+    base = _base_rate(run)
+    if base is not None and base > 0:
+        if ece <= 0.25 * base:
             out += rich(
-                f" That is small next to the average conversion rate of {pct(rate, 1)}: "
+                f" That is small next to the average conversion rate of {pct(base, 1)}: "
                 "a score of 12 can be read as a 12% chance."
             )
         else:
             out += rich(
-                f" That is large next to the average conversion rate of {pct(rate, 1)}: "
+                f" That is large next to the average conversion rate of {pct(base, 1)}: "
                 "use the score to rank leads, and read it as a chance with care."
             )
     return out
@@ -110,8 +111,8 @@ def calibration_section(run: RunTables) -> Calibration:
             [
                 blocks.text(r.band),
                 blocks.text(num(r.leads)),
-                blocks.text(pct(r.predicted, 1)),
-                blocks.text(pct(r.observed, 1)),
+                blocks.text(rate(r.predicted)),
+                blocks.text(rate(r.observed)),
                 blocks.text(num(r.conversions)),
             ]
             for r in said.itertuples()

@@ -84,6 +84,32 @@ def pct(v: float, decimals: int = 0) -> str:
     return f"{v * 100:.{decimals}f}%"
 
 
+def rate(v: float) -> str:
+    """A conversion rate or a bound of its interval: one decimal ("14.3%"); below 0.1%, its
+    first significant digit ("0.07%", not "0.1%" or "0.0%"), so only none reads "0%"."""
+    x = float(v) * 100
+    if not math.isfinite(x):
+        return "–"
+    if x == 0:
+        return "0%"
+    if abs(x) < 0.1:
+        return f"{x:.{-math.floor(math.log10(abs(x)))}f}%"
+    return f"{x:.1f}%"
+
+
+def rate_interval(low: float, high: float) -> str:
+    """A rate's interval: "7.9%-10.5%"; with no conversion "0%-0.07%", never "0.0%-0.0%"."""
+    return f"{rate(low)}-{rate(high)}"
+
+
+def share(v: float) -> str:
+    """A share in whole percent; one that would round to 0% or 100% without being none or
+    all reads "under 1%" or "over 99%"."""
+    if 0 < v < 0.005:
+        return "under 1%"
+    return "over 99%" if 0.995 <= v < 1 else pct(v)
+
+
 def f3(v: float) -> str:
     return f"{v:.3f}"
 

@@ -434,3 +434,21 @@ def test_when_the_points_sheet_scores_the_body_says_so():
         page_of(points, scores_frame(), header=head, appendix=appendix.Appendix(["x"], None))
     )
     assert html.index(note) < html.index(">For analysts: how the model was built and tested<")
+
+
+def test_a_band_without_conversions_shows_an_interval_above_zero():
+    # 0 conversions of 5,259 leads: the Clopper-Pearson 95% upper bound is
+    # 1 - 0.025 ** (1 / 5259) = 0.000701, i.e. 0.07%; 1 of 5,274 converts at 0.019%.
+    bands = _rank_bands([0.35, 1 / 5274, 0.0], [526, 5274, 5259])
+    bands["conversions"] = [575, 1, 0]
+    bands["rate_low"] = [0.311, 4.8e-6, 0.0]
+    bands["rate_high"] = [0.394, 0.00106, 1 - 0.025 ** (1 / 5259)]
+    bands["share_of_conversions"] = [575 / 576, 1 / 576, 0.0]
+    section = conversion.conversion_section(run_tables(bands=bands))
+    cells = [[c.text for _, c in row][4:] for row in section.bands.body]
+    assert cells == [
+        ["35.0%", "31.1%-39.4%", "over 99%"],
+        ["0.02%", "0.0005%-0.1%", "under 1%"],
+        ["0%", "0%-0.07%", "0%"],
+    ]
+    assert "against 0% in the bottom band" in plain(section.key)

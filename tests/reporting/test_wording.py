@@ -3,7 +3,7 @@ never read as a signed zero."""
 
 from __future__ import annotations
 
-from leadscore.reporting.wording import METRICS, plurals
+from leadscore.reporting.wording import METRICS, plurals, rate, rate_interval, share
 
 
 def test_counts_written_with_s_in_brackets_agree_with_their_noun():
@@ -24,3 +24,15 @@ def test_a_difference_that_rounds_to_zero_keeps_its_first_digit():
     share = METRICS["capture_at_10"].difference  # percentage points, no decimals
     assert share(0.1) == "+10 pts"
     assert share(-0.003) == "-0.3 pts"
+
+
+def test_small_rates_keep_a_significant_digit_and_only_none_reads_zero():
+    assert [rate(v) for v in (0.143, 0.0057, 0.00019, 0.0)] == ["14.3%", "0.6%", "0.02%", "0%"]
+    assert rate_interval(0.0, 0.000701) == "0%-0.07%"  # never "0.0%-0.0%"
+    assert [share(v) for v in (0.0, 1 / 576, 0.32, 575 / 576, 1.0)] == [
+        "0%",
+        "under 1%",
+        "32%",
+        "over 99%",
+        "100%",
+    ]
