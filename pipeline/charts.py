@@ -38,6 +38,20 @@ def _pct(decimals: int = 0) -> PercentFormatter:
     return PercentFormatter(xmax=1.0, decimals=decimals)
 
 
+def rate_text(v: float) -> str:
+    """A conversion rate or a bound of its interval as the pages print it: one decimal
+    ("14.3%"); below 0.1%, its first significant digit ("0.07%", not "0.1%" or "0.0%"), so
+    only none reads "0%"."""
+    x = float(v) * 100
+    if not math.isfinite(x):
+        return "–"
+    if x == 0:
+        return "0%"
+    if abs(x) < 0.1:
+        return f"{x:.{-math.floor(math.log10(abs(x)))}f}%"
+    return f"{x:.1f}%"
+
+
 def png_base64(fig: Figure, dpi: int = 110) -> str:
     """The figure as base64 PNG text, for a ``data:`` URL; the figure is closed."""
     buf = io.BytesIO()
@@ -269,7 +283,7 @@ def band_chart(bands: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(max(8.0, 0.95 * n + 1.5), 4.6))
     bars = ax.bar(names, rates, color="#2b8a3e", width=0.7)
     labels = [
-        f"{r * 100:.1f}%\n{_count(n_)} leads" if n_ else "no leads"
+        f"{rate_text(r)}\n{_count(n_)} leads" if n_ else "no leads"
         for r, n_ in zip(rates, bands["leads"], strict=True)
     ]
     ax.bar_label(bars, labels=labels, fontsize=8, padding=2)
@@ -306,7 +320,7 @@ def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> Figure:
         rates = frame["conversion_rate"].fillna(0.0)
         bars = ax.bar([_mpl_text(t) for t in frame["tier"]], rates, color=color, width=0.62)
         labels = [
-            f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
+            f"{rate_text(r)}\n{int(n):,} leads" if n else "no leads"
             for r, n in zip(rates, frame["leads"], strict=True)
         ]
         ax.bar_label(bars, labels=labels, fontsize=8.5, padding=2)

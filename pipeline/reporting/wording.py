@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from leadscore.charts import rate_text as rate
 from leadscore.config import TierConfig
 
 # --- rich text ----------------------------------------------------------------------------
@@ -84,17 +85,7 @@ def pct(v: float, decimals: int = 0) -> str:
     return f"{v * 100:.{decimals}f}%"
 
 
-def rate(v: float) -> str:
-    """A conversion rate or a bound of its interval: one decimal ("14.3%"); below 0.1%, its
-    first significant digit ("0.07%", not "0.1%" or "0.0%"), so only none reads "0%"."""
-    x = float(v) * 100
-    if not math.isfinite(x):
-        return "–"
-    if x == 0:
-        return "0%"
-    if abs(x) < 0.1:
-        return f"{x:.{-math.floor(math.log10(abs(x)))}f}%"
-    return f"{x:.1f}%"
+# ``rate``: a conversion rate as the pages and their charts print it (``charts.rate_text``).
 
 
 def rate_interval(low: float, high: float) -> str:
