@@ -21,8 +21,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter  # noqa: E402
 
 from leadscore.data.files import write_atomic  # noqa: E402
 
@@ -89,42 +90,79 @@ def save_png(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
         plt.close(fig)
 
 
+def _curve_color(name: str, i: int) -> str:
+    """The points model's orange and the model's blue, as every chart of the pages draws them."""
+    low = name.lower()
+    if "points" in low or "baseline" in low:
+        return BASELINE_COLOR
+    if "model" in low:
+        return MODEL_COLOR
+    return to_hex(plt.get_cmap("tab10")(i))
+
+
 def reliability_plot(
-    tables: dict[str, pd.DataFrame], predictions: dict[str, np.ndarray], n_bins: int = 10
+    tables: dict[str, pd.DataFrame],
+    predictions: dict[str, np.ndarray] | None = None,
+    n_bins: int = 10,
 ) -> Figure:
     """Predicted chance against actual conversion rate, per equal-count bin, for each curve.
 
-    ``tables``: per curve, its ``reliability_table`` (mean_predicted, observed_rate);
-    ``predictions``: per curve, the predicted probabilities behind it (the histogram).
-    Points on the dashed diagonal mean "when we said 20%, 20% converted". Underneath, a
-    histogram shows how many leads got each predicted chance.
+    ``tables``: per curve, its ``reliability_table`` (mean_predicted, observed_rate).
+    Points on the dashed diagonal mean "when we said 20%, 20% converted". With
+    ``predictions`` (per curve, the predicted probabilities behind it) a histogram underneath
+    shows how many leads got each predicted chance, one outline per curve, named in its
+    legend; leads beyond the axis are counted in its last bar, which the legend says.
     """
     if not tables:
         raise ValueError("tables is empty")
-    preds = {name: np.asarray(p, dtype="float64") for name, p in predictions.items()}
+    preds = {name: np.asarray(p, dtype="float64") for name, p in (predictions or {}).items()}
     top = max(max(t["mean_predicted"].max(), t["observed_rate"].max()) for t in tables.values())
     upper = float(min(1.0, max(top * 1.1, 0.01)))
+    fmt = _pct(1 if upper < 0.1 else 0)
+    xlabel = f"Predicted chance of converting ({n_bins} groups of similar leads per line)"
 
-    fig, (ax, hist) = plt.subplots(
-        2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
-    )
+    if preds:
+        fig, (ax, hist) = plt.subplots(
+            2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(7, 5.6))
     ax.plot([0, upper], [0, upper], ls="--", color="grey", lw=1, label="Perfectly calibrated")
-    for name, t in tables.items():
-        ax.plot(t["mean_predicted"], t["observed_rate"], marker="o", label=name)
+    for i, (name, t) in enumerate(tables.items()):
+        color = _curve_color(name, i)
+        ax.plot(t["mean_predicted"], t["observed_rate"], marker="o", label=name, color=color)
     ax.set_xlim(0, upper)
     ax.set_ylim(0, upper)
     ax.set_ylabel("Leads that actually converted")
     ax.set_title("Do predicted chances match what happened?")
-    ax.yaxis.set_major_formatter(_pct(1 if upper < 0.1 else 0))
+    ax.yaxis.set_major_formatter(fmt)
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
+    if not preds:
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_formatter(fmt)
+        fig.tight_layout()
+        return fig
 
     bins = np.linspace(0, upper, 31)
-    for name, p in preds.items():
-        hist.hist(np.clip(p, 0, upper), bins=bins, alpha=0.5, label=name)
-    hist.set_xlabel(f"Predicted chance of converting ({n_bins} groups of similar leads per line)")
+    for i, (name, p) in enumerate(preds.items()):
+        beyond = int((p > upper).sum())
+        label = f"{name}: leads per chance" + (
+            f" ({beyond:,} above {upper:.1%} in the last bar)" if beyond else ""
+        )
+        hist.hist(
+            np.clip(p, 0, upper),
+            bins=bins,
+            histtype="step",
+            linewidth=1.5,
+            color=_curve_color(name, i),
+            label=_mpl_text(label),
+        )
+    hist.set_xlabel(xlabel)
     hist.set_ylabel("Leads")
-    hist.xaxis.set_major_formatter(_pct(1 if upper < 0.1 else 0))
+    hist.xaxis.set_major_formatter(fmt)
+    hist.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    hist.legend(loc="upper right", fontsize=8, frameon=False)
     hist.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -151,8 +189,9 @@ def lift_plot(y: np.ndarray, curves: dict[str, np.ndarray]) -> Figure:
     base_rate = yy.mean()
 
     fig, ax = plt.subplots(figsize=(7, 5.5))
-    for name, p in curves.items():
-        ax.plot(grid, _gains(yy, _scores_like(yy, p, name), grid), label=name)
+    for i, (name, p) in enumerate(curves.items()):
+        gains = _gains(yy, _scores_like(yy, p, name), grid)
+        ax.plot(grid, gains, label=name, color=_curve_color(name, i))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Random order")
     if base_rate > 0:
         ax.plot([0, base_rate, 1], [0, 1, 1], ls=":", color="black", lw=1, label="Perfect ranking")

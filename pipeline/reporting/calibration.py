@@ -95,11 +95,13 @@ def _calibration_sentence(run: RunTables) -> Rich | None:
 
 
 def _reliability(run: RunTables) -> Image | None:
+    """Drawn from the held-out rows without the histogram of predicted chances (the table
+    of score ranges below counts the leads); the chart logged at training otherwise."""
     png = run.reliability_png
-    if png is None and run.predictions is not None:
+    if run.predictions is not None and len(run.predictions):
         y, curves = held_out_curves(run.predictions)
         tables = {k: reliability_table(y, p) for k, p in curves.items()}
-        png = charts.png_base64(charts.reliability_plot(tables, curves))
+        png = charts.png_base64(charts.reliability_plot(tables))
     return Image(png, "Predicted chance against what happened", "chart w560") if png else None
 
 
