@@ -132,7 +132,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 "yes" if r.drifted else "no",
                 _pct(r.missing_reference) + " → " + _pct(r.missing_now),
                 # A numeric feature keeps no levels (drift.FEATURE_COLUMNS: NaN).
-                "numeric"
+                "– (numeric)"
                 if not math.isfinite(r.outside_now)
                 else _pct(r.outside_reference) + " → " + _pct(r.outside_now),
             ]

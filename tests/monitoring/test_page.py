@@ -105,15 +105,15 @@ def test_every_table_row_is_as_wide_as_its_header():
     tables = re.findall(r"<table>(.*?)</table>", html, flags=re.S)
     assert len(tables) == 5
     for table in tables:
-        head = len(re.findall(r"<th>", table))
+        head = len(re.findall(r"<th[ >]", table))
         rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], flags=re.S)
-        assert rows and all(len(re.findall(r"<td>", r)) == head for r in rows)
+        assert rows and all(len(re.findall(r"<td[ >]", r)) == head for r in rows)
     assert "<h1>1 alert on the latest night</h1>" in html
     assert "PSI of lead_source on 2025-07-01 is 1.900, above the threshold 0.250" in html
-    assert "<td>0.808</td>" in html  # the latest night's expected ROC AUC
+    assert '<td class="num">0.808</td>' in html  # the latest night's expected ROC AUC
     assert "<th></th>" not in html and "<th>Drifted</th>" in html
     assert "<td>yes</td>" in html and "<td>no</td>" in html and "1.0% → 30.0%" in html
-    assert "<td>numeric</td>" in html  # no levels to be outside of
+    assert '<td class="num">– (numeric)</td>' in html  # no levels to be outside of
     assert html.count("data:image/png;base64,") == 3
 
 
