@@ -454,14 +454,20 @@ def psi_chart(
     return fig
 
 
+#: Colours of the tiers, best first: blues darkening towards the best, then teal, violet and
+#: grey; no red, which the pages keep for thresholds and alerts.
+TIER_COLORS = ["#0b3d91", "#1f6feb", "#74a9f7", "#0c8599", "#7048e8", "#868e96"]
+_TIER_MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
 def tier_share_chart(tiers: pd.DataFrame) -> Figure:
     """Each tier's share of the night's open leads (solid) against training (dashed)."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    colors = plt.get_cmap("tab10")
     for i, (name, one) in enumerate(tiers.groupby("tier", sort=False)):
         when = pd.to_datetime(one["as_of"], utc=True)
-        ax.plot(when, one["share"], color=colors(i), marker="o", label=_mpl_text(str(name)))
-        ax.plot(when, one["share_reference"], color=colors(i), linestyle="--", linewidth=1)
+        color, marker = TIER_COLORS[i % len(TIER_COLORS)], _TIER_MARKERS[i % len(_TIER_MARKERS)]
+        ax.plot(when, one["share"], color=color, marker=marker, label=_mpl_text(str(name)))
+        ax.plot(when, one["share_reference"], color=color, linestyle="--", linewidth=1)
     ax.yaxis.set_major_formatter(_pct())
     ax.set_ylabel("Share of open leads (dashed: training)")
     _nights_axis(ax, pd.to_datetime(tiers["as_of"], utc=True).drop_duplicates())

@@ -182,3 +182,19 @@ def test_the_headline_counts_the_alerts_in_words():
     assert build_monitor_page(m, MonitorConfig(), when).headline == "2 alerts on the latest night"
     m.alerts = []
     assert build_monitor_page(m, MonitorConfig(), when).headline == "No alert on the latest night"
+
+
+def test_no_tier_is_drawn_in_the_threshold_red():
+    tiers = pd.DataFrame(
+        {
+            "as_of": [N1] * 6,
+            "tier": list("ABCDEF"),
+            "share": [0.05, 0.1, 0.15, 0.2, 0.2, 0.3],
+            "share_reference": [0.05, 0.1, 0.15, 0.2, 0.2, 0.3],
+        }
+    )
+    fig = charts.tier_share_chart(tiers)
+    colors = {line.get_color() for line in fig.axes[0].get_lines()}
+    assert colors == set(charts.TIER_COLORS)
+    assert charts._THRESHOLD_COLOR not in colors and "#d62728" not in colors  # tab10 red
+    plt.close(fig)
