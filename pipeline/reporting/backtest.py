@@ -26,6 +26,7 @@ from leadscore.reporting.wording import (
     plural,
     plurals,
     rich,
+    span_words,
 )
 
 
@@ -63,8 +64,8 @@ def backtest_section(run: RunTables) -> BacktestSection | None:
     )
     rows = [
         [
-            blocks.text(r["test"]),
-            blocks.text(r["train"]),
+            blocks.text(span_words(str(r["test"]))),
+            blocks.text(span_words(str(r["train"]))),
             blocks.text(num(r["test_rows"])),
             blocks.text(num(r["test_positives"])),
             _auc_cell(r, "model"),

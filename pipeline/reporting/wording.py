@@ -308,3 +308,17 @@ def split_range(text: str | None) -> tuple[str, str, int] | None:
     single date (``2025-09-01 (1)``) is its own first and last."""
     m = re.match(r"\s*(\S+?)(?:\.\.(\S+))?\s*\((\d+)\)", text or "")
     return (m.group(1), m.group(2) or m.group(1), int(m.group(3))) if m else None
+
+
+def span_words(text: str, noun: str = "snapshot") -> str:
+    """A span as the plan writes it, in words: ``2024-01-02..2025-04-02 (16)`` ->
+    "2024-01-02 to 2025-04-02 (16 snapshots)", ``2025-07-02 (1)`` -> "2025-07-02"; text
+    of another shape ("rows 1,601-2,000", a flat fold) as it is."""
+    span = split_range(text)
+    if span is None:
+        return str(text)
+    first, last, count = span
+    if first == last and count == 1:
+        return first
+    dates = first if first == last else f"{first} to {last}"
+    return f"{dates} ({plural(count, noun)})"

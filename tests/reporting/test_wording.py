@@ -3,7 +3,14 @@ never read as a signed zero."""
 
 from __future__ import annotations
 
-from leadscore.reporting.wording import METRICS, plurals, rate, rate_interval, share
+from leadscore.reporting.wording import (
+    METRICS,
+    plurals,
+    rate,
+    rate_interval,
+    share,
+    span_words,
+)
 
 
 def test_counts_written_with_s_in_brackets_agree_with_their_noun():
@@ -36,3 +43,10 @@ def test_small_rates_keep_a_significant_digit_and_only_none_reads_zero():
         "over 99%",
         "100%",
     ]
+
+
+def test_a_fold_span_reads_in_words():
+    assert span_words("2024-01-02..2025-04-02 (16)") == "2024-01-02 to 2025-04-02 (16 snapshots)"
+    assert span_words("2025-07-02 (1)") == "2025-07-02"
+    assert span_words("2025-07-02 (3)") == "2025-07-02 (3 snapshots)"
+    assert span_words("rows 1,601-2,000") == "rows 1,601-2,000"
