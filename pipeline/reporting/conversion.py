@@ -25,6 +25,7 @@ from leadscore.reporting.wording import (
     b,
     chip,
     num,
+    plural,
     rate,
     rate_interval,
     rich,
@@ -50,11 +51,17 @@ def band_headline(bands: pd.DataFrame) -> Rich:
     top, bottom = bands.iloc[0], bands.iloc[-1]
     rates = bands["conversion_rate"].to_numpy(dtype="float64")
     rises = int((np.diff(rates) > 0).sum())  # steps down the table where conversion goes up
+    level = int((np.diff(rates) == 0).sum())  # and where it stays the same (0% and 0%)
     steps = len(rates) - 1
     if rates[0] <= rates[-1]:
         trend = " Conversion does not fall from the top band to the bottom one."
-    elif rises == 0:
+    elif rises == 0 and level == 0:
         trend = " Conversion falls at every step down the table."
+    elif rises == 0:
+        trend = (
+            f" Conversion never rises down the table: it falls at {steps - level} of "
+            f"{plural(steps, 'step')} and stays level at the other {level}."
+        )
     else:
         trend = (
             f" Conversion falls from the top band to the bottom one, though not at every step "

@@ -451,4 +451,13 @@ def test_a_band_without_conversions_shows_an_interval_above_zero():
         ["0.02%", "0.0005%-0.1%", "under 1%"],
         ["0%", "0%-0.07%", "0%"],
     ]
-    assert "against 0% in the bottom band" in plain(section.key)
+    assert plain(section.key).endswith(
+        "against 0% in the bottom band (band 2, 5,259 leads). Conversion falls at every step "
+        "down the table."
+    )
+    # Two bands without conversions: 0% to 0% is no fall.
+    level = conversion.band_headline(_rank_bands([0.3, 0.01, 0.0, 0.0], [10, 90, 900, 900]))
+    assert plain(level).endswith(
+        "Conversion never rises down the table: it falls at 2 of 3 steps and stays level at "
+        "the other 1."
+    )
