@@ -461,3 +461,32 @@ def test_a_band_without_conversions_shows_an_interval_above_zero():
         "Conversion never rises down the table: it falls at 2 of 3 steps and stays level at "
         "the other 1."
     )
+
+
+def _said(rows: list[tuple[str, int, float, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["band", "leads", "predicted", "conversions"])
+    return frame.assign(observed=frame["conversions"] / frame["leads"])
+
+
+def test_high_scores_that_promise_more_than_happened_are_named():
+    said = _said(
+        [
+            ("0-10", 9000, 0.01, 90),
+            ("10-20", 300, 0.14, 45),  # 15% against 14%: on the mark
+            ("20-30", 100, 0.25, 24),
+            ("30-40", 100, 0.35, 25),
+            ("40-50", 100, 0.45, 30),
+        ]
+    )
+    # From 10: 400 leads, predicted (42 + 25 + 35 + 45) / 400 = 36.75%, converted 124 / 400 =
+    # 31.0%; 5.75 points against a standard error of sqrt(.3675 * .6325 / 400) = 2.41 points:
+    # 2.39 errors, under 2.58. From 20: 300 leads, predicted 35.0%, converted 79 / 300 = 26.3%;
+    # 8.67 points against 2.75: 3.15 errors, and 25% of the prediction.
+    assert plain(calibration.high_scores_gap(said)) == (
+        " From a score of 20 up, though, fewer converted than predicted: 35.0% predicted, "
+        "26.3% converted (300 held-out leads); read those scores as a ranking more than as an "
+        "exact chance."
+    )
+    on_the_mark = said.assign(conversions=[90, 42, 25, 35, 45])
+    assert calibration.high_scores_gap(on_the_mark) is None  # every range as predicted
+    assert calibration.high_scores_gap(said.iloc[:1]) is None  # too few high scores
