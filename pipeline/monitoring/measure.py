@@ -267,6 +267,9 @@ def measure(
         )
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
     alerts = _alerts(nights, features, real, p_threshold, cfg, notes)
+    quiet = quiet_drift(features, cfg.top_features)
+    if quiet:
+        notes.append(quiet)
     return Monitor(
         model_version=version,
         reference_rows=reference.rows if reference is not None else 0,
@@ -281,6 +284,30 @@ def measure(
         realised_tiers=real_tiers,
         alerts=alerts,
         notes=notes,
+    )
+
+
+#: A note names at most this many drifted features.
+NOTE_NAMES = 5
+
+
+def quiet_drift(features: pd.DataFrame, top_features: int) -> str | None:
+    """A note for the drifted features outside the ``top_features`` most important, which
+    the page marks drifted but which raise no alert; None when there are none."""
+    if not len(features):
+        return None
+    quiet = features[
+        features["drifted"].astype(bool) & (features["importance_rank"] > top_features)
+    ]
+    if not len(quiet):
+        return None
+    names = [str(f) for f in quiet["feature"]]
+    shown = ", ".join(names[:NOTE_NAMES]) + (
+        f" and {len(names) - NOTE_NAMES:,} more" if len(names) > NOTE_NAMES else ""
+    )
+    return (
+        f"{plural(len(names), 'feature')} drifted outside the {top_features} most important "
+        f"({shown}): marked in the drift table, without an alert (monitor.top_features)"
     )
 
 

@@ -198,3 +198,22 @@ def test_no_tier_is_drawn_in_the_threshold_red():
     assert colors == set(charts.TIER_COLORS)
     assert charts._THRESHOLD_COLOR not in colors and "#d62728" not in colors  # tab10 red
     plt.close(fig)
+
+
+def test_drifted_features_outside_the_alerting_ones_are_noted():
+    from leadscore.monitoring.measure import quiet_drift
+
+    features = pd.DataFrame(
+        {
+            "feature": [f"f{i}" for i in range(9)],
+            "importance_rank": [40, 3, 50, 60, 70, 80, 90, 100, 12],
+            "drifted": [True, True, True, True, True, True, True, False, False],
+        }
+    )
+    # f1 (rank 3) alerts; f0, f2..f6 (ranks 40-90) are drifted beyond the 10 most important.
+    assert quiet_drift(features, 10) == (
+        "6 features drifted outside the 10 most important (f0, f2, f3, f4, f5 and 1 more): "
+        "marked in the drift table, without an alert (monitor.top_features)"
+    )
+    assert quiet_drift(features.iloc[[1, 7, 8]], 10) is None
+    assert quiet_drift(features.iloc[[0, 1]], 10).startswith("1 feature drifted outside")
