@@ -385,6 +385,9 @@ _FEATURE_COLORS = ["#f08c00", "#2b8a3e", "#7048e8", "#a61e4d", "#0c8599", "#5c94
 #: With more named features than colours, each round of the colours takes the next marker.
 _FEATURE_MARKERS = ["s", "^", "D", "v", "P", "X", "*"]
 _CONTEXT_COLOR = "#adb5bd"
+#: A PSI chart whose largest value passes this many times the threshold is drawn on a scale
+#: logarithmic above the threshold.
+_PSI_LOG_FROM = 8
 _THRESHOLD_COLOR = "#c92a2a"
 
 
@@ -444,8 +447,16 @@ def psi_chart(
     own_threshold(probability_threshold, MODEL_COLOR)
     label = f"threshold {floor:g} (monitor.psi_alert)"
     ax.axhline(floor, color=_THRESHOLD_COLOR, linestyle="--", linewidth=1, label=label)
-    ax.set_ylim(0, max(float(np.nanmax(tops)), 0.1) * 1.15)
-    ax.set_ylabel("PSI against training")
+    top = max(float(np.nanmax(tops)), 0.1)
+    if top > _PSI_LOG_FROM * floor:
+        # One large PSI (8.7) would flatten the threshold and every other line onto zero:
+        # linear up to the threshold, logarithmic above it.
+        ax.set_yscale("symlog", linthresh=floor, linscale=1.0)
+        ax.set_ylim(0, top * 1.5)
+        ax.set_ylabel(f"PSI against training (log scale above {floor:g})")
+    else:
+        ax.set_ylim(0, top * 1.15)
+        ax.set_ylabel("PSI against training")
     _nights_axis(ax, pd.to_datetime(nights["as_of"], utc=True))
     where = "outside right center" if beside else "outside lower center"
     fig.legend(frameon=False, fontsize=9, loc=where, ncols=1 if beside else 3)

@@ -217,3 +217,23 @@ def test_drifted_features_outside_the_alerting_ones_are_noted():
     )
     assert quiet_drift(features.iloc[[1, 7, 8]], 10) is None
     assert quiet_drift(features.iloc[[0, 1]], 10).startswith("1 feature drifted outside")
+
+
+def test_one_large_psi_puts_the_chart_on_a_log_scale_above_the_threshold():
+    m = monitor()
+    drawn = chart_features(m.features, top_features=10, largest=1)
+
+    def chart(psi: float):
+        m.feature_psi = pd.DataFrame(
+            {"as_of": [N1, N2], "feature": ["lead_source"] * 2, "psi": [0.4, psi]}
+        )
+        return charts.psi_chart(m.feature_psi, drawn, m.nights, 0.25, 0.25)
+
+    big = chart(8.7)  # past 8 x 0.25 = 2.0
+    assert big.axes[0].get_yscale() == "symlog"
+    assert big.axes[0].get_ylabel() == "PSI against training (log scale above 0.25)"
+    small = chart(1.9)
+    assert small.axes[0].get_yscale() == "linear"
+    assert small.axes[0].get_ylabel() == "PSI against training"
+    plt.close(big)
+    plt.close(small)
