@@ -453,6 +453,9 @@ def psi_chart(
         # linear up to the threshold, logarithmic above it.
         ax.set_yscale("symlog", linthresh=floor, linscale=1.0)
         ax.set_ylim(0, top * 1.5)
+        ticks = [t for t in (0, floor, 0.5, 1, 2, 5, 10, 20, 50, 100) if t <= top * 1.5]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         ax.set_ylabel(f"PSI against training (log scale above {floor:g})")
     else:
         ax.set_ylim(0, top * 1.15)

@@ -232,6 +232,8 @@ def test_one_large_psi_puts_the_chart_on_a_log_scale_above_the_threshold():
     big = chart(8.7)  # past 8 x 0.25 = 2.0
     assert big.axes[0].get_yscale() == "symlog"
     assert big.axes[0].get_ylabel() == "PSI against training (log scale above 0.25)"
+    labels = [t.get_text() for t in big.axes[0].get_yticklabels()]
+    assert labels == ["0", "0.25", "0.5", "1", "2", "5", "10"]  # plain numbers, up to 8.7 x 1.5
     small = chart(1.9)
     assert small.axes[0].get_yscale() == "linear"
     assert small.axes[0].get_ylabel() == "PSI against training"
