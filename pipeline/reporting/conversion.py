@@ -60,7 +60,7 @@ def band_headline(bands: pd.DataFrame) -> Rich:
     elif rises == 0:
         trend = (
             f" Conversion never rises down the table: it falls at {steps - level} of "
-            f"{plural(steps, 'step')} and stays level at the other {level}."
+            f"{plural(steps, 'step')} and stays level at {plural(level, 'step')}."
         )
     else:
         trend = (

@@ -458,8 +458,7 @@ def test_a_band_without_conversions_shows_an_interval_above_zero():
     # Two bands without conversions: 0% to 0% is no fall.
     level = conversion.band_headline(_rank_bands([0.3, 0.01, 0.0, 0.0], [10, 90, 900, 900]))
     assert plain(level).endswith(
-        "Conversion never rises down the table: it falls at 2 of 3 steps and stays level at "
-        "the other 1."
+        "Conversion never rises down the table: it falls at 2 of 3 steps and stays level at 1 step."
     )
 
 
