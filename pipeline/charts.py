@@ -21,8 +21,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter  # noqa: E402
 
 from leadscore.data.files import write_atomic  # noqa: E402
 
@@ -36,6 +37,20 @@ ENGAGEMENT_COLOR = "#1f6feb"
 
 def _pct(decimals: int = 0) -> PercentFormatter:
     return PercentFormatter(xmax=1.0, decimals=decimals)
+
+
+def rate_text(v: float) -> str:
+    """A conversion rate or a bound of its interval as the pages print it: one decimal
+    ("14.3%"); below 0.1%, its first significant digit ("0.07%", not "0.1%" or "0.0%"), so
+    only none reads "0%"."""
+    x = float(v) * 100
+    if not math.isfinite(x):
+        return "–"
+    if x == 0:
+        return "0%"
+    if abs(x) < 0.1:
+        return f"{x:.{-math.floor(math.log10(abs(x)))}f}%"
+    return f"{x:.1f}%"
 
 
 def png_base64(fig: Figure, dpi: int = 110) -> str:
@@ -75,42 +90,79 @@ def save_png(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
         plt.close(fig)
 
 
+def _curve_color(name: str, i: int) -> str:
+    """The points model's orange and the model's blue, as every chart of the pages draws them."""
+    low = name.lower()
+    if "points" in low or "baseline" in low:
+        return BASELINE_COLOR
+    if "model" in low:
+        return MODEL_COLOR
+    return to_hex(plt.get_cmap("tab10")(i))
+
+
 def reliability_plot(
-    tables: dict[str, pd.DataFrame], predictions: dict[str, np.ndarray], n_bins: int = 10
+    tables: dict[str, pd.DataFrame],
+    predictions: dict[str, np.ndarray] | None = None,
+    n_bins: int = 10,
 ) -> Figure:
     """Predicted chance against actual conversion rate, per equal-count bin, for each curve.
 
-    ``tables``: per curve, its ``reliability_table`` (mean_predicted, observed_rate);
-    ``predictions``: per curve, the predicted probabilities behind it (the histogram).
-    Points on the dashed diagonal mean "when we said 20%, 20% converted". Underneath, a
-    histogram shows how many leads got each predicted chance.
+    ``tables``: per curve, its ``reliability_table`` (mean_predicted, observed_rate).
+    Points on the dashed diagonal mean "when we said 20%, 20% converted". With
+    ``predictions`` (per curve, the predicted probabilities behind it) a histogram underneath
+    shows how many leads got each predicted chance, one outline per curve, named in its
+    legend; leads beyond the axis are counted in its last bar, which the legend says.
     """
     if not tables:
         raise ValueError("tables is empty")
-    preds = {name: np.asarray(p, dtype="float64") for name, p in predictions.items()}
+    preds = {name: np.asarray(p, dtype="float64") for name, p in (predictions or {}).items()}
     top = max(max(t["mean_predicted"].max(), t["observed_rate"].max()) for t in tables.values())
     upper = float(min(1.0, max(top * 1.1, 0.01)))
+    fmt = _pct(1 if upper < 0.1 else 0)
+    xlabel = f"Predicted chance of converting ({n_bins} groups of similar leads per line)"
 
-    fig, (ax, hist) = plt.subplots(
-        2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
-    )
+    if preds:
+        fig, (ax, hist) = plt.subplots(
+            2, 1, figsize=(7, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(7, 5.6))
     ax.plot([0, upper], [0, upper], ls="--", color="grey", lw=1, label="Perfectly calibrated")
-    for name, t in tables.items():
-        ax.plot(t["mean_predicted"], t["observed_rate"], marker="o", label=name)
+    for i, (name, t) in enumerate(tables.items()):
+        color = _curve_color(name, i)
+        ax.plot(t["mean_predicted"], t["observed_rate"], marker="o", label=name, color=color)
     ax.set_xlim(0, upper)
     ax.set_ylim(0, upper)
     ax.set_ylabel("Leads that actually converted")
     ax.set_title("Do predicted chances match what happened?")
-    ax.yaxis.set_major_formatter(_pct(1 if upper < 0.1 else 0))
+    ax.yaxis.set_major_formatter(fmt)
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
+    if not preds:
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_formatter(fmt)
+        fig.tight_layout()
+        return fig
 
     bins = np.linspace(0, upper, 31)
-    for name, p in preds.items():
-        hist.hist(np.clip(p, 0, upper), bins=bins, alpha=0.5, label=name)
-    hist.set_xlabel(f"Predicted chance of converting ({n_bins} groups of similar leads per line)")
+    for i, (name, p) in enumerate(preds.items()):
+        beyond = int((p > upper).sum())
+        label = f"{name}: leads per chance" + (
+            f" ({beyond:,} above {upper:.1%} in the last bar)" if beyond else ""
+        )
+        hist.hist(
+            np.clip(p, 0, upper),
+            bins=bins,
+            histtype="step",
+            linewidth=1.5,
+            color=_curve_color(name, i),
+            label=_mpl_text(label),
+        )
+    hist.set_xlabel(xlabel)
     hist.set_ylabel("Leads")
-    hist.xaxis.set_major_formatter(_pct(1 if upper < 0.1 else 0))
+    hist.xaxis.set_major_formatter(fmt)
+    hist.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    hist.legend(loc="upper right", fontsize=8, frameon=False)
     hist.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -137,8 +189,9 @@ def lift_plot(y: np.ndarray, curves: dict[str, np.ndarray]) -> Figure:
     base_rate = yy.mean()
 
     fig, ax = plt.subplots(figsize=(7, 5.5))
-    for name, p in curves.items():
-        ax.plot(grid, _gains(yy, _scores_like(yy, p, name), grid), label=name)
+    for i, (name, p) in enumerate(curves.items()):
+        gains = _gains(yy, _scores_like(yy, p, name), grid)
+        ax.plot(grid, gains, label=name, color=_curve_color(name, i))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Random order")
     if base_rate > 0:
         ax.plot([0, base_rate, 1], [0, 1, 1], ls=":", color="black", lw=1, label="Perfect ranking")
@@ -269,7 +322,7 @@ def band_chart(bands: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(max(8.0, 0.95 * n + 1.5), 4.6))
     bars = ax.bar(names, rates, color="#2b8a3e", width=0.7)
     labels = [
-        f"{r * 100:.1f}%\n{_count(n_)} leads" if n_ else "no leads"
+        f"{rate_text(r)}\n{_count(n_)} leads" if n_ else "no leads"
         for r, n_ in zip(rates, bands["leads"], strict=True)
     ]
     ax.bar_label(bars, labels=labels, fontsize=8, padding=2)
@@ -306,7 +359,7 @@ def tier_chart(model: pd.DataFrame, base: pd.DataFrame) -> Figure:
         rates = frame["conversion_rate"].fillna(0.0)
         bars = ax.bar([_mpl_text(t) for t in frame["tier"]], rates, color=color, width=0.62)
         labels = [
-            f"{r * 100:.1f}%\n{int(n):,} leads" if n else "no leads"
+            f"{rate_text(r)}\n{int(n):,} leads" if n else "no leads"
             for r, n in zip(rates, frame["leads"], strict=True)
         ]
         ax.bar_label(bars, labels=labels, fontsize=8.5, padding=2)
@@ -332,6 +385,9 @@ _FEATURE_COLORS = ["#f08c00", "#2b8a3e", "#7048e8", "#a61e4d", "#0c8599", "#5c94
 #: With more named features than colours, each round of the colours takes the next marker.
 _FEATURE_MARKERS = ["s", "^", "D", "v", "P", "X", "*"]
 _CONTEXT_COLOR = "#adb5bd"
+#: A PSI chart whose largest value passes this many times the threshold is drawn on a scale
+#: logarithmic above the threshold.
+_PSI_LOG_FROM = 8
 _THRESHOLD_COLOR = "#c92a2a"
 
 
@@ -391,8 +447,19 @@ def psi_chart(
     own_threshold(probability_threshold, MODEL_COLOR)
     label = f"threshold {floor:g} (monitor.psi_alert)"
     ax.axhline(floor, color=_THRESHOLD_COLOR, linestyle="--", linewidth=1, label=label)
-    ax.set_ylim(0, max(float(np.nanmax(tops)), 0.1) * 1.15)
-    ax.set_ylabel("PSI against training")
+    top = max(float(np.nanmax(tops)), 0.1)
+    if top > _PSI_LOG_FROM * floor:
+        # One large PSI (8.7) would flatten the threshold and every other line onto zero:
+        # linear up to the threshold, logarithmic above it.
+        ax.set_yscale("symlog", linthresh=floor, linscale=1.0)
+        ax.set_ylim(0, top * 1.5)
+        ticks = [t for t in (0, floor, 0.5, 1, 2, 5, 10, 20, 50, 100) if t <= top * 1.5]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_ylabel(f"PSI against training (log scale above {floor:g})")
+    else:
+        ax.set_ylim(0, top * 1.15)
+        ax.set_ylabel("PSI against training")
     _nights_axis(ax, pd.to_datetime(nights["as_of"], utc=True))
     where = "outside right center" if beside else "outside lower center"
     fig.legend(frameon=False, fontsize=9, loc=where, ncols=1 if beside else 3)
@@ -401,14 +468,20 @@ def psi_chart(
     return fig
 
 
+#: Colours of the tiers, best first: blues darkening towards the best, then teal, violet and
+#: grey; no red, which the pages keep for thresholds and alerts.
+TIER_COLORS = ["#0b3d91", "#1f6feb", "#74a9f7", "#0c8599", "#7048e8", "#868e96"]
+_TIER_MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
 def tier_share_chart(tiers: pd.DataFrame) -> Figure:
     """Each tier's share of the night's open leads (solid) against training (dashed)."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    colors = plt.get_cmap("tab10")
     for i, (name, one) in enumerate(tiers.groupby("tier", sort=False)):
         when = pd.to_datetime(one["as_of"], utc=True)
-        ax.plot(when, one["share"], color=colors(i), marker="o", label=_mpl_text(str(name)))
-        ax.plot(when, one["share_reference"], color=colors(i), linestyle="--", linewidth=1)
+        color, marker = TIER_COLORS[i % len(TIER_COLORS)], _TIER_MARKERS[i % len(_TIER_MARKERS)]
+        ax.plot(when, one["share"], color=color, marker=marker, label=_mpl_text(str(name)))
+        ax.plot(when, one["share_reference"], color=color, linestyle="--", linewidth=1)
     ax.yaxis.set_major_formatter(_pct())
     ax.set_ylabel("Share of open leads (dashed: training)")
     _nights_axis(ax, pd.to_datetime(tiers["as_of"], utc=True).drop_duplicates())

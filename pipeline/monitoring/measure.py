@@ -28,6 +28,7 @@ from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import tier_order
 from leadscore.monitoring import drift, realised
 from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts
+from leadscore.reporting.wording import plural
 from leadscore.scoring.batch import check_columns, check_stages, scoring_features
 
 Say = Callable[[str], None]
@@ -235,8 +236,9 @@ def measure(
     other = nights[nights["psi_probability"].isna()] if reference is not None else nights.iloc[:0]
     if len(other):
         notes.append(
-            f"{len(other)} night(s) scored by another model version than {version}: their "
-            "score drift is not measured against its reference"
+            f"{plural(len(other), 'night')} scored by another model version than {version}: "
+            f"{'its' if len(other) == 1 else 'their'} score drift is not measured against "
+            "its reference"
         )
     known = is_in(scores["lead_id"], tables.leads["lead_id"])
     if not known.all():
@@ -259,11 +261,15 @@ def measure(
     pending = int(nights["as_of"].nunique()) - len(real)
     if pending:
         notes.append(
-            f"{pending} night(s) within their {horizon}-day horizon of the data's end "
+            f"{plural(pending, 'night')} within {'its' if pending == 1 else 'their'} "
+            f"{horizon}-day horizon of the data's end "
             f"({end:%Y-%m-%d}): outcomes not known yet, expected conversions only"
         )
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
     alerts = _alerts(nights, features, real, p_threshold, cfg, notes)
+    quiet = quiet_drift(features, cfg.top_features)
+    if quiet:
+        notes.append(quiet)
     return Monitor(
         model_version=version,
         reference_rows=reference.rows if reference is not None else 0,
@@ -278,6 +284,30 @@ def measure(
         realised_tiers=real_tiers,
         alerts=alerts,
         notes=notes,
+    )
+
+
+#: A note names at most this many drifted features.
+NOTE_NAMES = 5
+
+
+def quiet_drift(features: pd.DataFrame, top_features: int) -> str | None:
+    """A note for the drifted features outside the ``top_features`` most important, which
+    the page marks drifted but which raise no alert; None when there are none."""
+    if not len(features):
+        return None
+    quiet = features[
+        features["drifted"].astype(bool) & (features["importance_rank"] > top_features)
+    ]
+    if not len(quiet):
+        return None
+    names = [str(f) for f in quiet["feature"]]
+    shown = ", ".join(names[:NOTE_NAMES]) + (
+        f" and {len(names) - NOTE_NAMES:,} more" if len(names) > NOTE_NAMES else ""
+    )
+    return (
+        f"{plural(len(names), 'feature')} drifted outside the {top_features} most important "
+        f"({shown}): marked in the drift table, without an alert (monitor.top_features)"
     )
 
 

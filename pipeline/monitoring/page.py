@@ -20,6 +20,7 @@ from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
 from leadscore.monitoring import drift
 from leadscore.monitoring.measure import Monitor
+from leadscore.reporting.wording import plural, rate
 
 Rows = list[list[str]]
 
@@ -27,6 +28,7 @@ Rows = list[list[str]]
 @dataclass
 class MonitorPage:
     title: str
+    headline: str
     facts: list[tuple[str, str]]
     alerts: list[str]
     notes: list[str]
@@ -90,6 +92,11 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
     top = listed_features(m.features)
     return MonitorPage(
         title=f"Nightly monitor: {m.model_version}",
+        headline=(
+            f"{plural(len(m.alerts), 'alert')} on the latest night"
+            if m.alerts
+            else "No alert on the latest night"
+        ),
         facts=[
             ("Latest night", _day(m.latest)),
             ("Nights", f"{len(m.nights):,}"),
@@ -125,7 +132,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 "yes" if r.drifted else "no",
                 _pct(r.missing_reference) + " → " + _pct(r.missing_now),
                 # A numeric feature keeps no levels (drift.FEATURE_COLUMNS: NaN).
-                "numeric"
+                "– (numeric)"
                 if not math.isfinite(r.outside_now)
                 else _pct(r.outside_reference) + " → " + _pct(r.outside_now),
             ]
@@ -153,7 +160,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
                 f"{r.leads:,}",
                 _n(r.expected),
                 f"{r.realised:,.0f}",
-                _pct(r.realised_rate),
+                rate(r.realised_rate),
             ]  # fmt: skip
             for r in m.realised_tiers.itertuples()
         ],

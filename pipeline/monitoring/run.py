@@ -16,6 +16,7 @@ from leadscore.model.registered import LeadScoreModel
 from leadscore.monitoring.measure import Monitor, measure
 from leadscore.monitoring.nights import read_history_nights, read_scores_file
 from leadscore.monitoring.page import write_monitor
+from leadscore.reporting.wording import plural
 from leadscore.scoring.history import read_bins
 
 Say = Callable[[str], None]
@@ -56,7 +57,7 @@ def run_monitor(
         max_drop_share=cfg.validation.max_drop_share,
     )
     say(
-        f"monitor: {nights['as_of'].nunique()} night(s), {len(nights):,} scored rows, "
+        f"monitor: {plural(nights['as_of'].nunique(), 'night')}, {len(nights):,} scored rows, "
         f"model {version}"
     )
     kept = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from leadscore.reporting.backtest import BacktestSection, backtest_section
 from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.wording import plurals
 
 
 @dataclass
@@ -24,4 +25,4 @@ def appendix_section(run: RunTables) -> Appendix | None:
     bt = backtest_section(run)
     if not run.notes and bt is None:
         return None
-    return Appendix(notes=list(run.notes), backtest=bt)
+    return Appendix(notes=[plurals(n) for n in run.notes], backtest=bt)

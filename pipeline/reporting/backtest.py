@@ -24,7 +24,9 @@ from leadscore.reporting.wording import (
     num,
     pct,
     plural,
+    plurals,
     rich,
+    span_words,
 )
 
 
@@ -62,8 +64,8 @@ def backtest_section(run: RunTables) -> BacktestSection | None:
     )
     rows = [
         [
-            blocks.text(r["test"]),
-            blocks.text(r["train"]),
+            blocks.text(span_words(str(r["test"]))),
+            blocks.text(span_words(str(r["train"]))),
             blocks.text(num(r["test_rows"])),
             blocks.text(num(r["test_positives"])),
             _auc_cell(r, "model"),
@@ -87,9 +89,10 @@ def backtest_section(run: RunTables) -> BacktestSection | None:
     decision = None
     if reason:
         verdict = "promoted" if run.tags.get("champion.decision") == "promoted" else "not promoted"
-        decision = f"Champion decision ({verdict}): {reason}."
+        decision = f"Champion decision ({verdict}): {plurals(reason)}."
+    how = plurals(run.tags.get("backtest.method", ""))
     return BacktestSection(
-        how=run.tags.get("backtest.method", ""),
+        how=how[:1].upper() + how[1:],
         key=key,
         folds=blocks.table(heads, rows, {2, 3, 4, 5, 6, 7}),
         decision=decision,

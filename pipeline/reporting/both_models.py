@@ -24,9 +24,10 @@ def figure_cell(v: float, lo: float, hi: float, fmt: Callable[[float], str]) -> 
 
 
 def held_out_curves(rows: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The held-out rows' labels, and each approach's predicted chance named as the charts say it."""
+    """The held-out rows' labels, and each approach's predicted chance named as the review
+    says it."""
     y = rows["label"].to_numpy(dtype="float64")
     return y, {
         "model": rows["p_model"].to_numpy(),
-        "points baseline": rows["p_baseline"].to_numpy(),
+        "points model": rows["p_baseline"].to_numpy(),
     }

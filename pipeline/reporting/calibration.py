@@ -24,6 +24,7 @@ from leadscore.reporting.wording import (
     b,
     num,
     pct,
+    rate,
     rich,
 )
 
@@ -54,6 +55,43 @@ def said_vs_happened(rows: pd.DataFrame | None) -> pd.DataFrame | None:
     return g.reset_index(drop=True)[["band", "leads", "predicted", "observed", "conversions"]]
 
 
+#: Where the high scores may start: the lowest of these from which the pooled leads' rate is
+#: off from the predicted chance is named under the key sentence.
+HIGH_FROM = (10, 20, 30, 40, 50)
+#: Off means beyond this many standard errors of the predicted rate (99%), by at least this
+#: share of it, on at least this many leads.
+HIGH_Z, HIGH_GAP, HIGH_LEADS = 2.58, 0.10, 30
+
+
+def high_scores_gap(said: pd.DataFrame | None) -> Rich | None:
+    """Where the high scores promise more (or less) than happened: pooled from the lowest
+    edge of ``HIGH_FROM`` whose leads' conversion rate is off from their average predicted
+    chance (``HIGH_Z`` standard errors and ``HIGH_GAP`` of it); None when no edge is."""
+    if said is None or not len(said):
+        return None
+    low = said["band"].str.split("-").str[0].astype("float64")
+    for edge in HIGH_FROM:
+        rows = said[low >= edge]
+        n = float(rows["leads"].sum())
+        if n < HIGH_LEADS:
+            return None
+        predicted = float((rows["predicted"] * rows["leads"]).sum() / n)
+        observed = float(rows["conversions"].sum() / n)
+        se = np.sqrt(predicted * (1 - predicted) / n)
+        gap = observed - predicted
+        if abs(gap) > HIGH_Z * se and abs(gap) >= HIGH_GAP * predicted:
+            fewer = "fewer" if gap < 0 else "more"
+            return rich(
+                f" From a score of {edge} up, though, {fewer} converted than predicted: ",
+                b(pct(predicted, 1)),
+                " predicted, ",
+                b(pct(observed, 1)),
+                f" converted ({num(n)} held-out leads); read those scores as a ranking more "
+                "than as an exact chance.",
+            )
+    return None
+
+
 @dataclass
 class Calibration:
     key: Rich | None = None
@@ -67,7 +105,9 @@ def _base_rate(run: RunTables) -> float | None:
     return positives / rows if rows else None
 
 
-def _calibration_sentence(run: RunTables) -> Rich | None:
+def _calibration_sentence(run: RunTables, said: pd.DataFrame | None = None) -> Rich | None:
+    """The average error against the base rate; where it reads the score as a chance, the
+    high scores that do not hold to it (``high_scores_gap`` of the ``said`` table)."""
     comp = run.comparison
     if "ece" not in comp.index or not np.isfinite(comp.loc["ece", "model"]):
         return None
@@ -78,40 +118,43 @@ def _calibration_sentence(run: RunTables) -> Rich | None:
         " (expected calibration error; the points model, once mapped to probabilities: "
         f"{comp.loc['ece', 'baseline'] * 100:.2f}).",
     )
-    rate = _base_rate(run)
-    if rate is not None and rate > 0:
-        if ece <= 0.25 * rate:
+    base = _base_rate(run)
+    if base is not None and base > 0:
+        if ece <= 0.25 * base:
             out += rich(
-                f" That is small next to the average conversion rate of {pct(rate, 1)}: "
+                f" That is small next to the average conversion rate of {pct(base, 1)}: "
                 "a score of 12 can be read as a 12% chance."
             )
+            out += high_scores_gap(said) or []
         else:
             out += rich(
-                f" That is large next to the average conversion rate of {pct(rate, 1)}: "
+                f" That is large next to the average conversion rate of {pct(base, 1)}: "
                 "use the score to rank leads, and read it as a chance with care."
             )
     return out
 
 
 def _reliability(run: RunTables) -> Image | None:
+    """Drawn from the held-out rows without the histogram of predicted chances (the table
+    of score ranges below counts the leads); the chart logged at training otherwise."""
     png = run.reliability_png
-    if png is None and run.predictions is not None:
+    if run.predictions is not None and len(run.predictions):
         y, curves = held_out_curves(run.predictions)
         tables = {k: reliability_table(y, p) for k, p in curves.items()}
-        png = charts.png_base64(charts.reliability_plot(tables, curves))
+        png = charts.png_base64(charts.reliability_plot(tables))
     return Image(png, "Predicted chance against what happened", "chart w560") if png else None
 
 
 def calibration_section(run: RunTables) -> Calibration:
-    out = Calibration(key=_calibration_sentence(run), chart=_reliability(run))
     said = said_vs_happened(run.predictions)
+    out = Calibration(key=_calibration_sentence(run, said), chart=_reliability(run))
     if said is not None and len(said):
         rows = [
             [
                 blocks.text(r.band),
                 blocks.text(num(r.leads)),
-                blocks.text(pct(r.predicted, 1)),
-                blocks.text(pct(r.observed, 1)),
+                blocks.text(rate(r.predicted)),
+                blocks.text(rate(r.observed)),
                 blocks.text(num(r.conversions)),
             ]
             for r in said.itertuples()

@@ -25,8 +25,11 @@ from leadscore.reporting.wording import (
     b,
     chip,
     num,
-    pct,
+    plural,
+    rate,
+    rate_interval,
     rich,
+    share,
 )
 
 
@@ -48,11 +51,17 @@ def band_headline(bands: pd.DataFrame) -> Rich:
     top, bottom = bands.iloc[0], bands.iloc[-1]
     rates = bands["conversion_rate"].to_numpy(dtype="float64")
     rises = int((np.diff(rates) > 0).sum())  # steps down the table where conversion goes up
+    level = int((np.diff(rates) == 0).sum())  # and where it stays the same (0% and 0%)
     steps = len(rates) - 1
     if rates[0] <= rates[-1]:
         trend = " Conversion does not fall from the top band to the bottom one."
-    elif rises == 0:
+    elif rises == 0 and level == 0:
         trend = " Conversion falls at every step down the table."
+    elif rises == 0:
+        trend = (
+            f" Conversion never rises down the table: it falls at {steps - level} of "
+            f"{plural(steps, 'step')} and stays level at {plural(level, 'step')}."
+        )
     else:
         trend = (
             f" Conversion falls from the top band to the bottom one, though not at every step "
@@ -60,9 +69,9 @@ def band_headline(bands: pd.DataFrame) -> Rich:
         )
     return rich(
         f"Leads in the {top['band']} of scores converted at ",
-        b(pct(top["conversion_rate"], 1)),
+        b(rate(top["conversion_rate"])),
         f" ({num(top['leads'])} leads), against ",
-        b(pct(bottom["conversion_rate"], 1)),
+        b(rate(bottom["conversion_rate"])),
         f" in the bottom band ({bottom['band']}, {num(bottom['leads'])} leads).{trend}",
     )
 
@@ -86,10 +95,10 @@ def _band_part(out: Conversion, bands: pd.DataFrame) -> None:
             blocks.text(f"{r.score_low:g}-{r.score_high:g}" if has_interval else ""),
             blocks.text(num(r.leads)),
             blocks.text(num(r.conversions)),
-            blocks.text(pct(r.conversion_rate, 1)),
-            blocks.text(f"{pct(r.rate_low, 1)}-{pct(r.rate_high, 1)}" if has_interval else "–"),
+            blocks.text(rate(r.conversion_rate)),
+            blocks.text(rate_interval(r.rate_low, r.rate_high) if has_interval else "–"),
             blocks.text(
-                pct(r.share_of_conversions, 0) if np.isfinite(r.share_of_conversions) else "–"
+                share(r.share_of_conversions) if np.isfinite(r.share_of_conversions) else "–"
             ),
         ]
         for r in shown.itertuples()
@@ -110,7 +119,7 @@ def _tier_rows(frame: pd.DataFrame) -> list[list[blocks.Cell]]:
             blocks.rich_cell(chip(r.tier)),
             blocks.text(num(r.leads)),
             blocks.text(num(r.conversions)),
-            blocks.text(pct(r.conversion_rate, 1) if r.leads else "–"),
+            blocks.text(rate(r.conversion_rate) if r.leads else "–"),
         ]
         for r in frame.itertuples()
     ]
@@ -126,13 +135,13 @@ def _tier_part(out: Conversion, tiers: pd.DataFrame, order: list[str]) -> None:
             "Model tier ",
             chip(a["tier"]),
             f" holds {num(a['leads'])} leads, of which ",
-            b(pct(a["conversion_rate"], 1)),
-            f" converted, {num(a['conversions'])} conversions ({pct(a['conversions'] / total)} of all). "
+            b(rate(a["conversion_rate"])),
+            f" converted, {num(a['conversions'])} conversions ({share(a['conversions'] / total)} of all). "
             "The points model's ",
             b(s["tier"]),
             f" holds {num(s['leads'])} leads, of which ",
-            b(pct(s["conversion_rate"], 1)),
-            f" converted, {num(s['conversions'])} conversions ({pct(s['conversions'] / total)} of all).",
+            b(rate(s["conversion_rate"])),
+            f" converted, {num(s['conversions'])} conversions ({share(s['conversions'] / total)} of all).",
         )
         out.tier_chart = Image(
             charts.png_base64(charts.tier_chart(mt, bt)), "Conversion rate by tier", "chart w820"

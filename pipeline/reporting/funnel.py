@@ -13,6 +13,7 @@ import pandas as pd
 from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Table
 from leadscore.reporting.wording import Rich, b, num, pct, rich, verb
+from leadscore.scoring.reasons import stage_name
 
 
 @dataclass
@@ -25,12 +26,14 @@ class FunnelSection:
 def funnel_section(funnel: pd.DataFrame, outcome: str) -> FunnelSection | None:
     if funnel is None or not len(funnel):
         return None
+    # Stages as the reasons name them: "SQL", "MQL", "closed won".
+    names = stage_name(funnel["stage"].astype("string")).tolist()
     rows = []
-    for r in funnel.itertuples():
+    for name, r in zip(names, funnel.itertuples(), strict=True):
         moved = r.to_next if pd.notna(r.to_next) else None
         rows.append(
             [
-                blocks.text(str(r.stage)),
+                blocks.text(name),
                 blocks.text(num(int(r.leads))),
                 blocks.text(
                     "–" if moved is None else f"{num(int(moved))} ({pct(float(r.to_next_rate), 1)})"
@@ -52,12 +55,12 @@ def funnel_section(funnel: pd.DataFrame, outcome: str) -> FunnelSection | None:
     ]
     first, last = funnel.iloc[0], funnel.iloc[-1]
     key = rich(
-        "Of the leads that entered ",
-        b(str(first["stage"])),
-        f", {pct(float(first['conversion_rate']), 1)} went on to {verb(outcome)}; of those that "
-        "entered ",
-        b(str(last["stage"])),
-        f", {pct(float(last['conversion_rate']), 1)}.",
+        "Of the leads that entered the first stage (",
+        b(names[0]),
+        f"), {pct(float(first['conversion_rate']), 1)} went on to {verb(outcome)}; of those "
+        "that entered the last one (",
+        b(names[-1]),
+        f"), {pct(float(last['conversion_rate']), 1)}.",
     )
     intro = (
         "From the stages table up to the end of the training data, in the funnel's order "

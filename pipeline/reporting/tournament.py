@@ -55,13 +55,22 @@ def tournament_part(board: pd.DataFrame | None) -> TournamentPart | None:
     kinds = board[board["role"] == "kind"]
     best = board[board["winner"].astype(bool)].iloc[0]
     folds = str(board["judged_folds"].iloc[0]).split(",")
-    key = rich(
-        f"{plural(len(kinds), 'kind')} of model learned from the same rows and were judged on "
-        f"the same {plural(len(folds), 'latest fold')} ({num(best['rows_latest'])} leads, "
-        f"{num(best['conversions_latest'])} conversions): ",
-        b(_name(str(best["contestant"]))),
-        f" ranked best ({name} {value(best[f'{metric}_latest'])}).",
-    )
+    judged = "the latest fold" if len(folds) == 1 else f"the {len(folds)} latest folds"
+    sample = f"({num(best['rows_latest'])} leads, {num(best['conversions_latest'])} conversions)"
+    measure = f"{name[:1].lower()}{name[1:]} {value(best[f'{metric}_latest'])}"
+    if len(kinds) > 1:
+        key = rich(
+            f"{plural(len(kinds), 'kind')} of model learned from the same rows and were judged "
+            f"on {judged} {sample}: ",
+            b(_name(str(best["contestant"]))),
+            f" ranked best, with {measure}.",
+        )
+    else:
+        key = rich(
+            f"One kind of model was trained and judged on {judged} {sample}: ",
+            b(_name(str(best["contestant"]))),
+            f", with {measure}.",
+        )
     rows = [
         [
             blocks.text(_name(str(r["contestant"]))),

@@ -164,8 +164,10 @@ def _capacity_table(cap: pd.DataFrame, period: Period) -> Table:
 
 
 def _lift(run: RunTables) -> Image | None:
+    """Drawn from the held-out rows, named and coloured as the review names the two sides;
+    the chart logged at training otherwise."""
     png = run.lift_png
-    if png is None and run.predictions is not None:
+    if run.predictions is not None and len(run.predictions):
         png = charts.png_base64(charts.lift_plot(*held_out_curves(run.predictions)))
     return Image(png, "Cumulative gains: model vs points model", "chart w640") if png else None
 

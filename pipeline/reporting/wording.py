@@ -7,6 +7,7 @@ only loops over segments and escapes them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from leadscore.charts import rate_text as rate
 from leadscore.config import TierConfig
 
 # --- rich text ----------------------------------------------------------------------------
@@ -83,6 +85,22 @@ def pct(v: float, decimals: int = 0) -> str:
     return f"{v * 100:.{decimals}f}%"
 
 
+# ``rate``: a conversion rate as the pages and their charts print it (``charts.rate_text``).
+
+
+def rate_interval(low: float, high: float) -> str:
+    """A rate's interval: "7.9%-10.5%"; with no conversion "0%-0.07%", never "0.0%-0.0%"."""
+    return f"{rate(low)}-{rate(high)}"
+
+
+def share(v: float) -> str:
+    """A share in whole percent; one that would round to 0% or 100% without being none or
+    all reads "under 1%" or "over 99%"."""
+    if 0 < v < 0.005:
+        return "under 1%"
+    return "over 99%" if 0.995 <= v < 1 else pct(v)
+
+
 def f3(v: float) -> str:
     return f"{v:.3f}"
 
@@ -100,12 +118,40 @@ def times(v: float) -> str:
 
 
 def signed(fmt: str, scale: float = 1.0, unit: str = "") -> Callable[[float], str]:
-    return lambda v: f"{v * scale:{fmt}}{unit}"
+    """A difference in ``fmt``; one that is not zero but rounds to zero keeps its first
+    significant digit ("-0.0003", not "-0.000"), and zero has no sign."""
+
+    def text(v: float) -> str:
+        x = float(v) * scale
+        out = f"{x:{fmt}}"
+        if x == 0:
+            out = f"{0.0:{fmt}}".replace("-", "+")
+        elif math.isfinite(x) and float(out) == 0:
+            digits = -math.floor(math.log10(abs(x)))
+            out = f"{x:{'+' if fmt.startswith('+') else ''}.{digits}f}"
+        return out + unit
+
+    return text
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
     """``1 month``, ``2 months``."""
     return f"{n} {noun if n == 1 else (many or noun + 's')}"
+
+
+# "4 fold(s)", "1,200 row(s)": how training's notes and tags count things.
+_COUNTED = re.compile(r"\b(\d[\d,]*) ([A-Za-z][\w-]*)\(s\)")
+
+
+def plurals(text: str) -> str:
+    """Text written elsewhere with ``N noun(s)`` (training's notes and tags), each count
+    agreeing with its noun: "4 fold(s) of 1 snapshot(s)" -> "4 folds of 1 snapshot"."""
+
+    def agree(m: re.Match[str]) -> str:
+        one = int(m.group(1).replace(",", "")) == 1
+        return f"{m.group(1)} {m.group(2)}{'' if one else 's'}"
+
+    return _COUNTED.sub(agree, text)
 
 
 @dataclass(frozen=True)
@@ -262,3 +308,17 @@ def split_range(text: str | None) -> tuple[str, str, int] | None:
     single date (``2025-09-01 (1)``) is its own first and last."""
     m = re.match(r"\s*(\S+?)(?:\.\.(\S+))?\s*\((\d+)\)", text or "")
     return (m.group(1), m.group(2) or m.group(1), int(m.group(3))) if m else None
+
+
+def span_words(text: str, noun: str = "snapshot") -> str:
+    """A span as the plan writes it, in words: ``2024-01-02..2025-04-02 (16)`` ->
+    "2024-01-02 to 2025-04-02 (16 snapshots)", ``2025-07-02 (1)`` -> "2025-07-02"; text
+    of another shape ("rows 1,601-2,000", a flat fold) as it is."""
+    span = split_range(text)
+    if span is None:
+        return str(text)
+    first, last, count = span
+    if first == last and count == 1:
+        return first
+    dates = first if first == last else f"{first} to {last}"
+    return f"{dates} ({plural(count, noun)})"

@@ -239,7 +239,7 @@ def _activity_phrase(features: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
     return text.where(n > 0, "no activity" + within).astype("object")
 
 
-def _stage_name(stage: pd.Series) -> pd.Series:
+def stage_name(stage: pd.Series) -> pd.Series:
     """A stage as the data names it, in words: "closed_won" -> "closed won"; the funnel's
     acronyms in capitals ("sql" -> "SQL"), as sales writes them."""
     words = stage.str.replace("_", " ")
@@ -251,7 +251,7 @@ def _stage_phrase(features: pd.DataFrame) -> pd.Series:
     trained on), or "no funnel stage yet"."""
     stage = features["current_stage"].astype("string")
     days = counted(features["days_in_stage"].astype("float64"), "day")
-    where = ("in stage " + _stage_name(stage)).where(stage != OTHER, "in another stage")
+    where = ("in stage " + stage_name(stage)).where(stage != OTHER, "in another stage")
     text = where + " for " + days
     return text.where(stage.notna() & (stage != MISSING), "no funnel stage yet").astype("object")
 

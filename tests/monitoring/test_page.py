@@ -105,15 +105,15 @@ def test_every_table_row_is_as_wide_as_its_header():
     tables = re.findall(r"<table>(.*?)</table>", html, flags=re.S)
     assert len(tables) == 5
     for table in tables:
-        head = len(re.findall(r"<th>", table))
+        head = len(re.findall(r"<th[ >]", table))
         rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], flags=re.S)
-        assert rows and all(len(re.findall(r"<td>", r)) == head for r in rows)
-    assert "1 alert(s) on the latest night" in html
+        assert rows and all(len(re.findall(r"<td[ >]", r)) == head for r in rows)
+    assert "<h1>1 alert on the latest night</h1>" in html
     assert "PSI of lead_source on 2025-07-01 is 1.900, above the threshold 0.250" in html
-    assert "<td>0.808</td>" in html  # the latest night's expected ROC AUC
+    assert '<td class="num">0.808</td>' in html  # the latest night's expected ROC AUC
     assert "<th></th>" not in html and "<th>Drifted</th>" in html
     assert "<td>yes</td>" in html and "<td>no</td>" in html and "1.0% → 30.0%" in html
-    assert "<td>numeric</td>" in html  # no levels to be outside of
+    assert '<td class="num">– (numeric)</td>' in html  # no levels to be outside of
     assert html.count("data:image/png;base64,") == 3
 
 
@@ -173,3 +173,69 @@ def test_the_drift_table_lists_the_largest_and_every_drifted_feature():
     m = monitor()
     html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
     assert "on the latest night: all 2 features, largest first" in html
+
+
+def test_the_headline_counts_the_alerts_in_words():
+    m = monitor()
+    when = datetime(2025, 7, 2, tzinfo=timezone.utc)
+    m.alerts = m.alerts * 2
+    assert build_monitor_page(m, MonitorConfig(), when).headline == "2 alerts on the latest night"
+    m.alerts = []
+    assert build_monitor_page(m, MonitorConfig(), when).headline == "No alert on the latest night"
+
+
+def test_no_tier_is_drawn_in_the_threshold_red():
+    tiers = pd.DataFrame(
+        {
+            "as_of": [N1] * 6,
+            "tier": list("ABCDEF"),
+            "share": [0.05, 0.1, 0.15, 0.2, 0.2, 0.3],
+            "share_reference": [0.05, 0.1, 0.15, 0.2, 0.2, 0.3],
+        }
+    )
+    fig = charts.tier_share_chart(tiers)
+    colors = {line.get_color() for line in fig.axes[0].get_lines()}
+    assert colors == set(charts.TIER_COLORS)
+    assert charts._THRESHOLD_COLOR not in colors and "#d62728" not in colors  # tab10 red
+    plt.close(fig)
+
+
+def test_drifted_features_outside_the_alerting_ones_are_noted():
+    from leadscore.monitoring.measure import quiet_drift
+
+    features = pd.DataFrame(
+        {
+            "feature": [f"f{i}" for i in range(9)],
+            "importance_rank": [40, 3, 50, 60, 70, 80, 90, 100, 12],
+            "drifted": [True, True, True, True, True, True, True, False, False],
+        }
+    )
+    # f1 (rank 3) alerts; f0, f2..f6 (ranks 40-90) are drifted beyond the 10 most important.
+    assert quiet_drift(features, 10) == (
+        "6 features drifted outside the 10 most important (f0, f2, f3, f4, f5 and 1 more): "
+        "marked in the drift table, without an alert (monitor.top_features)"
+    )
+    assert quiet_drift(features.iloc[[1, 7, 8]], 10) is None
+    assert quiet_drift(features.iloc[[0, 1]], 10).startswith("1 feature drifted outside")
+
+
+def test_one_large_psi_puts_the_chart_on_a_log_scale_above_the_threshold():
+    m = monitor()
+    drawn = chart_features(m.features, top_features=10, largest=1)
+
+    def chart(psi: float):
+        m.feature_psi = pd.DataFrame(
+            {"as_of": [N1, N2], "feature": ["lead_source"] * 2, "psi": [0.4, psi]}
+        )
+        return charts.psi_chart(m.feature_psi, drawn, m.nights, 0.25, 0.25)
+
+    big = chart(8.7)  # past 8 x 0.25 = 2.0
+    assert big.axes[0].get_yscale() == "symlog"
+    assert big.axes[0].get_ylabel() == "PSI against training (log scale above 0.25)"
+    labels = [t.get_text() for t in big.axes[0].get_yticklabels()]
+    assert labels == ["0", "0.25", "0.5", "1", "2", "5", "10"]  # plain numbers, up to 8.7 x 1.5
+    small = chart(1.9)
+    assert small.axes[0].get_yscale() == "linear"
+    assert small.axes[0].get_ylabel() == "PSI against training"
+    plt.close(big)
+    plt.close(small)

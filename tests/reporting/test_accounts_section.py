@@ -60,10 +60,14 @@ def test_the_funnel_section_reads_the_logged_table():
     outcomes = pd.DataFrame(
         {"lead_id": ["a"], "closed_at": [t0 + pd.Timedelta(days=9)], "won": [True]}
     )
-    section = funnel_section(funnel_table(stages, outcomes, ("lead", "mql")), "won")
+    section = funnel_section(funnel_table(stages, outcomes, ("lead", "mql")), "becomes a won deal")
     cells = [[c.text for _, c in row] for row in section.table.body]
     assert cells == [
         ["lead", "2", "1 (50.0%)", "3 days", "1 (50.0%)"],
-        ["mql", "1", "–", "–", "1 (100.0%)"],
+        ["MQL", "1", "–", "–", "1 (100.0%)"],  # named as the reasons name it
     ]
+    assert plain(section.key) == (
+        "Of the leads that entered the first stage (lead), 50.0% went on to become a won deal; "
+        "of those that entered the last one (MQL), 100.0%."
+    )
     assert funnel_section(None, "won") is None

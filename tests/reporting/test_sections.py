@@ -434,3 +434,58 @@ def test_when_the_points_sheet_scores_the_body_says_so():
         page_of(points, scores_frame(), header=head, appendix=appendix.Appendix(["x"], None))
     )
     assert html.index(note) < html.index(">For analysts: how the model was built and tested<")
+
+
+def test_a_band_without_conversions_shows_an_interval_above_zero():
+    # 0 conversions of 5,259 leads: the Clopper-Pearson 95% upper bound is
+    # 1 - 0.025 ** (1 / 5259) = 0.000701, i.e. 0.07%; 1 of 5,274 converts at 0.019%.
+    bands = _rank_bands([0.35, 1 / 5274, 0.0], [526, 5274, 5259])
+    bands["conversions"] = [575, 1, 0]
+    bands["rate_low"] = [0.311, 4.8e-6, 0.0]
+    bands["rate_high"] = [0.394, 0.00106, 1 - 0.025 ** (1 / 5259)]
+    bands["share_of_conversions"] = [575 / 576, 1 / 576, 0.0]
+    section = conversion.conversion_section(run_tables(bands=bands))
+    cells = [[c.text for _, c in row][4:] for row in section.bands.body]
+    assert cells == [
+        ["35.0%", "31.1%-39.4%", "over 99%"],
+        ["0.02%", "0.0005%-0.1%", "under 1%"],
+        ["0%", "0%-0.07%", "0%"],
+    ]
+    assert plain(section.key).endswith(
+        "against 0% in the bottom band (band 2, 5,259 leads). Conversion falls at every step "
+        "down the table."
+    )
+    # Two bands without conversions: 0% to 0% is no fall.
+    level = conversion.band_headline(_rank_bands([0.3, 0.01, 0.0, 0.0], [10, 90, 900, 900]))
+    assert plain(level).endswith(
+        "Conversion never rises down the table: it falls at 2 of 3 steps and stays level at 1 step."
+    )
+
+
+def _said(rows: list[tuple[str, int, float, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["band", "leads", "predicted", "conversions"])
+    return frame.assign(observed=frame["conversions"] / frame["leads"])
+
+
+def test_high_scores_that_promise_more_than_happened_are_named():
+    said = _said(
+        [
+            ("0-10", 9000, 0.01, 90),
+            ("10-20", 300, 0.14, 45),  # 15% against 14%: on the mark
+            ("20-30", 100, 0.25, 24),
+            ("30-40", 100, 0.35, 25),
+            ("40-50", 100, 0.45, 30),
+        ]
+    )
+    # From 10: 400 leads, predicted (42 + 25 + 35 + 45) / 400 = 36.75%, converted 124 / 400 =
+    # 31.0%; 5.75 points against a standard error of sqrt(.3675 * .6325 / 400) = 2.41 points:
+    # 2.39 errors, under 2.58. From 20: 300 leads, predicted 35.0%, converted 79 / 300 = 26.3%;
+    # 8.67 points against 2.75: 3.15 errors, and 25% of the prediction.
+    assert plain(calibration.high_scores_gap(said)) == (
+        " From a score of 20 up, though, fewer converted than predicted: 35.0% predicted, "
+        "26.3% converted (300 held-out leads); read those scores as a ranking more than as an "
+        "exact chance."
+    )
+    on_the_mark = said.assign(conversions=[90, 42, 25, 35, 45])
+    assert calibration.high_scores_gap(on_the_mark) is None  # every range as predicted
+    assert calibration.high_scores_gap(said.iloc[:1]) is None  # too few high scores

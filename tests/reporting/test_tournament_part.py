@@ -34,9 +34,9 @@ def board() -> pd.DataFrame:
 def test_the_part_names_the_best_kind_and_shows_each_lead_with_its_interval():
     part = tournament_part(board())
     assert plain(part.key) == (
-        "2 kinds of model learned from the same rows and were judged on the same 2 latest "
-        "folds (1,200 leads, 60 conversions): Logistic regression ranked best "
-        "(Ranking quality (AUC) 0.810)."
+        "2 kinds of model learned from the same rows and were judged on the 2 latest "
+        "folds (1,200 leads, 60 conversions): Logistic regression ranked best, with ranking "
+        "quality (AUC) 0.810."
     )
     cells = [[c.text for _, c in row] for row in part.table.body]
     assert cells[0] == ["Logistic regression", "0.810", "0.800", "5.00%", "best"]
@@ -47,3 +47,11 @@ def test_the_part_names_the_best_kind_and_shows_each_lead_with_its_interval():
 def test_a_run_without_a_tournament_has_no_part():
     assert tournament_part(None) is None
     assert tournament_part(board().drop(columns="metric")) is None
+
+
+def test_one_kind_on_one_fold_reads_in_the_singular():
+    one = board().iloc[[0, 2]].assign(judged_folds="4")
+    assert plain(tournament_part(one).key) == (
+        "One kind of model was trained and judged on the latest fold (1,200 leads, "
+        "60 conversions): Logistic regression, with ranking quality (AUC) 0.810."
+    )
