@@ -239,15 +239,17 @@ def monitor(
     say: Say = _quiet,
 ) -> MonitorRun:
     """``leadscore monitor``: one scores file (``scores``) or a score history's nights
-    (``history``) against the model's training reference (default model: the champion),
-    with the features and outcomes of the ``data`` folder; the HTML page to ``out``.
-    ``.monitor.alerts`` holds the thresholds crossed on the latest night."""
+    (``history``) against the model's training reference (default model: the one that
+    scored the latest night), with the features and outcomes of the ``data`` folder; the
+    HTML page to ``out``. ``.monitor.alerts`` holds the thresholds crossed on the latest
+    night."""
+    from leadscore.monitoring.nights import scored_by
     from leadscore.monitoring.run import run_monitor
 
     cfg = load_config(config)
-    loaded = (
-        model if model is not None and not isinstance(model, str) else load_model(model, config)
-    )
+    if model is None:
+        model = scored_by(scores, history)
+    loaded = model if not isinstance(model, str | None) else load_model(model, config)
     return run_monitor(
         data,
         loaded,

@@ -15,13 +15,17 @@ ALERT_STATUS = 3
 
 def cmd_monitor(args: argparse.Namespace) -> int:
     from leadscore.config import load_config
+    from leadscore.monitoring.nights import scored_by
     from leadscore.monitoring.run import run_monitor
     from leadscore.scoring.night import find_model
 
     if bool(args.scores) == bool(args.history):
         raise UsageError("monitor needs --scores FILE or --history DIR (one of them)")
     cfg = load_config(args.config)
-    model = find_model(args.model, cfg)
+    # Without --model, the nights are compared with the model that scored them, not with
+    # whichever version is champion now.
+    uri = args.model or scored_by(args.scores, args.history)
+    model = find_model(uri, cfg)
     run = run_monitor(
         args.data,
         model,
@@ -98,7 +102,7 @@ def add_monitor(sub: Sub) -> None:
     m.add_argument("--scores", help="one night's scores file from leadscore score")
     m.add_argument("--history", help="a score history folder (every kept night)")
     add_data(m, "the data folder (features and outcomes)", required=True)
-    add_model(m)
+    add_model(m, "MLflow model URI (default: the model that scored the latest night)")
     add_config(m, "YAML config (registered model name, monitor thresholds)")
     add_out(m, "output .html file")
     m.add_argument("--json", help="also write every figure and alert to this JSON file")

@@ -66,3 +66,23 @@ def read_history_nights(folder: str | Path) -> pd.DataFrame:
             raise DataError(f"{where} cannot be read ({str(err).splitlines()[0]})") from None
         frames.append(_typed(table.to_pandas(), where))
     return pd.concat(frames, ignore_index=True)
+
+
+def scored_by(scores: str | Path | None, history: str | Path | None) -> str | None:
+    """The registry URI (``models:/name/N``) of the model that scored the latest night of a
+    scores file or a history (its ``model_version`` only is read), or None when that is not
+    a registry version or cannot be read (the caller then names the champion)."""
+    try:
+        if history is not None:
+            files = nightly_files(history)
+            if not files:
+                return None
+            versions = pq.read_table(files[-1], columns=["model_version"]).column(0)
+        else:
+            frame = read_scores_file(scores)
+            versions = frame.loc[frame["as_of"] == frame["as_of"].max(), "model_version"]
+        version = str(versions[len(versions) - 1]) if len(versions) else ""
+    except (DataError, pa.ArrowException, OSError, KeyError, ValueError):
+        return None
+    name, _, number = version.rpartition("/")
+    return f"models:/{version}" if name and number.isdigit() else None

@@ -213,3 +213,28 @@ def test_a_night_too_small_to_tell_shows_its_drift_without_alerting(worlds):
     assert code == 0 and result["alerts"] == []
     assert any("fewer than monitor.min_leads (300)" in n for n in result["notes"])
     assert result["features"]  # measured and shown all the same
+
+
+def test_the_nights_are_compared_with_the_model_that_scored_them(tmp_path):
+    import pandas as pd
+
+    from leadscore.monitoring.nights import scored_by
+
+    night = tmp_path / "history" / "as_of=2026-01-01" / "leadscore-3.parquet"
+    night.parent.mkdir(parents=True)
+    pd.DataFrame({"lead_id": ["a"], "model_version": ["leadscore/3"]}).to_parquet(night)
+    assert scored_by(None, tmp_path / "history") == "models:/leadscore/3"
+    scores = tmp_path / "scores.csv"
+    pd.DataFrame(
+        {
+            "lead_id": ["a", "b"],
+            "as_of": ["2026-01-01T00:00:00Z"] * 2,
+            "probability": [0.1, 0.2],
+            "score": [10.0, 20.0],
+            "tier": ["A", "B"],
+            "baseline_score": [5.0, 7.0],
+            "model_version": ["leadscore-flat/12", "leadscore-flat/12"],
+        }
+    ).to_csv(scores, index=False)
+    assert scored_by(scores, None) == "models:/leadscore-flat/12"
+    assert scored_by(tmp_path / "missing.parquet", None) is None  # the champion, then
