@@ -162,8 +162,15 @@ def job_function(job_title: pd.Series) -> pd.Series:
     )
 
 
-def email_domain_class(email: pd.Series) -> pd.Series:
-    """business, free, disposable, invalid (malformed) or missing, from the address's domain."""
+def email_domain_class(
+    email: pd.Series,
+    free: frozenset[str] | tuple[str, ...] | None = None,
+    disposable: frozenset[str] | tuple[str, ...] | None = None,
+) -> pd.Series:
+    """business, free, disposable, invalid (malformed) or missing, from the address's domain
+    (``free``, ``disposable``: the domain lists; None: the built-in ones)."""
+    free = FREE_EMAIL_DOMAINS if free is None else frozenset(free)
+    disposable = DISPOSABLE_EMAIL_DOMAINS if disposable is None else frozenset(disposable)
     e = email.astype("str").str.strip().str.lower() if len(email) else email.astype("string")
     e = e.where(email.notna())
     # Arrow's regex kernel (pandas' own .str.match walks the values in Python here).
@@ -179,11 +186,9 @@ def email_domain_class(email: pd.Series) -> pd.Series:
             ~valid,
             "invalid",
             np.where(
-                domain.isin(FREE_EMAIL_DOMAINS).fillna(False),
+                domain.isin(free).fillna(False),
                 "free",
-                np.where(
-                    domain.isin(DISPOSABLE_EMAIL_DOMAINS).fillna(False), "disposable", "business"
-                ),
+                np.where(domain.isin(disposable).fillna(False), "disposable", "business"),
             ),
         ),
     )
@@ -224,6 +229,7 @@ def explicit_values(
     numeric: list[str] | tuple[str, ...],
     extra_numeric: list[str] | tuple[str, ...] = (),
     extra_categorical: list[str] | tuple[str, ...] = (),
+    domains: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None),
 ) -> pd.DataFrame:
     """Explicit features before categories are fixed: one row per lead, keyed by ``lead_id``.
 
@@ -242,7 +248,7 @@ def explicit_values(
     out = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy()}, index=leads.index)
     out["seniority"] = seniority(col("job_title"))
     out["job_function"] = job_function(col("job_title"))
-    out["email_domain"] = email_domain_class(col("email"))
+    out["email_domain"] = email_domain_class(col("email"), *domains)
     for name in categorical:
         out[name] = categorical_value(col(name), name)
     for name in numeric:
@@ -261,3 +267,16 @@ def explicit_values(
     for name in numeric:
         out[f"{name}_missing"] = out[name].isna().astype("float64")
     return out.reset_index(drop=True)
+
+
+def domain_lists(
+    free: list[str], disposable: list[str], replace: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The free and disposable domain lists: the built-in ones extended with ``free`` and
+    ``disposable``, or those alone with ``replace``."""
+    if replace:
+        return tuple(sorted(set(free))), tuple(sorted(set(disposable)))
+    return (
+        tuple(sorted(FREE_EMAIL_DOMAINS | set(free))),
+        tuple(sorted(DISPOSABLE_EMAIL_DOMAINS | set(disposable))),
+    )

@@ -75,6 +75,9 @@ class FeatureSpec:
     # "events": explicit + engagement features built here; "flat": a CRM export's own
     # columns (extra_numeric + extra_categorical), one row per lead, no event history.
     kind: str = "events"
+    # Email domains read as free and as disposable (None: the built-in lists).
+    free_domains: tuple[str, ...] | None = None
+    disposable_domains: tuple[str, ...] | None = None
 
     # --- event-derived column names -------------------------------------------------
     @property
@@ -168,6 +171,9 @@ class FeatureSpec:
         ):
             d[key] = tuple(d.get(key, ()))
         d["categories"] = {k: tuple(v) for k, v in d.get("categories", {}).items()}
+        for key in ("free_domains", "disposable_domains"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
         return cls(**d)
 
 
@@ -227,6 +233,7 @@ def fit_spec(
     extra: list[str],
     max_categories: int,
     stages: tuple[str, ...] = (),
+    domains: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None),
 ) -> FeatureSpec:
     """Fit the vocabulary on data known at ``cutoff`` (nothing later, so it is point in time).
 
@@ -288,4 +295,6 @@ def fit_spec(
         extra_numeric=tuple(extra_num),
         extra_categorical=tuple(extra_cat),
         categories=categories,
+        free_domains=domains[0],
+        disposable_domains=domains[1],
     )

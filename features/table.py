@@ -43,7 +43,12 @@ def categorise(values: pd.Series, levels: tuple[str, ...]) -> pd.Categorical:
 def explicit_features(leads: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """Explicit features per lead with the spec's categories (``lead_id`` + columns)."""
     out = explicit_values(
-        leads, spec.categorical, spec.numeric, spec.extra_numeric, spec.extra_categorical
+        leads,
+        spec.categorical,
+        spec.numeric,
+        spec.extra_numeric,
+        spec.extra_categorical,
+        (spec.free_domains, spec.disposable_domains),
     )
     for name, levels in spec.categories.items():
         if name not in spec.stage_columns():  # per moment, not per lead: see stage_features

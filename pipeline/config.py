@@ -40,6 +40,24 @@ class ExplicitFeatures(Strict):
     max_categories: int = Field(gt=1)
 
 
+class EmailDomains(Strict):
+    """Email domains that make an address free (webmail) or disposable: the built-in lists
+    extended with these, or replaced by them (``replace``)."""
+
+    free: list[str] = Field(default_factory=list)
+    disposable: list[str] = Field(default_factory=list)
+    replace: bool = False
+
+    @field_validator("free", "disposable")
+    @classmethod
+    def _domains(cls, v: list[str]) -> list[str]:
+        out = [d.strip().lower().removeprefix("@") for d in v]
+        bad = [d for d in out if not d or "@" in d or " " in d]
+        if bad:
+            raise ValueError(f"not an email domain: {bad[0]!r} (write it as example.com)")
+        return out
+
+
 class FeatureConfig(Strict):
     event_types: Literal["auto"] | list[str]
     max_event_types: int = Field(gt=0)
@@ -50,6 +68,7 @@ class FeatureConfig(Strict):
     stage_order: list[str] = Field(default_factory=list)
     account: Literal["auto", "on", "off"] = "auto"
     explicit: ExplicitFeatures
+    email_domains: EmailDomains = Field(default_factory=EmailDomains)
 
     @field_validator("windows_days")
     @classmethod

@@ -11,6 +11,7 @@ from leadscore.config import Config
 from leadscore.data.contract import Tables
 from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
+from leadscore.features.explicit import domain_lists
 from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
@@ -61,6 +62,9 @@ def spec_for(
             )
             if tables.stages is not None
             else ()
+        ),
+        domains=domain_lists(
+            f.email_domains.free, f.email_domains.disposable, f.email_domains.replace
         ),
     )
 

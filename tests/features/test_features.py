@@ -247,6 +247,47 @@ def test_email_domain_classes():
     assert email_domain_class(pd.Series([], dtype=object)).tolist() == []
 
 
+def test_email_domain_lists_extend_or_replace_the_built_in_ones():
+    import dataclasses
+
+    from leadscore.config import ConfigError, config_from_dict
+    from leadscore.features.explicit import domain_lists, email_domain_class
+    from leadscore.features.spec import FeatureSpec
+    from leadscore.features.table import explicit_features
+
+    cfg = config_from_dict(
+        {"features": {"email_domains": {"free": [" @Acme-Mail.com "], "disposable": ["tmp.io"]}}}
+    ).features.email_domains
+    free, disposable = domain_lists(cfg.free, cfg.disposable, cfg.replace)
+    assert {"acme-mail.com", "gmail.com"} <= set(free) and {"tmp.io", "yopmail.com"} <= set(
+        disposable
+    )
+    only, none = domain_lists(["acme-mail.com"], [], replace=True)
+    assert only == ("acme-mail.com",) and none == ()
+    emails = pd.Series(["a@acme-mail.com", "b@gmail.com", "c@tmp.io", "d@yopmail.com"])
+    assert email_domain_class(emails, only, none).tolist() == [
+        "free",
+        "business",
+        "business",
+        "business",
+    ]
+    with pytest.raises(ConfigError, match="features.email_domains.free"):
+        config_from_dict({"features": {"email_domains": {"free": ["someone@gmail.com"]}}})
+    # The lists travel with the spec (scoring reads them as training did); a spec saved
+    # without them reads the built-in lists.
+    spec = FeatureSpec(
+        (), (30,), 14.0, (), True, (), (), free_domains=only, disposable_domains=none
+    )
+    back = FeatureSpec.from_dict(spec.to_dict())
+    assert back == spec
+    leads = pd.DataFrame({"lead_id": ["1", "2"], "email": ["a@acme-mail.com", "b@gmail.com"]})
+    assert explicit_features(leads, back)["email_domain"].tolist() == ["free", "business"]
+    legacy = {k: v for k, v in spec.to_dict().items() if "domains" not in k}
+    built_in = FeatureSpec.from_dict(legacy)
+    assert explicit_features(leads, built_in)["email_domain"].tolist() == ["business", "free"]
+    assert dataclasses.replace(built_in, free_domains=None) == built_in
+
+
 def test_snapshots_of_leads_missing_from_the_leads_table_get_empty_fit_features(tiny_tables, spec):
     """Rows stay one per snapshot, in order; a lead with no leads row has no fit values."""
     snaps = pd.DataFrame({"lead_id": ["zz", "a", "zz"], "as_of": [MAR, MAR, APR]})
