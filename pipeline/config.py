@@ -166,6 +166,9 @@ class BaselineConfig(Strict):
     fit_grades: dict[str, float]
     mql_threshold: float
     sql_threshold: float
+    #: Points per decayed event of a type no rule names, capped at ``default_event_cap``.
+    default_event_points: float = 0.0
+    default_event_cap: float | None = Field(default=10.0, ge=0)
 
 
 class FlatConfig(Strict):

@@ -48,6 +48,38 @@ def missing_columns(columns: list[str] | pd.Index, cfg: BaselineConfig) -> list[
     return [r.column for r in cfg.rules if r.column not in have]
 
 
+def unnamed_event_columns(columns: list[str] | pd.Index, cfg: BaselineConfig) -> list[str]:
+    """The decayed count columns (``<type>_decayed``) of event types no rule names: a rule
+    names a type when its column is one of that type's (starts with ``<type>_``)."""
+    named = [r.column for r in cfg.rules]
+    out = []
+    for c in columns:
+        if not c.endswith("_decayed") or c == "engagement_decayed":
+            continue
+        kind = c.removesuffix("_decayed")
+        if not any(n.startswith(f"{kind}_") for n in named):
+            out.append(c)
+    return out
+
+
+def rules_for(columns: list[str] | pd.Index, cfg: BaselineConfig) -> list[PointsRule]:
+    """The rules that give points on a table with ``columns``: the configured ones whose
+    column it has, and ``default_event_points`` on each event type no rule names."""
+    have = set(columns)
+    rules = [r for r in cfg.rules if r.column in have]
+    if cfg.default_event_points:
+        rules += [
+            PointsRule(
+                column=c,
+                kind="engagement",
+                per_unit=cfg.default_event_points,
+                cap=cfg.default_event_cap,
+            )
+            for c in unnamed_event_columns(columns, cfg)
+        ]
+    return rules
+
+
 def fit_grade(fit_points: np.ndarray, grades: dict[str, float]) -> np.ndarray:
     """A-F from fit points: the best grade whose minimum is reached, else F."""
     out = np.full(len(fit_points), "F", dtype=object)
@@ -69,9 +101,8 @@ def score_baseline(frame: pd.DataFrame, cfg: BaselineConfig) -> pd.DataFrame:
     """Points, 0-100 score, fit grade and MQL/SQL status for every row of a feature table."""
     n = len(frame)
     parts = {"fit": np.zeros(n), "engagement": np.zeros(n), "negative": np.zeros(n)}
-    for rule in cfg.rules:
-        if rule.column in frame.columns:
-            parts[rule.kind] += rule_points(frame, rule)
+    for rule in rules_for(frame.columns, cfg):
+        parts[rule.kind] += rule_points(frame, rule)
     points = parts["fit"] + parts["engagement"] + parts["negative"]
     score = np.clip(points, 0, cfg.max_points) / cfg.max_points * 100.0
     return pd.DataFrame(

@@ -20,7 +20,7 @@ import pandas as pd
 
 from leadscore.config import BaselineConfig, Config
 from leadscore.features.spec import FeatureSpec
-from leadscore.model.baseline import rule_points, score_baseline
+from leadscore.model.baseline import rule_points, rules_for, score_baseline
 from leadscore.model.calibrator import Calibrator, choose_calibration
 from leadscore.model.kind import Scorer
 from leadscore.model.scorer import align
@@ -110,12 +110,11 @@ class PointsScorer:
         if groups is not None:
             names = sorted(set(groups.values()))
         out = pd.DataFrame(0.0, index=X.index, columns=[*names, "bias"])
-        for rule in self.baseline.rules:
-            if rule.column in X.columns:
-                target = groups.get(rule.column, rule.column) if groups else rule.column
-                if target not in out.columns:
-                    target = "bias"
-                out[target] += rule_points(X, rule) * scale
+        for rule in rules_for(X.columns, self.baseline):
+            target = groups.get(rule.column, rule.column) if groups else rule.column
+            if target not in out.columns:
+                target = "bias"
+            out[target] += rule_points(X, rule) * scale
         out["bias"] += self.score(X) - out.sum(axis=1).to_numpy()
         return out
 

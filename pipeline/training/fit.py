@@ -14,7 +14,7 @@ from leadscore import metrics
 from leadscore.config import Config, TierConfig
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
-from leadscore.model.baseline import missing_columns
+from leadscore.model.baseline import missing_columns, unnamed_event_columns
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.reference import Reference, build_reference
@@ -186,6 +186,14 @@ def train_on_table(
     absent = missing_columns(table.columns, cfg.baseline)
     if absent:
         notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
+    unnamed = unnamed_event_columns(list(table.columns), cfg.baseline)
+    if unnamed:
+        types = ", ".join(c.removesuffix("_decayed") for c in unnamed)
+        notes.append(
+            f"points sheet: event types no rule names ({types}) get "
+            f"{cfg.baseline.default_event_points:g} points per decayed event "
+            "(baseline.default_event_points)"
+        )
     tournament = run_tournament(table, spec, plan, cfg, known)
     backtest = tournament.backtests[tournament.winner]
     rows, periods = backtest.rows, period_text(backtest.rows["period"])

@@ -96,3 +96,24 @@ def test_default_baseline_scores_the_default_feature_columns(tiny_tables, cfg):
     assert out["baseline_score"].between(0, 100).all()
     # Lead a: VP (16) at software (10), 250 employees (8), US, business email (5): fit 39 -> A.
     assert out.loc[table["lead_id"] == "a", "fit_grade"].item() == "A"
+
+
+def test_event_types_no_rule_names_get_the_default_points():
+    from leadscore.model.baseline import unnamed_event_columns
+
+    frame = FRAME.assign(
+        chat_started_decayed=[1.0, 4.0, 0.0],  # a type found in the data, no rule
+        demo_request_7d=[1.0, 0.0, 0.0],
+        engagement_decayed=[9.0, 9.0, 9.0],  # the total, not a type
+    )
+    common = {"max_points": 100, "fit_grades": {"A": 20}, "mql_threshold": 30}
+    assert unnamed_event_columns(frame.columns, baseline(RULES, **common)) == [
+        "chat_started_decayed"
+    ]
+    off = score_baseline(frame, baseline(RULES, **common, sql_threshold=60))
+    on = score_baseline(
+        frame,
+        baseline(RULES, **common, sql_threshold=60, default_event_points=2, default_event_cap=5),
+    )
+    # 1 event x 2 = 2; 4 events x 2 = 8, capped at 5; none.
+    assert (on["engagement_points"] - off["engagement_points"]).tolist() == [2, 5, 0]
