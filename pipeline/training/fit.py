@@ -172,6 +172,23 @@ def reference_of(
     )
 
 
+def points_notes(columns: list[str], cfg: Config) -> list[str]:
+    """What the points sheet cannot score as configured on a table with ``columns``."""
+    notes = []
+    absent = missing_columns(columns, cfg.baseline)
+    if absent:
+        notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
+    unnamed = unnamed_event_columns(columns, cfg.baseline)
+    if unnamed:
+        types = ", ".join(c.removesuffix("_decayed") for c in unnamed)
+        notes.append(
+            f"points sheet: event types no rule names ({types}) get "
+            f"{cfg.baseline.default_event_points:g} points per decayed event "
+            "(baseline.default_event_points)"
+        )
+    return notes
+
+
 def train_on_table(
     table: pd.DataFrame,
     spec: FeatureSpec,
@@ -183,17 +200,7 @@ def train_on_table(
     with the points sheet (``known``: backtests already run on this table, spec and plan, by
     kind)."""
     notes = check_enough_positives(table, plan, cfg)
-    absent = missing_columns(table.columns, cfg.baseline)
-    if absent:
-        notes.append(f"baseline rules skipped, columns not in the data: {', '.join(absent)}")
-    unnamed = unnamed_event_columns(list(table.columns), cfg.baseline)
-    if unnamed:
-        types = ", ".join(c.removesuffix("_decayed") for c in unnamed)
-        notes.append(
-            f"points sheet: event types no rule names ({types}) get "
-            f"{cfg.baseline.default_event_points:g} points per decayed event "
-            "(baseline.default_event_points)"
-        )
+    notes += points_notes(list(table.columns), cfg)
     tournament = run_tournament(table, spec, plan, cfg, known)
     backtest = tournament.backtests[tournament.winner]
     rows, periods = backtest.rows, period_text(backtest.rows["period"])
