@@ -283,6 +283,29 @@ class MonitorConfig(Strict):
     min_leads: int = Field(default=300, ge=1)
 
 
+CRM_OUTPUTS = ("probability", "score", "tier", "reasons", "model_version")
+
+
+class CrmConfig(Strict):
+    """How a hand-off list reads in a CRM's import shape (``handoff --format``): HubSpot's
+    key and property internal names, Salesforce's field API names and reasons length."""
+
+    hubspot_key: Literal["Record ID", "Email"] = "Record ID"
+    hubspot_properties: dict[str, str] = Field(default_factory=dict)
+    salesforce_fields: dict[str, str] = Field(default_factory=dict)
+    salesforce_reasons_length: int = Field(default=32_768, gt=0, le=131_072)
+
+    @field_validator("hubspot_properties", "salesforce_fields")
+    @classmethod
+    def _outputs(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - set(CRM_OUTPUTS))
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not an output; name one of {', '.join(CRM_OUTPUTS)}"
+            )
+        return v
+
+
 class Config(Strict):
     io: IoConfig = Field(default_factory=IoConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
@@ -296,6 +319,7 @@ class Config(Strict):
     explain: ExplainConfig
     tracking: TrackingConfig
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    crm: CrmConfig = Field(default_factory=CrmConfig)
 
 
 def default_dict() -> dict[str, Any]:

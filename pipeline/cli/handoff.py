@@ -39,7 +39,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     tiers = [t.strip() for t in args.tiers.split(",") if t.strip()] if args.tiers else None
     result = route(scores, args.capacity, owners, territory, recent, tiers, args.min_score)
     say(f"scores {source}, night {night:%Y-%m-%d}")
-    written = io.write_list(result.rows, args.out)
+    written = _write(result.rows, args, scores)
     if args.excluded:
         from leadscore.data.files import write_table
 
@@ -53,6 +53,37 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         say(line)
     say(f"hand-off list -> {written}")
     return 0
+
+
+def _write(rows, args: argparse.Namespace, scores) -> Path:
+    """The list in ``--format``: the plain CSV, or a CRM's own import shape."""
+    from leadscore.config import load_config
+    from leadscore.handoff import crm, io
+    from leadscore.model.tiers import tier_order
+
+    if args.format == "csv":
+        return io.write_list(rows, args.out)
+    want = ".jsonl" if args.format == "dynamics" else ".csv"
+    if Path(args.out).suffix.lower() != want:
+        raise UsageError(f"--format {args.format} writes a {want} file, not {args.out}")
+    cfg = load_config(args.config)
+    if args.format == "hubspot":
+        emails = None
+        if cfg.crm.hubspot_key == "Email":
+            if not args.data:
+                raise UsageError("crm.hubspot_key Email: give --data DIR to read each email")
+            from leadscore.data.files import read_lead_column
+
+            emails = read_lead_column(args.data, "email", cfg.columns.leads, rows["lead_id"])
+        shaped = crm.hubspot(rows, cfg.crm.hubspot_key, cfg.crm.hubspot_properties, emails)
+    elif args.format == "salesforce":
+        shaped = crm.salesforce(rows, cfg.crm.salesforce_fields, cfg.crm.salesforce_reasons_length)
+    else:
+        order = tier_order(cfg.tiers)
+        order += sorted(set(rows["tier"].astype(str)) - set(order))
+        shaped = crm.dynamics(rows, order)
+    say(f"{args.format}: {shaped.line()}")
+    return crm.write_shaped(shaped, args.format, args.out)
 
 
 def add_handoff(sub: Sub) -> None:
@@ -71,7 +102,7 @@ def add_handoff(sub: Sub) -> None:
         "--owners",
         help="YAML or CSV of owners: name, capacity, and territories by country or industry",
     )
-    add_out(h, "the hand-off list (.csv, CRM-import shape)")
+    add_out(h, "the hand-off list (.csv; .jsonl with --format dynamics)")
     add_data(h, "data folder whose leads table gives each lead's territory")
     add_config(h, "YAML config (column mapping of the leads table)")
     h.add_argument("--tiers", help="tiers handed off, comma separated (default: the best tier)")
@@ -86,6 +117,14 @@ def add_handoff(sub: Sub) -> None:
         type=int,
         default=7,
         help="leave out leads handed off in this many days before the night (default 7; 0: none)",
+    )
+    h.add_argument(
+        "--format",
+        choices=["csv", "hubspot", "salesforce", "dynamics"],
+        default="csv",
+        help="csv (default), or a CRM's import shape: a HubSpot contacts CSV, a Salesforce "
+        "Data Loader CSV, Dynamics 365 msdyn_predictivescore JSON lines (.jsonl); names "
+        "from the config's crm: section",
     )
     h.add_argument("--excluded", help="also write every lead left out, with why (.csv/.parquet)")
     h.set_defaults(func=cmd_handoff)
