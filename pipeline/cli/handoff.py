@@ -57,33 +57,32 @@ def cmd_handoff(args: argparse.Namespace) -> int:
 
 def _write(rows, args: argparse.Namespace, scores) -> Path:
     """The list in ``--format``: the plain CSV, or a CRM's own import shape."""
-    from leadscore.config import load_config
-    from leadscore.handoff import crm, io
-    from leadscore.model.tiers import tier_order
+    from leadscore.handoff import io
 
     if args.format == "csv":
         return io.write_list(rows, args.out)
-    want = ".jsonl" if args.format == "dynamics" else ".csv"
-    if Path(args.out).suffix.lower() != want:
-        raise UsageError(f"--format {args.format} writes a {want} file, not {args.out}")
-    cfg = load_config(args.config)
-    if args.format == "hubspot":
-        emails = None
-        if cfg.crm.hubspot_key == "Email":
-            if not args.data:
-                raise UsageError("crm.hubspot_key Email: give --data DIR to read each email")
-            from leadscore.data.files import read_lead_column
+    return write_crm(rows, args.format, args.out, args.config, args.data)
 
-            emails = read_lead_column(args.data, "email", cfg.columns.leads, rows["lead_id"])
-        shaped = crm.hubspot(rows, cfg.crm.hubspot_key, cfg.crm.hubspot_properties, emails)
-    elif args.format == "salesforce":
-        shaped = crm.salesforce(rows, cfg.crm.salesforce_fields, cfg.crm.salesforce_reasons_length)
-    else:
-        order = tier_order(cfg.tiers)
-        order += sorted(set(rows["tier"].astype(str)) - set(order))
-        shaped = crm.dynamics(rows, order)
-    say(f"{args.format}: {shaped.line()}")
-    return crm.write_shaped(shaped, args.format, args.out)
+
+def write_crm(rows, fmt: str, out: str, config: str | None, data: str | None) -> Path:
+    """``rows`` written to ``out`` in a CRM's import shape (``leadscore.handoff.crm``)."""
+    from leadscore.config import load_config
+    from leadscore.handoff import crm
+    from leadscore.model.tiers import tier_order
+
+    if Path(out).suffix.lower() != crm.suffix(fmt):
+        raise UsageError(f"--format {fmt} writes a {crm.suffix(fmt)} file, not {out}")
+    cfg = load_config(config)
+    emails = None
+    if fmt == "hubspot" and cfg.crm.hubspot_key == "Email":
+        if not data:
+            raise UsageError("crm.hubspot_key Email: give --data DIR to read each lead's email")
+        from leadscore.data.files import read_lead_column
+
+        emails = read_lead_column(data, "email", cfg.columns.leads, rows["lead_id"])
+    shaped = crm.shape(rows, fmt, cfg.crm, tier_order(cfg.tiers), emails)
+    say(f"{fmt}: {shaped.line()}")
+    return crm.write_shaped(shaped, fmt, out)
 
 
 def add_handoff(sub: Sub) -> None:

@@ -28,6 +28,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     check_engine(args)
     if args.history and args.flat:
         raise UsageError("--history keeps event-mode nights (--data DIR --as-of DATE)")
+    if args.format != "file":
+        if args.engine == "spark":
+            raise UsageError("--format writes a CRM file from the DuckDB engine's scores only")
+        _crm_beside(args)
     cfg = load_config(args.config)
     if args.flat:
         night = score_flat(args.flat, args.out, cfg, args.model, say)
@@ -45,6 +49,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     return _said(args, night.summary, night.model, as_of[0])
 
 
+def _crm_beside(args: argparse.Namespace) -> None:
+    """With a CRM ``--format``, ``--out`` is the CRM's file and the scores go beside it
+    (``<out>.scores.parquet``), where the history and the monitor read them."""
+    from leadscore.handoff.crm import suffix
+
+    crm_out = Path(args.out)
+    if crm_out.suffix.lower() != suffix(args.format):
+        raise UsageError(
+            f"--format {args.format} writes a {suffix(args.format)} file, not {crm_out}"
+        )
+    args.crm_out = str(crm_out)
+    args.out = str(crm_out.with_name(crm_out.stem + ".scores.parquet"))
+
+
 def _said(args: argparse.Namespace, summary, model, night) -> int:
     """The night's closing lines, then the night kept in the history (with ``--history``)."""
     from leadscore.scoring.night import keep_night
@@ -56,6 +74,15 @@ def _said(args: argparse.Namespace, summary, model, night) -> int:
     )
     say(summary.line())
     _say_tiers(summary.out, model.settings)
+    if getattr(args, "crm_out", None):
+        import pandas as pd
+
+        from leadscore.cli.handoff import write_crm
+        from leadscore.handoff.crm import from_scores
+
+        scores = from_scores(pd.read_parquet(summary.out))
+        written = write_crm(scores, args.format, args.crm_out, args.config, args.data)
+        say(f"{args.format} -> {written}")
     if args.history:
         say(f"history -> {keep_night(args.history, summary, night, model.version)}")
     return 0
@@ -151,7 +178,14 @@ def add_score(sub: Sub) -> None:
     add_as_of(sc, "DATE to score at")
     sc.add_argument("--flat", help="flat mode: a file of new rows shaped like the training file")
     add_model(sc, "MLflow model URI (default: models:/<name>@champion)")
-    add_out(sc, "output file (.parquet or .csv)")
+    add_out(sc, "output file (.parquet or .csv; with a CRM --format, the CRM's file)")
+    sc.add_argument(
+        "--format",
+        choices=["file", "hubspot", "salesforce", "dynamics"],
+        default="file",
+        help="file (default: Parquet or CSV by --out), or a CRM's import shape written to "
+        "--out with the scores beside it as <out>.scores.parquet",
+    )
     add_config(sc, "YAML config (registered model name, column mapping)")
     sc.add_argument(
         "--history",

@@ -169,6 +169,39 @@ def dynamics(rows: pd.DataFrame, tier_order: list[str], entity: str = "lead") ->
     return Shaped(records, cut)
 
 
+def from_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """A scores file's rows as the shapes read them (``reasons``, ``scored_at``)."""
+    night = (
+        pd.to_datetime(scores["as_of"], utc=True).dt.strftime("%Y-%m-%d")
+        if "as_of" in scores
+        else pd.Series("", index=scores.index)
+    )
+    out = scores.rename(columns={"top_reasons": "reasons"}).assign(scored_at=night)
+    return out
+
+
+def shape(
+    rows: pd.DataFrame,
+    fmt: str,
+    crm_cfg,
+    tier_order: list[str],
+    emails: pd.Series | None = None,
+) -> Shaped:
+    """``rows`` (a hand-off list, or ``from_scores``) in ``fmt``'s shape, named by the
+    config's ``crm:`` section."""
+    if fmt == "hubspot":
+        return hubspot(rows, crm_cfg.hubspot_key, crm_cfg.hubspot_properties, emails)
+    if fmt == "salesforce":
+        return salesforce(rows, crm_cfg.salesforce_fields, crm_cfg.salesforce_reasons_length)
+    order = [*tier_order, *sorted(set(rows["tier"].astype(str)) - set(tier_order))]
+    return dynamics(rows, order)
+
+
+def suffix(fmt: str) -> str:
+    """The file a shape is written to: ``.jsonl`` for dynamics, ``.csv`` otherwise."""
+    return ".jsonl" if fmt == "dynamics" else ".csv"
+
+
 def _csv(frame: pd.DataFrame, bom: bool) -> Callable[[Path], None]:
     encoding = "utf-8-sig" if bom else "utf-8"
     return lambda tmp: frame.to_csv(tmp, index=False, encoding=encoding)

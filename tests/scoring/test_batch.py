@@ -457,3 +457,15 @@ def test_score_keeps_its_nights_in_the_history(trained, capsys):
     assert main(["history", "--history", str(history), "--lead", str(lead)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line[:10] for line in lines] == ["2025-11-15", "2025-12-01"]
+
+
+def test_score_writes_a_crm_file_with_the_scores_beside_it(trained, capsys):
+    assert run_score(trained, "crm.csv", "--format", "salesforce") == 0
+    root = trained["root"]
+    crm = pd.read_csv(root / "crm.csv", dtype={"Id": str})
+    scores = pd.read_parquet(root / "crm.scores.parquet")
+    assert list(scores.columns) == SCORE_COLUMNS
+    assert crm["Id"].tolist() == scores["lead_id"].tolist()
+    assert crm.columns[0] == "Id" and "Leadscore_Reasons__c" in crm.columns
+    assert "salesforce -> " in capsys.readouterr().out
+    assert run_score(trained, "crm.json", "--format", "dynamics") == 2
