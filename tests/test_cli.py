@@ -272,6 +272,20 @@ def test_flat_mode_train_and_score(tmp_path, monkeypatch, capsys):
     )
     scores = pd.read_csv(tmp_path / "s.csv")
     assert len(scores) == 500 and scores["lead_id"].tolist() == new["Prospect ID"].tolist()
+    # No moment and no history in a flat file; the columns in the batch's order.
+    assert list(scores.columns) == [
+        "lead_id",
+        "probability",
+        "score",
+        "rank",
+        "tier",
+        "baseline_score",
+        "baseline_tier",
+        "fit_grade",
+        "top_reasons",
+        "model_version",
+    ]
+    assert "not open" not in capsys.readouterr().out
     assert scores["baseline_score"].gt(0).any()
 
 

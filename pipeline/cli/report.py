@@ -11,10 +11,13 @@ from leadscore.cli.options import Sub, add_config, add_data, add_model, add_out,
 def cmd_report(args: argparse.Namespace) -> int:
     from leadscore.config import load_config, registered_name
     from leadscore.reporting.render import build_report
+    from leadscore.scoring.sinks import model_of_scores
 
     name = registered_name(load_config(args.config), args.flat)
+    # Without --model, a scores file is reviewed with the model that wrote it.
+    model = args.model or (model_of_scores(args.scores) if args.scores else None)
     out = build_report(
-        args.model, args.scores, args.out, registered_name=name, accounts_path=args.accounts
+        model, args.scores, args.out, registered_name=name, accounts_path=args.accounts
     )
     say(f"report -> {out}")
     return 0
@@ -44,7 +47,7 @@ def add_report(sub: Sub) -> None:
         description="What drives the score, conversion by score band, model vs points baseline, calibration, "
         "the capacity table and, with --scores, example leads per tier with their reasons.",
     )
-    add_model(r)
+    add_model(r, "MLflow model URI (default: the model that wrote --scores, else the champion)")
     r.add_argument("--scores", help="a scores file from `leadscore score`")
     r.add_argument("--accounts", help="an accounts file from `leadscore accounts`")
     add_out(r, "output .html file")

@@ -60,7 +60,7 @@ class ScoreSummary:
     rows_in: int
     scored: int
     rejected: int
-    not_open: int
+    not_open: int | None  # None: a flat file, where every row is scored
     out: Path
     rejects: Path | None
     seconds: float
@@ -74,8 +74,9 @@ class ScoreSummary:
     def line(self) -> str:
         rate = self.scored / self.seconds if self.seconds > 0 else float("nan")
         return (
-            f"in {self.rows_in:,} = scored {self.scored:,} + rejected {self.rejected:,} "
-            f"(not open at as_of: {self.not_open:,}); {self.seconds:.1f}s, {rate:,.0f} leads/s"
+            f"in {self.rows_in:,} = scored {self.scored:,} + rejected {self.rejected:,}"
+            + (f" (not open at as_of: {self.not_open:,})" if self.not_open is not None else "")
+            + f"; {self.seconds:.1f}s, {rate:,.0f} leads/s"
         )
 
 

@@ -19,7 +19,7 @@ from leadscore.features.flat import flat_features
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.scoring.batch import ScoreSummary, score_frame
-from leadscore.scoring.sinks import place, write_rejects, write_scores
+from leadscore.scoring.sinks import SCORE_COLUMNS, place, write_rejects, write_scores
 
 
 def score_flat_file(
@@ -50,10 +50,12 @@ def score_flat_file(
     bad = ids.isna().to_numpy()
     feats = flat_features(cleaned[~bad].reset_index(drop=True), scorer.spec)
     feats.insert(0, "lead_id", ids[~bad].to_numpy())
-    scores = place(
+    placed = place(
         score_frame(feats, scorer, settings.baseline, settings.explain.top_reasons, version),
         settings.tiers,
     )
+    # A flat file has no moment and no history: no as_of, score_change or tier_since.
+    scores = placed[[c for c in SCORE_COLUMNS if c in placed.columns and c != "as_of"]]
     out_path = write_scores(scores, out)
     rejects = pd.DataFrame(
         {
@@ -68,7 +70,7 @@ def score_flat_file(
         len(raw),
         len(scores),
         len(rejects),
-        0,
+        None,
         out_path,
         rejects_path,
         time.perf_counter() - t0,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leadscore.config import TierConfig
@@ -139,3 +140,23 @@ def rejects_path_for(out: Path) -> Path:
 
 def write_rejects(rejects: pd.DataFrame, out: Path) -> Path:
     return write_atomic(rejects_path_for(out), lambda t: rejects.to_csv(t, index=False))
+
+
+def registry_uri(version: str) -> str | None:
+    """``models:/name/N`` for a scores file's ``model_version`` (``name/N``), else None."""
+    name, _, number = str(version).rpartition("/")
+    return f"models:/{version}" if name and number.isdigit() else None
+
+
+def model_of_scores(path: str | Path) -> str | None:
+    """The registry URI of the model that wrote a scores file (its last row's
+    ``model_version``), or None when that cannot be read (the caller names the champion)."""
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".csv":
+            versions = pd.read_csv(p, usecols=["model_version"], dtype=str)["model_version"]
+        else:
+            versions = pq.read_table(p, columns=["model_version"]).column(0).to_pandas()
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return None
+    return registry_uri(versions.iloc[-1]) if len(versions) else None

@@ -51,3 +51,16 @@ def test_no_chunk_gives_the_empty_table(tmp_path, suffix):
     sink.close()
     back = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     assert list(back.columns) == list(SCORE_COLUMNS) and back.empty
+
+
+def test_a_scores_file_names_the_model_that_wrote_it(tmp_path):
+    from leadscore.scoring.sinks import model_of_scores
+
+    frame = pd.DataFrame({"lead_id": ["a", "b"], "model_version": ["x-flat/4", "x-flat/4"]})
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    frame.to_parquet(tmp_path / "s.parquet")
+    assert model_of_scores(tmp_path / "s.csv") == "models:/x-flat/4"
+    assert model_of_scores(tmp_path / "s.parquet") == "models:/x-flat/4"
+    frame.assign(model_version="runs:/abc/model").to_csv(tmp_path / "r.csv", index=False)
+    assert model_of_scores(tmp_path / "r.csv") is None  # not a registry version
+    assert model_of_scores(tmp_path / "missing.csv") is None
