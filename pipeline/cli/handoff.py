@@ -37,7 +37,19 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     history = args.history or (args.scores if io.is_history(Path(args.scores)) else None)
     recent = io.recent_handoffs(history, night, args.recent_days) if history else set()
     tiers = [t.strip() for t in args.tiers.split(",") if t.strip()] if args.tiers else None
-    result = route(scores, args.capacity, owners, territory, recent, tiers, args.min_score)
+    if not 0 <= args.holdout < 1:
+        raise UsageError(f"--holdout is a share in [0, 1), not {args.holdout}")
+    result = route(
+        scores,
+        args.capacity,
+        owners,
+        territory,
+        recent,
+        tiers,
+        args.min_score,
+        args.holdout,
+        args.experiment,
+    )
     say(f"scores {source}, night {night:%Y-%m-%d}")
     written = _write(result.rows, args, scores)
     if args.excluded:
@@ -46,7 +58,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         left = result.decisions[result.decisions["outcome"] != "handed off"]
         say(f"excluded -> {write_table(left, args.excluded)}")
     if history:
-        say(f"hand-off log -> {io.write_log(history, night, result.rows)}")
+        say(f"hand-off log -> {io.write_log(history, night, result.rows, result.control)}")
     else:
         say("no --history: nothing excluded as handed off recently, and this list is not logged")
     for line in result.lines(args.recent_days):
@@ -116,6 +128,18 @@ def add_handoff(sub: Sub) -> None:
         type=int,
         default=7,
         help="leave out leads handed off in this many days before the night (default 7; 0: none)",
+    )
+    h.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        help="share of the leads that would be handed off held back as a control arm, "
+        "stable per lead and --experiment (default 0: none)",
+    )
+    h.add_argument(
+        "--experiment",
+        default="leadscore",
+        help="the experiment's name: its arms are drawn from it (default leadscore)",
     )
     h.add_argument(
         "--format",

@@ -93,8 +93,18 @@ def recent_handoffs(history: str | Path, night: pd.Timestamp, days: int) -> set[
     return {str(x) for x in found}
 
 
-def write_log(history: str | Path, night: pd.Timestamp, rows: pd.DataFrame) -> Path:
-    keep = rows[["lead_id", "owner"]].assign(handed_off_at=night)
+def write_log(
+    history: str | Path,
+    night: pd.Timestamp,
+    rows: pd.DataFrame,
+    control: pd.DataFrame | None = None,
+) -> Path:
+    """The night's hand-off log: each lead handed off (``arm`` treated) and, with a holdout,
+    each held back (``arm`` control)."""
+    keep = rows[["lead_id", "owner"]].assign(arm="treated")
+    if control is not None and len(control):
+        keep = pd.concat([keep, control[["lead_id", "owner"]].assign(arm="control")])
+    keep = keep.assign(handed_off_at=night)
     return write_atomic(
         log_path(history, night),
         lambda tmp: pq.write_table(to_arrow(keep), tmp),

@@ -26,7 +26,8 @@ RECENT = "handed off recently"
 NO_OWNER = "no owner for its territory"
 OVER_CAPACITY = "over capacity"
 HANDED_OFF = "handed off"
-OUTCOMES = (HANDED_OFF, BELOW_BAR, RECENT, NO_OWNER, OVER_CAPACITY)
+CONTROL = "held back (control)"
+OUTCOMES = (HANDED_OFF, CONTROL, BELOW_BAR, RECENT, NO_OWNER, OVER_CAPACITY)
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,15 @@ class Handoff:
     owners: list[OwnerLoad]
     expected: float
     bar: str
+    #: The leads held back as the control arm (``--holdout``), in the list's shape.
+    control: pd.DataFrame | None = None
 
     def lines(self, recent_days: int) -> list[str]:
         c = self.counts
         total = sum(c.values())
+        held = f"held back (control) {c[CONTROL]:,} + " if self.control is not None else ""
         out = [
-            f"in {total:,} = handed off {c[HANDED_OFF]:,} + below the bar {c[BELOW_BAR]:,} + "
+            f"in {total:,} = handed off {c[HANDED_OFF]:,} + {held}below the bar {c[BELOW_BAR]:,} + "
             f"handed off in the last {recent_days} days {c[RECENT]:,} + no owner for the "
             f"territory {c[NO_OWNER]:,} + over capacity {c[OVER_CAPACITY]:,}",
             f"handed off {c[HANDED_OFF]:,} leads ({self.bar}), "
@@ -67,8 +71,25 @@ class Handoff:
         return out
 
 
+def control_arm(lead_id: pd.Series, experiment: str, share: float) -> np.ndarray:
+    """Whether each lead is in the control arm of ``experiment``: a stable hash of the
+    experiment's name and the lead's id, under ``share``. A lead stays in its arm on every
+    night, and another experiment draws its arms afresh."""
+    if share <= 0:
+        return np.zeros(len(lead_id), bool)
+    keys = experiment + "\x1f" + pd.Series(lead_id, dtype="string").fillna("")
+    h = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    return (h >> np.uint64(11)).astype("float64") / 2.0**53 < share
+
+
 def best_first(scores: pd.DataFrame) -> np.ndarray:
-    """Row positions best first: probability, then score, descending; ties by lead_id."""
+    """Row positions best first: the night's rank when the file has one (ties on
+    probability ordered by the model's raw score), else probability, then score,
+    descending; ties by lead_id."""
+    if "rank" in scores:
+        return np.lexsort(
+            (scores["lead_id"].astype(str).to_numpy(), scores["rank"].to_numpy("int64"))
+        )
     return np.lexsort(
         (
             scores["lead_id"].astype(str).to_numpy(),
@@ -198,10 +219,16 @@ def route(
     recent: set[str] | frozenset[str] = frozenset(),
     tiers: list[str] | None = None,
     min_score: float | None = None,
+    holdout: float = 0.0,
+    experiment: str = "leadscore",
 ) -> Handoff:
     """The hand-off of ``scores`` (one night's scores file): at most ``capacity`` leads
     (with owners: at most their capacities too), routed by ``territory`` (each lead's
-    value of the owners' ``territory_by`` column, aligned with ``scores``)."""
+    value of the owners' ``territory_by`` column, aligned with ``scores``).
+
+    With ``holdout``, the leads of ``experiment``'s control arm (``control_arm``) that would
+    have been handed off are held back: not routed, not counting against capacity, and
+    listed in ``control`` for the hand-off log, so routing can be judged against them."""
     if capacity is None and owners is None:
         raise ValueError("give a capacity or owners with capacities")
     n = len(scores)
@@ -218,20 +245,32 @@ def route(
     covered = team >= 0
 
     order = best_first(scores)
-    pool = order[(bar & ~was_recent & covered)[order]]  # eligible rows, best first
+    eligible = order[(bar & ~was_recent & covered)[order]]  # best first
+    in_control = control_arm(scores["lead_id"], experiment, holdout)[eligible]
+    pool = eligible[~in_control]
     rank = pd.Series(team[pool]).groupby(team[pool]).cumcount().to_numpy()
     fits = rank < team_capacity[team[pool]]
     chosen = pool[fits][:limit]
+    # Held back: the control arm's leads ranked above the last lead handed off, the ones
+    # routing would have reached.
+    reach = int(np.flatnonzero(np.isin(eligible, chosen)).max()) + 1 if len(chosen) else 0
+    held = eligible[:reach][in_control[:reach]]
 
     outcome = np.full(n, OVER_CAPACITY, dtype=object)
     outcome[~covered] = NO_OWNER
     outcome[was_recent] = RECENT
     outcome[~bar] = BELOW_BAR
     outcome[chosen] = HANDED_OFF
+    outcome[held] = CONTROL
 
     p = scores["probability"].to_numpy("float64")
     owner_name, owner_email, loads = _owners_of(chosen, rank[fits][:limit], team, owners, p)
     rows = _list_rows(scores.iloc[chosen], owner_name, owner_email, owners, territory, chosen)
-    counts = {k: int((outcome == k).sum()) for k in OUTCOMES}
+    kept = [k for k in OUTCOMES if k != CONTROL or holdout > 0]
+    counts = {k: int((outcome == k).sum()) for k in kept}
     decisions = pd.DataFrame({"lead_id": lead, "outcome": outcome})
-    return Handoff(rows, decisions, counts, loads, float(p[chosen].sum()), bar_words)
+    control = None
+    if holdout > 0:
+        blank = np.full(len(held), "", dtype=object)
+        control = _list_rows(scores.iloc[held], blank, blank, owners, territory, held)
+    return Handoff(rows, decisions, counts, loads, float(p[chosen].sum()), bar_words, control)

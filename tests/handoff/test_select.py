@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from leadscore.handoff.owners import parse_owners
 from leadscore.handoff.select import (
     BELOW_BAR,
+    CONTROL,
     HANDED_OFF,
     NO_OWNER,
     OUTCOMES,
@@ -194,9 +195,10 @@ def test_every_lead_is_counted_once_and_no_capacity_is_exceeded(n, capacity, cap
     )
     territory = pd.Series(rng.choice(np.array(countries, dtype=object), n))
     recent = set(rng.choice(np.array(ids + ["x"], dtype=object), min(n, 5), replace=False))
-    h = route(frame, capacity, owners, territory, recent)
+    holdout = 0.25 if seed % 2 else 0.0  # with a control arm on odd seeds
+    h = route(frame, capacity, owners, territory, recent, holdout=holdout)
     assert sum(h.counts.values()) == n == len(h.decisions)
-    assert set(h.counts) == set(OUTCOMES)
+    assert set(h.counts) == set(OUTCOMES) - ({CONTROL} if not holdout else set())
     assert (
         h.counts[HANDED_OFF]
         == len(h.rows)
