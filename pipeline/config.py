@@ -283,6 +283,17 @@ class MonitorConfig(Strict):
     min_leads: int = Field(default=300, ge=1)
 
 
+class HoldoutConfig(Strict):
+    """A control arm held back from the hand-off (``handoff --holdout``)."""
+
+    share: float = Field(default=0.0, ge=0, lt=1)
+    name: str = Field(default="leadscore", min_length=1)
+
+
+class HandoffConfig(Strict):
+    holdout: HoldoutConfig = Field(default_factory=HoldoutConfig)
+
+
 CRM_OUTPUTS = ("probability", "score", "tier", "reasons", "model_version")
 
 
@@ -320,6 +331,7 @@ class Config(Strict):
     tracking: TrackingConfig
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     crm: CrmConfig = Field(default_factory=CrmConfig)
+    handoff: HandoffConfig = Field(default_factory=HandoffConfig)
 
 
 def default_dict() -> dict[str, Any]:

@@ -37,8 +37,11 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     history = args.history or (args.scores if io.is_history(Path(args.scores)) else None)
     recent = io.recent_handoffs(history, night, args.recent_days) if history else set()
     tiers = [t.strip() for t in args.tiers.split(",") if t.strip()] if args.tiers else None
-    if not 0 <= args.holdout < 1:
-        raise UsageError(f"--holdout is a share in [0, 1), not {args.holdout}")
+    holdout_cfg = load_config(args.config).handoff.holdout
+    holdout = holdout_cfg.share if args.holdout is None else args.holdout
+    experiment = args.experiment or holdout_cfg.name
+    if not 0 <= holdout < 1:
+        raise UsageError(f"--holdout is a share in [0, 1), not {holdout}")
     result = route(
         scores,
         args.capacity,
@@ -47,8 +50,8 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         recent,
         tiers,
         args.min_score,
-        args.holdout,
-        args.experiment,
+        holdout,
+        experiment,
     )
     say(f"scores {source}, night {night:%Y-%m-%d}")
     written = _write(result.rows, args, scores)
@@ -132,14 +135,13 @@ def add_handoff(sub: Sub) -> None:
     h.add_argument(
         "--holdout",
         type=float,
-        default=0.0,
         help="share of the leads that would be handed off held back as a control arm, "
-        "stable per lead and --experiment (default 0: none)",
+        "stable per lead and --experiment (default: handoff.holdout.share, 0)",
     )
     h.add_argument(
         "--experiment",
-        default="leadscore",
-        help="the experiment's name: its arms are drawn from it (default leadscore)",
+        help="the experiment's name: its arms are drawn from it (default: "
+        "handoff.holdout.name, leadscore)",
     )
     h.add_argument(
         "--format",

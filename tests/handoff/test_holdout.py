@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from leadscore.cli import main
 from leadscore.handoff.select import CONTROL, HANDED_OFF, control_arm, route
@@ -63,3 +64,20 @@ def test_the_log_keeps_both_arms(tmp_path, capsys):
     ) & listed
     assert "held back (control)" in capsys.readouterr().out
     assert main([*argv[:-2], "--holdout", "1.5", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_the_config_sets_the_holdout_and_the_command_line_wins(tmp_path):
+    from leadscore.config import ConfigError, config_from_dict
+
+    scores = night(tmp_path / "n.parquet", "2026-01-05", ids="abcdefghijklmnopqrst")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("handoff:\n  holdout: {share: 0.5, name: e1}\n")
+    hist = tmp_path / "history"
+    argv = ["handoff", "--scores", str(scores), "--capacity", "5", "--config", str(cfg)]
+    assert main([*argv, "--history", str(hist), "--out", str(tmp_path / "a.csv")]) == 0
+    log = pd.read_parquet(next((hist / "handoffs").glob("*.parquet")))
+    assert (log["arm"] == "control").any()
+    assert main([*argv, "--holdout", "0", "--out", str(tmp_path / "b.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "b.csv")) == 5
+    with pytest.raises(ConfigError, match="handoff.holdout.share"):
+        config_from_dict({"handoff": {"holdout": {"share": 1.0}}})
