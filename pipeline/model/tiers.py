@@ -46,9 +46,24 @@ def ranks(probability: np.ndarray, margin: np.ndarray) -> np.ndarray:
     the model's raw margin (calibration maps a range of margins to one probability, so the
     margin orders those leads as the model does). Leads equal on both share the best rank of
     their group (1, 2, 2, 4)."""
-    order, group = _tie_groups(probability, margin)
+    return _ranks(*_tie_groups(probability, margin))
+
+
+def _ranks(order: np.ndarray, group: np.ndarray) -> np.ndarray:
     first = np.flatnonzero(np.r_[True, np.diff(group[order]) > 0])  # sorted position per group
     return (first[group] + 1).astype(np.int64)
+
+
+def ranks_and_tiers(
+    probability: np.ndarray, margin: np.ndarray, cfg: TierConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """One night's ``ranks`` and ``night_tiers`` (as text), from one sort of its leads."""
+    order, group = _tie_groups(probability, margin)
+    if not cfg.ranked:
+        tier = assign_tiers(to_score(np.asarray(probability, "float64")), cfg)
+    else:
+        tier = _cut_groups(group, cfg)
+    return _ranks(order, group), tier.astype(str)
 
 
 def _cumulative(cfg: TierConfig, leads: int) -> np.ndarray:
@@ -77,18 +92,24 @@ def night_tiers(
         return assign_tiers(to_score(p), cfg)
     m = np.asarray(margin, dtype="float64")
     out = np.full(len(p), cfg.rest, dtype=object)
-    names = np.array(cfg.names()[:-1], dtype=object)
     codes = np.zeros(len(p), np.int64) if night is None else pd.factorize(np.asarray(night))[0]
     for code in np.unique(codes):
         rows = np.flatnonzero(codes == code)
-        _, group = _tie_groups(p[rows], m[rows])
-        key = -group.astype("float64")  # higher is better, one value per tie group
-        cuts, _ = cut_scores(key, _cumulative(cfg, len(rows)))
-        # Tier k holds keys in [cuts[k], cuts[k-1]); a tier whose cut repeats the one
-        # before is empty.
-        at = np.searchsorted(-cuts, -key, side="left")
-        placed = at < len(names)
-        out[rows[placed]] = names[at[placed]]
+        out[rows] = _cut_groups(_tie_groups(p[rows], m[rows])[1], cfg)
+    return out
+
+
+def _cut_groups(group: np.ndarray, cfg: TierConfig) -> np.ndarray:
+    """Tiers of one night's leads from their tie groups (0 = best), by shares or capacity."""
+    out = np.full(len(group), cfg.rest, dtype=object)
+    names = np.array(cfg.names()[:-1], dtype=object)
+    key = -group.astype("float64")  # higher is better, one value per tie group
+    cuts, _ = cut_scores(key, _cumulative(cfg, len(group)))
+    # Tier k holds keys in [cuts[k], cuts[k-1]); a tier whose cut repeats the one before
+    # is empty.
+    at = np.searchsorted(-cuts, -key, side="left")
+    placed = at < len(names)
+    out[placed] = names[at[placed]]
     return out
 
 

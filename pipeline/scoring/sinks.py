@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from leadscore.config import TierConfig
 from leadscore.data.files import iso_utc, to_arrow, write_atomic
-from leadscore.model.tiers import night_tiers, ranks
+from leadscore.model.tiers import ranks_and_tiers
 
 SCORE_COLUMNS = [
     "lead_id",
@@ -87,11 +87,10 @@ class ScoreSink:
 def place(scores: pd.DataFrame, tiers: TierConfig) -> pd.DataFrame:
     """One night's scores (``score_frame``'s rows, all of them) with ``rank`` and ``tier``
     set on the whole night, without the raw ``margin``."""
-    p = scores["probability"].to_numpy("float64")
-    m = scores["margin"].to_numpy("float64")
-    return scores.drop(columns="margin").assign(
-        rank=ranks(p, m), tier=night_tiers(p, m, tiers).astype(str)
+    rank, tier = ranks_and_tiers(
+        scores["probability"].to_numpy("float64"), scores["margin"].to_numpy("float64"), tiers
     )
+    return scores.drop(columns="margin").assign(rank=rank, tier=tier)
 
 
 class NightSink:
@@ -119,7 +118,7 @@ class NightSink:
             return
         self._writer.close()
         p, m = np.concatenate(self._p), np.concatenate(self._m)
-        rank, tier = ranks(p, m), night_tiers(p, m, tiers).astype(str)
+        rank, tier = ranks_and_tiers(p, m, tiers)
         start = 0
         with pq.ParquetFile(self.path) as stored:
             for i in range(stored.num_row_groups):
@@ -142,7 +141,7 @@ def write_rejects(rejects: pd.DataFrame, out: Path) -> Path:
     return write_atomic(rejects_path_for(out), lambda t: rejects.to_csv(t, index=False))
 
 
-def registry_uri(version: str) -> str | None:
+def _registry_uri(version: str) -> str | None:
     """``models:/name/N`` for a scores file's ``model_version`` (``name/N``), else None."""
     name, _, number = str(version).rpartition("/")
     return f"models:/{version}" if name and number.isdigit() else None
@@ -159,4 +158,4 @@ def model_of_scores(path: str | Path) -> str | None:
             versions = pq.read_table(p, columns=["model_version"]).column(0).to_pandas()
     except (OSError, ValueError, KeyError, pa.ArrowException):
         return None
-    return registry_uri(versions.iloc[-1]) if len(versions) else None
+    return _registry_uri(versions.iloc[-1]) if len(versions) else None
