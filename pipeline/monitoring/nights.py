@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from leadscore.data.files import read_frame, require_numbers
 from leadscore.errors import DataError
 from leadscore.scoring.history import nightly_files
-from leadscore.scoring.sinks import model_of_scores, registry_uri
+from leadscore.scoring.sinks import model_of_scores
 
 #: What the monitor reads of each night (``leadscore.scoring.sinks.SCORE_COLUMNS`` subset).
 COLUMNS = ("lead_id", "as_of", "probability", "score", "tier", "baseline_score", "model_version")
@@ -71,15 +71,11 @@ def read_history_nights(folder: str | Path) -> pd.DataFrame:
 
 def scored_by(scores: str | Path | None, history: str | Path | None) -> str | None:
     """The registry URI (``models:/name/N``) of the model that scored the latest night of a
-    scores file or a history (its ``model_version`` only is read), or None when that is not
-    a registry version or cannot be read (the caller then names the champion)."""
+    scores file or a history, or None (the caller then names the champion)."""
     if history is None:
         return model_of_scores(scores) if scores is not None else None
     try:
         files = nightly_files(history)
-        if not files:
-            return None
-        versions = pq.read_table(files[-1], columns=["model_version"]).column(0)
-    except (DataError, pa.ArrowException, OSError, KeyError):
+    except DataError:
         return None
-    return registry_uri(str(versions[len(versions) - 1])) if len(versions) else None
+    return model_of_scores(files[-1]) if files else None

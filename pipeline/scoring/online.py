@@ -25,6 +25,7 @@ from leadscore.data.contract import OPTIONAL, REQUIRED, Tables
 from leadscore.data.validate import validate_tables
 from leadscore.errors import LeadscoreError
 from leadscore.features.table import build_features
+from leadscore.model.reference import tier_floors
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import assign_tiers, to_score
 from leadscore.scoring.batch import check_columns, score_frame, scoring_features
@@ -233,12 +234,6 @@ def request_tables(
     return Tables(clean.leads, events, clean.outcomes, stages), ids
 
 
-def tier_floors_of_night(scores: pd.DataFrame) -> dict[str, float]:
-    """The lowest probability of each tier on a scored night."""
-    low = scores.groupby("tier", sort=False)["probability"].min().sort_values(ascending=False)
-    return {str(k): float(v) for k, v in low.items()}
-
-
 def online_tiers(p: np.ndarray, tiers: TierConfig, floors: dict[str, float]) -> np.ndarray:
     """Tiers of leads scored on their own: fixed cut-offs read the score; tiers cut on a
     night's ranks start at ``floors`` (each tier's lowest probability on a reference night),
@@ -302,7 +297,8 @@ def read_floors(history: str | Path | None, model: LeadScoreModel) -> tuple[dict
         nights = nightly_files(history)
         if nights:
             night = pd.read_parquet(nights[-1], columns=["tier", "probability"])
-            return tier_floors_of_night(night), f"the night {nights[-1].parent.name} kept"
+            floors = tier_floors(night["probability"].to_numpy(), night["tier"].astype(str))
+            return floors, f"the night {nights[-1].parent.name} kept"
     reference = model.settings.reference
     floors = dict(reference.tier_floors) if reference is not None else {}
     return floors, "the latest period the model was tested on"
