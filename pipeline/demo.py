@@ -86,7 +86,8 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _post(url: str, body: dict | None = None) -> dict:
+def _call(url: str, body: dict | None = None) -> dict:
+    """GET ``url``, or POST ``body`` to it as JSON; the JSON answer."""
     data = None if body is None else json.dumps(body).encode()
     with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=60) as answer:
         return json.loads(answer.read())
@@ -105,7 +106,7 @@ def serve_two(out: Path, as_of: str) -> None:
     try:
         for _ in range(600):
             try:
-                print(f"GET /health -> {_post(base + '/health')}", flush=True)
+                print(f"GET /health -> {_call(base + '/health')}", flush=True)
                 break
             except (urllib.error.URLError, OSError):
                 if server.poll() is not None:
@@ -126,7 +127,7 @@ def serve_two(out: Path, as_of: str) -> None:
         }
         body = {"as_of": f"{as_of}T10:00:00Z", "leads": [{"lead_id": by_id}, new]}
         print(f"POST /score {json.dumps(body)[:160]}...", flush=True)
-        for row in _post(base + "/score", body)["scores"]:
+        for row in _call(base + "/score", body)["scores"]:
             print(
                 f"  {row['lead_id']}: score {row['score']:g}, tier {row['tier']}, "
                 f"{row['top_reasons']}",

@@ -65,7 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         state = history / "notified.json" if history else None
         notifier = Notifier(args.notify, state, args.recent_days)
     service = Service(
-        load=lambda: model,
+        model=model,
         uri=model.uri,
         name=registered_name(cfg),
         folder=folder,

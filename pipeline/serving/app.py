@@ -15,7 +15,6 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +49,7 @@ class Service:
     """What the server scores with: the model (found again when its alias moves), the data
     folder's index, the column mapping, where tiers start, and the notifier."""
 
-    load: Callable[[], LeadScoreModel]
+    model: LeadScoreModel
     uri: str
     name: str
     folder: Folder | None = None
@@ -58,7 +57,6 @@ class Service:
     history: Path | None = None
     notifier: Notifier | None = None
     check_seconds: float = 10.0
-    model: LeadScoreModel = field(init=False)
     floors: dict[str, float] = field(init=False)
     floors_from: str = field(init=False)
     previous: dict[str, str] = field(init=False)
@@ -69,7 +67,7 @@ class Service:
 
     def __post_init__(self) -> None:
         self._con = connect(memory_limit=ENGINE_MEMORY)  # kept open: 10 ms a request less
-        self._use(self.load())
+        self._use(self.model)
         self.previous = self._kept_tiers()
 
     def _use(self, model: LeadScoreModel) -> None:

@@ -64,7 +64,7 @@ def served(tmp_path_factory):
 
 def _service(served, **extra) -> Service:
     return Service(
-        load=lambda: served["model"],
+        model=served["model"],
         uri="models:/leadscore/1",
         name="leadscore",
         folder=served["folder"],
@@ -324,9 +324,7 @@ def test_a_lead_crossing_into_the_top_tier_is_called_once(served, tmp_path):
 def test_a_moved_alias_is_followed_without_a_restart(served, monkeypatch):
     import leadscore.serving.app as app_module
 
-    service = Service(
-        load=lambda: served["model"], uri="models:/leadscore@champion", name="leadscore"
-    )
+    service = Service(model=served["model"], uri="models:/leadscore@champion", name="leadscore")
     service.check_seconds = 0.0
     other = load_registered("models:/leadscore@champion")
     monkeypatch.setattr(app_module.tracking, "version_of", lambda uri, name: "leadscore/2")
@@ -340,7 +338,7 @@ def test_a_night_newly_kept_moves_where_tiers_start(served, tmp_path):
     history = tmp_path / "history"
     shutil.copytree(served["root"] / "history", history)
     service = Service(
-        load=lambda: served["model"], uri="models:/leadscore/1", name="leadscore", history=history
+        model=served["model"], uri="models:/leadscore/1", name="leadscore", history=history
     )
     service.check_seconds = 0.0
     before = dict(service.floors)
