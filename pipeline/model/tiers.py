@@ -153,7 +153,10 @@ def resolve_tiers(cfg: TierConfig, score: np.ndarray, period: np.ndarray) -> Tie
     cuts, _ = cut_scores(s, np.minimum(1.0, np.cumsum(list(wanted.values()))))
     cutoffs = dict(zip(wanted, map(float, cuts), strict=True))
     periods = len(np.unique(np.asarray(period)))
-    note = f"{basis}, fixed at training on {len(s):,} out-of-time scores over {periods} snapshot(s)"
+    note = (
+        f"{basis}, fixed at training on {len(s):,} out-of-time scores over {periods} "
+        f"snapshot{'s' if periods != 1 else ''}"
+    )
     return cfg.model_copy(update={"cutoffs": cutoffs, "cut_from": note})
 
 
@@ -165,7 +168,10 @@ def tier_shares(tier: np.ndarray, order: list[str]) -> str:
 
 def tier_note(cfg: TierConfig, tier: np.ndarray, periods: int) -> str:
     """How the tiers are set, and the shares they held on the backtest's rows (``tier``)."""
-    held = f"on the backtest's {len(tier):,} out-of-time rows over {periods} snapshot(s): "
+    held = (
+        f"on the backtest's {len(tier):,} out-of-time rows over {periods} "
+        f"snapshot{'s' if periods != 1 else ''}: "
+    )
     held += tier_shares(tier, cfg.names())
     if cfg.ranked:
         how = "the best N open leads" if cfg.by == "capacity" else "shares of the open leads"
