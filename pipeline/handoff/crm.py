@@ -17,7 +17,6 @@ counted per field so the run can say so.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +58,7 @@ IMPROVING, STEADY, DECLINING, NOT_ENOUGH_INFO = 0, 1, 2, 3
 class Shaped:
     """Rows in a CRM's shape, and how many values were cut to each field's limit."""
 
-    rows: pd.DataFrame | list[dict]
+    rows: pd.DataFrame
     cut: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -144,28 +143,18 @@ def dynamics(rows: pd.DataFrame, tier_order: list[str], entity: str = "lead") ->
         rows["reasons"], DYNAMICS_LIMITS["msdyn_scorereasons"], "msdyn_scorereasons", cut
     )
     change = rows["score_change"] if "score_change" in rows else None
-    records = [
+    records = pd.DataFrame(
         {
-            "msdyn_entityid": i,
+            "msdyn_entityid": ids.astype(str).to_numpy(),
             "msdyn_entitytype": entity,
-            "msdyn_name": nm,
-            "msdyn_score": int(round(float(s))),
-            "msdyn_grade": int(g),
-            "msdyn_scoretrend": int(t),
-            "msdyn_scorereasons": r,
-            "msdyn_scoredon": str(on),
+            "msdyn_name": name.astype(str).to_numpy(),
+            "msdyn_score": np.round(rows["score"].to_numpy("float64")).astype("int64"),
+            "msdyn_grade": grade.to_numpy("int64"),
+            "msdyn_scoretrend": trend(change, len(rows)).astype("int64"),
+            "msdyn_scorereasons": reasons.astype(str).to_numpy(),
+            "msdyn_scoredon": rows["scored_at"].astype(str).to_numpy(),
         }
-        for i, nm, s, g, t, r, on in zip(
-            ids,
-            name,
-            rows["score"],
-            grade,
-            trend(change, len(rows)),
-            reasons,
-            rows["scored_at"],
-            strict=True,
-        )
-    ]
+    )
     return Shaped(records, cut)
 
 
@@ -207,16 +196,15 @@ def _csv(frame: pd.DataFrame, bom: bool) -> Callable[[Path], None]:
     return lambda tmp: frame.to_csv(tmp, index=False, encoding=encoding)
 
 
-def _jsonl(records: list[dict]) -> Callable[[Path], None]:
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    return lambda tmp: tmp.write_text(text, encoding="utf-8")
+def _jsonl(records: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda tmp: records.to_json(
+        tmp, orient="records", lines=True, force_ascii=False, index=False
+    )
 
 
 def write_shaped(shaped: Shaped, fmt: str, out: str | Path) -> Path:
     """Write ``shaped`` atomically in ``fmt``'s file form (``.jsonl`` for dynamics)."""
     p = Path(out)
     if fmt == "dynamics":
-        assert isinstance(shaped.rows, list)
         return write_atomic(p, _jsonl(shaped.rows))
-    assert isinstance(shaped.rows, pd.DataFrame)
     return write_atomic(p, _csv(shaped.rows, bom=fmt == "hubspot"))

@@ -67,7 +67,7 @@ def test_salesforce_cuts_text_to_its_fields_and_counts_the_cuts():
 def test_dynamics_records_follow_msdyn_predictivescore():
     frame = rows(["r" * 12_000, "+ ok"]).assign(score_change=[2.5, float("nan")])
     shaped = crm.dynamics(frame, ["A", "B", "C", "D", "E"])
-    first, second = shaped.rows
+    first, second = shaped.rows.to_dict("records")
     assert set(first) == {
         "msdyn_entityid",
         "msdyn_entitytype",
@@ -85,8 +85,8 @@ def test_dynamics_records_follow_msdyn_predictivescore():
         crm.NOT_ENOUGH_INFO,
     )
     assert len(first["msdyn_scorereasons"]) == 10_000 and shaped.cut["msdyn_scorereasons"] == 1
-    assert crm.dynamics(rows(), ["A", "B", "C", "D", "E"]).rows[0]["msdyn_scoretrend"] == 3
-    assert crm.dynamics(rows().assign(tier="E"), list("ABCDE")).rows[0]["msdyn_grade"] == 3
+    assert crm.dynamics(rows(), ["A", "B", "C", "D", "E"]).rows["msdyn_scoretrend"][0] == 3
+    assert crm.dynamics(rows().assign(tier="E"), list("ABCDE")).rows["msdyn_grade"][0] == 3
 
 
 def test_the_files_have_the_encodings_their_importers_expect(tmp_path):
