@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature
+from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from leadscore import tracking
+from leadscore.data.contract import OPTIONAL, REQUIRED
 from leadscore.errors import ModelError, RegistryError
 from leadscore.model.kind import Scorer
 from leadscore.model.kinds import load_scorer
@@ -80,6 +81,46 @@ REQUIREMENTS = [
 ]
 
 
+#: The registered model's code, loaded by MLflow from its file ("models from code"): the
+#: ``LeadScoreModel`` that also turns raw leads into features with the scoring layer's code.
+#: Named by path, never imported here, so the model layer stays below scoring.
+SERVED_CODE = Path(__file__).resolve().parents[1] / "serving" / "served_model.py"
+
+#: What a served model answers per row; raw leads get every column, feature rows the first two.
+ANSWER = {
+    "probability": "double",
+    "score": "double",
+    "tier": "string",
+    "fit_grade": "string",
+    "baseline_score": "double",
+    "baseline_tier": "string",
+    "top_reasons": AnyType(),
+    "model_version": "string",
+    "lead_id": "string",
+    "as_of": "string",
+}
+
+
+def signature(scorer: Scorer, columns: dict[str, dict[str, str]]) -> ModelSignature:
+    """Both inputs a served model takes, every column optional: the engineered features
+    (``spark_udf``) or a raw lead (its fields under the source's names, ``events`` and
+    ``stages`` lists, ``as_of``); ``predict`` tells them apart by the feature columns."""
+    spec = scorer.spec
+    cols = {c: ("string" if c in spec.categories else "double") for c in spec.feature_columns}
+    renamed = columns.get("leads", {})
+    for c in (*REQUIRED["leads"], *OPTIONAL["leads"], "account", *spec.lead_columns):
+        if c in cols:
+            continue
+        kind = {**REQUIRED["leads"], **OPTIONAL["leads"]}.get(c, "string")
+        cols[renamed.get(c, c)] = "double" if kind == "number" else "string"
+    raw = {"events": AnyType(), "stages": AnyType(), "as_of": "string"}
+    inputs = [ColSpec(t, name, required=False) for name, t in {**cols, **raw}.items()]
+    outputs = [
+        ColSpec(t, name, required=name in ("probability", "score")) for name, t in ANSWER.items()
+    ]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
 def package_copy(into: Path) -> Path:
     """This package as one ``leadscore`` folder (its ``features`` subpackage inside), for a
     logged model's ``code_paths``: Spark executors that have MLflow but not leadscore can
@@ -110,12 +151,11 @@ def log_model(
         settings_path = Path(tmp) / "settings.json"
         settings_path.write_text(settings.to_json())
         ex = signature_frame(example.head(5), scorer)
-        out = pd.DataFrame({"probability": scorer.predict_proba(ex), "score": np.zeros(len(ex))})
         info = mlflow.pyfunc.log_model(
             name=artifact,
-            python_model=LeadScoreModel(),
+            python_model=str(SERVED_CODE),
             artifacts={"scorer": str(scorer_dir), "settings": str(settings_path)},
-            signature=infer_signature(ex, out),
+            signature=signature(scorer, settings.columns.model_dump()),
             input_example=ex,
             pip_requirements=REQUIREMENTS,
             code_paths=[str(package_copy(Path(tmp) / "code"))],

@@ -5,13 +5,19 @@ on; a lead crossing into the top tier is called once."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,7 +33,7 @@ from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
 from leadscore.errors import UsageError
-from leadscore.model.registered import load_registered
+from leadscore.model.registered import load_registered, signature_frame
 from leadscore.scoring.batch import score_frame, scoring_features
 from leadscore.scoring.online import Folder, parse_request, request_tables, score_now
 from leadscore.serving.app import Service, create_app
@@ -172,10 +178,95 @@ def test_every_kind_scores_online_as_in_batch(served, kind, tmp_path, monkeypatc
     as_of = pd.Timestamp(AS_OF, tz="UTC")
     ids = list(pd.read_parquet(served["root"] / "scores.parquet")["lead_id"].iloc[::400][:4])
     got = _online(other, [{"lead_id": i} for i in ids], as_of.isoformat())
-    for i, row in zip(ids, got.itertuples(), strict=True):
+    raw = _pyfunc_raw(f"models:/leadscore/{summary.version}", served["tables"], ids, as_of)
+    for i, row, served_row in zip(ids, got.itertuples(), raw.itertuples(), strict=True):
         want = _batch_row(other, i, as_of)
         assert abs(row.probability - want["probability"]) <= 1e-9
         assert row.top_reasons == want["top_reasons"]
+        assert abs(served_row.probability - want["probability"]) <= 1e-9
+        assert served_row.top_reasons == want["top_reasons"]
+        assert served_row.model_version == f"leadscore/{summary.version}"
+
+
+def _pyfunc_raw(uri: str, tables, ids: list[str], as_of: pd.Timestamp) -> pd.DataFrame:
+    """The registered model loaded by MLflow alone, given raw leads."""
+    rows = [_inline(tables, i) | {"as_of": as_of.isoformat()} for i in ids]
+    return mlflow.pyfunc.load_model(uri).predict(pd.DataFrame(rows))
+
+
+def test_the_pyfunc_takes_raw_leads_and_feature_rows_alike(served):
+    model, tables = served["model"], served["tables"]
+    as_of = pd.Timestamp(AS_OF, tz="UTC")
+    ids = list(tables.leads["lead_id"].astype(str).iloc[::300][:6])
+    raw = _pyfunc_raw("models:/leadscore@champion", tables, ids, as_of)
+    assert list(raw["lead_id"]) == ids and set(raw["tier"]) <= set(model.settings.tiers.names())
+    snaps = pd.DataFrame(
+        {
+            "lead_id": pd.array(ids, dtype="string"),
+            "as_of": pd.Series([as_of] * len(ids), dtype=tables.leads["created_at"].dtype),
+        }
+    )
+    feats = signature_frame(scoring_features(tables, snaps, model.scorer.spec), model.scorer)
+    rows = mlflow.pyfunc.load_model("models:/leadscore@champion").predict(feats)
+    np.testing.assert_allclose(rows["probability"], raw["probability"], rtol=0, atol=1e-9)
+
+
+def test_mlflow_models_serve_answers_raw_leads_as_the_batch_does(served):
+    tables, port = served["tables"], _free_port()
+    as_of = pd.Timestamp(AS_OF, tz="UTC")
+    ids = list(tables.leads["lead_id"].astype(str).iloc[::500][:4])
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    command = ["mlflow", "models", "serve", "-m", "models:/leadscore@champion"]
+    server = subprocess.Popen(
+        [*command, "--env-manager", "local", "--host", "127.0.0.1", "-p", str(port)],
+        env=env,
+        cwd=served["root"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/ping", server)
+        rows = [_inline(tables, i) | {"as_of": as_of.isoformat()} for i in ids]
+        rows.append({"lead_id": "NEW", "created_at": "2025-10-01T00:00:00Z", "as_of": AS_OF})
+        body = json.dumps({"dataframe_records": rows}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations", body, {"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                got = json.loads(answer.read())["predictions"]
+        except urllib.error.HTTPError as err:
+            raise AssertionError(err.read().decode()[:2000]) from None
+        assert [g["lead_id"] for g in got] == [*ids, "NEW"]
+        champion = mlflow.MlflowClient().get_model_version_by_alias("leadscore", "champion").version
+        for lead_id, row in zip(ids, got, strict=False):
+            want = _batch_row(served, lead_id, as_of)
+            assert abs(row["probability"] - want["probability"]) <= 1e-9
+            assert row["top_reasons"] == want["top_reasons"]
+            assert row["model_version"] == f"leadscore/{champion}"
+        assert 0 <= got[-1]["probability"] <= 1
+        bad = {"dataframe_records": [{"lead_id": "X", "created_at": "someday", "as_of": AS_OF}]}
+        request.data = json.dumps(bad).encode()
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=60)
+        assert err.value.code == 400 and "unparseable timestamp" in err.value.read().decode()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if server.poll() is not None:
+            raise RuntimeError(f"mlflow models serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {seconds:.0f} s")
 
 
 def _free_port() -> int:
