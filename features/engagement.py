@@ -63,7 +63,14 @@ def _parts(spec: FeatureSpec, single_as_of: float | None, kinds: tuple[str, ...]
         codes = codes or "WHEN -1 THEN 0"
     codes = codes or "WHEN '' THEN 0"
     distinct = "DISTINCT " if spec.dedupe_events else ""
-    decay = math.log(2) / spec.half_life_days
+    decay = repr(math.log(2) / spec.half_life_days)
+    if spec.event_half_lives:  # a rate per type code, the rest at the common rate
+        rates = " ".join(
+            f"WHEN {i} THEN {math.log(2) / spec.half_life_of(t)!r}"
+            for i, t in enumerate(spec.event_types)
+            if t in spec.event_half_lives
+        )
+        decay = f"(CASE et {rates} ELSE {decay} END)"
     windows = spec.windows_days
     sep = ",\n        "
 
@@ -75,7 +82,7 @@ def _parts(spec: FeatureSpec, single_as_of: float | None, kinds: tuple[str, ...]
         # Weights rounded to whole multiples of 2^-24 before summing: sums of such values
         # are exact, so they do not depend on the order the engine adds rows in (which
         # varies with its threads) and reruns give the same bits.
-        f"SUM(ROUND(EXP(-{decay!r} * age) * {SCALE!r})) / {SCALE!r} AS decayed",
+        f"SUM(ROUND(EXP(-{decay} * age) * {SCALE!r})) / {SCALE!r} AS decayed",
     ]
     active = [
         f"CAST(COUNT(CASE WHEN age < {w} THEN 1 END) AS DOUBLE) AS active_days_{w}d"

@@ -78,6 +78,12 @@ class FeatureSpec:
     # Email domains read as free and as disposable (None: the built-in lists).
     free_domains: tuple[str, ...] | None = None
     disposable_domains: tuple[str, ...] | None = None
+    # Half-lives of single event types (their keys), where they differ from half_life_days.
+    event_half_lives: dict[str, float] = field(default_factory=dict)
+
+    def half_life_of(self, event_type: str) -> float:
+        """The decay half-life, in days, of one event type's ``{type}_decayed`` count."""
+        return self.event_half_lives.get(event_type, self.half_life_days)
 
     # --- event-derived column names -------------------------------------------------
     @property
@@ -174,6 +180,7 @@ class FeatureSpec:
         for key in ("free_domains", "disposable_domains"):
             if d.get(key) is not None:
                 d[key] = tuple(d[key])
+        d["event_half_lives"] = {k: float(v) for k, v in d.get("event_half_lives", {}).items()}
         return cls(**d)
 
 
@@ -234,6 +241,7 @@ def fit_spec(
     max_categories: int,
     stages: tuple[str, ...] = (),
     domains: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None),
+    event_half_lives: dict[str, float] | None = None,
 ) -> FeatureSpec:
     """Fit the vocabulary on data known at ``cutoff`` (nothing later, so it is point in time).
 
@@ -297,4 +305,10 @@ def fit_spec(
         categories=categories,
         free_domains=domains[0],
         disposable_domains=domains[1],
+        # Only the types with their own columns: the pooled "other" keeps half_life_days.
+        event_half_lives={
+            event_key(t): float(h)
+            for t, h in (event_half_lives or {}).items()
+            if event_key(t) in types and float(h) != float(half_life_days)
+        },
     )

@@ -63,6 +63,7 @@ class FeatureConfig(Strict):
     max_event_types: int = Field(gt=0)
     windows_days: list[int]
     half_life_days: float = Field(gt=0)
+    event_half_life_days: dict[str, float] = Field(default_factory=dict)
     negative_event_types: list[str]
     dedupe_events: bool
     stage_order: list[str] = Field(default_factory=list)
@@ -76,6 +77,14 @@ class FeatureConfig(Strict):
         if not v or any(w <= 0 for w in v):
             raise ValueError("windows_days must be a non-empty list of positive days")
         return sorted(set(v))
+
+    @field_validator("event_half_life_days")
+    @classmethod
+    def _half_lives_positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [t for t, h in v.items() if not h > 0]
+        if bad:
+            raise ValueError(f"half-life of {bad[0]!r} must be a positive number of days")
+        return v
 
 
 class BacktestConfig(Strict):

@@ -47,6 +47,7 @@ def spec_for(
         max_event_types=f.max_event_types,
         windows_days=f.windows_days,
         half_life_days=f.half_life_days,
+        event_half_lives=f.event_half_life_days,
         negative_event_types=f.negative_event_types,
         dedupe_events=f.dedupe_events,
         categorical=f.explicit.categorical,

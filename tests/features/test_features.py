@@ -304,3 +304,28 @@ def test_duplicate_lead_ids_are_refused(tiny_tables, spec):
     snaps = pd.DataFrame({"lead_id": [leads["lead_id"].iloc[0]], "as_of": [MAR]})
     with pytest.raises(ValueError, match="lead_id must be unique"):
         build_features(leads, tiny_tables.events, snaps, spec)
+
+
+def test_each_event_type_decays_by_its_own_half_life(tiny_tables):
+    from leadscore.config import config_from_dict
+
+    # Keyed as the source spells the type.
+    cfg = config_from_dict({"features": {"event_half_life_days": {"Email Open": 7}}})
+    spec = spec_for(tiny_tables, cfg, APR)
+    assert spec.event_half_lives == {"email_open": 7.0}
+    assert type(spec).from_dict(spec.to_dict()) == spec
+    end = pd.Timestamp("2024-06-01", tz="UTC")
+    t = tiny_tables
+    a_feb = row(build_table(t.leads, t.events, t.outcomes, [FEB], spec, 30, end), "a", FEB)
+    # Before Feb 1: a pricing-page view 1.5 days back (common 14 days), an open 21.625 back (7).
+    pricing, opened = 2 ** (-1.5 / 14), 2 ** (-21.625 / 7)
+    assert a_feb["pricing_page_view_decayed"] == pytest.approx(pricing, rel=1e-5)
+    assert a_feb["email_open_decayed"] == pytest.approx(opened, rel=1e-5)
+    assert a_feb["engagement_decayed"] == pytest.approx(pricing + opened, rel=1e-5)
+
+
+def test_a_half_life_that_is_not_positive_is_named():
+    from leadscore.config import config_from_dict
+
+    with pytest.raises(Exception, match="email_open"):
+        config_from_dict({"features": {"event_half_life_days": {"email_open": 0}}})

@@ -7,6 +7,7 @@ run; elsewhere these tests are skipped with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -150,6 +151,9 @@ def test_features_equal_duckdb_on_a_generated_world(spark, world, dates):
     tables, source = world["tables"], world["source"]
     as_of = [pd.Timestamp(d, tz="UTC") for d in dates]
     spec = spec_for(tables, world["cfg"], as_of[-1], source)
+    # Half the types decay at their own rate, the rest at the common one.
+    own = {t: 3.0 + i for i, t in enumerate(spec.event_types[::2])}
+    spec = dataclasses.replace(spec, event_half_lives=own)
     snaps = open_leads(tables.leads, tables.outcomes, as_of)
     duck = build_features(tables.leads, source, snaps, spec, stages=tables.stages)
     events = SparkEvents(spark, source.path)
