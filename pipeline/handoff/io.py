@@ -20,6 +20,8 @@ from leadscore.scoring.history import nightly_files
 
 NEEDED = ("lead_id", "probability", "score", "tier")
 LOG = "handoffs"
+#: What the log keeps of each listed lead, besides its arm, night and experiment.
+LOG_COLUMNS = ("lead_id", "owner", "tier", "probability")
 
 
 def is_history(path: Path) -> bool:
@@ -98,13 +100,17 @@ def write_log(
     night: pd.Timestamp,
     rows: pd.DataFrame,
     control: pd.DataFrame | None = None,
+    experiment: str | None = None,
 ) -> Path:
     """The night's hand-off log: each lead handed off (``arm`` treated) and, with a holdout,
-    each held back (``arm`` control)."""
-    keep = rows[["lead_id", "owner"]].assign(arm="treated")
+    each held back (``arm`` control), with its tier and probability that night and the
+    ``experiment`` its arm was drawn for (empty on a night without a holdout)."""
+    kept = [c for c in LOG_COLUMNS if c in rows]
+    keep = rows[kept].assign(arm="treated")
     if control is not None and len(control):
-        keep = pd.concat([keep, control[["lead_id", "owner"]].assign(arm="control")])
-    keep = keep.assign(handed_off_at=night)
+        keep = pd.concat([keep, control[kept].assign(arm="control")])
+    keep = keep.assign(handed_off_at=night, experiment=experiment)
+    keep["experiment"] = keep["experiment"].astype("string")
     return write_atomic(
         log_path(history, night),
         lambda tmp: pq.write_table(to_arrow(keep), tmp),
