@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -93,6 +94,42 @@ def recent_handoffs(history: str | Path, night: pd.Timestamp, days: int) -> set[
                     f"hand-off log {part}: cannot be read ({str(err).splitlines()[0]}); move it aside"
                 ) from None
     return {str(x) for x in found}
+
+
+def read_logs(history: str | Path) -> pd.DataFrame:
+    """Every night's hand-off log, oldest first: ``lead_id``, ``arm``, ``handed_off_at``,
+    ``experiment``, ``tier``, ``probability`` (the last three missing in a log written
+    without them). One ``DataError`` naming the folder when it holds no log, or the file
+    that cannot be read."""
+    folder = Path(history) / LOG
+    parts = sorted(folder.glob("as_of=*.parquet")) if folder.is_dir() else []
+    if not parts:
+        raise DataError(
+            f"hand-off log: {folder} holds no hand-off lists (hand off with --history first)"
+        )
+    frames = []
+    for part in parts:
+        try:
+            frame = pq.read_table(part).to_pandas()
+        except (pa.ArrowException, OSError) as err:
+            raise DataError(
+                f"hand-off log {part}: cannot be read ({str(err).splitlines()[0]}); move it aside"
+            ) from None
+        missing = [c for c in ("lead_id", "arm", "handed_off_at") if c not in frame]
+        if missing:
+            raise DataError(
+                f"hand-off log {part}: missing column(s) {', '.join(missing)} "
+                f"({len(frame):,} rows; write it with leadscore handoff)"
+            )
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("experiment", "tier"):
+        out[c] = out[c].astype("string") if c in out else pd.Series(pd.NA, out.index, "string")
+    out["probability"] = pd.to_numeric(out.get("probability", np.nan), errors="coerce")
+    out["lead_id"] = out["lead_id"].astype("string")
+    out["arm"] = out["arm"].astype("string")
+    out["handed_off_at"] = pd.to_datetime(out["handed_off_at"], utc=True)
+    return out
 
 
 def write_log(
