@@ -112,3 +112,21 @@ def test_a_missing_scores_file_is_one_line(tmp_path, capsys):
     assert main(["experiment", "plan", "--scores", str(tmp_path / "none.parquet")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"leadscore: error: scores {tmp_path / 'none.parquet'}: does not exist"]
+
+
+def test_a_score_history_counts_the_leads_new_at_the_bar(tmp_path, capsys):
+    from leadscore.scoring.history import record
+
+    hist = tmp_path / "history"
+    for k, day in enumerate(["2026-01-05", "2026-01-06", "2026-01-07"]):
+        frame = scores(at_bar=1000, below=0).assign(as_of=pd.Timestamp(day, tz="UTC"))
+        frame["lead_id"] = [f"L{i + 100 * k:05d}" for i in range(1000)]  # 100 new a night
+        path = tmp_path / f"{day}.parquet"
+        frame.to_parquet(path, index=False)
+        record(hist, path, pd.Timestamp(day, tz="UTC"), "v1")
+    argv = ["experiment", "plan", "--scores", str(hist), "--holdout", "0.1"]
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert "1,000 leads at the bar (tier A), 100 new a night (over the history)" in said
+    assert f"holdout 10% (given): {math.ceil(40712.977 / 90):,} nights" in said
+    assert "note: every lead" not in said
