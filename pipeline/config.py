@@ -297,6 +297,11 @@ class HoldoutConfig(Strict):
 
     share: float = Field(default=0.0, ge=0, lt=1)
     name: str = Field(default="leadscore", min_length=1)
+    #: The relative uplift of routing the experiment is planned to detect, with this power
+    #: at this level (``experiment plan`` and ``report``).
+    uplift: float = Field(default=0.2, gt=0)
+    power: float = Field(default=0.8, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
 
 
 class HandoffConfig(Strict):

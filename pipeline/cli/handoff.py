@@ -61,7 +61,8 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         left = result.decisions[result.decisions["outcome"] != "handed off"]
         say(f"excluded -> {write_table(left, args.excluded)}")
     if history:
-        say(f"hand-off log -> {io.write_log(history, night, result.rows, result.control)}")
+        named = experiment if holdout > 0 else None
+        say(f"hand-off log -> {io.write_log(history, night, result.rows, result.control, named)}")
     else:
         say("no --history: nothing excluded as handed off recently, and this list is not logged")
     for line in result.lines(args.recent_days):

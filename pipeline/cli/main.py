@@ -14,7 +14,17 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
-from leadscore.cli import data, handoff, models, monitor, report, score, serve, train
+from leadscore.cli import (
+    data,
+    experiment,
+    handoff,
+    models,
+    monitor,
+    report,
+    score,
+    serve,
+    train,
+)
 from leadscore.cli.options import Sub
 from leadscore.errors import LeadscoreError
 
@@ -30,6 +40,7 @@ COMMANDS: list[Callable[[Sub], None]] = [
     score.add_history,
     monitor.add_monitor,
     handoff.add_handoff,
+    experiment.add_experiment,
     report.add_accounts,
     serve.add_serve,
 ]

@@ -78,6 +78,8 @@ def _say_findings(result) -> None:
             f"  top mover: {r.feature} PSI {r.psi:.3f} (threshold {r.threshold:.3f}, "
             f"importance rank {r.importance_rank})"
         )
+    if result.experiment is not None:
+        say(f"  experiment {result.experiment.name}: {result.experiment.verdict()}")
     if len(result.realised):
         r = result.realised.iloc[-1]
         say(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,6 +21,8 @@ from leadscore.scoring.history import nightly_files
 
 NEEDED = ("lead_id", "probability", "score", "tier")
 LOG = "handoffs"
+#: What the log keeps of each listed lead, besides its arm, night and experiment.
+LOG_COLUMNS = ("lead_id", "owner", "tier", "probability")
 
 
 def is_history(path: Path) -> bool:
@@ -93,18 +96,58 @@ def recent_handoffs(history: str | Path, night: pd.Timestamp, days: int) -> set[
     return {str(x) for x in found}
 
 
+def read_logs(history: str | Path) -> pd.DataFrame:
+    """Every night's hand-off log, oldest first: ``lead_id``, ``arm``, ``handed_off_at``,
+    ``experiment``, ``tier``, ``probability`` (the last three missing in a log written
+    without them). One ``DataError`` naming the folder when it holds no log, or the file
+    that cannot be read."""
+    folder = Path(history) / LOG
+    parts = sorted(folder.glob("as_of=*.parquet")) if folder.is_dir() else []
+    if not parts:
+        raise DataError(
+            f"hand-off log: {folder} holds no hand-off lists (hand off with --history first)"
+        )
+    frames = []
+    for part in parts:
+        try:
+            frame = pq.read_table(part).to_pandas()
+        except (pa.ArrowException, OSError) as err:
+            raise DataError(
+                f"hand-off log {part}: cannot be read ({str(err).splitlines()[0]}); move it aside"
+            ) from None
+        missing = [c for c in ("lead_id", "arm", "handed_off_at") if c not in frame]
+        if missing:
+            raise DataError(
+                f"hand-off log {part}: missing column(s) {', '.join(missing)} "
+                f"({len(frame):,} rows; write it with leadscore handoff)"
+            )
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("experiment", "tier"):
+        out[c] = out[c].astype("string") if c in out else pd.Series(pd.NA, out.index, "string")
+    out["probability"] = pd.to_numeric(out.get("probability", np.nan), errors="coerce")
+    out["lead_id"] = out["lead_id"].astype("string")
+    out["arm"] = out["arm"].astype("string")
+    out["handed_off_at"] = pd.to_datetime(out["handed_off_at"], utc=True)
+    return out
+
+
 def write_log(
     history: str | Path,
     night: pd.Timestamp,
     rows: pd.DataFrame,
     control: pd.DataFrame | None = None,
+    experiment: str | None = None,
 ) -> Path:
     """The night's hand-off log: each lead handed off (``arm`` treated) and, with a holdout,
-    each held back (``arm`` control)."""
-    keep = rows[["lead_id", "owner"]].assign(arm="treated")
+    each held back (``arm`` control), with its tier and probability that night and the
+    ``experiment`` its arm was drawn for (empty on a night without a holdout)."""
+    kept = [c for c in LOG_COLUMNS if c in rows]
+    keep = rows[kept].assign(arm="treated")
     if control is not None and len(control):
-        keep = pd.concat([keep, control[["lead_id", "owner"]].assign(arm="control")])
-    keep = keep.assign(handed_off_at=night)
+        keep = pd.concat([keep, control[kept].assign(arm="control")])
+    keep = keep.assign(handed_off_at=night, experiment=experiment)
+    keep["experiment"] = keep["experiment"].astype("string")
     return write_atomic(
         log_path(history, night),
         lambda tmp: pq.write_table(to_arrow(keep), tmp),

@@ -23,8 +23,9 @@ Definitions used throughout
 * **ECE** (expected calibration error): ``sum_b (rows_b / n) * |mean(y)_b - mean(p)_b|``.
 
 Modules: ``scores`` (point metrics), ``bootstrap`` (intervals and paired comparisons),
-``bands`` (the review's tables), ``weighted`` (the one-sort engine under the first two) and
-``checks`` (input checks). The public names are re-exported here.
+``bands`` (the review's tables), ``weighted`` (the one-sort engine under the first two),
+``proportions`` (two arms compared: intervals and power) and ``checks`` (input checks). The
+public names of the first three are re-exported here.
 """
 
 from leadscore.metrics.bands import (

@@ -21,6 +21,7 @@ from leadscore.config import MonitorConfig
 from leadscore.data.contract import Tables
 from leadscore.data.views import data_end
 from leadscore.features.snapshots import label_snapshots
+from leadscore.handoff.experiment import Experiment
 from leadscore.io.ids import is_in
 from leadscore.io.source import EventSource
 from leadscore.model.reference import Reference
@@ -58,6 +59,8 @@ class Monitor:
     realised_tiers: pd.DataFrame
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The hand-off's experiment, when the history's hand-off log holds a control arm.
+    experiment: Experiment | None = None
 
     @property
     def latest(self) -> pd.Timestamp:
@@ -104,6 +107,7 @@ class Monitor:
                 "feature_psi": records(self.feature_psi),
                 "realised": records(self.realised),
                 "realised_tiers": records(self.realised_tiers),
+                "experiment": self.experiment.to_dict() if self.experiment else None,
             },
             indent=2,
         )

@@ -19,6 +19,7 @@ from leadscore import charts
 from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
 from leadscore.monitoring import drift
+from leadscore.monitoring.experiment_page import ExperimentView, experiment_view
 from leadscore.monitoring.measure import Monitor
 from leadscore.reporting.wording import plural, rate
 
@@ -47,6 +48,7 @@ class MonitorPage:
     realised_night: str
     charts: dict[str, str]
     generated: str
+    experiment: ExperimentView | None = None
 
 
 def _n(v: float, digits: int = 1) -> str:
@@ -167,6 +169,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
         realised_night=_day(m.realised["as_of"].iloc[-1]) if len(m.realised) else "",
         charts=pics,
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",
+        experiment=experiment_view(m.experiment) if m.experiment else None,
     )
 
 

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leadscore.config import Config
+from leadscore.data.contract import Tables
 from leadscore.data.files import write_atomic
 from leadscore.data.load import load_streaming
 from leadscore.errors import ModelError, UsageError
+from leadscore.handoff.experiment import Experiment, experiment_names, measure_experiment
+from leadscore.handoff.io import LOG, read_logs
 from leadscore.model.registered import LeadScoreModel
 from leadscore.monitoring.measure import Monitor, measure
 from leadscore.monitoring.nights import read_history_nights, read_scores_file
@@ -27,6 +30,32 @@ class MonitorRun:
     monitor: Monitor
     page: Path
     json: Path | None
+
+
+def hand_off_experiment(
+    history: str | Path, tables: Tables, result: Monitor, cfg: Config
+) -> Experiment | None:
+    """The experiment of the history's hand-off log, measured as the monitor measures
+    realised conversions (its horizon and data end): the config's
+    ``handoff.holdout.name``, else the latest with a control arm; None without one."""
+    if not (Path(history) / LOG).is_dir():
+        return None
+    log = read_logs(history)
+    names = experiment_names(log)
+    if not names:
+        return None
+    h = cfg.handoff.holdout
+    name = h.name if h.name in names else names[0]
+    return measure_experiment(
+        log,
+        tables.outcomes,
+        result.data_end,
+        result.horizon_days,
+        name,
+        h.uplift,
+        h.power,
+        h.alpha,
+    )
 
 
 def run_monitor(
@@ -69,6 +98,8 @@ def run_monitor(
             if by == version and (counts := read_bins(history, as_of, version)) is not None
         }
     result = measure(nights, tables, events, model, version, cfg.monitor, say, kept)
+    if history is not None:
+        result.experiment = hand_off_experiment(history, tables, result, cfg)
     page = write_monitor(result, cfg.monitor, out)
     written = None
     if json_out is not None:

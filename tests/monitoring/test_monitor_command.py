@@ -238,3 +238,22 @@ def test_the_nights_are_compared_with_the_model_that_scored_them(tmp_path):
     ).to_csv(scores, index=False)
     assert scored_by(scores, None) == "models:/leadscore-flat/12"
     assert scored_by(tmp_path / "missing.parquet", None) is None  # the champion, then
+
+
+def test_the_history_s_experiment_is_on_the_page_and_in_the_json(worlds, tmp_path, capsys):
+    hist = tmp_path / "hist"
+    shutil.copytree(worlds / "hist", hist)
+    argv = ["handoff", "--scores", str(worlds / "night-2025-08-01.parquet"), "--capacity", "200"]
+    argv += ["--holdout", "0.3", "--history", str(hist), "--out", str(tmp_path / "list.csv")]
+    assert main(argv) == 0
+    out = tmp_path / "m.json"
+    argv = ["monitor", "--history", str(hist), "--data", str(worlds / "trained")]
+    assert main([*argv, "--out", str(tmp_path / "m.html"), "--json", str(out)]) in (0, 3)
+    x = json.loads(out.read_text())["experiment"]
+    log = pd.read_parquet(hist / "handoffs" / "as_of=2025-08-01.parquet")
+    assert x["experiment"] == "leadscore" and x["horizon_days"] == 90
+    assert x["overall"]["control_leads"] == (log["arm"] == "control").sum() > 0
+    assert x["overall"]["treated_leads"] == (log["arm"] == "treated").sum()
+    assert f"experiment leadscore: {x['verdict']}" in capsys.readouterr().out
+    html = (tmp_path / "m.html").read_text()
+    assert "<h2>Experiment leadscore: routed against held back</h2>" in html

@@ -239,3 +239,57 @@ def test_one_large_psi_puts_the_chart_on_a_log_scale_above_the_threshold():
     assert small.axes[0].get_ylabel() == "PSI against training"
     plt.close(big)
     plt.close(small)
+
+
+def _experiment_log(tmp_path, holdout: bool = True):
+    from leadscore.handoff.io import write_log
+
+    rows = pd.DataFrame(
+        {"lead_id": [f"t{i}" for i in range(8)], "owner": "", "tier": "A", "probability": 0.2}
+    )
+    control = pd.DataFrame(
+        {"lead_id": [f"c{i}" for i in range(4)], "owner": "", "tier": "A", "probability": 0.2}
+    )
+    write_log(tmp_path, N1, rows, control if holdout else None, "e" if holdout else None)
+    return pd.DataFrame(
+        {
+            "lead_id": ["t0", "t1", "t2", "c0"],
+            "closed_at": N1 + pd.Timedelta(days=10),
+            "won": True,
+        }
+    )
+
+
+def test_the_monitor_measures_the_experiment_of_its_history(tmp_path):
+    from leadscore.config import load_config
+    from leadscore.data.contract import Tables
+    from leadscore.monitoring.run import hand_off_experiment
+
+    outcomes = _experiment_log(tmp_path)
+    tables = Tables(leads=pd.DataFrame(), events=pd.DataFrame(), outcomes=outcomes)
+    m = monitor()
+    # The config names experiment leadscore, which has no control arm: the latest one is shown.
+    x = hand_off_experiment(tmp_path, tables, m, load_config(None))
+    assert x.name == "e" and x.horizon_days == 30 and x.data_end == m.data_end
+    r = x.overall.iloc[0]
+    assert (r["treated_leads"], r["treated_conversions"]) == (8, 3)
+    assert (r["control_leads"], r["control_conversions"]) == (4, 1)
+    assert hand_off_experiment(tmp_path / "none", tables, m, load_config(None)) is None
+    bare = tmp_path / "bare"
+    _experiment_log(bare, holdout=False)
+    assert hand_off_experiment(bare, tables, m, load_config(None)) is None
+
+    m.experiment = x
+    html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
+    assert "<h2>Experiment e: routed against held back</h2>" in html
+    assert x.verdict() in html and "+50.0%" in html  # 3/8 against 1/4
+    tables_html = re.findall(r"<table>(.*?)</table>", html, flags=re.S)
+    assert len(tables_html) == 7  # the monitor's five, by tier and by night
+    for table in tables_html:
+        head = len(re.findall(r"<th[ >]", table))
+        rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], flags=re.S)
+        assert rows and all(len(re.findall(r"<td[ >]", r)) == head for r in rows)
+    data = json.loads(m.to_json())
+    assert data["experiment"]["verdict"] == x.verdict()
+    assert data["experiment"]["overall"]["control_conversions"] == 1
+    assert json.loads(monitor().to_json())["experiment"] is None
