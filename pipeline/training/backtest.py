@@ -28,12 +28,10 @@ from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
 from leadscore.training.calibrate import calibrated_ways, choose_way, settle, ways_tried
-from leadscore.training.folds import Fold, Plan, holdout
+from leadscore.training.folds import Fold, Plan, fit_holdout
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
 STOP_NEGATIVES = 50_000
-#: Fewer conversions than this in a fold's holdout: hold out half of its leads instead.
-MIN_HOLDOUT_POSITIVES = 5
 FOLD_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece")
 
 
@@ -127,13 +125,6 @@ def _recency(period: pd.Series, rows: np.ndarray, half_life: float) -> np.ndarra
     return out
 
 
-def _holdout(table: pd.DataFrame, y: np.ndarray, train: np.ndarray, seed: int) -> np.ndarray:
-    hold = holdout(table["lead_id"], train, seed)
-    if y[hold].sum() < MIN_HOLDOUT_POSITIVES or y[train & ~hold].sum() < MIN_HOLDOUT_POSITIVES:
-        hold = holdout(table["lead_id"], train, seed, share=0.5)
-    return hold
-
-
 def fit_fold(
     table: pd.DataFrame,
     X: pd.DataFrame,
@@ -153,7 +144,7 @@ def fit_fold(
     date or a row position) when the rows have a time order, which calibration may follow
     (``training.calibrate``). ``points_memo``: the points sheet's test probabilities by
     fold, shared by backtests on the same table (its holdout and scores are theirs too)."""
-    hold = _holdout(table, y, fold.train, cfg.model.seed)
+    hold = fit_holdout(table["lead_id"], y, fold.train, cfg.model.seed)
     learn, weight = learning_rows(table, y, fold.train & ~hold, cfg)
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.

@@ -206,6 +206,10 @@ def row_folds(
     return Plan(folds, np.ones(n_rows, bool), f"all {n_rows:,} rows", how, True)
 
 
+#: Fewer conversions than this in a fold's holdout: hold out half of its leads instead.
+MIN_HOLDOUT_POSITIVES = 5
+
+
 def holdout(
     ids: pd.Series, rows: np.ndarray, seed: int, share: float = HOLDOUT_SHARE
 ) -> np.ndarray:
@@ -214,3 +218,12 @@ def holdout(
     key = f"{seed:016d}"[-16:]
     h = pd.util.hash_pandas_object(ids.astype("string"), index=False, hash_key=key).to_numpy()
     return rows & ((h % np.uint64(10_000)) < np.uint64(int(share * 10_000)))
+
+
+def fit_holdout(ids: pd.Series, y: np.ndarray, train: np.ndarray, seed: int) -> np.ndarray:
+    """The holdout of one fit's training rows: ``holdout``'s share of their leads, or half of
+    them when either side would have fewer than ``MIN_HOLDOUT_POSITIVES`` conversions."""
+    hold = holdout(ids, train, seed)
+    if y[hold].sum() < MIN_HOLDOUT_POSITIVES or y[train & ~hold].sum() < MIN_HOLDOUT_POSITIVES:
+        hold = holdout(ids, train, seed, share=0.5)
+    return hold
