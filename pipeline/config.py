@@ -105,6 +105,8 @@ class TrainingConfig(Strict):
     # From when outcomes are recorded: "auto" finds it (the first close, when it comes more
     # than a horizon after the first lead), "all" labels every snapshot, or a date.
     outcomes_from: str = "auto"
+    # Features built only for the rows some fit can use (leadscore.training.sampling).
+    sample_before_build: bool = True
 
     @field_validator("first_snapshot", "outcomes_from")
     @classmethod

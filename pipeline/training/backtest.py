@@ -29,6 +29,7 @@ from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
 from leadscore.training.calibrate import calibrated_ways, choose_way, settle, ways_tried
 from leadscore.training.folds import Fold, Plan, fit_holdout
+from leadscore.training.sampling import thin
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
 STOP_NEGATIVES = 50_000
@@ -76,22 +77,6 @@ def recency_weights(period: pd.Series, half_life_days: float | None) -> np.ndarr
     return np.power(0.5, age / float(half_life_days))
 
 
-def thin(
-    table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, keep: float | None, seed: int
-) -> tuple[np.ndarray, float]:
-    """``rows`` with their non-converted ones cut to about ``keep`` at random (a seeded hash
-    of lead and snapshot, so the same rows every time); and the share kept (1.0: none cut)."""
-    positives = float(y[rows].sum())
-    negatives = float(rows.sum() - positives)
-    if keep is None or not positives or negatives <= keep:
-        return rows, 1.0
-    share = keep / negatives
-    keys = table[["lead_id", "as_of"]] if "as_of" in table else table[["lead_id"]]
-    h = pd.util.hash_pandas_object(keys, index=False, hash_key=f"{seed:016d}"[-16:]).to_numpy()
-    kept = (h % np.uint64(1_000_000)).astype("float64") / 1e6 < share
-    return rows & ((y == 1) | kept), share
-
-
 def learning_rows(
     table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, cfg: Config
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -107,8 +92,7 @@ def learning_rows(
     keep = None
     if m.max_negatives_per_positive is not None:
         keep = max(m.max_negatives_per_positive * float(y[rows].sum()), float(m.min_negatives_kept))
-    rows, share = thin(table, y, rows, keep, m.seed)
-    weight = np.where(y == 1, 1.0, 1.0 / share)
+    rows, weight = thin(table, y, rows, keep, m.seed)
     half_life = cfg.training.backtest.recency_half_life_days
     if (
         half_life is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from leadscore.config import Config
@@ -15,9 +16,10 @@ from leadscore.features.explicit import domain_lists
 from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
-from leadscore.features.table import build_table
+from leadscore.features.table import build_features, build_table
 from leadscore.io.source import EventSource
-from leadscore.training.grid import training_snapshot_dates
+from leadscore.training.grid import table_cadence, time_plan, training_snapshot_dates
+from leadscore.training.sampling import SHARE, sampled
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -72,30 +74,47 @@ def spec_for(
 
 @dataclass(frozen=True)
 class TrainingTable:
-    frame: pd.DataFrame  # lead_id, as_of, features..., label (labelled rows only)
+    # lead_id, as_of, features..., label (labelled rows only), and sample_share when only
+    # a sample of the non-converted rows was built (leadscore.training.sampling)
+    frame: pd.DataFrame
     spec: FeatureSpec
     data_end: pd.Timestamp
     snapshot_dates: list[pd.Timestamp]
+    labelled: int = 0  # labelled snapshots, built or not
 
 
 def training_table(tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None) -> TrainingTable:
-    """The labelled, stacked training table as if today were ``as_of`` (default: the data's end)."""
+    """The labelled, stacked training table as if today were ``as_of`` (default: the data's
+    end). Snapshots and labels come first; with ``training.sample_before_build``, features
+    are then built only for the rows some fit can use (``sampling.sampled``)."""
     end = as_of if as_of is not None else data_end(tables)
     view = as_of_view(tables, end)
     dates = training_snapshot_dates(view, cfg, end)
     spec = spec_for(view, cfg, dates[-1] if dates else end)
-    frame = build_table(
-        view.leads,
-        view.events,
-        view.outcomes,
-        dates,
-        spec,
-        cfg.training.horizon_days,
-        end,
-        stages=view.stages,
+    snaps = open_leads(view.leads, view.outcomes, dates)
+    label = label_snapshots(snaps, view.outcomes, cfg.training.horizon_days, end).to_numpy()
+    known = ~np.isnan(label)
+    snaps, label = snaps[known].reset_index(drop=True), label[known]
+    share = _shares(snaps, label, cfg)
+    kept = share > 0
+    frame = build_features(
+        view.leads, view.events, snaps[kept].reset_index(drop=True), spec, stages=view.stages
     )
-    frame = frame[frame["label"].notna()].reset_index(drop=True)
-    return TrainingTable(frame=frame, spec=spec, data_end=end, snapshot_dates=dates)
+    frame["label"] = label[kept]
+    if (share[kept] < 1.0).any():
+        frame[SHARE] = share[kept]
+    return TrainingTable(frame, spec, end, dates, labelled=len(snaps))
+
+
+def _shares(snaps: pd.DataFrame, label: np.ndarray, cfg: Config) -> np.ndarray:
+    # Without a plan (too little history) every row is built; training then says why.
+    if not cfg.training.sample_before_build or cfg.model.max_negatives_per_positive is None:
+        return np.ones(len(label))
+    try:
+        plan = time_plan(snaps["as_of"], label, table_cadence(cfg, snaps["as_of"]))
+    except DataError:
+        return np.ones(len(label))
+    return sampled(snaps, label, plan, cfg)
 
 
 def feature_table(

@@ -69,7 +69,11 @@ def label_grid(tables: Tables, cfg: Config, end: pd.Timestamp) -> tuple[pd.Serie
 
 def plan_for(tables: Tables, cfg: Config, end: pd.Timestamp) -> Plan:
     """The backtest plan the training table will get (``DataError`` when no fold fits)."""
-    period, label = label_grid(tables, cfg, end)
+    return time_plan(*label_grid(tables, cfg, end), cfg)
+
+
+def time_plan(period: pd.Series, label: np.ndarray, cfg: Config) -> Plan:
+    """The backtest plan of labelled rows at ``period`` (``DataError`` when no fold fits)."""
     b = cfg.training.backtest
     return time_folds(
         period,

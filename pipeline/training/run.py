@@ -38,14 +38,15 @@ from leadscore.training.advice import check_folds_fit
 from leadscore.training.champion import Decision, decide
 from leadscore.training.dataset import training_table
 from leadscore.training.fit import TrainResult, train_on_table
-from leadscore.training.folds import time_folds
 from leadscore.training.funnel import funnel_table
 from leadscore.training.grid import (
     cadence_label,
     outcomes_recorded_from,
     resolve_cadence,
     table_cadence,
+    time_plan,
 )
+from leadscore.training.sampling import SHARE
 from leadscore.training.tournament import tournament_text
 
 Say = Callable[[str], None]
@@ -420,15 +421,14 @@ def _train_table(
         f"training table: {len(frame):,} rows over {len(dates)} {cadence_label(cfg.training.cadence)} snapshots, "
         f"{int(frame['label'].sum()):,} positives ({t_features:.1f}s)"
     )
-    b = cfg.training.backtest
-    plan = time_folds(
-        frame["as_of"],
-        frame["label"].to_numpy(),
-        cfg.training.horizon_days,
-        None if b.folds == "auto" else int(b.folds),
-        None if b.fold_snapshots == "auto" else int(b.fold_snapshots),
-        cfg.training.cadence,
-    )
+    if SHARE in frame:
+        stood_for = int(round(float((1.0 / frame[SHARE]).sum())))
+        say(
+            f"  sampled before features were built: {len(frame):,} of about {stood_for:,} "
+            "labelled rows (every conversion, every row a fold tests or holds out, and the "
+            "other non-converted rows the fits keep, weighted for the rest)"
+        )
+    plan = time_plan(frame["as_of"], frame["label"].to_numpy(), cfg)
     say(f"  {plan.how}")
     for f in plan.folds:
         say(f"  fold {f.number}: test {f.test_label}, trained on {f.train_label}")
