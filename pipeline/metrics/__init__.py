@@ -23,7 +23,7 @@ Definitions used throughout
 * **ECE** (expected calibration error): ``sum_b (rows_b / n) * |mean(y)_b - mean(p)_b|``.
 
 Modules: ``scores`` (point metrics), ``bootstrap`` (intervals and paired comparisons),
-``bands`` (the review's tables), ``weighted`` (the one-sort engine under the first two) and
+``bands`` (the review's tables), ``slices`` (quality by slice, with its flags), ``weighted`` (the one-sort engine under the first two) and
 ``checks`` (input checks). The public names are re-exported here.
 """
 
@@ -48,6 +48,7 @@ from leadscore.metrics.scores import (
     metric_value,
     point_metrics,
 )
+from leadscore.metrics.slices import pool_slices, slice_table
 from leadscore.metrics.weighted import BOOTSTRAP_METRICS, HIGHER_IS_BETTER, LOG_LOSS_EPS
 
 __all__ = [
@@ -66,7 +67,9 @@ __all__ = [
     "lift_capture",
     "metric_value",
     "point_metrics",
+    "pool_slices",
     "rank_band_table",
     "reliability_table",
+    "slice_table",
     "tier_table",
 ]

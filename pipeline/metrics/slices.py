@@ -1,0 +1,206 @@
+"""Quality by slice: the model beside the points sheet on each value of a lead column.
+
+Rows are cut by a slice value (a lead source, a country); a value with fewer than
+``min_conversions`` conversions joins the pooled ``other`` slice, and the number of values
+pooled is kept. Per slice: ROC AUC of both approaches with the paired bootstrap of
+``bootstrap.compare``, calibration in the large (conversions expected from the predicted
+probabilities against those realised) and, given tiers, leads and conversions per tier.
+
+Two flags, on slices with at least ``min_conversions`` conversions only (fewer: too few to
+tell):
+
+* **loses to points**: the 95% paired interval of the model's ROC AUC less the points
+  sheet's lies wholly below zero. A point estimate below zero would flag half the slices
+  where the two rank equally well.
+* **miscalibrated**: realised conversions off the expected by more than ``factor`` either
+  way (realised / expected above ``factor`` or below ``1 / factor``) *and* outside the 95%
+  range chance alone would give if the probabilities were right (expected
+  ``+- 1.96 * sqrt(sum p (1 - p))``, the normal approximation to the Poisson-binomial
+  count). The factor keeps a large slice from being flagged for a small miss; the range
+  keeps a small slice from being flagged for noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from leadscore.metrics.bootstrap import compare
+from leadscore.metrics.checks import _labels, _labels_of, _scores
+
+#: The pooled slice's name (a real value spelled so joins it).
+OTHER = "other"
+#: The two-sided 95% normal quantile.
+Z95 = 1.959963984540054
+
+SLICE_COLUMNS = [
+    "value",
+    "values",
+    "leads",
+    "conversions",
+    "realised_rate",
+    "judged",
+    "model_roc_auc",
+    "model_roc_auc_low",
+    "model_roc_auc_high",
+    "baseline_roc_auc",
+    "baseline_roc_auc_low",
+    "baseline_roc_auc_high",
+    "roc_auc_difference",
+    "roc_auc_difference_low",
+    "roc_auc_difference_high",
+    "model_mean_predicted",
+    "baseline_mean_predicted",
+    "expected",
+    "expected_low",
+    "expected_high",
+    "realised_over_expected",
+    "loses_to_points",
+    "miscalibrated",
+]
+
+
+def pool_slices(values: np.ndarray, y: np.ndarray, min_conversions: int) -> tuple[np.ndarray, int]:
+    """Each row's slice: its value when the value holds at least ``min_conversions``
+    conversions, else ``OTHER``; and how many distinct values make up ``OTHER``."""
+    yy = _labels(y)
+    v = np.asarray(_labels_of(yy, values, "y"), dtype=object)
+    codes, uniques = pd.factorize(v, use_na_sentinel=False)
+    conv = np.bincount(codes, weights=yy, minlength=len(uniques))
+    pooled = (conv < min_conversions) | (np.asarray(uniques, dtype=object) == OTHER)
+    return np.where(pooled[codes], OTHER, v).astype(object), int(pooled.sum())
+
+
+def expected_range(p: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
+    """Conversions expected from probabilities ``p``, and the range (low, high) chance gives
+    around it at ``z`` standard deviations if the probabilities are right."""
+    pp = np.asarray(p, dtype="float64")
+    expected = float(pp.sum())
+    sd = math.sqrt(float(np.sum(pp * (1 - pp))))
+    return expected, max(0.0, expected - z * sd), expected + z * sd
+
+
+def miscalibrated(realised: float, expected: float, low: float, high: float, factor: float) -> bool:
+    """Realised conversions outside ``[low, high]`` and off ``expected`` by more than
+    ``factor`` either way (see the module docstring)."""
+    if not expected > 0:
+        return realised > 0 and realised > high
+    ratio = realised / expected
+    return bool((realised < low or realised > high) and (ratio > factor or ratio < 1 / factor))
+
+
+def _auc(y: np.ndarray, pm: np.ndarray, pb: np.ndarray, n_boot: int, seed: int) -> dict:
+    names = ("model", "baseline", "difference")
+    out = {f"{n}{s}": math.nan for n in names for s in ("", "_low", "_high")}
+    if 0 < y.sum() < y.size:
+        row = compare(y, pm, pb, n_boot=n_boot, seed=seed).set_index("metric").loc["roc_auc"]
+        out.update({k: float(row[k]) for k in out})
+    return out
+
+
+def _one(
+    y: np.ndarray,
+    pm: np.ndarray,
+    pb: np.ndarray,
+    judged: bool,
+    factor: float,
+    n_boot: int,
+    seed: int,
+) -> dict[str, object]:
+    auc = _auc(y, pm, pb, n_boot, seed)
+    expected, low, high = expected_range(pm)
+    realised = float(y.sum())
+    loses = judged and np.isfinite(auc["difference_high"]) and auc["difference_high"] < 0
+    return {
+        "leads": int(y.size),
+        "conversions": int(realised),
+        "realised_rate": realised / y.size,
+        "judged": judged,
+        **{f"model_roc_auc{s}": auc[f"model{s}"] for s in ("", "_low", "_high")},
+        **{f"baseline_roc_auc{s}": auc[f"baseline{s}"] for s in ("", "_low", "_high")},
+        **{f"roc_auc_difference{s}": auc[f"difference{s}"] for s in ("", "_low", "_high")},
+        "model_mean_predicted": float(pm.mean()),
+        "baseline_mean_predicted": float(pb.mean()),
+        "expected": expected,
+        "expected_low": low,
+        "expected_high": high,
+        "realised_over_expected": realised / expected if expected > 0 else math.nan,
+        "loses_to_points": bool(loses),
+        "miscalibrated": judged and miscalibrated(realised, expected, low, high, factor),
+    }
+
+
+def slice_table(
+    y: np.ndarray,
+    p_model: np.ndarray,
+    p_baseline: np.ndarray,
+    values: np.ndarray | pd.Series,
+    tier: pd.Series | None = None,
+    *,
+    min_conversions: int = 20,
+    factor: float = 1.5,
+    n_boot: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per slice of ``values`` (``SLICE_COLUMNS``, then ``leads_<tier>`` and
+    ``conversions_<tier>`` per tier when ``tier`` is given, in its category order if it has
+    one): the largest slices by conversions first, ``OTHER`` last.
+
+    ``values``: each row's slice value (text; the caller names missing ones). ``p_model``,
+    ``p_baseline``: probabilities (the baseline's only ranked, but its mean is read as a
+    probability). ``values`` is the count of distinct values in the slice (1, or those
+    pooled into ``OTHER``). Each slice's bootstrap uses ``seed``, so a slice's figures do
+    not depend on the others.
+    """
+    yy = _labels(y).astype("float64")
+    pm = _scores(p_model, yy.size, "p_model")
+    pb = _scores(p_baseline, yy.size, "p_baseline")
+    pooled, n_pooled = pool_slices(np.asarray(values, dtype=object), yy, min_conversions)
+    codes, names = pd.factorize(pooled, use_na_sentinel=False)
+    conv = np.bincount(codes, weights=yy, minlength=len(names))
+    order = sorted(range(len(names)), key=lambda k: (names[k] == OTHER, -conv[k], str(names[k])))
+    rows = []
+    for k in order:
+        inside = codes == k
+        rows.append(
+            {
+                "value": str(names[k]),
+                "values": n_pooled if names[k] == OTHER else 1,
+                **_one(
+                    yy[inside],
+                    pm[inside],
+                    pb[inside],
+                    bool(conv[k] >= min_conversions),
+                    factor,
+                    n_boot,
+                    seed,
+                ),
+            }
+        )
+    out = pd.DataFrame(rows, columns=SLICE_COLUMNS)
+    if tier is not None:
+        out = pd.concat([out, _tiers(yy, pooled, tier, out["value"])], axis=1)
+    return out
+
+
+def _tiers(y: np.ndarray, pooled: np.ndarray, tier: pd.Series, order: pd.Series) -> pd.DataFrame:
+    """Leads and conversions per slice (rows in ``order``) and tier (columns)."""
+    t = pd.Series(_labels_of(y, tier, "y"))
+    if isinstance(tier, pd.Series) and isinstance(tier.dtype, pd.CategoricalDtype):
+        t = t.astype(tier.dtype)
+    frame = pd.DataFrame({"slice": pooled, "tier": t, "y": y})
+    table = frame.pivot_table(
+        index="slice", columns="tier", values="y", aggfunc=["size", "sum"], observed=False
+    ).reindex(order.to_numpy())
+    out = {}
+    for name in table["size"].columns:
+        out[f"leads_{name}"] = table[("size", name)].fillna(0).astype("int64").to_numpy()
+        out[f"conversions_{name}"] = table[("sum", name)].fillna(0).astype("int64").to_numpy()
+    return pd.DataFrame(out)
+
+
+def flagged(table: pd.DataFrame) -> pd.DataFrame:
+    """The slices with a flag."""
+    return table[table["loses_to_points"].astype(bool) | table["miscalibrated"].astype(bool)]
