@@ -31,28 +31,48 @@ LOGGED_SLICES = 20
 SLICE_BOOTSTRAP = 100
 
 
+def _spelled(name: object) -> str:
+    return re.sub(r"[\s_-]+", "_", str(name).strip().lower())
+
+
+def find_column(name: str, columns: pd.Index) -> str | None:
+    """``name`` among ``columns``: itself, else the one column spelled the same apart from
+    case, spaces, hyphens and underscores (``lead_source`` finds a flat file's "Lead
+    Source"); None when there is none, or more than one."""
+    if name in columns:
+        return name
+    same = [c for c in columns if _spelled(c) == _spelled(name)]
+    return str(same[0]) if len(same) == 1 else None
+
+
 def slice_values(
     rows: pd.DataFrame, table: pd.DataFrame, columns: list[str], leads: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, list[str]]:
     """Each out-of-time row's value (text, ``missing`` where blank) of each of ``columns``
-    found in ``leads`` or ``table``, and the columns found in neither. ``rows`` holds
-    ``row`` (its position in ``table``) and ``lead_id``."""
+    found in ``leads`` or ``table`` (``find_column``), under the name found, and the columns
+    found in neither. ``rows`` holds ``row`` (its position in ``table``) and ``lead_id``."""
     found, absent = {}, []
     at = None
     for col in columns:
-        if leads is not None and col in leads.columns:
+        in_leads = None if leads is None else find_column(col, leads.columns)
+        in_table = find_column(col, table.columns)
+        if in_leads is not None:
             if at is None:
                 at = positions(rows["lead_id"], leads["lead_id"])
-            raw = leads[col].iloc[np.maximum(at, 0)] if len(leads) else pd.Series([None] * len(at))
-            value = categorical_value(raw.reset_index(drop=True), col).astype("object")
-            value = value.where(at >= 0, None)
-        elif col in table.columns:
-            value = table[col].iloc[rows["row"].to_numpy()].astype("string").astype("object")
-            value = value.reset_index(drop=True)
+            raw = (
+                leads[in_leads].iloc[np.maximum(at, 0)]
+                if len(leads)
+                else pd.Series([None] * len(at))
+            )
+            value = categorical_value(raw.reset_index(drop=True), in_leads).astype("object")
+            value, name = value.where(at >= 0, None), in_leads
+        elif in_table is not None:
+            value = table[in_table].iloc[rows["row"].to_numpy()].astype("string").astype("object")
+            value, name = value.reset_index(drop=True), in_table
         else:
             absent.append(col)
             continue
-        found[col] = value.where(value.notna(), MISSING).to_numpy(dtype=object)
+        found[name] = value.where(value.notna(), MISSING).to_numpy(dtype=object)
     return pd.DataFrame(found, index=rows.index), absent
 
 

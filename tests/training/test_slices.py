@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from leadscore.config import config_from_dict
-from leadscore.training.slices import run_slices, slice_lines, slice_metrics, slice_values
+from leadscore.training.slices import (
+    find_column,
+    run_slices,
+    slice_lines,
+    slice_metrics,
+    slice_values,
+)
 
 
 def test_values_come_from_the_leads_table_normalised_else_from_the_table():
@@ -35,6 +41,19 @@ def test_values_come_from_the_leads_table_normalised_else_from_the_table():
     # industry is not a leads column here: the table's own level, by row.
     assert list(values["industry"]) == ["retail", "software", "missing", "other"]
     assert absent == ["lead_source"]
+
+
+def test_a_flat_file_column_is_found_under_its_own_spelling():
+    table = pd.DataFrame(
+        {"Lead Source": pd.Categorical(["Google", None]), "lead source": ["x", "y"], "Country": 1}
+    )
+    assert find_column("country", table.columns) == "Country"
+    assert find_column("Lead Source", table.columns) == "Lead Source"  # itself first
+    assert find_column("lead_source", table.columns) is None  # two spell it so: neither
+    rows = pd.DataFrame({"row": [1, 0], "lead_id": ["b", "a"]})
+    values, absent = slice_values(rows, table.drop(columns="lead source"), ["lead_source"], None)
+    assert list(values.columns) == ["Lead Source"] and absent == []
+    assert list(values["Lead Source"]) == ["missing", "Google"]
 
 
 def bad_slice_rows(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
