@@ -3,8 +3,9 @@
 Rows are cut by a slice value (a lead source, a country); a value with fewer than
 ``min_conversions`` conversions joins the pooled ``other`` slice, and the number of values
 pooled is kept. Per slice: ROC AUC of both approaches with the paired bootstrap of
-``bootstrap.compare``, calibration in the large (conversions expected from the predicted
-probabilities against those realised) and, given tiers, leads and conversions per tier.
+``bootstrap.compare`` (on slices with enough conversions to judge; NaN on the others),
+calibration in the large (conversions expected from the predicted probabilities against
+those realised) and, given tiers, leads and conversions per tier.
 
 Two flags, on slices with at least ``min_conversions`` conversions only (fewer: too few to
 tell):
@@ -91,10 +92,12 @@ def miscalibrated(realised: float, expected: float, low: float, high: float, fac
     return bool((realised < low or realised > high) and (ratio > factor or ratio < 1 / factor))
 
 
-def _auc(y: np.ndarray, pm: np.ndarray, pb: np.ndarray, n_boot: int, seed: int) -> dict:
+def _auc(
+    y: np.ndarray, pm: np.ndarray, pb: np.ndarray, judged: bool, n_boot: int, seed: int
+) -> dict:
     names = ("model", "baseline", "difference")
     out = {f"{n}{s}": math.nan for n in names for s in ("", "_low", "_high")}
-    if 0 < y.sum() < y.size:
+    if judged and 0 < y.sum() < y.size:
         row = compare(y, pm, pb, n_boot=n_boot, seed=seed).set_index("metric").loc["roc_auc"]
         out.update({k: float(row[k]) for k in out})
     return out
@@ -109,7 +112,7 @@ def _one(
     n_boot: int,
     seed: int,
 ) -> dict[str, object]:
-    auc = _auc(y, pm, pb, n_boot, seed)
+    auc = _auc(y, pm, pb, judged, n_boot, seed)
     expected, low, high = expected_range(pm)
     realised = float(y.sum())
     loses = judged and np.isfinite(auc["difference_high"]) and auc["difference_high"] < 0
