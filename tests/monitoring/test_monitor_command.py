@@ -135,6 +135,15 @@ def test_realised_performance_of_the_history_matches_the_outcomes(worlds):
         assert r["expected"] == pytest.approx(scores["probability"].sum())
     tiers = pd.DataFrame(result["realised_tiers"])
     assert tiers["leads"].sum() == result["realised"][-1]["leads"]
+    # The latest realised night by slice: each column's slices add up to the night, and
+    # only slices with enough conversions are judged (evaluation.slice_min_conversions).
+    slices = pd.DataFrame(result["realised_slices"])
+    assert set(slices["column"]) == {"lead_source", "country", "industry"}
+    totals = slices.groupby("column")[["leads", "realised"]].sum()
+    assert (totals["leads"] == result["realised"][-1]["leads"]).all()
+    assert (totals["realised"] == result["realised"][-1]["realised"]).all()
+    assert (slices.loc[slices["judged"], "realised"] >= 20).all()
+    assert slices.loc[~slices["judged"], "roc_auc_model"].isna().all()
 
 
 def test_a_corrupt_night_is_named_and_nothing_written(worlds, capsys):
