@@ -16,9 +16,13 @@ tell):
 * **miscalibrated**: realised conversions off the expected by more than ``factor`` either
   way (realised / expected above ``factor`` or below ``1 / factor``) *and* outside the 95%
   range chance alone would give if the probabilities were right (expected
-  ``+- 1.96 * sqrt(sum p (1 - p))``, the normal approximation to the Poisson-binomial
-  count). The factor keeps a large slice from being flagged for a small miss; the range
-  keeps a small slice from being flagged for noise.
+  ``+- 1.96 * sd``, the normal approximation to the count). The factor keeps a large slice
+  from being flagged for a small miss; the range keeps a small slice from being flagged
+  for noise. Rows independent, ``sd = sqrt(sum p (1 - p))`` (the Poisson-binomial count);
+  rows in groups (a lead's snapshots, whose outcome windows overlap), each group's rows
+  are taken to convert together, ``sd = sqrt(sum_g (sum_{r in g} sqrt(p_r (1 - p_r)))^2)``,
+  the widest the range can be for those probabilities: a slice is not flagged for a lead
+  counted in several snapshots.
 """
 
 from __future__ import annotations
@@ -74,12 +78,20 @@ def pool_slices(values: np.ndarray, y: np.ndarray, min_conversions: int) -> tupl
     return np.where(pooled[codes], OTHER, v).astype(object), int(pooled.sum())
 
 
-def expected_range(p: np.ndarray, z: float = Z95) -> tuple[float, float, float]:
+def expected_range(
+    p: np.ndarray, groups: np.ndarray | None = None, z: float = Z95
+) -> tuple[float, float, float]:
     """Conversions expected from probabilities ``p``, and the range (low, high) chance gives
-    around it at ``z`` standard deviations if the probabilities are right."""
+    around it at ``z`` standard deviations if the probabilities are right; ``groups``: each
+    row's group, whose rows are taken to convert together (see the module docstring)."""
     pp = np.asarray(p, dtype="float64")
     expected = float(pp.sum())
-    sd = math.sqrt(float(np.sum(pp * (1 - pp))))
+    if groups is None:
+        variance = float(np.sum(pp * (1 - pp)))
+    else:
+        codes, _ = pd.factorize(np.asarray(groups, dtype=object))
+        variance = float(np.sum(np.bincount(codes, weights=np.sqrt(pp * (1 - pp))) ** 2))
+    sd = math.sqrt(variance)
     return expected, max(0.0, expected - z * sd), expected + z * sd
 
 
@@ -107,13 +119,14 @@ def _one(
     y: np.ndarray,
     pm: np.ndarray,
     pb: np.ndarray,
+    groups: np.ndarray | None,
     judged: bool,
     factor: float,
     n_boot: int,
     seed: int,
 ) -> dict[str, object]:
     auc = _auc(y, pm, pb, judged, n_boot, seed)
-    expected, low, high = expected_range(pm)
+    expected, low, high = expected_range(pm, groups)
     realised = float(y.sum())
     loses = judged and np.isfinite(auc["difference_high"]) and auc["difference_high"] < 0
     return {
@@ -142,6 +155,7 @@ def slice_table(
     values: np.ndarray | pd.Series,
     tier: pd.Series | None = None,
     *,
+    groups: np.ndarray | pd.Series | None = None,
     min_conversions: int = 20,
     factor: float = 1.5,
     n_boot: int = 100,
@@ -153,7 +167,8 @@ def slice_table(
 
     ``values``: each row's slice value (text; the caller names missing ones). ``p_model``,
     ``p_baseline``: probabilities (the baseline's only ranked, but its mean is read as a
-    probability). ``values`` is the count of distinct values in the slice (1, or those
+    probability). ``groups``: each row's group (a lead id) for the chance range, when a
+    group has several rows. ``values`` is the count of distinct values in the slice (1, or those
     pooled into ``OTHER``). Each slice's bootstrap uses ``seed``, so a slice's figures do
     not depend on the others.
     """
@@ -161,6 +176,7 @@ def slice_table(
     pm = _scores(p_model, yy.size, "p_model")
     pb = _scores(p_baseline, yy.size, "p_baseline")
     pooled, n_pooled = pool_slices(np.asarray(values, dtype=object), yy, min_conversions)
+    grouped = None if groups is None else np.asarray(_labels_of(yy, groups, "y"), dtype=object)
     codes, names = pd.factorize(pooled, use_na_sentinel=False)
     conv = np.bincount(codes, weights=yy, minlength=len(names))
     order = sorted(range(len(names)), key=lambda k: (names[k] == OTHER, -conv[k], str(names[k])))
@@ -175,6 +191,7 @@ def slice_table(
                     yy[inside],
                     pm[inside],
                     pb[inside],
+                    None if grouped is None else grouped[inside],
                     bool(conv[k] >= min_conversions),
                     factor,
                     n_boot,

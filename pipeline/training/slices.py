@@ -80,8 +80,8 @@ def slice_quality(
     rows: pd.DataFrame, values: pd.DataFrame, cfg: Config, tiers: TierConfig | None = None
 ) -> pd.DataFrame:
     """``metrics.slice_table`` of each column of ``values`` over the scored ``rows`` (label,
-    p_model, p_baseline, and tier for conversions per tier), stacked with a ``column``
-    first."""
+    p_model, p_baseline, lead_id, and tier for conversions per tier), stacked with a
+    ``column`` first. A lead's snapshots are one group for the chance range."""
     ev = cfg.evaluation
     y = rows["label"].to_numpy(dtype="float64")
     tier = None
@@ -96,6 +96,7 @@ def slice_quality(
             rows["p_baseline"].to_numpy(),
             values[col].to_numpy(),
             tier,
+            groups=rows["lead_id"].to_numpy(),
             min_conversions=ev.slice_min_conversions,
             factor=ev.slice_calibration_factor,
             n_boot=SLICE_BOOTSTRAP,

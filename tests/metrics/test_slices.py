@@ -37,6 +37,12 @@ def test_expected_range_is_the_sum_plus_minus_1_96_standard_deviations():
     assert low == pytest.approx(2 - 1.959964, abs=1e-6)
     assert high == pytest.approx(2 + 1.959964, abs=1e-6)
     assert expected_range(np.full(4, 0.01))[1] == 0.0  # never below zero
+    # Two leads of two rows each, each lead's rows converting together: each lead's sd is
+    # 0.5 + 0.5 = 1, so the variance is 1 + 1 = 2 (twice the independent rows').
+    _, low, high = expected_range(np.full(4, 0.5), np.array(["a", "a", "b", "b"]))
+    assert high - 2 == pytest.approx(1.959964 * math.sqrt(2), abs=1e-6) and low == 0.0
+    # One row per group is the independent case.
+    assert expected_range(np.full(4, 0.5), np.arange(4)) == expected_range(np.full(4, 0.5))
 
 
 @pytest.mark.parametrize(
@@ -148,3 +154,17 @@ def test_pooling_keeps_every_row_and_every_kept_value_has_enough(pairs, minimum)
         assert y[pooled == v].sum() >= minimum
         assert (pooled[values == v] == v).all()  # a kept value keeps all its rows
     assert n == len(set(values) - kept)
+
+
+def test_a_lead_counted_in_several_snapshots_widens_the_chance_range():
+    w = _world()
+    # c's 20 rows as 4 leads of 5 snapshots: each lead's sd 5 * sqrt(0.05 * 0.95), the
+    # variance 4 * 25 * 0.0475 = 4.75, the range up to 1 + 1.96 * 2.18 = 5.27: 5 realised
+    # conversions are within chance.
+    nth = w.groupby("v").cumcount()
+    lead = np.where(w["v"] == "c", "c" + (nth // 5).astype(str), "x" + w.index.astype(str))
+    t = slice_table(
+        w["y"], w["pm"], w["pb"], w["v"].to_numpy(), groups=lead, min_conversions=3, n_boot=10
+    ).set_index("value")
+    assert t.loc["c", "expected_high"] == pytest.approx(1 + 1.959964 * math.sqrt(4.75), abs=1e-5)
+    assert not bool(t.loc["c", "miscalibrated"])
