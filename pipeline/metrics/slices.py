@@ -2,23 +2,26 @@
 
 Rows are cut by a slice value (a lead source, a country); a value with fewer than
 ``min_conversions`` conversions joins the pooled ``other`` slice, and the number of values
-pooled is kept. Per slice: ROC AUC of both approaches with the paired bootstrap of
-``bootstrap.compare`` (on slices with enough conversions to judge; NaN on the others),
+pooled is kept. Per slice: ROC AUC of both approaches from paired bootstrap resamples
+(``bootstrap``; on slices with enough conversions to judge, NaN on the others),
 calibration in the large (conversions expected from the predicted probabilities against
 those realised) and, given tiers, leads and conversions per tier.
 
 Two flags, on slices with at least ``min_conversions`` conversions only (fewer: too few to
-tell):
+tell), each at a level ``alpha`` the caller sets for all the slices it judges together
+(``family_alpha``: 5% shared among them, so that a run of 30 slices where nothing is wrong
+flags one by chance about once in 20 runs, not once or twice a run):
 
-* **loses to points**: the 95% paired interval of the model's ROC AUC less the points
-  sheet's lies wholly below zero. A point estimate below zero would flag half the slices
-  where the two rank equally well.
+* **loses to points**: the interval of the model's ROC AUC less the points sheet's lies
+  wholly below zero: the difference ``+- z * sd`` of its paired bootstrap (``z`` the
+  two-sided normal quantile of ``alpha``; a normal interval, since so few resamples cannot
+  place a percentile at ``alpha / 2``). A point estimate below zero would flag half the
+  slices where the two rank equally well.
 * **miscalibrated**: realised conversions off the expected by more than ``factor`` either
-  way (realised / expected above ``factor`` or below ``1 / factor``) *and* outside the 95%
-  range chance alone would give if the probabilities were right (expected
-  ``+- 1.96 * sd``, the normal approximation to the count). The factor keeps a large slice
-  from being flagged for a small miss; the range keeps a small slice from being flagged
-  for noise. Rows independent, ``sd = sqrt(sum p (1 - p))`` (the Poisson-binomial count);
+  way (realised / expected above ``factor`` or below ``1 / factor``) *and* outside the
+  range chance alone would give if the probabilities were right (expected ``+- z * sd``,
+  the normal approximation to the count). The factor keeps a large slice from being
+  flagged for a small miss; the range keeps a small slice from being flagged for noise. Rows independent, ``sd = sqrt(sum p (1 - p))`` (the Poisson-binomial count);
   rows in groups (a lead's snapshots, whose outcome windows overlap), each group's rows
   are taken to convert together, ``sd = sqrt(sum_g (sum_{r in g} sqrt(p_r (1 - p_r)))^2)``,
   the widest the range can be for those probabilities: a slice is not flagged for a lead
@@ -31,9 +34,11 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from leadscore.metrics.bootstrap import compare
+from leadscore.metrics.bootstrap import _bootstrap_draws, _interval
 from leadscore.metrics.checks import _labels, _labels_of, _scores
+from leadscore.metrics.scores import metric_value
 
 #: The pooled slice's name (a real value spelled so joins it).
 OTHER = "other"
@@ -78,6 +83,26 @@ def pool_slices(values: np.ndarray, y: np.ndarray, min_conversions: int) -> tupl
     return np.where(pooled[codes], OTHER, v).astype(object), int(pooled.sum())
 
 
+def judged_count(y: np.ndarray, values: np.ndarray, min_conversions: int) -> int:
+    """How many slices of ``values`` (after pooling) hold at least ``min_conversions``
+    conversions: the slices ``slice_table`` judges."""
+    pooled, _ = pool_slices(values, y, min_conversions)
+    yy = _labels(y)
+    codes, names = pd.factorize(pooled, use_na_sentinel=False)
+    return int((np.bincount(codes, weights=yy, minlength=len(names)) >= min_conversions).sum())
+
+
+def family_alpha(judged: int, alpha: float = 0.05) -> float:
+    """Each slice's level when ``judged`` slices are judged together: ``alpha`` shared
+    among them (Bonferroni), so that all of them together err with at most ``alpha``."""
+    return alpha / max(int(judged), 1)
+
+
+def z_of(alpha: float) -> float:
+    """The two-sided normal quantile of level ``alpha`` (1.96 at 0.05)."""
+    return float(norm.ppf(1 - alpha / 2))
+
+
 def expected_range(
     p: np.ndarray, groups: np.ndarray | None = None, z: float = Z95
 ) -> tuple[float, float, float]:
@@ -105,13 +130,23 @@ def miscalibrated(realised: float, expected: float, low: float, high: float, fac
 
 
 def _auc(
-    y: np.ndarray, pm: np.ndarray, pb: np.ndarray, judged: bool, n_boot: int, seed: int
+    y: np.ndarray, pm: np.ndarray, pb: np.ndarray, judged: bool, z: float, n_boot: int, seed: int
 ) -> dict:
+    """Both ROC AUCs with their 95% percentile intervals, and their difference with its
+    normal interval at ``z`` (see the module docstring), from one set of paired resamples."""
     names = ("model", "baseline", "difference")
     out = {f"{n}{s}": math.nan for n in names for s in ("", "_low", "_high")}
-    if judged and 0 < y.sum() < y.size:
-        row = compare(y, pm, pb, n_boot=n_boot, seed=seed).set_index("metric").loc["roc_auc"]
-        out.update({k: float(row[k]) for k in out})
+    if not (judged and 0 < y.sum() < y.size):
+        return out
+    draws_m, draws_b = (d["roc_auc"] for d in _bootstrap_draws(y, [pm, pb], n_boot, seed))
+    out["model"], out["baseline"] = metric_value(y, pm, "roc_auc"), metric_value(y, pb, "roc_auc")
+    out["model_low"], out["model_high"] = _interval(draws_m, 0.05)
+    out["baseline_low"], out["baseline_high"] = _interval(draws_b, 0.05)
+    diff = draws_m - draws_b
+    sd = float(np.std(diff[~np.isnan(diff)])) if (~np.isnan(diff)).any() else math.nan
+    out["difference"] = out["model"] - out["baseline"]
+    out["difference_low"] = out["difference"] - z * sd
+    out["difference_high"] = out["difference"] + z * sd
     return out
 
 
@@ -122,11 +157,12 @@ def _one(
     groups: np.ndarray | None,
     judged: bool,
     factor: float,
+    z: float,
     n_boot: int,
     seed: int,
 ) -> dict[str, object]:
-    auc = _auc(y, pm, pb, judged, n_boot, seed)
-    expected, low, high = expected_range(pm, groups)
+    auc = _auc(y, pm, pb, judged, z, n_boot, seed)
+    expected, low, high = expected_range(pm, groups, z)
     realised = float(y.sum())
     loses = judged and np.isfinite(auc["difference_high"]) and auc["difference_high"] < 0
     return {
@@ -158,6 +194,7 @@ def slice_table(
     groups: np.ndarray | pd.Series | None = None,
     min_conversions: int = 20,
     factor: float = 1.5,
+    alpha: float = 0.05,
     n_boot: int = 100,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -168,9 +205,11 @@ def slice_table(
     ``values``: each row's slice value (text; the caller names missing ones). ``p_model``,
     ``p_baseline``: probabilities (the baseline's only ranked, but its mean is read as a
     probability). ``groups``: each row's group (a lead id) for the chance range, when a
-    group has several rows. ``values`` is the count of distinct values in the slice (1, or those
-    pooled into ``OTHER``). Each slice's bootstrap uses ``seed``, so a slice's figures do
-    not depend on the others.
+    group has several rows. ``alpha``: the level of the chance range and of the difference's
+    interval, which the flags read (``family_alpha``); each ROC AUC's own interval is 95%.
+    The ``values`` column counts the distinct values in the slice (1, or those pooled into
+    ``OTHER``). Each slice's bootstrap uses ``seed``, so a slice's figures do not depend on
+    the others.
     """
     yy = _labels(y).astype("float64")
     pm = _scores(p_model, yy.size, "p_model")
@@ -194,6 +233,7 @@ def slice_table(
                     None if grouped is None else grouped[inside],
                     bool(conv[k] >= min_conversions),
                     factor,
+                    z_of(alpha),
                     n_boot,
                     seed,
                 ),

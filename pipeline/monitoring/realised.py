@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from leadscore.metrics.slices import slice_table
+from leadscore.metrics.slices import family_alpha, judged_count, slice_table
 
 NIGHT_COLUMNS = [
     "as_of",
@@ -134,20 +134,22 @@ def realised_by_slice(
     night: pd.DataFrame, values: pd.DataFrame, min_conversions: int, factor: float, seed: int = 0
 ) -> pd.DataFrame:
     """A night's realised performance per slice of each column of ``values`` (each row's
-    value, by position), as training judges its slices (``metrics.slice_table``): expected
-    conversions and the range chance gives, realised ones, and the ROC AUC of the model's
-    probability and of the points score with paired intervals where the slice has at least
-    ``min_conversions`` conversions. Columns ``SLICE_COLUMNS``."""
+    value, by position), as training judges its slices (``metrics.slice_table``, the flags'
+    5% shared among every slice judged): expected conversions and the range chance gives,
+    realised ones, and the ROC AUC of the model's probability and of the points score with
+    paired intervals where the slice has at least ``min_conversions`` conversions. Columns
+    ``SLICE_COLUMNS``."""
     y = night["label"].to_numpy("float64")
     p = night["probability"].to_numpy("float64")
     has_points = "baseline_score" in night
     # The points score is only ranked here: 0-100 read as 0-1 keeps its order.
     points = night["baseline_score"].to_numpy("float64") / 100 if has_points else p
+    judged = sum(judged_count(y, values[c].to_numpy(), min_conversions) for c in values.columns)
     parts = []
     for col in values.columns:
         t = slice_table(
             y, p, points, values[col].to_numpy(), min_conversions=min_conversions,
-            factor=factor, n_boot=SLICE_BOOTSTRAP, seed=seed,
+            factor=factor, alpha=family_alpha(judged), n_boot=SLICE_BOOTSTRAP, seed=seed,
         )  # fmt: skip
         parts.append(t.assign(column=col))
     if not parts:

@@ -22,7 +22,7 @@ from leadscore.config import Config, TierConfig
 from leadscore.features.explicit import categorical_value
 from leadscore.features.spec import MISSING
 from leadscore.io.ids import positions
-from leadscore.metrics.slices import OTHER, flagged, slice_table
+from leadscore.metrics.slices import OTHER, family_alpha, flagged, judged_count, slice_table
 
 #: MLflow gets per-slice metrics for at most this many judged slices per column (the
 #: largest by conversions, and every flagged one); slices.csv holds them all.
@@ -81,9 +81,13 @@ def slice_quality(
 ) -> pd.DataFrame:
     """``metrics.slice_table`` of each column of ``values`` over the scored ``rows`` (label,
     p_model, p_baseline, lead_id, and tier for conversions per tier), stacked with a
-    ``column`` first. A lead's snapshots are one group for the chance range."""
+    ``column`` first. A lead's snapshots are one group for the chance range; the flags
+    share their 5% among every slice judged, of every column (``metrics.slices``)."""
     ev = cfg.evaluation
     y = rows["label"].to_numpy(dtype="float64")
+    judged = sum(
+        judged_count(y, values[c].to_numpy(), ev.slice_min_conversions) for c in values.columns
+    )
     tier = None
     if "tier" in rows:
         order = (tiers or cfg.tiers).names()
@@ -99,6 +103,7 @@ def slice_quality(
             groups=rows["lead_id"].to_numpy(),
             min_conversions=ev.slice_min_conversions,
             factor=ev.slice_calibration_factor,
+            alpha=family_alpha(judged),
             n_boot=SLICE_BOOTSTRAP,
             seed=cfg.model.seed,
         ).assign(column=col)

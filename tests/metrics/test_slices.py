@@ -14,10 +14,13 @@ from hypothesis import strategies as st
 from leadscore.metrics.slices import (
     OTHER,
     expected_range,
+    family_alpha,
     flagged,
+    judged_count,
     miscalibrated,
     pool_slices,
     slice_table,
+    z_of,
 )
 
 
@@ -168,3 +171,24 @@ def test_a_lead_counted_in_several_snapshots_widens_the_chance_range():
     ).set_index("value")
     assert t.loc["c", "expected_high"] == pytest.approx(1 + 1.959964 * math.sqrt(4.75), abs=1e-5)
     assert not bool(t.loc["c", "miscalibrated"])
+
+
+def test_the_flags_share_their_level_among_the_slices_judged():
+    w = _world()
+    # c, a and b hold at least 3 conversions; d (1) is pooled and too few.
+    assert judged_count(w["y"], w["v"].to_numpy(), 3) == 3
+    assert family_alpha(3) == pytest.approx(0.05 / 3) and family_alpha(0) == 0.05
+    assert z_of(0.05) == pytest.approx(1.959964, abs=1e-6)
+    # c: 5 realised against 1 expected is 4.1 standard deviations (sd sqrt(0.95)): flagged
+    # at 5%, not when 5% is shared among 5,000 slices (z 4.56).
+    at = {
+        a: slice_table(
+            w["y"], w["pm"], w["pb"], w["v"].to_numpy(), min_conversions=3, alpha=a, n_boot=10
+        ).set_index("value")
+        for a in (0.05, family_alpha(5000))
+    }
+    assert bool(at[0.05].loc["c", "miscalibrated"])
+    assert not bool(at[family_alpha(5000)].loc["c", "miscalibrated"])
+    assert at[family_alpha(5000)].loc["c", "expected_high"] == pytest.approx(
+        1 + z_of(0.05 / 5000) * math.sqrt(0.95)
+    )
