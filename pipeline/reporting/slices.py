@@ -130,16 +130,17 @@ def slice_section(slices: pd.DataFrame | None, min_conversions: int | None) -> S
         b(plural(judged, "group")),
         f" with {least} conversions judged, ",
         b(f"{len(_flags(slices))} flagged"),
-        ". A group is flagged when the 95% paired interval of the model's ROC AUC less the "
-        "points model's lies wholly below zero, or when its realised conversions lie outside "
-        "the 95% range expected from its predictions and off them by more than "
-        "evaluation.slice_calibration_factor.",
+        ". A group is flagged when the paired bootstrap interval of the model's ROC AUC less "
+        "the points model's lies wholly below zero, or when its realised conversions lie "
+        "outside the range chance gives around the expected ones and off them by more than "
+        "evaluation.slice_calibration_factor; both at 95% for all the groups judged "
+        "together (5% shared among them). Each ROC AUC's own interval is 95%.",
     )
     heads = [
         "Group",
         "Leads",
         "Converted",
-        "Expected (95% range)",
+        "Expected (chance range)",
         "Model AUC",
         "Points AUC",
         "By tier (converted/leads)",

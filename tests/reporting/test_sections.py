@@ -539,7 +539,7 @@ def test_a_flagged_group_is_said_in_sales_words_and_detailed_in_the_appendix():
     start = html.index(">For analysts: how the model was built and tested</h2>")
     body, end = html[:start], html[start:]
     assert "the points model ranks its leads better" in body
-    for technical in (">Quality by group of leads</h3>", "95% paired interval", "Too few to judge"):
+    for technical in (">Quality by group of leads</h3>", "paired bootstrap", "Too few to judge"):
         assert technical not in body and technical in end, technical
     table = end[end.index('<table class="slices">') :]
     assert "lead source: other (4 values)" in table
