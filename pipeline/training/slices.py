@@ -26,7 +26,7 @@ from leadscore.metrics.slices import OTHER, family_alpha, flagged, judged_count,
 
 #: MLflow gets per-slice metrics for at most this many judged slices per column (the
 #: largest by conversions, and every flagged one); slices.csv holds them all.
-LOGGED_SLICES = 20
+LOGGED_SLICES = 10
 #: Resamples per slice (as per fold: a slice is judged on a share of the rows).
 SLICE_BOOTSTRAP = 100
 
@@ -177,7 +177,9 @@ def _key(value: object) -> str:
 
 def slice_metrics(slices: pd.DataFrame, limit: int = LOGGED_SLICES) -> dict[str, float]:
     """MLflow metrics ``slice.<column>.<value>.<measure>`` of the judged slices (at most
-    ``limit`` per column besides the flagged ones), and the counts judged and flagged."""
+    ``limit`` per column besides the flagged ones): ``roc_auc``, ``baseline_roc_auc``,
+    ``realised_over_expected``, and ``flagged`` (1) on a flagged one; and the counts judged
+    and flagged."""
     if not len(slices):
         return {}
     judged = slices[slices["judged"].astype(bool)]
@@ -193,9 +195,9 @@ def slice_metrics(slices: pd.DataFrame, limit: int = LOGGED_SLICES) -> dict[str,
             ("roc_auc", "model_roc_auc"),
             ("baseline_roc_auc", "baseline_roc_auc"),
             ("realised_over_expected", "realised_over_expected"),
-            ("flagged", None),
         ):
-            v = float(r["loses_to_points"] or r["miscalibrated"]) if column is None else r[column]
-            if math.isfinite(float(v)):
-                out[f"{key}.{measure}"] = float(v)
+            if math.isfinite(float(r[column])):
+                out[f"{key}.{measure}"] = float(r[column])
+        if r["loses_to_points"] or r["miscalibrated"]:
+            out[f"{key}.flagged"] = 1.0
     return out
