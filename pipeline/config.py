@@ -294,6 +294,26 @@ class MonitorConfig(Strict):
     min_leads: int = Field(default=300, ge=1)
 
 
+class EvaluationConfig(Strict):
+    """Quality by slice: the backtest's out-of-time rows (and the monitor's realised nights)
+    cut by lead columns, the model beside the points sheet in each slice."""
+
+    #: Lead columns to slice by; those absent from the data are skipped (the run says which).
+    slices: list[str] = Field(default_factory=lambda: ["lead_source", "country", "industry"])
+    #: A value with fewer conversions than this is pooled into "other" (counted).
+    slice_min_conversions: int = Field(default=20, ge=1)
+    #: A slice is miscalibrated when realised / expected conversions is off by more than this
+    #: factor either way, and by more than chance.
+    slice_calibration_factor: float = Field(default=1.5, gt=1)
+
+    @field_validator("slices")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v) or any(not c.strip() for c in v):
+            raise ValueError("slices must be distinct, non-empty column names")
+        return v
+
+
 class HoldoutConfig(Strict):
     """A control arm held back from the hand-off (``handoff --holdout``)."""
 
@@ -346,6 +366,7 @@ class Config(Strict):
     explain: ExplainConfig
     tracking: TrackingConfig
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     crm: CrmConfig = Field(default_factory=CrmConfig)
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
 

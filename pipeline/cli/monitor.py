@@ -87,6 +87,14 @@ def _say_findings(result) -> None:
             f"{r['expected']:,.1f} expected (ratio {r['ratio']:.2f}); ROC AUC model "
             f"{r['roc_auc_model']:.3f}, points {r['roc_auc_points']:.3f}"
         )
+    slices = result.realised_slices
+    if len(slices):
+        judged = slices["judged"].astype(bool)
+        bad = slices["loses_to_points"].astype(bool) | slices["miscalibrated"].astype(bool)
+        say(
+            f"  realised by slice: {int(judged.sum())} of {len(slices)} slices judged "
+            f"({', '.join(dict.fromkeys(slices['column']))}), {int(bad.sum())} flagged"
+        )
 
 
 def add_monitor(sub: Sub) -> None:
@@ -97,7 +105,8 @@ def add_monitor(sub: Sub) -> None:
         "feature on the bins fixed at training, missing rates and values outside the kept "
         "levels; the probability's PSI and each tier's share; expected conversions per tier; "
         "and, for nights whose horizon has passed, realised conversions against expected, "
-        "by tier, and ROC AUC against the points model's. Exit status 3 when a threshold of "
+        "by tier and by slice (evaluation.slices), and ROC AUC against the points model's. "
+        "Exit status 3 when a threshold of "
         "the config's monitor: section is crossed on the latest night (each alert named on "
         "stderr), 2 on an error, 0 otherwise.",
     )

@@ -23,9 +23,10 @@ Definitions used throughout
 * **ECE** (expected calibration error): ``sum_b (rows_b / n) * |mean(y)_b - mean(p)_b|``.
 
 Modules: ``scores`` (point metrics), ``bootstrap`` (intervals and paired comparisons),
-``bands`` (the review's tables), ``weighted`` (the one-sort engine under the first two),
-``proportions`` (two arms compared: intervals and power) and ``checks`` (input checks). The
-public names of the first three are re-exported here.
+``bands`` (the review's tables), ``slices`` (quality by slice, with its flags), ``weighted``
+(the one-sort engine under the first two), ``proportions`` (two arms compared: intervals and
+power) and ``checks`` (input checks). The public names of all but the last two are
+re-exported here.
 """
 
 from leadscore.metrics.bands import (
@@ -49,6 +50,7 @@ from leadscore.metrics.scores import (
     metric_value,
     point_metrics,
 )
+from leadscore.metrics.slices import pool_slices, slice_table
 from leadscore.metrics.weighted import BOOTSTRAP_METRICS, HIGHER_IS_BETTER, LOG_LOSS_EPS
 
 __all__ = [
@@ -67,7 +69,9 @@ __all__ = [
     "lift_capture",
     "metric_value",
     "point_metrics",
+    "pool_slices",
     "rank_band_table",
     "reliability_table",
+    "slice_table",
     "tier_table",
 ]

@@ -95,3 +95,38 @@ def realised_alerts(nights: pd.DataFrame, cfg: MonitorConfig) -> list[Alert]:
             )
         )
     return out
+
+
+def slice_alerts(slices: pd.DataFrame, night: str, cfg: MonitorConfig) -> list[Alert]:
+    """Per slice of the latest realised night (``realised.realised_by_slice``, which judges
+    only slices with enough conversions): realised / expected conversions off by more than
+    ``calibration_factor`` beyond chance, and (with ``auc_below_points``) the model's ROC
+    AUC below the points model's beyond chance (their paired interval below zero)."""
+    out = []
+    f = cfg.calibration_factor
+    for r in slices.itertuples():
+        where = f"{r.column} = {r.value}"
+        if r.miscalibrated:
+            high = not r.ratio < 1  # NaN: conversions where none was expected
+            out.append(
+                Alert(
+                    f"realised / expected conversions in {where}",
+                    night,
+                    float(r.ratio),
+                    f if high else 1 / f,
+                    "calibration_factor",
+                    "above the threshold" if high else "below the threshold",
+                )
+            )
+        if cfg.auc_below_points and r.loses_to_points:
+            out.append(
+                Alert(
+                    f"realised ROC AUC of the model in {where}",
+                    night,
+                    float(r.roc_auc_model),
+                    float(r.roc_auc_points),
+                    "auc_below_points",
+                    "below the points model's beyond chance",
+                )
+            )
+    return out

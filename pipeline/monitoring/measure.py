@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadscore.config import MonitorConfig
+from leadscore.config import EvaluationConfig, MonitorConfig
 from leadscore.data.contract import Tables
 from leadscore.data.views import data_end
 from leadscore.features.snapshots import label_snapshots
@@ -28,9 +28,10 @@ from leadscore.model.reference import Reference
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import tier_order
 from leadscore.monitoring import drift, realised
-from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts
+from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts, slice_alerts
 from leadscore.reporting.wording import plural
 from leadscore.scoring.batch import check_columns, check_stages, scoring_features
+from leadscore.training.slices import slice_values
 
 Say = Callable[[str], None]
 
@@ -57,6 +58,10 @@ class Monitor:
     realised: pd.DataFrame
     #: The latest such night, by tier.
     realised_tiers: pd.DataFrame
+    #: The latest such night, by slice (``realised.SLICE_COLUMNS``; ``evaluation.slices``).
+    realised_slices: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=realised.SLICE_COLUMNS)
+    )
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: The hand-off's experiment, when the history's hand-off log holds a control arm.
@@ -108,6 +113,7 @@ class Monitor:
                 "realised": records(self.realised),
                 "realised_tiers": records(self.realised_tiers),
                 "experiment": self.experiment.to_dict() if self.experiment else None,
+                "realised_slices": records(self.realised_slices),
             },
             indent=2,
         )
@@ -204,18 +210,44 @@ def _outcomes_so_far(
     events: EventSource | pd.DataFrame | None,
     horizon: int,
     order: list[str],
-) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The data's end, realised against expected conversions per night whose horizon has
-    passed, and per tier for the latest of those nights."""
+    passed, and per tier for the latest of those nights, whose labelled rows come last."""
     end = data_end(tables, events if isinstance(events, EventSource) else None)
     labelled = scores[known].reset_index(drop=True)
     labelled["label"] = label_snapshots(labelled, tables.outcomes, horizon, end).to_numpy()
     real = realised.realised_by_night(labelled)
     real_tiers = pd.DataFrame(columns=["tier", "leads", "expected", "realised", "realised_rate"])
+    last = labelled.iloc[:0]
     if len(real):
-        last = labelled[labelled["as_of"] == real["as_of"].iloc[-1]]
+        last = labelled[labelled["as_of"] == real["as_of"].iloc[-1]].reset_index(drop=True)
         real_tiers = realised.realised_by_tier(last, order)
-    return end, real, real_tiers
+    return end, real, real_tiers, last
+
+
+def _realised_slices(
+    last: pd.DataFrame,
+    leads: pd.DataFrame,
+    evaluation: EvaluationConfig,
+    cfg: MonitorConfig,
+    notes: list[str],
+) -> tuple[pd.DataFrame, list[Alert]]:
+    """The latest realised night (``last``) by slice of ``evaluation.slices``, values read
+    from the leads table as training reads them, with its per-slice alerts."""
+    if not len(last):
+        return pd.DataFrame(columns=realised.SLICE_COLUMNS), []
+    rows = pd.DataFrame({"row": np.arange(len(last)), "lead_id": last["lead_id"].to_numpy()})
+    values, absent = slice_values(rows, last.iloc[:, :0], list(evaluation.slices), leads)
+    if absent:
+        notes.append(
+            f"realised by slice: column(s) not in the leads table, skipped: {', '.join(absent)} "
+            "(evaluation.slices)"
+        )
+    slices = realised.realised_by_slice(
+        last, values, evaluation.slice_min_conversions, cfg.calibration_factor
+    )
+    night = f"{pd.Timestamp(last['as_of'].iloc[0]):%Y-%m-%d}"
+    return slices, slice_alerts(slices[slices["judged"].astype(bool)], night, cfg)
 
 
 def measure(
@@ -227,11 +259,13 @@ def measure(
     cfg: MonitorConfig,
     say: Say = lambda _m: None,
     kept: dict[pd.Timestamp, dict[str, np.ndarray]] | None = None,
+    evaluation: EvaluationConfig | None = None,
 ) -> Monitor:
     """The monitor of ``scores`` (one or more nights) against ``model``'s reference, with
     outcomes and features from ``tables`` (``events``: their event source). ``kept``: the
     rows per reference bin that scoring kept for some nights (``history.read_bins``); the
-    other nights' features are built again."""
+    other nights' features are built again. ``evaluation``: the slices of the latest
+    realised night (default: the default slices)."""
     settings = model.settings
     reference = settings.reference
     order = tier_order(settings.tiers)
@@ -261,7 +295,10 @@ def measure(
             scores, nights, known, tables, events, model, cfg, say, kept
         )
     horizon = int(settings.horizon_days or 0)
-    end, real, real_tiers = _outcomes_so_far(scores, known, tables, events, horizon, order)
+    end, real, real_tiers, last = _outcomes_so_far(scores, known, tables, events, horizon, order)
+    real_slices, by_slice = _realised_slices(
+        last, tables.leads, evaluation or EvaluationConfig(), cfg, notes
+    )
     pending = int(nights["as_of"].nunique()) - len(real)
     if pending:
         notes.append(
@@ -270,7 +307,7 @@ def measure(
             f"({end:%Y-%m-%d}): outcomes not known yet, expected conversions only"
         )
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
-    alerts = _alerts(nights, features, real, p_threshold, cfg, notes)
+    alerts = [*_alerts(nights, features, real, p_threshold, cfg, notes), *by_slice]
     quiet = quiet_drift(features, cfg.top_features)
     if quiet:
         notes.append(quiet)
@@ -286,6 +323,7 @@ def measure(
         feature_psi=feature_psi,
         realised=real,
         realised_tiers=real_tiers,
+        realised_slices=real_slices,
         alerts=alerts,
         notes=notes,
     )

@@ -45,6 +45,7 @@ class MonitorPage:
     top_features: int
     realised: Rows
     realised_tiers: Rows
+    realised_slices: Rows
     realised_night: str
     charts: dict[str, str]
     generated: str
@@ -73,6 +74,36 @@ def listed_features(features: pd.DataFrame, largest: int = TABLE_LARGEST) -> pd.
     neighbours' can put further down."""
     keep = (np.arange(len(features)) < largest) | features["drifted"].astype(bool).to_numpy()
     return features[keep]
+
+
+def _verdict(r) -> str:
+    if not r.judged:
+        return "too few to judge"
+    said = [
+        w
+        for w, on in (("points better", r.loses_to_points), ("miscalibrated", r.miscalibrated))
+        if on
+    ]
+    return "; ".join(said) or "–"
+
+
+def slice_rows(slices: pd.DataFrame) -> Rows:
+    """The latest realised night by slice, as the page prints it."""
+    return [
+        [
+            f"{r.column}: other ({r.values:,} values)"
+            if r.value == "other"
+            else f"{r.column}: {r.value}",
+            f"{r.leads:,}",
+            f"{_n(r.expected)} ({_n(r.expected_low)}–{_n(r.expected_high)})",
+            f"{r.realised:,.0f}",
+            _n(r.ratio, 2),
+            _n(r.roc_auc_model, 3),
+            _n(r.roc_auc_points, 3),
+            _verdict(r),
+        ]
+        for r in slices.itertuples()
+    ]
 
 
 def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> MonitorPage:
@@ -166,6 +197,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
             ]  # fmt: skip
             for r in m.realised_tiers.itertuples()
         ],
+        realised_slices=slice_rows(m.realised_slices),
         realised_night=_day(m.realised["as_of"].iloc[-1]) if len(m.realised) else "",
         charts=pics,
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",

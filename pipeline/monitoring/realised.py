@@ -1,6 +1,6 @@
 """Realised performance of past nights, once their horizon has passed: what the calibrated
 probabilities promised against what happened, the model's ranking against the points
-model's on the same leads, and conversion by tier. Plain functions over scored rows with a
+model's on the same leads, and conversion by tier and by slice (a lead column's values). Plain functions over scored rows with a
 ``label`` (1 won within the horizon, 0 not, missing while the horizon is unfinished).
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+
+from leadscore.metrics.slices import family_alpha, judged_count, slice_table
 
 NIGHT_COLUMNS = [
     "as_of",
@@ -100,3 +102,68 @@ def realised_by_tier(night: pd.DataFrame, order: list[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+SLICE_COLUMNS = [
+    "column",
+    "value",
+    "values",
+    "leads",
+    "expected",
+    "expected_low",
+    "expected_high",
+    "realised",
+    "ratio",
+    "roc_auc_model",
+    "roc_auc_model_low",
+    "roc_auc_model_high",
+    "roc_auc_points",
+    "roc_auc_points_low",
+    "roc_auc_points_high",
+    "roc_auc_difference_low",
+    "roc_auc_difference_high",
+    "judged",
+    "loses_to_points",
+    "miscalibrated",
+]
+#: Resamples per slice for the ROC AUC intervals of a night.
+SLICE_BOOTSTRAP = 200
+
+
+def realised_by_slice(
+    night: pd.DataFrame, values: pd.DataFrame, min_conversions: int, factor: float, seed: int = 0
+) -> pd.DataFrame:
+    """A night's realised performance per slice of each column of ``values`` (each row's
+    value, by position), as training judges its slices (``metrics.slice_table``, the flags'
+    5% shared among every slice judged): expected conversions and the range chance gives,
+    realised ones, and the ROC AUC of the model's probability and of the points score with
+    paired intervals where the slice has at least ``min_conversions`` conversions. Columns
+    ``SLICE_COLUMNS``."""
+    y = night["label"].to_numpy("float64")
+    p = night["probability"].to_numpy("float64")
+    has_points = "baseline_score" in night
+    # The points score is only ranked here: 0-100 read as 0-1 keeps its order.
+    points = night["baseline_score"].to_numpy("float64") / 100 if has_points else p
+    judged = sum(judged_count(y, values[c].to_numpy(), min_conversions) for c in values.columns)
+    parts = []
+    for col in values.columns:
+        t = slice_table(
+            y, p, points, values[col].to_numpy(), min_conversions=min_conversions,
+            factor=factor, alpha=family_alpha(judged), n_boot=SLICE_BOOTSTRAP, seed=seed,
+        )  # fmt: skip
+        parts.append(t.assign(column=col))
+    if not parts:
+        return pd.DataFrame(columns=SLICE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True).rename(
+        columns={
+            "conversions": "realised",
+            "realised_over_expected": "ratio",
+            **{f"model_roc_auc{s}": f"roc_auc_model{s}" for s in ("", "_low", "_high")},
+            **{f"baseline_roc_auc{s}": f"roc_auc_points{s}" for s in ("", "_low", "_high")},
+        }
+    )
+    if not has_points:
+        points_columns = [c for c in out if "points" in c or "difference" in c]
+        out[points_columns] = np.nan
+        out["loses_to_points"] = False
+    return out[SLICE_COLUMNS]

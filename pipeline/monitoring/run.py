@@ -97,7 +97,7 @@ def run_monitor(
             for as_of, by in scored_by.items()
             if by == version and (counts := read_bins(history, as_of, version)) is not None
         }
-    result = measure(nights, tables, events, model, version, cfg.monitor, say, kept)
+    result = measure(nights, tables, events, model, version, cfg.monitor, say, kept, cfg.evaluation)
     if history is not None:
         result.experiment = hand_off_experiment(history, tables, result, cfg)
     page = write_monitor(result, cfg.monitor, out)

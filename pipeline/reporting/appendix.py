@@ -1,8 +1,8 @@
 """The review's appendix, for analysts: how the model was built and tested.
 
 The body of the review speaks to sales; what training noted, the backtest's folds, the
-tournament of model kinds and the champion decision are in a data scientist's terms, so
-they close the page, after every section for sales.
+tournament of model kinds, the champion decision and the quality by slice are in a data
+scientist's terms, so they close the page, after every section for sales.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from leadscore.reporting.backtest import BacktestSection, backtest_section
 from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.slices import SliceSection, slice_section
 from leadscore.reporting.wording import plurals
 
 
@@ -18,11 +19,14 @@ from leadscore.reporting.wording import plurals
 class Appendix:
     notes: list[str] = field(default_factory=list)
     backtest: BacktestSection | None = None
+    slices: SliceSection | None = None
 
 
 def appendix_section(run: RunTables) -> Appendix | None:
-    """Training's notes and the backtest; None when the run logged neither."""
+    """Training's notes, the backtest and the quality by slice; None when the run logged
+    none of them."""
     bt = backtest_section(run)
-    if not run.notes and bt is None:
+    sl = slice_section(run.slices, run.slice_min_conversions)
+    if not run.notes and bt is None and sl is None:
         return None
-    return Appendix(notes=[plurals(n) for n in run.notes], backtest=bt)
+    return Appendix(notes=[plurals(n) for n in run.notes], backtest=bt, slices=sl)

@@ -35,6 +35,7 @@ ARTIFACTS = (
     "reliability.csv",
     "importance.csv",
     "folds.csv",
+    "slices.csv",
     "tournament.csv",
     "funnel.csv",
     "test_predictions.parquet",
@@ -68,6 +69,8 @@ class RunTables:
     predictions: pd.DataFrame | None = None
     sample: pd.DataFrame | None = None
     funnel: pd.DataFrame | None = None  # per funnel stage, when the data had stages
+    slices: pd.DataFrame | None = None  # quality by slice (``training.slices``)
+    slice_min_conversions: int | None = None  # its evaluation.slice_min_conversions
     notes: list[str] = field(default_factory=list)
     lift_png: str | None = None  # base64, as logged at training
     reliability_png: str | None = None
@@ -143,6 +146,14 @@ def _cadence(params: dict[str, str], config: Path | None) -> str | None:
     return str((yaml.safe_load(config.read_text()) or {}).get("training", {}).get("cadence", ""))
 
 
+def _slice_minimum(config: Path | None) -> int | None:
+    if config is None:
+        return None
+    value = (yaml.safe_load(config.read_text()) or {}).get("evaluation", {})
+    value = value.get("slice_min_conversions") if isinstance(value, dict) else None
+    return int(value) if isinstance(value, int) else None
+
+
 def _tables(files: dict[str, Path]) -> dict[str, object]:
     def csv(name: str) -> pd.DataFrame | None:
         return pd.read_csv(files[name]) if name in files else None
@@ -161,6 +172,12 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
         "folds": csv("folds.csv"),
         "tournament": csv("tournament.csv"),
         "funnel": csv("funnel.csv"),
+        # A slice value is text as it was ("NA", "none"): only empty cells are missing.
+        "slices": (
+            pd.read_csv(files["slices.csv"], keep_default_na=False, na_values=[""])
+            if "slices.csv" in files
+            else None
+        ),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),
         "lift_png": png("lift.png"),
@@ -187,6 +204,7 @@ def load_run(ref: ModelRef, model: LeadScoreModel) -> RunTables:
             started=datetime.fromtimestamp(run.info.start_time / 1000, tz=timezone.utc),
             tags=tags,
             cadence=_cadence(run.data.params, files.get("config.yaml")),
+            slice_min_conversions=_slice_minimum(files.get("config.yaml")),
             notes=[
                 str(n) for n in notes.get("notes") or [] if not str(n).startswith(_TECHNICAL_NOTES)
             ],

@@ -20,6 +20,7 @@ from leadscore.reporting import blocks
 from leadscore.reporting.blocks import Image, Table
 from leadscore.reporting.both_models import figure_cell, held_out_curves
 from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.slices import groups_sentence
 from leadscore.reporting.wording import (
     METRICS,
     Period,
@@ -40,6 +41,7 @@ class Versus:
     capacity_key: Rich | None = None
     capacity: Table | None = None
     lift: Image | None = None
+    groups: Rich | None = None  # by group of leads (``reporting.slices``)
 
 
 def _clear(row: pd.Series) -> bool:
@@ -174,6 +176,7 @@ def _lift(run: RunTables) -> Image | None:
 
 def versus_section(run: RunTables, period: Period) -> Versus:
     out = Versus(key=_ranking_sentence(run.comparison), metrics=_metrics_table(run.comparison))
+    out.groups = groups_sentence(run.slices)
     if run.tiers is not None:
         base = run.tiers[(run.tiers["approach"] == "baseline") & (run.tiers["leads"] > 0)]
         if len(base) == 1:

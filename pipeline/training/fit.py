@@ -22,6 +22,7 @@ from leadscore.model.tiers import night_tiers, resolve_tiers, tier_note
 from leadscore.training.backtest import Backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
+from leadscore.training.slices import run_slices
 from leadscore.training.tournament import Tournament, run_tournament
 
 #: What each way of following drift means, for the run's notes.
@@ -62,6 +63,8 @@ class TrainResult:
     test_sample: pd.DataFrame | None = None
     # What the deployed model saw, for the nightly monitor (``leadscore.model.reference``).
     reference: Reference | None = None
+    # Quality by slice on the out-of-time rows (``training.slices``): one row per slice.
+    slices: pd.DataFrame | None = None
 
     @property
     def split(self) -> dict[str, str]:
@@ -195,10 +198,12 @@ def train_on_table(
     plan: Plan,
     cfg: Config,
     known: dict[str, Backtest] | None = None,
+    leads: pd.DataFrame | None = None,
 ) -> TrainResult:
     """The tournament's backtests, the winner deployed, and its pooled out-of-time comparison
-    with the points sheet (``known``: backtests already run on this table, spec and plan, by
-    kind)."""
+    with the points sheet, overall and by slice (``known``: backtests already run on this
+    table, spec and plan, by kind; ``leads``: the leads table the slices' values are read
+    from, else the table's own columns)."""
     notes = check_enough_positives(table, plan, cfg)
     notes += points_notes(list(table.columns), cfg)
     tournament = run_tournament(table, spec, plan, cfg, known)
@@ -210,6 +215,8 @@ def train_on_table(
     notes.append(f"tiers: {tier_note(tiers, tier, len(np.unique(periods)))}")
     deployed = deploy(table, spec, plan, backtest, cfg)
     evaluation = evaluate_rows(backtest.rows, cfg)
+    slices, slice_notes = run_slices(table, backtest.rows, cfg, tiers, leads)
+    notes += slice_notes
     s = spread(backtest.table)
     if len(backtest.folds) > 1:
         notes.append(
@@ -246,4 +253,5 @@ def train_on_table(
         tiers=tiers,
         test_sample=_sample(table, backtest, cfg.model.seed),
         reference=reference_of(table, backtest, deployed, tiers, cfg.model.seed),
+        slices=slices,
     )

@@ -27,6 +27,7 @@ from leadscore.model.settings import ModelSettings
 from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Plan, row_folds
 from leadscore.training.run import RunSummary, comparison_text, track
+from leadscore.training.slices import slice_lines
 from leadscore.training.tournament import tournament_text
 
 
@@ -182,6 +183,8 @@ def train_flat(
     result.notes.extend(data.report.text())  # printed above as clean: lines; logged with the run
     say(tournament_text(result.tournament))
     say(comparison_text(result))
+    for line in slice_lines(result.slices, cfg):
+        say(line)
 
     def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
         picked = data.table.iloc[rows["row"].to_numpy()].reset_index(drop=True)

@@ -47,6 +47,7 @@ from leadscore.training.grid import (
     time_plan,
 )
 from leadscore.training.sampling import SHARE
+from leadscore.training.slices import slice_lines, slice_metrics
 from leadscore.training.tournament import tournament_text
 
 Say = Callable[[str], None]
@@ -96,6 +97,8 @@ def _metrics(result: TrainResult) -> dict[str, float]:
         for when in ("latest", "all"):
             if np.isfinite(r[f"{t.metric}_{when}"]):
                 out[f"tournament_{key}_{t.metric}_{when}"] = float(r[f"{t.metric}_{when}"])
+    if result.slices is not None:
+        out.update(slice_metrics(result.slices))
     out["folds"] = float(len(result.folds))
     out["deploy_rounds"] = float(result.deployed.rounds)
     out["deploy_rows"] = float(result.plan.deploy.sum())
@@ -111,6 +114,8 @@ def _artifacts(
     ev.comparison.to_csv(folder / "evaluation.csv", index=False)
     result.tournament.table.to_csv(folder / "tournament.csv", index=False)
     result.folds.to_csv(folder / "folds.csv", index=False)
+    if result.slices is not None:
+        result.slices.to_csv(folder / "slices.csv", index=False)
     ev.bands.to_csv(folder / "conversion_by_band.csv", index=False)
     ev.tiers.to_csv(folder / "conversion_by_tier.csv", index=False)
     ev.capacity.to_csv(folder / "capacity.csv", index=False)
@@ -336,6 +341,7 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         say,
         extra,
         lead_account(view.leads, tt.frame["lead_id"]) if "account" in view.leads else None,
+        view.leads,
     )
 
 
@@ -408,10 +414,11 @@ def _train_table(
     say: Say,
     extra: dict[str, pd.DataFrame] | None = None,
     account: pd.Series | None = None,
+    leads: pd.DataFrame | None = None,
 ) -> RunSummary:
     """The labelled training table to a tracked, registered model: folds, fit, ``track``
     (``extra``: more tables to log with the run, by file name; ``account``: each row's
-    account, for the account-feature candidate).
+    account, for the account-feature candidate; ``leads``: the slices' values, by lead).
 
     It reads top to bottom as training's steps (plan, account candidate, fit, champion
     check, tracking), which share the run's notes.
@@ -437,7 +444,7 @@ def _train_table(
     choice = accounts.choose(frame, spec, account, plan, cfg)
     frame, spec = choice.table, choice.spec
     known = {choice.backtest.kind: choice.backtest} if choice.backtest else None
-    result = train_on_table(frame, spec, plan, cfg, known)
+    result = train_on_table(frame, spec, plan, cfg, known, leads)
     if choice.line:
         result.notes.append(choice.line)
     t_fit = time.perf_counter() - t1
@@ -445,6 +452,8 @@ def _train_table(
         say(f"  note: {note}")
     say(tournament_text(result.tournament))
     say(comparison_text(result))
+    for line in slice_lines(result.slices, cfg):
+        say(line)
     params = {
         "mode": "events",
         "as_of": as_of,

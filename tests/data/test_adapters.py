@@ -412,6 +412,17 @@ def test_x_education_trains_on_sample(leads_raw):
     skipped = [n for n in result.notes if "baseline rules skipped" in n]
     assert skipped == ["baseline rules skipped, columns not in the data: Do Not Call"]
     assert result.evaluation.comparison.set_index("metric").loc["roc_auc", "baseline"] > 0.5
+    # Quality by slice from the file's own columns, found under their own spelling; the
+    # export has no industry.
+    assert set(result.slices["column"]) == {"Lead Source", "Country"}
+    assert "quality by slice: column(s) not in the data, skipped: industry" in " ".join(
+        result.notes
+    )
+    judged = result.slices[result.slices["judged"]]
+    assert (judged["conversions"] >= cfg.evaluation.slice_min_conversions).all()
+    by_column = result.slices.groupby("column")[["leads", "conversions"]].sum()
+    assert (by_column["leads"] == len(result.evaluation.rows)).all()
+    assert (by_column["conversions"] == result.evaluation.rows["label"].sum()).all()
 
 
 def test_train_refuses_too_few_conversions_flat(tmp_path, leads_raw, monkeypatch, capsys):

@@ -114,7 +114,7 @@ def test_a_new_lead_source_is_flagged(worlds):
     assert row["outside_now"] > row["outside_reference"] + 0.25
 
 
-def test_realised_performance_of_the_history_matches_the_outcomes(worlds):
+def test_realised_performance_of_the_history_matches_the_outcomes(worlds, capsys):
     code, result = monitor(worlds, "hist")
     assert code in (0, 3)
     assert [n["as_of"] for n in result["nights"]] == ["2025-08-01", "2025-09-01", NIGHT]
@@ -135,6 +135,19 @@ def test_realised_performance_of_the_history_matches_the_outcomes(worlds):
         assert r["expected"] == pytest.approx(scores["probability"].sum())
     tiers = pd.DataFrame(result["realised_tiers"])
     assert tiers["leads"].sum() == result["realised"][-1]["leads"]
+    # The latest realised night by slice: each column's slices add up to the night, and
+    # only slices with enough conversions are judged (evaluation.slice_min_conversions).
+    slices = pd.DataFrame(result["realised_slices"])
+    assert set(slices["column"]) == {"lead_source", "country", "industry"}
+    totals = slices.groupby("column")[["leads", "realised"]].sum()
+    assert (totals["leads"] == result["realised"][-1]["leads"]).all()
+    assert (totals["realised"] == result["realised"][-1]["realised"]).all()
+    assert (slices.loc[slices["judged"], "realised"] >= 20).all()
+    assert slices.loc[~slices["judged"], "roc_auc_model"].isna().all()
+    judged = int(slices["judged"].sum())
+    assert f"  realised by slice: {judged} of {len(slices)} slices judged (lead_source, " in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_corrupt_night_is_named_and_nothing_written(worlds, capsys):

@@ -293,3 +293,45 @@ def test_the_monitor_measures_the_experiment_of_its_history(tmp_path):
     assert data["experiment"]["verdict"] == x.verdict()
     assert data["experiment"]["overall"]["control_conversions"] == 1
     assert json.loads(monitor().to_json())["experiment"] is None
+
+
+def test_the_latest_realised_night_by_slice_is_a_table_and_in_the_json():
+    m = monitor()
+    m.realised_slices = pd.DataFrame(
+        {
+            "column": ["lead_source", "lead_source"],
+            "value": ["web", "other"],
+            "values": [1, 3],
+            "leads": [80, 20],
+            "expected": [4.0, 1.0],
+            "expected_low": [0.2, 0.0],
+            "expected_high": [7.8, 2.9],
+            "realised": [6.0, 1.0],
+            "ratio": [1.5, 1.0],
+            "roc_auc_model": [0.75, float("nan")],
+            "roc_auc_model_low": [0.6, float("nan")],
+            "roc_auc_model_high": [0.9, float("nan")],
+            "roc_auc_points": [0.8, float("nan")],
+            "roc_auc_points_low": [0.7, float("nan")],
+            "roc_auc_points_high": [0.9, float("nan")],
+            "roc_auc_difference_low": [-0.2, float("nan")],
+            "roc_auc_difference_high": [0.1, float("nan")],
+            "judged": [True, False],
+            "loses_to_points": [False, False],
+            "miscalibrated": [False, False],
+        }
+    )
+    html = render_monitor(build_monitor_page(m, MonitorConfig(), datetime.now(tz=timezone.utc)))
+    assert "<h3>By group of leads, night of 2025-06-01</h3>" in html
+    table = html[html.index("By group of leads") :].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>")[1], flags=re.S)
+    assert len(rows) == 2 and all(len(re.findall(r"<td[ >]", r)) == 8 for r in rows)
+    assert "<td>lead_source: other (3 values)</td>" in table
+    assert '<td class="num">4.0 (0.2–7.8)</td>' in table and "<td>too few to judge</td>" in table
+    data = json.loads(m.to_json())
+    assert data["realised_slices"][1]["roc_auc_model"] is None
+    assert data["realised_slices"][0]["value"] == "web"
+    # Without one, no table.
+    assert "By group of leads" not in render_monitor(
+        build_monitor_page(monitor(), MonitorConfig(), datetime.now(tz=timezone.utc))
+    )

@@ -8,10 +8,11 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from leadscore.config import MonitorConfig
-from leadscore.monitoring.alerts import drift_alerts, realised_alerts
+from leadscore.monitoring.alerts import drift_alerts, realised_alerts, slice_alerts
 from leadscore.monitoring.realised import (
     expected_auc,
     realised_by_night,
+    realised_by_slice,
     realised_by_tier,
     realised_night,
 )
@@ -124,3 +125,66 @@ def test_an_alert_just_past_its_threshold_shows_the_digits_that_differ():
     )
     (a,) = drift_alerts("2025-01-01", features, 0.0, 0.25, MonitorConfig())
     assert "is 0.2504, above the threshold 0.2500" in a.line()
+
+
+def slice_night() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A realised night of four lead sources. web: the model ranks both conversions first,
+    the points score last. ads: the reverse. events: 10 leads at 2% each (0.2 expected),
+    4 converted. fax: one conversion, too few to judge (pooled into other)."""
+    web = {"probability": [0.9, 0.8, 0.1, 0.1], "baseline_score": [10, 20, 80, 90]}
+    ads = {"probability": [0.1, 0.1, 0.9, 0.9], "baseline_score": [90, 80, 10, 20]}
+    night = pd.concat(
+        [
+            pd.DataFrame({**web, "label": [1, 1, 0, 0], "source": "web"}),
+            pd.DataFrame({**ads, "label": [1, 1, 0, 0], "source": "ads"}),
+            pd.DataFrame(
+                {
+                    "probability": [0.02] * 10,
+                    "baseline_score": [50] * 10,
+                    "label": [1] * 4 + [0] * 6,
+                    "source": "events",
+                }
+            ),
+            pd.DataFrame(
+                {"probability": [0.5], "baseline_score": [50], "label": [1], "source": "fax"}
+            ),
+        ],
+        ignore_index=True,
+    ).assign(as_of=pd.Timestamp("2025-01-01", tz="UTC"), label=lambda f: f["label"].astype(float))
+    return night, night[["source"]].rename(columns={"source": "lead_source"})
+
+
+def test_realised_by_slice_by_hand():
+    night, values = slice_night()
+    out = realised_by_slice(night, values, min_conversions=2, factor=1.5).set_index("value")
+    assert list(out.index) == ["events", "ads", "web", "other"]  # most conversions first
+    assert (out["column"] == "lead_source").all()
+    assert list(out["realised"]) == [4, 2, 2, 1] and list(out["leads"]) == [10, 4, 4, 1]
+    assert out.loc["events", "expected"] == pytest.approx(0.2)
+    assert out.loc["events", "ratio"] == pytest.approx(20.0)
+    assert out.loc["web", "roc_auc_model"] == 1.0 and out.loc["web", "roc_auc_points"] == 0.0
+    assert out.loc["ads", "roc_auc_model"] == 0.0 and out.loc["ads", "roc_auc_points"] == 1.0
+    assert list(out["loses_to_points"]) == [False, True, False, False]
+    assert list(out["miscalibrated"]) == [True, False, False, False]
+    assert not out.loc["other", "judged"] and np.isnan(out.loc["other", "roc_auc_model"])
+
+
+def test_slice_alerts_name_the_slice_and_follow_the_settings():
+    night, values = slice_night()
+    out = realised_by_slice(night, values, min_conversions=2, factor=1.5)
+    lines = [a.line() for a in slice_alerts(out, "2025-01-01", MonitorConfig())]
+    assert lines == [
+        "realised / expected conversions in lead_source = events on 2025-01-01 is 20.000, "
+        "above the threshold 1.500 (monitor.calibration_factor)",
+        "realised ROC AUC of the model in lead_source = ads on 2025-01-01 is 0.000, below "
+        "the points model's beyond chance 1.000 (monitor.auc_below_points)",
+    ]
+    quiet = slice_alerts(out, "2025-01-01", MonitorConfig(auc_below_points=False))
+    assert [a.measure for a in quiet] == ["realised / expected conversions in lead_source = events"]
+
+
+def test_a_night_without_points_scores_has_no_points_figures_by_slice():
+    night, values = slice_night()
+    out = realised_by_slice(night.drop(columns="baseline_score"), values, 2, 1.5)
+    assert out["roc_auc_points"].isna().all() and not out["loses_to_points"].any()
+    assert out.set_index("value").loc["web", "roc_auc_model"] == 1.0

@@ -489,3 +489,87 @@ def test_high_scores_that_promise_more_than_happened_are_named():
     on_the_mark = said.assign(conversions=[90, 42, 25, 35, 45])
     assert calibration.high_scores_gap(on_the_mark) is None  # every range as predicted
     assert calibration.high_scores_gap(said.iloc[:1]) is None  # too few high scores
+
+
+# --- quality by slice ---------------------------------------------------------------------
+
+
+def _slices() -> pd.DataFrame:
+    """Three lead sources: web fine, partner ranked better by the points model and
+    over-predicted, and the rest pooled, too few to judge."""
+    return pd.DataFrame(
+        {
+            "column": "lead_source",
+            "value": ["web", "partner", "other"],
+            "values": [1, 1, 4],
+            "leads": [4000, 1500, 300],
+            "conversions": [200, 40, 6],
+            "judged": [True, True, False],
+            **{
+                f"{side}_roc_auc{end}": [a + d, b + d, c + d]
+                for side, (a, b, c) in (
+                    ("model", (0.80, 0.60, 0.70)),
+                    ("baseline", (0.75, 0.72, 0.70)),
+                )
+                for end, d in (("", 0.0), ("_low", -0.03), ("_high", 0.03))
+            },
+            "expected": [190.0, 80.4, 5.0],
+            "expected_low": [163.0, 63.0, 0.6],
+            "expected_high": [217.0, 97.8, 9.4],
+            "realised_over_expected": [200 / 190, 40 / 80.4, 6 / 5],
+            "loses_to_points": [False, True, False],
+            "miscalibrated": [False, True, False],
+            "leads_A": [400, 100, 20],
+            "conversions_A": [80, 5, 2],
+            "leads_D": [3600, 1400, 280],
+            "conversions_D": [120, 35, 4],
+        }
+    )
+
+
+def test_a_flagged_group_is_said_in_sales_words_and_detailed_in_the_appendix():
+    run = run_tables(slices=_slices(), slice_min_conversions=20)
+    said = plain(versus.versus_section(run, period_words("events", "monthly", 2, "")).groups)
+    assert said == (
+        "In 1 group of leads the model falls short: lead source partner, where the points "
+        "model ranks its leads better and 40 converted against 80 the model expected. The "
+        "appendix shows every group."
+    )
+    html = render(page_of(run, scores_frame(), appendix=appendix.appendix_section(run)))
+    start = html.index(">For analysts: how the model was built and tested</h2>")
+    body, end = html[:start], html[start:]
+    assert "the points model ranks its leads better" in body
+    for technical in (">Quality by group of leads</h3>", "paired bootstrap", "Too few to judge"):
+        assert technical not in body and technical in end, technical
+    table = end[end.index('<table class="slices">') :]
+    assert "lead source: other (4 values)" in table
+    assert "A 5/100 · D 35/1,400" in table
+    assert "Points better; miscalibrated" in table and table.count("No flag") == 1
+    assert "<b>2 groups</b> with at least 20 conversions judged, <b>1 flagged</b>" in end
+
+
+def test_without_a_flag_the_body_says_no_group_falls_short():
+    quiet = _slices().assign(loses_to_points=False, miscalibrated=False)
+    said = plain(
+        versus.versus_section(
+            run_tables(slices=quiet), period_words("events", "monthly", 2, "")
+        ).groups
+    )
+    assert said.startswith("By lead source: in none of the 2 groups of leads with enough")
+    assert (
+        versus.versus_section(run_tables(), period_words("events", "monthly", 2, "")).groups is None
+    )
+
+
+def test_a_slice_value_spelled_like_a_missing_one_is_read_back_as_text(tmp_path):
+    from leadscore.reporting.inputs import _tables
+
+    frame = _slices().assign(value=["NA", "none", "other"])
+    frame.loc[2, "model_roc_auc"] = np.nan
+    frame.to_csv(tmp_path / "slices.csv", index=False)
+    pd.DataFrame({"metric": ["roc_auc"]}).to_csv(tmp_path / "evaluation.csv", index=False)
+    read = _tables(
+        {"slices.csv": tmp_path / "slices.csv", "evaluation.csv": tmp_path / "evaluation.csv"}
+    )["slices"]
+    assert list(read["value"]) == ["NA", "none", "other"]
+    assert np.isnan(read.loc[2, "model_roc_auc"]) and read["loses_to_points"].dtype == bool
