@@ -55,6 +55,42 @@ OPTIONS = {  # name: config overrides
 }
 
 
+#: Options whose overrides are chosen from the data first: name -> chooser(tables, cfg dict).
+CHOSEN = {"half-life per type": lambda tables, base: per_type_half_lives(tables, base)}
+
+#: The half-lives, in days, each event type may take.
+HALF_LIVES = (3, 7, 14, 30, 60, 120)
+
+
+def per_type_half_lives(tables, base: dict) -> dict:
+    """One half-life per event type, chosen on the rows the backtest's first fold trains on
+    (so no fold's test rows take part): the candidate whose ``{type}_decayed`` count alone
+    ranks those rows best (ROC AUC). Printed, and returned as a config override."""
+    from sklearn.metrics import roc_auc_score
+
+    from leadscore.config import config_from_dict
+    from leadscore.training.dataset import training_table
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import plan_for
+
+    best: dict[str, tuple[float, float]] = {}
+    for h in HALF_LIVES:
+        cfg = config_from_dict(_merge(base, {"features": {"half_life_days": h}}))
+        tt = training_table(tables, cfg)
+        rows = plan_for(tt.frame, cfg).folds[0].train
+        y = tt.frame["label"].to_numpy()[rows]
+        if y.min() == y.max():
+            return {}
+        for t in tt.spec.event_types:
+            auc = roc_auc_score(y, tt.frame[f"{t}_decayed"].to_numpy()[rows])
+            if auc > best.get(t, (0.0, 0.0))[0]:
+                best[t] = (auc, float(h))
+    chosen = {t: h for t, (_, h) in best.items()}
+    print("  chosen half-lives: " + ", ".join(f"{t} {h:g}d" for t, h in chosen.items()), flush=True)
+    return {"features": {"event_half_life_days": chosen}}
+
+
 def _merge(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
@@ -144,11 +180,13 @@ def run_events(name: str, tables, base: dict) -> None:
 
     tt_cache: dict = {}
     chosen = os.environ.get("DEFAULTS_OPTIONS")
-    for option, override in OPTIONS.items():
+    for option, override in {**OPTIONS, **CHOSEN}.items():
         if chosen and option not in chosen.split(","):
             continue
+        if callable(override):
+            override = override(tables, base)
         cfg = config_from_dict(_merge(base, override))
-        key = (cfg.training.cadence,)
+        key = (cfg.training.cadence, repr(cfg.features))
         t0 = time.perf_counter()
         try:
             if key not in tt_cache:
