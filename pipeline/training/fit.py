@@ -22,6 +22,7 @@ from leadscore.model.tiers import night_tiers, resolve_tiers, tier_note
 from leadscore.training.backtest import Backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
+from leadscore.training.leakage import LeakageCheck
 from leadscore.training.tournament import Tournament, run_tournament
 
 #: What each way of following drift means, for the run's notes.
@@ -62,6 +63,8 @@ class TrainResult:
     test_sample: pd.DataFrame | None = None
     # What the deployed model saw, for the nightly monitor (``leadscore.model.reference``).
     reference: Reference | None = None
+    # The leakage guard's figures per feature and what it left out (``training.leakage``).
+    leakage: LeakageCheck | None = None
 
     @property
     def split(self) -> dict[str, str]:
