@@ -1,8 +1,8 @@
 """The review's appendix, for analysts: how the model was built and tested.
 
 The body of the review speaks to sales; what training noted, the backtest's folds, the
-tournament of model kinds and the champion decision are in a data scientist's terms, so
-they close the page, after every section for sales.
+tournament of model kinds, the champion decision and the leakage guard's figures are in a
+data scientist's terms, so they close the page, after every section for sales.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from leadscore.reporting.backtest import BacktestSection, backtest_section
 from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.leakage import LeakageSection, leakage_section
 from leadscore.reporting.wording import plurals
 
 
@@ -18,11 +19,13 @@ from leadscore.reporting.wording import plurals
 class Appendix:
     notes: list[str] = field(default_factory=list)
     backtest: BacktestSection | None = None
+    leakage: LeakageSection | None = None
 
 
 def appendix_section(run: RunTables) -> Appendix | None:
-    """Training's notes and the backtest; None when the run logged neither."""
+    """Training's notes, the backtest and the leakage guard; None when the run logged none."""
     bt = backtest_section(run)
-    if not run.notes and bt is None:
+    guard = leakage_section(run.leakage, run.tags.get("leakage.rows"))
+    if not run.notes and bt is None and guard is None:
         return None
-    return Appendix(notes=[plurals(n) for n in run.notes], backtest=bt)
+    return Appendix(notes=[plurals(n) for n in run.notes], backtest=bt, leakage=guard)

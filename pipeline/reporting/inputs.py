@@ -37,6 +37,7 @@ ARTIFACTS = (
     "folds.csv",
     "tournament.csv",
     "funnel.csv",
+    "leakage.csv",
     "test_predictions.parquet",
     "test_features_sample.parquet",
     "config.yaml",
@@ -68,6 +69,7 @@ class RunTables:
     predictions: pd.DataFrame | None = None
     sample: pd.DataFrame | None = None
     funnel: pd.DataFrame | None = None  # per funnel stage, when the data had stages
+    leakage: pd.DataFrame | None = None  # per feature, the leakage guard's figures
     notes: list[str] = field(default_factory=list)
     lift_png: str | None = None  # base64, as logged at training
     reliability_png: str | None = None
@@ -161,6 +163,7 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
         "folds": csv("folds.csv"),
         "tournament": csv("tournament.csv"),
         "funnel": csv("funnel.csv"),
+        "leakage": csv("leakage.csv"),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),
         "lift_png": png("lift.png"),

@@ -237,6 +237,9 @@ def test_the_funnel_stage_is_engagement_in_the_split_and_the_chart():
         "industry, country)."
     )
     assert (split.engagement_width, split.fit_width) == ("60.0%", "40.0%")
+    assert drivers.drivers_section(run_tables(), imp, basis).left_out is None
+    guarded = drivers.drivers_section(run_tables(leakage=_leakage()), imp, basis)
+    assert plain(guarded.left_out).startswith("Left out of the score: Tags. ")
     ax = charts.drivers_chart(imp.head(2)).axes[0]
     colours = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.patches, strict=False))
     assert colours["Funnel stage"].get_facecolor() == to_rgba(charts.ENGAGEMENT_COLOR)
@@ -489,3 +492,67 @@ def test_high_scores_that_promise_more_than_happened_are_named():
     on_the_mark = said.assign(conversions=[90, 42, 25, 35, 45])
     assert calibration.high_scores_gap(on_the_mark) is None  # every range as predicted
     assert calibration.high_scores_gap(said.iloc[:1]) is None  # too few high scores
+
+
+def _leakage() -> pd.DataFrame:
+    """leakage.csv as training logs it: one feature left out, one kept, one not flagged."""
+    return pd.DataFrame(
+        {
+            "feature": ["Tags", "Lead Quality", "TotalVisits"],
+            "single_auc": [0.922, 0.971, 0.57],
+            "marked_share": [0.712, 0.0, 0.0],
+            "marked_cells": ["will revert after reading the email", np.nan, np.nan],
+            "rule": [
+                "filled almost only for converted leads: 71% of the converted leads' held-out "
+                "rows hold a value on which 95%+ converted",
+                "alone ranks the held-out rows with ROC AUC 0.971",
+                np.nan,
+            ],
+            "flagged": [True, True, False],
+            "kept": [False, True, False],
+        }
+    )
+
+
+def test_left_out_features_get_one_plain_sentence_in_the_body_and_figures_in_the_appendix():
+    from leadscore.reporting.leakage import left_out_sentence
+
+    assert plain(left_out_sentence(_leakage())) == (
+        "Left out of the score: Tags. On its own it picked out the leads that converted almost "
+        "perfectly, which usually means it is filled in after the sale: a new lead does not "
+        "have it yet."
+    )
+    both = _leakage().assign(kept=False)
+    assert plain(left_out_sentence(both)).startswith(
+        "Left out of the score: Tags and Lead Quality. On their own each picked out"
+    )
+    assert left_out_sentence(_leakage().assign(flagged=False)) is None
+    assert left_out_sentence(None) is None
+
+    run = run_tables(leakage=_leakage(), tags={"leakage.rows": "each backtest fold's rows"})
+    drivers_ = drivers.Drivers(
+        "what",
+        rich("key"),
+        None,
+        blocks.Image("AAAA", "alt"),
+        "note",
+        left_out_sentence(_leakage()),
+    )
+    html = render(
+        page_of(run, scores_frame(), drivers=drivers_, appendix=appendix.appendix_section(run))
+    )
+    start = html.index(">For analysts: how the model was built and tested</h2>")
+    body, end = html[:start], html[start:]
+    assert "<p>Left out of the score: <b>Tags</b>. On its own" in body
+    assert (
+        "The leakage guard checked 3 features on each backtest fold&#39;s rows: 2 flagged." in end
+    )
+    assert "kept (training.allow_features)" in end and "left out of the model" in end
+    assert "0.922" in end and "71%" in end and "0.922" not in body
+
+
+def test_a_guard_that_flagged_nothing_says_so_in_the_appendix_only():
+    quiet = _leakage().assign(flagged=False, kept=False)
+    section = appendix.appendix_section(run_tables(leakage=quiet))
+    assert section.leakage.key == "The leakage guard checked 3 features: none flagged."
+    assert section.leakage.table is None
