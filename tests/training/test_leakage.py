@@ -294,3 +294,62 @@ def test_x_education_post_contact_tags_are_flagged_on_the_sample():
     honest_plan = flat_plan(honest.table, honest_cfg)
     kept = check_leakage(honest.table, honest.spec, honest_plan, honest_cfg.training.leakage)
     assert kept.left_out == []
+
+
+def _leaky_config(tmp_path: Path, **training) -> Path:
+    """configs/x_education_with_leaks.yaml with one quick model kind (and ``training``)."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "configs" / "x_education_with_leaks.yaml").read_text())
+    raw["model"] = {"kind": "logistic"}
+    if training:
+        raw["training"] = training
+    path = tmp_path / "leaky.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.slow
+def test_train_says_logs_and_leaves_out_what_the_guard_flags(tmp_path, monkeypatch, capsys):
+    """``train`` on the X Education sample with its post-contact columns: one line for Tags,
+    the run's tag and leakage.csv, a model that neither uses nor needs the column; with
+    ``training.allow_features: [Tags]`` the line says it is kept."""
+    import mlflow
+
+    from leadscore.cli import main
+    from leadscore.model.registered import load_registered
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    sample = SAMPLES / "x_education" / "Leads.csv"
+    argv = ["train", "--flat", str(sample), "--label", "Converted"]
+    assert main([*argv, "--config", str(_leaky_config(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "leakage guard: Tags" in x)
+    assert line.startswith(
+        "  leakage guard: Tags left out: filled almost only for converted leads: "
+    )
+    assert line.endswith(
+        "% of the converted leads' held-out rows hold a value on which 95%+ converted"
+    )
+    run = mlflow.search_runs(experiment_names=["leadscore-x-education"], output_format="list")[0]
+    assert run.data.tags["leakage.left_out"].split(", ")[0] == "Tags"
+    logged = pd.read_csv(
+        mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/leakage.csv")
+    )
+    assert logged.set_index("feature").loc["Tags", ["flagged", "kept"]].tolist() == [True, False]
+    model = load_registered("models:/leadscore-x-education-with-leaks-flat/1")
+    assert "Tags" in model.scorer.spec.left_out
+    assert "Tags" not in model.scorer.spec.feature_columns
+    new = pd.read_csv(sample).head(20).drop(columns=["Converted", "Tags"])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    score = ["score", "--flat", str(tmp_path / "new.csv"), "--out", str(tmp_path / "s.csv")]
+    assert main([*score, "--config", str(_leaky_config(tmp_path))]) == 0
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 20
+    capsys.readouterr()
+
+    kept = _leaky_config(tmp_path, allow_features=["Tags"])
+    assert main([*argv, "--config", str(kept)]) == 0
+    assert "  leakage guard: Tags kept (training.allow_features): filled almost only" in (
+        capsys.readouterr().out
+    )
