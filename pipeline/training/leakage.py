@@ -7,25 +7,28 @@ events mode and for dated or ordered flat files; held-out folds of a flat file w
 order), and the figures are pooled over the folds.
 
 - **Alone too good.** Each feature's values are put into cells: a categorical's levels; a
-  number's quantile bins (edges from the column's values, which knows no label), each with a
-  cell for missing. A cell's conversion rate is learnt on the fold's training rows (pulled
-  towards the base rate by one row's weight; a cell not seen there gets the base rate), and
-  the test rows are ranked by it. The pooled ROC AUC of that ranking above
+  number's quantile bins of its values other than 0 (edges from the column itself, which
+  knows no label), a cell for 0 and one for missing. A cell's conversion rate is learnt on
+  the fold's training rows (pulled towards the base rate by one row's weight; a cell not
+  seen there gets the base rate), and the test rows are ranked by it. Pairs of rows are
+  compared within a fold only (folds learn different base rates); the pooled ROC AUC above
   ``training.leakage.max_single_auc`` (0.95) flags the feature. Learnt rates catch a number
   whose middle values convert as well as one that rises.
 - **Filled almost only for converted leads.** A cell *marks* conversions when at least
-  ``purity`` (95%) of the training rows in it converted and it holds at least ``min_rows``
-  (30) of them. Besides each level or bin, "filled" is a cell too: every value that is not
-  missing (nor 0, for a number), so a field filled now and then, always for a win, marks its
-  wins even when each value is rare. The share of the test rows' conversions that fall in
-  marking cells at or above ``max_marked_share`` (a quarter) flags the feature. A small pure
-  level (a referrer that sends few leads, nearly all of which convert) marks a small share
-  and is not flagged; a field most wins carry and few losses do is. With a base rate at or
-  above ``purity`` every large cell would mark, so the rule is then not applied.
+  ``purity`` (95%) of its training rows belong to leads that converted (on any of their
+  rows: a lead's snapshots before its conversion window are labelled 0) and it holds at
+  least ``min_rows`` (30) of them. Besides each level or bin, "filled" is a cell too: every
+  value but missing (and 0, for a number), so a field filled now and then, always for a
+  win, marks its wins even when each value is rare. The share of the converted leads' test
+  rows that fall in marking cells at or above ``max_marked_share`` (a quarter) flags the
+  feature. A small pure level (a referrer that sends few leads, nearly all of which
+  convert) marks a small share and is not flagged; a field most wins carry and few losses
+  do is. With a base rate at or above ``purity`` every large cell would mark, so the rule
+  is then not applied.
 
 Flagged features are left out of the table and the spec before the tournament, unless
-``training.allow_features`` names them. Everything here is counting per cell (``bincount``),
-once per feature and fold: no model is fitted.
+``training.allow_features`` names them. Everything here is counting per cell (``bincount``
+once per feature, over groups of rows alike in their folds): no model is fitted.
 """
 
 from __future__ import annotations
