@@ -78,10 +78,15 @@ def feature_cells(values: pd.Series, categorical: bool, seed: int = 0) -> Cells:
     cell), or a number's quantile bins of its values other than 0, a cell for 0 and one for
     missing. Every cell is filled but missing (and 0, for a number)."""
     if categorical:
-        text = values.astype("object").where(values.notna(), MISSING).astype(str)
-        code, levels = pd.factorize(text, sort=True)
+        if isinstance(values.dtype, pd.CategoricalDtype):  # the table's own codes: no strings
+            code, levels = values.cat.codes.to_numpy(np.int64), values.cat.categories
+        else:
+            code, levels = pd.factorize(values.astype("string"), sort=True)
         names = [str(n) for n in levels]
-        return Cells(code.astype(np.int64), names, np.array([n != MISSING for n in names]))
+        if MISSING not in names:
+            names.append(MISSING)
+        code = np.where(code < 0, names.index(MISSING), code).astype(np.int64)
+        return Cells(code, names, np.array([n != MISSING for n in names]))
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
     present = x[~np.isnan(x) & (x != 0)]
     if len(present) > EDGE_SAMPLE:

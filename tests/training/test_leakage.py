@@ -216,6 +216,10 @@ def test_a_number_has_a_cell_for_zero_and_one_for_missing():
     text = feature_cells(pd.Series(["a", None, "missing", "b"]), categorical=True)
     assert text.names == ["a", "b", "missing"] and text.code.tolist() == [0, 2, 2, 1]
     assert text.filled.tolist() == [True, True, False]
+    levels = ["a", "b", "other", "missing"]  # the table's categoricals: the spec's levels
+    coded = feature_cells(pd.Series(pd.Categorical(["a", None, "missing", "b"], levels)), True)
+    assert coded.names == levels and coded.code.tolist() == [0, 3, 3, 1]
+    assert coded.filled.tolist() == [True, True, True, False]
 
 
 def _brute_force(code, y, won, plan, cfg: LeakageConfig, names, filled):
