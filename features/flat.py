@@ -70,8 +70,11 @@ def flat_features(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
             f"flat file: {len(missing)} column(s) the model needs are missing ({', '.join(missing[:8])}); {len(frame)} rows"
         )
     data = {}
+    wanted = set(spec.feature_columns)
     for c in spec.extra_numeric:
-        data[c] = pd.to_numeric(frame[c], errors="coerce").astype("float32")
+        if c in wanted:
+            data[c] = pd.to_numeric(frame[c], errors="coerce").astype("float32")
     for c in spec.extra_categorical:
-        data[c] = categorise(_norm(frame[c]), spec.categories[c])
+        if c in wanted:
+            data[c] = categorise(_norm(frame[c]), spec.categories[c])
     return pd.DataFrame(data, index=frame.index)

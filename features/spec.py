@@ -78,6 +78,8 @@ class FeatureSpec:
     # Email domains read as free and as disposable (None: the built-in lists).
     free_domains: tuple[str, ...] | None = None
     disposable_domains: tuple[str, ...] | None = None
+    # Columns built but not given to the model (flagged by training's leakage guard).
+    left_out: tuple[str, ...] = ()
     # Half-lives of single event types (their keys), where they differ from half_life_days.
     event_half_lives: dict[str, float] = field(default_factory=dict)
 
@@ -128,15 +130,17 @@ class FeatureSpec:
 
     @property
     def feature_columns(self) -> list[str]:
-        """Every model input column, in the order the model sees them."""
+        """Every model input column, in the order the model sees them (``left_out`` not)."""
         if self.kind == "flat":
-            return [*self.extra_numeric, *self.extra_categorical]
-        return (
-            self.explicit_columns()
-            + self.engagement_columns()
-            + self.stage_columns()
-            + self.account_columns()
-        )
+            cols = [*self.extra_numeric, *self.extra_categorical]
+        else:
+            cols = (
+                self.explicit_columns()
+                + self.engagement_columns()
+                + self.stage_columns()
+                + self.account_columns()
+            )
+        return [c for c in cols if c not in self.left_out] if self.left_out else cols
 
     @property
     def lead_columns(self) -> tuple[str, ...]:
@@ -174,6 +178,7 @@ class FeatureSpec:
             "extra_numeric",
             "extra_categorical",
             "stages",
+            "left_out",
         ):
             d[key] = tuple(d.get(key, ()))
         d["categories"] = {k: tuple(v) for k, v in d.get("categories", {}).items()}

@@ -95,6 +95,20 @@ class BacktestConfig(Strict):
     recency_half_life_days: float | None = Field(default=None, gt=0)
 
 
+class LeakageConfig(Strict):
+    """The leakage guard's bounds (``leadscore.training.leakage``); null turns a rule off."""
+
+    # A feature that alone ranks the held-out rows with a ROC AUC above this is flagged.
+    max_single_auc: float | None = Field(default=0.95, gt=0.5, le=1.0)
+    # A value "marks" conversions when at least this share of the rows holding it converted.
+    purity: float = Field(default=0.95, gt=0.5, le=1.0)
+    # ... and holds at least this many of the rows learnt from (smaller levels mark nothing).
+    min_rows: int = Field(default=30, ge=1)
+    # A feature whose marking values hold at least this share of the held-out conversions
+    # is flagged as filled almost only for converted leads.
+    max_marked_share: float | None = Field(default=0.25, gt=0.0, le=1.0)
+
+
 class TrainingConfig(Strict):
     horizon_days: int = Field(gt=0)
     cadence: Literal["monthly", "auto"] | Annotated[int, Field(ge=1)]
@@ -107,6 +121,9 @@ class TrainingConfig(Strict):
     outcomes_from: str = "auto"
     # Features built only for the rows some fit can use (leadscore.training.sampling).
     sample_before_build: bool = True
+    leakage: LeakageConfig = Field(default_factory=LeakageConfig)
+    # Features the leakage guard flags that are kept anyway, by feature column name.
+    allow_features: list[str] = Field(default_factory=list)
 
     @field_validator("first_snapshot", "outcomes_from")
     @classmethod

@@ -64,6 +64,8 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         )
     out = X[cols].copy()
     for name, levels in spec.categories.items():
+        if name not in out.columns:  # left out of the model (``spec.left_out``)
+            continue
         col = out[name]
         if not (
             isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(levels)
@@ -117,7 +119,9 @@ class LeadScorer:
             self.frame(X),
             label=np.asarray(y, dtype="float64"),
             weight=None if weight is None else np.asarray(weight, dtype="float64"),
-            categorical_feature=self.spec.categorical_features,
+            categorical_feature=[
+                c for c in self.spec.categorical_features if c not in self.spec.left_out
+            ],
             free_raw_data=True,
         )
 

@@ -17,6 +17,7 @@ from leadscore import charts
 from leadscore.model.kind import Scorer
 from leadscore.reporting.blocks import Image
 from leadscore.reporting.inputs import RunTables
+from leadscore.reporting.leakage import left_out_sentence
 from leadscore.reporting.wording import (
     Rich,
     b,
@@ -78,6 +79,7 @@ class Drivers:
     split: SideSplit | None
     chart: Image
     footnote: str
+    left_out: Rich | None = None  # the features the leakage guard left out, in a sentence
 
 
 def _side_split(imp: pd.DataFrame, basis: str) -> SideSplit:
@@ -130,4 +132,5 @@ def drivers_section(run: RunTables, imp: pd.DataFrame, basis: str) -> Drivers:
             "chart w820",
         ),
         footnote=footnote,
+        left_out=left_out_sentence(run.leakage),
     )

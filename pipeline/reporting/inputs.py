@@ -38,6 +38,7 @@ ARTIFACTS = (
     "slices.csv",
     "tournament.csv",
     "funnel.csv",
+    "leakage.csv",
     "test_predictions.parquet",
     "test_features_sample.parquet",
     "config.yaml",
@@ -71,6 +72,7 @@ class RunTables:
     funnel: pd.DataFrame | None = None  # per funnel stage, when the data had stages
     slices: pd.DataFrame | None = None  # quality by slice (``training.slices``)
     slice_min_conversions: int | None = None  # its evaluation.slice_min_conversions
+    leakage: pd.DataFrame | None = None  # per feature, the leakage guard's figures
     notes: list[str] = field(default_factory=list)
     lift_png: str | None = None  # base64, as logged at training
     reliability_png: str | None = None
@@ -178,6 +180,7 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
             if "slices.csv" in files
             else None
         ),
+        "leakage": csv("leakage.csv"),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),
         "lift_png": png("lift.png"),

@@ -22,6 +22,7 @@ from leadscore.model.tiers import night_tiers, resolve_tiers, tier_note
 from leadscore.training.backtest import Backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
+from leadscore.training.leakage import LeakageCheck
 from leadscore.training.slices import run_slices
 from leadscore.training.tournament import Tournament, run_tournament
 
@@ -65,6 +66,8 @@ class TrainResult:
     reference: Reference | None = None
     # Quality by slice on the out-of-time rows (``training.slices``): one row per slice.
     slices: pd.DataFrame | None = None
+    # The leakage guard's figures per feature and what it left out (``training.leakage``).
+    leakage: LeakageCheck | None = None
 
     @property
     def split(self) -> dict[str, str]:

@@ -26,6 +26,7 @@ from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Plan, row_folds
+from leadscore.training.leakage import guard
 from leadscore.training.run import RunSummary, comparison_text, track
 from leadscore.training.slices import slice_lines
 from leadscore.training.tournament import tournament_text
@@ -177,7 +178,9 @@ def train_flat(
         f"{int(table['label'].sum()):,} positives"
     )
     say(f"  {plan.how}")
-    result = train_on_table(table, data.spec, plan, cfg)
+    table, spec, leakage = guard(table, data.spec, plan, cfg, say)
+    result = train_on_table(table, spec, plan, cfg)
+    result.leakage = leakage
     for note in result.notes:
         say(f"  note: {note}")
     result.notes.extend(data.report.text())  # printed above as clean: lines; logged with the run
@@ -205,7 +208,7 @@ def train_flat(
         "label": label,
         "id_column": data.id_column,
         "split": plan.how,
-        "n_features": len(data.spec.feature_columns),
+        "n_features": len(spec.feature_columns),
         **{f"lgb.{k}": v for k, v in cfg.model.params.items()},
         "seed": cfg.model.seed,
     }
@@ -214,7 +217,7 @@ def train_flat(
         flat_cfg,
         params=params,
         data_fingerprint=fingerprint({"flat": raw}),
-        example=table[data.spec.feature_columns].head(5),
+        example=table[spec.feature_columns].head(5),
         settings=ModelSettings.for_flat(cfg, data.id_column, label).model_copy(
             update={"tiers": result.tiers or cfg.tiers, "reference": result.reference}
         ),

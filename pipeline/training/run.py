@@ -46,6 +46,7 @@ from leadscore.training.grid import (
     table_cadence,
     time_plan,
 )
+from leadscore.training.leakage import guard
 from leadscore.training.sampling import SHARE
 from leadscore.training.slices import slice_lines, slice_metrics
 from leadscore.training.tournament import tournament_text
@@ -100,6 +101,8 @@ def _metrics(result: TrainResult) -> dict[str, float]:
     if result.slices is not None:
         out.update(slice_metrics(result.slices))
     out["folds"] = float(len(result.folds))
+    if result.leakage is not None:
+        out["leakage_left_out"] = float(len(result.leakage.left_out))
     out["deploy_rounds"] = float(result.deployed.rounds)
     out["deploy_rows"] = float(result.plan.deploy.sum())
     return out
@@ -121,6 +124,8 @@ def _artifacts(
     ev.capacity.to_csv(folder / "capacity.csv", index=False)
     ev.reliability.to_csv(folder / "reliability.csv", index=False)
     result.importance.to_csv(folder / "importance.csv", index=False)
+    if result.leakage is not None:
+        result.leakage.table.to_csv(folder / "leakage.csv", index=False)
     ev.rows.to_parquet(folder / "test_predictions.parquet", index=False)
     if result.test_sample is not None:
         result.test_sample.to_parquet(folder / "test_features_sample.parquet", index=False)
@@ -216,6 +221,19 @@ def _tags(result: TrainResult, settings: ModelSettings, decision: Decision) -> d
         "champion.candidate": decision.candidate,
         "tournament.winner": result.tournament.winner,
         **{f"split.{k}": v for k, v in result.split.items()},
+        **_leakage_tags(result),
+    }
+
+
+def _leakage_tags(result: TrainResult) -> dict[str, str]:
+    """The features the leakage guard left out and the flagged ones kept, by name."""
+    check = result.leakage
+    if check is None:
+        return {}
+    return {
+        "leakage.left_out": ", ".join(check.left_out),
+        "leakage.kept": ", ".join(check.kept),
+        "leakage.rows": check.rows,
     }
 
 
@@ -441,10 +459,12 @@ def _train_table(
         say(f"  fold {f.number}: test {f.test_label}, trained on {f.train_label}")
     say(f"  deployed model: every labelled snapshot, {plan.deploy_label}")
     t1 = time.perf_counter()
+    frame, spec, leakage = guard(frame, spec, plan, cfg, say)
     choice = accounts.choose(frame, spec, account, plan, cfg)
     frame, spec = choice.table, choice.spec
     known = {choice.backtest.kind: choice.backtest} if choice.backtest else None
     result = train_on_table(frame, spec, plan, cfg, known, leads)
+    result.leakage = leakage
     if choice.line:
         result.notes.append(choice.line)
     t_fit = time.perf_counter() - t1

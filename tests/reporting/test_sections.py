@@ -237,6 +237,9 @@ def test_the_funnel_stage_is_engagement_in_the_split_and_the_chart():
         "industry, country)."
     )
     assert (split.engagement_width, split.fit_width) == ("60.0%", "40.0%")
+    assert drivers.drivers_section(run_tables(), imp, basis).left_out is None
+    guarded = drivers.drivers_section(run_tables(leakage=_leakage()), imp, basis)
+    assert plain(guarded.left_out).startswith("Left out of the score: Tags. ")
     ax = charts.drivers_chart(imp.head(2)).axes[0]
     colours = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.patches, strict=False))
     assert colours["Funnel stage"].get_facecolor() == to_rgba(charts.ENGAGEMENT_COLOR)
@@ -527,6 +530,26 @@ def _slices() -> pd.DataFrame:
     )
 
 
+def _leakage() -> pd.DataFrame:
+    """leakage.csv as training logs it: one feature left out, one kept, one not flagged."""
+    return pd.DataFrame(
+        {
+            "feature": ["Tags", "Lead Quality", "TotalVisits"],
+            "single_auc": [0.922, 0.971, 0.57],
+            "marked_share": [0.712, 0.0, 0.0],
+            "marked_cells": ["will revert after reading the email", np.nan, np.nan],
+            "rule": [
+                "filled almost only for converted leads: 71% of the converted leads' held-out "
+                "rows hold a value on which 95%+ converted",
+                "alone ranks the held-out rows with ROC AUC 0.971",
+                np.nan,
+            ],
+            "flagged": [True, True, False],
+            "kept": [False, True, False],
+        }
+    )
+
+
 def test_a_flagged_group_is_said_in_sales_words_and_detailed_in_the_appendix():
     run = run_tables(slices=_slices(), slice_min_conversions=20)
     said = plain(versus.versus_section(run, period_words("events", "monthly", 2, "")).groups)
@@ -573,3 +596,47 @@ def test_a_slice_value_spelled_like_a_missing_one_is_read_back_as_text(tmp_path)
     )["slices"]
     assert list(read["value"]) == ["NA", "none", "other"]
     assert np.isnan(read.loc[2, "model_roc_auc"]) and read["loses_to_points"].dtype == bool
+
+
+def test_left_out_features_get_one_plain_sentence_in_the_body_and_figures_in_the_appendix():
+    from leadscore.reporting.leakage import left_out_sentence
+
+    assert plain(left_out_sentence(_leakage())) == (
+        "Left out of the score: Tags. On its own it picked out the leads that converted almost "
+        "perfectly, which usually means it is filled in after the sale: a new lead does not "
+        "have it yet."
+    )
+    both = _leakage().assign(kept=False)
+    assert plain(left_out_sentence(both)).startswith(
+        "Left out of the score: Tags and Lead Quality. On their own each picked out"
+    )
+    assert left_out_sentence(_leakage().assign(flagged=False)) is None
+    assert left_out_sentence(None) is None
+
+    run = run_tables(leakage=_leakage(), tags={"leakage.rows": "each backtest fold's rows"})
+    drivers_ = drivers.Drivers(
+        "what",
+        rich("key"),
+        None,
+        blocks.Image("AAAA", "alt"),
+        "note",
+        left_out_sentence(_leakage()),
+    )
+    html = render(
+        page_of(run, scores_frame(), drivers=drivers_, appendix=appendix.appendix_section(run))
+    )
+    start = html.index(">For analysts: how the model was built and tested</h2>")
+    body, end = html[:start], html[start:]
+    assert "<p>Left out of the score: <b>Tags</b>. On its own" in body
+    assert (
+        "The leakage guard checked 3 features on each backtest fold&#39;s rows: 2 flagged." in end
+    )
+    assert "kept (training.allow_features)" in end and "left out of the model" in end
+    assert "0.922" in end and "71%" in end and "0.922" not in body
+
+
+def test_a_guard_that_flagged_nothing_says_so_in_the_appendix_only():
+    quiet = _leakage().assign(flagged=False, kept=False)
+    section = appendix.appendix_section(run_tables(leakage=quiet))
+    assert section.leakage.key == "The leakage guard checked 3 features: none flagged."
+    assert section.leakage.table is None
