@@ -44,6 +44,7 @@ from leadscore.config import Config, LeakageConfig
 from leadscore.errors import DataError
 from leadscore.features.spec import MISSING, FeatureSpec
 from leadscore.training.folds import Plan
+from leadscore.training.sampling import SHARE
 
 #: Quantile bins per numeric feature (fewer when values repeat).
 BINS = 20
@@ -127,15 +128,20 @@ class Groups:
     test: np.ndarray  # folds x groups: the fold judges the group
     y: np.ndarray  # each row's label
     won: np.ndarray  # whether each row's lead converted, on any of its rows
+    # How many rows each stands for: one over its share when non-converted rows were sampled
+    # before the table was built (``sampling.SHARE``), else 1.
+    weight: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return self.train.shape[1]
 
 
-def row_groups(plan: Plan, y: np.ndarray, won: np.ndarray) -> Groups:
+def row_groups(
+    plan: Plan, y: np.ndarray, won: np.ndarray, weight: np.ndarray | None = None
+) -> Groups:
     """``plan``'s folds as groups of rows (``y``: each row's label, ``won``: whether its
-    lead converted on any row)."""
+    lead converted on any row, ``weight``: how many rows each stands for)."""
     bits = np.zeros(len(y), dtype=np.int64)
     for i, f in enumerate(plan.folds):
         bits |= f.train.astype(np.int64) << (2 * i)
@@ -144,7 +150,7 @@ def row_groups(plan: Plan, y: np.ndarray, won: np.ndarray) -> Groups:
     shifts = 2 * np.arange(len(plan.folds))[:, None]
     train = ((pattern[None, :] >> shifts) & 1).astype(bool)
     test = ((pattern[None, :] >> (shifts + 1)) & 1).astype(bool)
-    return Groups(of_row.ravel(), train, test, y, won)
+    return Groups(of_row.ravel(), train, test, y, won, weight)
 
 
 def check_feature(
@@ -158,7 +164,11 @@ def check_feature(
     def count(weights: np.ndarray | None) -> np.ndarray:  # cells x groups
         return np.bincount(at, weights=weights, minlength=k * g).reshape(k, g)
 
-    rows, pos, won = count(None).astype("float64"), count(groups.y), count(groups.won)
+    # Conversions are never sampled, so only the row and lead counts take the weights.
+    weight = groups.weight
+    rows = count(weight).astype("float64")
+    pos = count(groups.y)
+    won = count(groups.won if weight is None else groups.won * weight)
     right = pairs = marked = judged = 0.0
     marking: set[str] = set()
     for train, test in zip(groups.train, groups.test, strict=True):
@@ -241,7 +251,8 @@ def check_leakage(
     # A lead's snapshots before its conversion window are labelled 0: "filled for converted
     # leads" asks whether the lead converted, on any of its rows.
     won = table.groupby("lead_id", sort=False)["label"].transform("max").to_numpy("float64")
-    groups = row_groups(plan, y, won)
+    weight = 1.0 / table[SHARE].to_numpy("float64") if SHARE in table else None
+    groups = row_groups(plan, y, won, weight)
     features = [c for c in spec.feature_columns if c in table.columns]
     rows = []
     for c in features:

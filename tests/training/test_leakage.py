@@ -41,6 +41,7 @@ from leadscore.training.leakage import (
     leave_out,
     row_groups,
 )
+from leadscore.training.sampling import SHARE
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,17 @@ def test_a_leaky_column_is_flagged_an_honest_one_is_not():
         "the converted leads' held-out rows hold a value on which 95%+ converted",
     ]
     assert check.rows == "each backtest fold's out-of-time test rows"
+
+
+def test_rows_sampled_before_the_build_count_for_the_rows_they_stand_for():
+    table, spec, plan = hand_table()
+    # The one non-converted "partner" row in training stands for 3: 30 of 33 converted is
+    # under 95%, so "partner" no longer marks conversions.
+    table[SHARE] = 1.0
+    table.loc[100, SHARE] = 1 / 3
+    t = by_feature(check_leakage(table, spec, plan, LeakageConfig()))
+    assert t.loc["source", "marked_share"] == 0.0 and t.loc["source", "marked_cells"] == ""
+    assert t.loc["status", "marked_share"] == 1.0  # the leak stays a leak
 
 
 def test_each_rule_has_its_bound_and_can_be_turned_off():
