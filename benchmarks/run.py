@@ -13,7 +13,8 @@ option against the defaults). The features case runs `leadscore features` and th
 straightforward reference (benchmarks/reference.py) as whole processes, A B A B
 (BENCH_PAIRS pairs, default 2), and checks their values equal on the shared columns; the
 score case runs BENCH_SCORE_RUNS times (default 3). Each features and score line is
-followed by whether it meets the project's targets (TARGETS). Not a test: figures vary
+followed by whether it meets the project's targets (TARGETS); so is each train line at 1M
+and 3M leads. Not a test: figures vary
 with the machine and its load; the README records ours.
 """
 
@@ -228,16 +229,16 @@ def plan_for(frame, cfg):
     )
 
 
-def case_train(n: int) -> dict:
-    """Training on the 200k world: the table, then the backtest, the deployed model and the
-    pooled evaluation (what `leadscore train` does before MLflow)."""
+def case_train(n: int, shape: str = "default") -> dict:
+    """Training on a world: the table, then the backtest, the deployed model and the pooled
+    evaluation (what `leadscore train` does before MLflow)."""
 
     from leadscore.config import load_config
     from leadscore.training.dataset import training_table
     from leadscore.training.fit import train_on_table
 
     cfg = load_config(os.environ.get("BENCH_CONFIG"))  # a config file to compare against
-    tables = load(world(n))
+    tables = load(world(n, shape))
     t0 = time.perf_counter()
     tt = training_table(tables, cfg)
     t_table = time.perf_counter() - t0
@@ -261,6 +262,7 @@ def case_train(n: int) -> dict:
         for name in board.index
     }
     return {
+        "labelled_rows": tt.labelled,
         "rows": len(frame),
         "positives": int(frame["label"].sum()),
         "folds": len(result.folds),
@@ -427,6 +429,11 @@ def case_serve(n: int, shape: str = "default") -> dict:
 #: small world cannot spread).
 TARGETS = {
     "features": [("ratio_median", "<=", 1.0, "x the reference's wall time", 0)],
+    "train": [
+        ("wall_s", "<=", 180.0, "s wall", (1_000_000, 1_000_000)),
+        ("peak_rss_gib", "<=", 6.0, "GiB peak memory", (1_000_000, 1_000_000)),
+        ("peak_rss_gib", "<=", 24.0, "GiB peak memory", (3_000_000, 3_000_000)),
+    ],
     "score": [
         ("open_leads_per_s", ">=", 20_000, "open leads/s", 1_000_000),
         ("events_per_s", ">=", 1_500_000, "events/s", 1_000_000),
@@ -443,8 +450,9 @@ TARGETS = {
 
 def verdicts(case: str, res: dict, leads: int) -> str:
     out = []
-    for key, op, bound, unit, smallest in TARGETS.get(case, []):
-        if leads < smallest:
+    for key, op, bound, unit, sizes in TARGETS.get(case, []):
+        smallest, largest = sizes if isinstance(sizes, tuple) else (sizes, None)
+        if leads < smallest or (largest is not None and leads > largest):
             continue
         value = res[key]
         ok = value <= bound if op == "<=" else value >= bound
@@ -495,9 +503,9 @@ def case_shapes(n: int) -> dict:
 CASES = {"train": case_train, "shapes": case_shapes}  # the cases run in a child process
 
 
-def child(case: str, n: int) -> None:
+def child(case: str, n: int, shape: str = "default") -> None:
     t0 = time.perf_counter()
-    out = CASES[case](n)
+    out = CASES[case](n, shape) if case == "train" else CASES[case](n)
     out["wall_s"] = time.perf_counter() - t0
     out["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print("RESULT " + json.dumps(out))
@@ -518,9 +526,9 @@ def show(case: str, label: str, res: dict, leads: int = 0) -> None:
         print(f"{'':9s} target: {said}", flush=True)
 
 
-def in_child(case: str, n: int) -> dict | None:
+def in_child(case: str, n: int, shape: str = "default") -> dict | None:
     r = subprocess.run(
-        [sys.executable, __file__, case, str(n)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, __file__, case, str(n), shape], capture_output=True, text=True, cwd=ROOT
     )
     line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
@@ -533,21 +541,21 @@ def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "world":
         make_world(int(sys.argv[2]), sys.argv[3])
         return 0
-    if len(sys.argv) == 3:
-        child(sys.argv[1], int(sys.argv[2]))
+    if len(sys.argv) in (3, 4):
+        child(sys.argv[1], int(sys.argv[2]), *sys.argv[3:])
         return 0
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200000,1000000").split(",")]
     cases = os.environ.get("BENCH_CASES", "features,train,score,spark,shapes,serve").split(",")
     shapes = os.environ.get("BENCH_SHAPES", "default,other-crm").split(",")
     pairs = int(os.environ.get("BENCH_PAIRS", "2"))
-    if "train" in cases:  # first: the score case scores with its model
-        res = in_child("train", 200_000)
-        if res:
-            show("train", "200,000 leads, default shape", res)
     for n in sizes:
         for shape in shapes:
             label = f"{n:,} leads, {shape} shape"
             print(f"# world: {label} in {world(n, shape)}", flush=True)
+            if "train" in cases:  # first: the score case scores with its model
+                res = in_child("train", n, shape)
+                if res:
+                    show("train", label, res, n)
             if "features" in cases:
                 show("features", label, features_ab(world(n, shape), pairs), n)
             if "score" in cases:
