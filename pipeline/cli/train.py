@@ -35,14 +35,21 @@ def cmd_train(args: argparse.Namespace) -> int:
             say=say,
         )
     else:
-        from leadscore.data.load import load_valid
+        from leadscore.data.load import load_streaming
         from leadscore.training.run import train_events
 
         if not args.data:
             raise UsageError("train needs --data DIR (or --flat FILE --label COLUMN)")
         as_of = dates(args.as_of)[0] if args.as_of else None
-        _, tables = load_valid(args.data, cfg, say)
-        summary = train_events(tables, cfg, as_of, say)
+        # Events stay in their file: the engine scans them, so memory follows the sample.
+        tables, events, _ = load_streaming(
+            args.data,
+            cfg.columns.model_dump(),
+            say,
+            csv=cfg.io.csv.model_dump(),
+            max_drop_share=cfg.validation.max_drop_share,
+        )
+        summary = train_events(tables, cfg, as_of, say, events)
     say(f"run {summary.run_id} -> {summary.model_uri}")
     return 0
 

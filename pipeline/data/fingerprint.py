@@ -7,6 +7,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from leadscore.io.source import EventSource
+
 
 def content_hash(frame: pd.DataFrame) -> str:
     """Hash of a table's content, independent of row order (a re-sorted export hashes the same)."""
@@ -37,4 +39,16 @@ def fingerprint(
         if col and col in frame.columns and len(frame):
             out[f"data.{name}.from"] = str(frame[col].min())
             out[f"data.{name}.to"] = str(frame[col].max())
+    return out
+
+
+def source_fingerprint(name: str, source: EventSource) -> dict[str, str | int]:
+    """The same keys as ``fingerprint`` for a table left in its file, read by the engine."""
+    rows, first, last, total = source.summary()
+    out: dict[str, str | int] = {
+        f"data.{name}.rows": rows,
+        f"data.{name}.hash": hashlib.sha256(f"engine|{rows}|{total}".encode()).hexdigest()[:16],
+    }
+    if rows:
+        out[f"data.{name}.from"], out[f"data.{name}.to"] = str(first), str(last)
     return out

@@ -103,6 +103,19 @@ class EventSource:
         finally:
             con.close()
 
+    def summary(self) -> tuple[int, pd.Timestamp | None, pd.Timestamp | None, int]:
+        """Rows, first and last time, and an order-independent content hash (the sum of the
+        rows' hashes, modulo 2**64), read by the engine in one scan."""
+        ((n, lo, hi, total),) = self._query(
+            "SELECT COUNT(*), epoch(MIN(occurred_at)), epoch(MAX(occurred_at)), "
+            f"SUM(hash(lead_id, occurred_at, event_type)) FROM ({self.select_sql()})"
+        )
+
+        def when(v: float | None) -> pd.Timestamp | None:
+            return None if v is None else pd.Timestamp(float(v), unit="s", tz="UTC")
+
+        return int(n), when(lo), when(hi), int(total or 0) % 2**64
+
     def type_counts(self, cutoff: pd.Timestamp) -> pd.Series:
         """Events per type (``event_key``) up to ``cutoff``."""
         rows = self._query(

@@ -83,14 +83,21 @@ class TrainingTable:
     labelled: int = 0  # labelled snapshots, built or not
 
 
-def training_table(tables: Tables, cfg: Config, as_of: pd.Timestamp | None = None) -> TrainingTable:
+def training_table(
+    tables: Tables,
+    cfg: Config,
+    as_of: pd.Timestamp | None = None,
+    events: EventSource | None = None,
+) -> TrainingTable:
     """The labelled, stacked training table as if today were ``as_of`` (default: the data's
     end). Snapshots and labels come first; with ``training.sample_before_build``, features
-    are then built only for the rows some fit can use (``sampling.sampled``)."""
-    end = as_of if as_of is not None else data_end(tables)
+    are then built only for the rows some fit can use (``sampling.sampled``). ``events``
+    (an ``EventSource``) replaces ``tables.events``, so the history stays in its file."""
+    end = as_of if as_of is not None else data_end(tables, events)
     view = as_of_view(tables, end)
+    source = view.events if events is None else events.cut(end)
     dates = training_snapshot_dates(view, cfg, end)
-    spec = spec_for(view, cfg, dates[-1] if dates else end)
+    spec = spec_for(view, cfg, dates[-1] if dates else end, None if events is None else source)
     snaps = open_leads(view.leads, view.outcomes, dates)
     label = label_snapshots(snaps, view.outcomes, cfg.training.horizon_days, end).to_numpy()
     known = ~np.isnan(label)
@@ -98,7 +105,7 @@ def training_table(tables: Tables, cfg: Config, as_of: pd.Timestamp | None = Non
     share = _shares(snaps, label, cfg)
     kept = share > 0
     frame = build_features(
-        view.leads, view.events, snaps[kept].reset_index(drop=True), spec, stages=view.stages
+        view.leads, source, snaps[kept].reset_index(drop=True), spec, stages=view.stages
     )
     frame["label"] = label[kept]
     if (share[kept] < 1.0).any():

@@ -24,11 +24,12 @@ from leadscore import charts, metrics, tracking
 from leadscore.config import Config, config_to_yaml, registered_name
 from leadscore.data.contract import Tables
 from leadscore.data.files import feature_table_horizon, read_feature_table
-from leadscore.data.fingerprint import fingerprint
-from leadscore.data.views import as_of_view
+from leadscore.data.fingerprint import fingerprint, source_fingerprint
+from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features, lead_account
+from leadscore.io.source import EventSource
 from leadscore.model import registered
 from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
@@ -319,9 +320,19 @@ def _outcome_line(name, version, points_version, promoted_version, before, decis
     return f"{registered_what}; {now} ({decision.reason})"
 
 
-def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: Say) -> RunSummary:
-    """Event mode: snapshots of open leads, the rolling backtest, the deployed model, ``track``."""
+def train_events(
+    tables: Tables,
+    cfg: Config,
+    as_of: pd.Timestamp | None,
+    say: Say,
+    events: EventSource | None = None,
+) -> RunSummary:
+    """Event mode: snapshots of open leads, the rolling backtest, the deployed model, ``track``.
+    ``events`` (an ``EventSource``) replaces ``tables.events``: the history stays in its file
+    and the engine reads it, so memory does not grow with it."""
     t0 = time.perf_counter()
+    as_of = as_of if as_of is not None else data_end(tables, events)
+    source = None if events is None else events.cut(as_of)
     recorded = outcomes_recorded_from(tables, cfg)
     if recorded is not None:
         say(
@@ -334,14 +345,15 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
     if chosen:
         say(f"  {chosen}")
     check_folds_fit(tables, cfg, as_of)
-    tt = training_table(tables, cfg, as_of)
+    tt = training_table(tables, cfg, as_of, source)
     view = as_of_view(tables, tt.data_end)
 
     def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:
         # The champion may know other event types or categories: rebuild the rows with its
         # own spec so it is judged on exactly the same leads and dates.
         keys = rows[["lead_id", "period"]].rename(columns={"period": "as_of"})
-        feats = build_features(view.leads, view.events, keys, champ.spec, stages=view.stages)
+        history = view.events if source is None else source
+        feats = build_features(view.leads, history, keys, champ.spec, stages=view.stages)
         return champ.predict_proba(feats)
 
     extra = {}
@@ -353,7 +365,8 @@ def train_events(tables: Tables, cfg: Config, as_of: pd.Timestamp | None, say: S
         tt.spec,
         str(tt.data_end),
         cfg,
-        fingerprint(view.as_dict()),
+        fingerprint(view.as_dict())
+        | ({} if source is None else source_fingerprint("events", source)),
         champion_scores,
         time.perf_counter() - t0,
         say,
