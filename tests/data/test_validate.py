@@ -1075,3 +1075,19 @@ def test_field_history_fields_follow_the_leads_mapping(tmp_path) -> None:
     }
     report = load_data(data, columns)
     assert report.tables.field_history["field"].tolist() == ["job_title"]
+
+
+def test_a_run_without_field_history_says_fields_are_taken_as_exported() -> None:
+    from leadscore.data.views import fields_note
+
+    tables = validate_tables(raw_csv()).tables
+    assert fields_note(tables).startswith("lead fields: taken as of the export")
+    raw = with_table(
+        raw_csv(),
+        "field_history",
+        lead_id=["L1"],
+        field=["job_title"],
+        value=["CEO"],
+        changed_at=["2025-01-05T00:00:00"],
+    )
+    assert fields_note(validate_tables(raw).tables) is None
