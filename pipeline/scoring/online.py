@@ -74,6 +74,12 @@ def parse_request(body: object, now: pd.Timestamp) -> Request:
         lead_id = lead.get("lead_id")
         if lead_id is None or str(lead_id).strip() == "":
             raise RequestError(f"leads[{i}] has no lead_id", 400)
+        if "field_history" in lead:
+            raise RequestError(
+                f"leads[{i}].field_history: a request cannot send field history; with "
+                "--data the folder's is read, and fields sent are the values in force",
+                400,
+            )
         for key in ("events", "stages"):
             rows = lead.get(key, [])
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):

@@ -5,9 +5,10 @@ history is left out; the other fields keep theirs."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from leadscore.data.contract import Tables
-from leadscore.scoring.online import Folder, parse_request, request_tables
+from leadscore.scoring.online import Folder, RequestError, parse_request, request_tables
 
 
 def t(*values: str) -> pd.Series:
@@ -78,3 +79,9 @@ def test_a_folder_without_history_sends_none() -> None:
     folder = Folder(Tables(t.leads, t.events, t.outcomes))
     tables, _ = request_tables(_request([{"lead_id": "a", "job_title": "x"}]), {}, folder, False)
     assert tables.field_history is None
+
+
+def test_a_request_sending_field_history_is_refused_in_one_line() -> None:
+    lead = {"lead_id": "a", "field_history": [{"field": "job_title", "value": "CEO"}]}
+    with pytest.raises(RequestError, match=r"^leads\[0\]\.field_history: a request cannot"):
+        _request([lead])
