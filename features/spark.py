@@ -1,8 +1,9 @@
 """Feature tables on Apache Spark, for event histories that live in a lakehouse.
 
 The same definitions as on DuckDB: the engagement query (``engagement_sql``) runs unchanged
-in Spark SQL over the Spark form of the preparation (``leadscore.features.dialects``), and
-explicit features are the same pandas functions run per partition by ``mapInPandas``.
+in Spark SQL over the Spark form of the preparation (``leadscore.features.dialects``), as do
+the stage and field history queries, and explicit features are the same pandas functions
+run per partition by ``mapInPandas``.
 Snapshots (which leads are open at each moment) and labels are decided on the driver from
 the leads and outcomes tables, as for DuckDB; only their integer keys travel to the cluster.
 
@@ -20,9 +21,10 @@ import pandas as pd
 
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import engagement_sql
+from leadscore.features.history import fields_sql, prepare_fields
 from leadscore.features.spec import MISSING, FeatureSpec
 from leadscore.features.stages import prepare_stages, stage_sql
-from leadscore.features.table import explicit_features, snapshot_keys
+from leadscore.features.table import explicit_features, explicit_fields, snapshot_keys
 from leadscore.io.ids import is_in
 from leadscore.io.scratch import is_orphan, scratch_dir
 from leadscore.io.spark import SparkEvents, is_uri
@@ -38,9 +40,10 @@ def _explicit_schema(spec: FeatureSpec) -> str:
     return ", ".join(cols)
 
 
-def explicit_partitions(spec: FeatureSpec):
+def explicit_partitions(spec: FeatureSpec, keep: tuple[str, ...] = ()):
     """A ``mapInPandas`` function: lead rows in, ``explicit_features`` out (strings for
-    categories, float32 for the rest, as the DuckDB path stores them)."""
+    categories, float32 for the rest, as the DuckDB path stores them), then the input's
+    ``keep`` columns."""
     cats = set(spec.categorical_features)
     columns = spec.explicit_columns()
 
@@ -53,9 +56,50 @@ def explicit_partitions(spec: FeatureSpec):
                     frame[c] = out[c].astype(object).where(out[c].notna(), None)
                 else:
                     frame[c] = out[c].to_numpy(dtype="float32", na_value=np.nan)
+            for c in keep:
+                frame[c] = leads[c].to_numpy()
             yield pd.DataFrame(frame)
 
     return run
+
+
+def _fields_then(
+    spark: SparkSession,
+    snap_rows: DataFrame,
+    lead_rows: DataFrame,
+    history: pd.DataFrame,
+    keys: pd.DataFrame,
+    fields: tuple[tuple[str, bool], ...],
+    spec: FeatureSpec,
+) -> DataFrame:
+    """Explicit features of each snapshot whose lead has field history, from the fields as
+    they were at its as_of (``leadscore.features.history``): ``snap_key`` and the columns."""
+    from pyspark.sql import functions as F
+
+    types = "lead_key BIGINT, ts DOUBLE, seq BIGINT, field BIGINT, value STRING, number DOUBLE"
+    spark.createDataFrame(prepare_fields(history, keys, fields), types).createOrReplaceTempView(
+        "fields_prepared"
+    )
+    found = spark.sql(fields_sql(fields))
+    code = {name: i for i, (name, _) in enumerate(fields)}
+    rows = (
+        snap_rows.select("snap_key", "lead_id")
+        .join(found, "snap_key")
+        .join(lead_rows.alias("l"), "lead_id")
+    )
+    cols = [F.col("lead_id")]
+    for c in lead_rows.columns:
+        if c == "lead_id":
+            continue
+        col = F.col(f"l.`{c}`")
+        if c in code:
+            i = code[c]
+            col = F.when(F.col(f"h{i}") == 1, F.col(f"v{i}")).otherwise(col)
+        cols.append(col.alias(c))
+    cols.append(F.col("snap_key"))
+    return rows.select(*cols).mapInPandas(
+        explicit_partitions(spec, ("snap_key",)), _explicit_schema(spec) + ", snap_key BIGINT"
+    )
 
 
 def _leads_frame(spark: SparkSession, leads: pd.DataFrame) -> DataFrame:
@@ -84,11 +128,13 @@ def spark_features(
     spec: FeatureSpec,
     label: pd.Series | None = None,
     stages: pd.DataFrame | None = None,
+    field_history: pd.DataFrame | None = None,
 ) -> DataFrame:
     """Feature rows for (lead_id, as_of) pairs, built by Spark: ``lead_id``, ``as_of``, then
     ``spec.feature_columns`` (float for numbers, text for categories), then ``label`` when
     given (one per snapshot row). The same values as ``build_features`` (a test compares
-    them); row order is the engine's.
+    them); row order is the engine's. ``field_history``: lead fields read as they were at
+    each as_of, as ``build_features`` reads them.
 
     It reads top to bottom as the Spark job's steps, which share the session and its frames.
     """
@@ -125,9 +171,15 @@ def spark_features(
     engaged = spark.sql(engagement_sql(spec, float(as_of_ts[0]) if single else None))
 
     wanted = leads[is_in(leads["lead_id"], pd.Series(uniques))]
-    explicit = _leads_frame(spark, wanted).mapInPandas(
-        explicit_partitions(spec), _explicit_schema(spec)
+    lead_rows = _leads_frame(spark, wanted)
+    explicit = lead_rows.mapInPandas(explicit_partitions(spec), _explicit_schema(spec))
+    fields = explicit_fields(wanted, field_history, spec)
+    then = (
+        _fields_then(spark, snap_rows, lead_rows, field_history, keys, fields, spec)
+        if fields
+        else None
     )
+    explicit_cols = set(spec.explicit_columns())
     engagement = set(spec.engagement_columns())
     out = [
         F.col("s.lead_id").alias("lead_id"),
@@ -141,8 +193,15 @@ def spark_features(
             col = F.coalesce(F.col("g.current_stage"), F.lit(MISSING))
         elif c == "days_in_stage":
             col = F.col("g.days_in_stage").cast("float")
+        elif c in engagement:
+            col = F.col(f"e.`{c}`").cast("float")
+        elif then is not None and c in explicit_cols:
+            # A snapshot whose lead has field history reads its own row, the others the lead's.
+            col = F.when(F.col("o.snap_key").isNotNull(), F.col(f"o.`{c}`")).otherwise(
+                F.col(f"x.`{c}`")
+            )
         else:
-            col = F.col(f"e.`{c}`").cast("float") if c in engagement else F.col(f"x.`{c}`")
+            col = F.col(f"x.`{c}`")
         out.append(col.alias(c))
     if label is not None:
         out.append(F.col("s.label").alias("label"))
@@ -157,9 +216,10 @@ def spark_features(
         ).createOrReplaceTempView("stages_prepared")
         staged = spark.sql(stage_sql(spec))
         joined = joined.join(staged.alias("g"), F.col("s.snap_key") == F.col("g.snap_key"), "left")
-    frame = joined.join(
-        explicit.alias("x"), F.col("s.lead_id") == F.col("x.lead_id"), "left"
-    ).select(*out)
+    joined = joined.join(explicit.alias("x"), F.col("s.lead_id") == F.col("x.lead_id"), "left")
+    if then is not None:
+        joined = joined.join(then.alias("o"), F.col("s.snap_key") == F.col("o.snap_key"), "left")
+    frame = joined.select(*out)
     if spec.account_window:
         frame = _with_accounts(spark, frame, wanted, spec, label is not None)
     return frame

@@ -18,6 +18,7 @@ from leadscore.features.accounts import add_account_features
 from leadscore.features.dialects import events_prepared_sql
 from leadscore.features.engagement import engagement_long_sql, pivot_engagement
 from leadscore.features.explicit import explicit_values
+from leadscore.features.history import fields_as_of, history_fields
 from leadscore.features.prepared import PreparedEvents, epoch_seconds, prepare_events
 from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import MISSING, OTHER, FeatureSpec
@@ -206,10 +207,14 @@ def build_features(
     *,
     chunk_rows: int = 1_000_000,
     stages: pd.DataFrame | None = None,
+    field_history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Feature rows for the given (lead_id, as_of) pairs: key columns, then ``spec.feature_columns``.
 
     ``stages``: the stages table, needed when the spec has stages (``features.stages``).
+    ``field_history``: changes to lead fields; with it, the explicit features of each row
+    read the fields as they were at its ``as_of`` (``leadscore.features.history``), without
+    it as the leads table holds them.
 
     Rows come back in the order of ``snapshots``. Numeric features are float32 (half the memory
     of float64; LightGBM bins them anyway), categoricals use the spec's fixed levels. Large
@@ -236,10 +241,13 @@ def build_features(
     rows = []
     # What does not depend on events (pandas, and the small stages query on a cursor of its
     # own) is built while the engine aggregates the events, which frees the GIL.
-    cursor = con.cursor() if con is not None and spec.stages else None
+    fields = explicit_fields(wanted, field_history, spec)
+    cursor = con.cursor() if con is not None and (spec.stages or fields) else None
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:  # its exit waits for the lead side
-            lead_side = pool.submit(_lead_side, wanted, base, stages, spec, cursor, keyed)
+            lead_side = pool.submit(
+                _lead_side, wanted, base, (stages, field_history, fields), spec, cursor, keyed
+            )
             with _read_once(events, wanted, base, chunk_leads, con) as source:
                 for chunk in iter_chunks(base, chunk_leads):
                     # float32 per chunk (numpy's rounding): half the engine's doubles' memory.
@@ -247,20 +255,16 @@ def build_features(
                         engagement_table(chunk, wanted, source, spec, con, np.float32, keyed)
                     )
                     rows.append(chunk.index.to_numpy())  # base has a RangeIndex: row positions
-            explicit, staged = lead_side.result()
+            explicit, at, staged = lead_side.result()
     finally:
         if cursor is not None:  # also when the engine failed
             cursor.close()
-    ids = pd.Index(explicit["lead_id"].astype("string"))
-    if not ids.is_unique:
-        raise ValueError("leads: lead_id must be unique to build features")
     engaged = parts[0] if len(parts) == 1 else _stack(parts)
     order = None
     if len(rows) > 1 or not np.array_equal(rows[0], np.arange(len(base))):
         # Every snapshot comes exactly once: invert the chunks' positions to base order.
         order = np.empty(len(base), dtype=np.int64)
         order[np.concatenate(rows)] = np.arange(len(base))
-    at = positions(base["lead_id"], ids)
     out = _assemble(base, explicit, at, engaged, order, spec)
     if staged is not None:
         for c in spec.stage_columns():
@@ -270,20 +274,47 @@ def build_features(
     return out
 
 
+def explicit_fields(
+    leads: pd.DataFrame, history: pd.DataFrame | None, spec: FeatureSpec
+) -> tuple[tuple[str, bool], ...]:
+    """The fields the explicit features read that ``history`` changes (none without one)."""
+    if history is None:
+        return ()
+    read = ("job_title", "email", *spec.categorical, *spec.numeric)
+    return history_fields(leads, history, (*read, *spec.extra_numeric, *spec.extra_categorical))
+
+
 def _lead_side(
     wanted: pd.DataFrame,
     base: pd.DataFrame,
-    stages: pd.DataFrame | None,
+    tables: tuple[pd.DataFrame | None, pd.DataFrame | None, tuple[tuple[str, bool], ...]],
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None,
     keyed: tuple[pd.DataFrame, pd.DataFrame] | None,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The explicit features of ``wanted`` and, with stages, the stage features of ``base``
-    (``con``: a cursor of the caller's connection, so its query runs beside theirs)."""
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
+    """The explicit features, each row of ``base``'s position among them (-1: no lead) and,
+    with stages, the stage features of ``base`` (``con``: a cursor of the caller's
+    connection, so its queries run beside theirs). ``tables``: the stages, the field
+    history and the fields it changes (``_fields``).
+
+    Explicit features are built per lead; with a field history, also per row of ``base``
+    whose lead has history, from the fields as they were at its ``as_of``.
+    """
+    stages, history, fields = tables
     explicit = explicit_features(wanted, spec)
+    ids = pd.Index(explicit["lead_id"].astype("string"))
+    if not ids.is_unique:
+        raise ValueError("leads: lead_id must be unique to build features")
+    at = positions(base["lead_id"], ids)
+    if fields:
+        keyed = keyed or snapshot_keys(base, wanted)
+        rows, then = fields_as_of(base, wanted, history, keyed, fields, con)
+        if len(rows):
+            at[rows] = len(explicit) + np.arange(len(rows))
+            explicit = pd.concat([explicit, explicit_features(then, spec)], ignore_index=True)
     if not spec.stages:
-        return explicit, None
-    return explicit, stage_features(base, wanted, stages, spec, con, keyed)
+        return explicit, at, None
+    return explicit, at, stage_features(base, wanted, stages, spec, con, keyed)
 
 
 def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -435,12 +466,15 @@ def build_table(
     data_end: pd.Timestamp,
     con: duckdb.DuckDBPyConnection | None = None,
     stages: pd.DataFrame | None = None,
+    field_history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Stacked feature table for every open lead at each ``as_of``, with ``label``.
 
     ``label`` is NaN where ``as_of + horizon`` passes ``data_end`` (the outcome is not known yet).
     """
     snaps = open_leads(leads, outcomes, [to_utc(d) for d in as_of])
-    table = build_features(leads, events, snaps, spec, con, stages=stages)
+    table = build_features(
+        leads, events, snaps, spec, con, stages=stages, field_history=field_history
+    )
     table["label"] = label_snapshots(table[KEY], outcomes, horizon_days, data_end).to_numpy()
     return table

@@ -31,6 +31,7 @@ class Columns(Strict):
     events: dict[str, str] = Field(default_factory=dict)
     outcomes: dict[str, str] = Field(default_factory=dict)
     stages: dict[str, str] = Field(default_factory=dict)
+    field_history: dict[str, str] = Field(default_factory=dict)
 
 
 class ExplicitFeatures(Strict):

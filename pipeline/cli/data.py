@@ -39,6 +39,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             end=args.end,
             drift=args.drift,
             interaction=args.interaction,
+            field_history=args.field_history,
         )
     except ValueError as e:
         raise UsageError(f"generate: {e}") from None
@@ -205,6 +206,12 @@ def add_generate(sub: Sub) -> None:
         type=float,
         default=0.0,
         help="0-2: an exclusive-or effect of industry and lead source on winning (default 0)",
+    )
+    g.add_argument(
+        "--field-history",
+        action="store_true",
+        help="sales edit lead source and blank job titles after deals close (won ones more "
+        "often): the leads table holds the edited values, field_history the edits",
     )
     g.set_defaults(func=cmd_generate)
 

@@ -58,7 +58,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.data:
         tables = require_valid(load_data(args.data, columns, cfg.io.csv.model_dump()))
         folder = Folder(tables)
-        say(f"data: {len(folder.leads):,} leads and {len(folder.events):,} events indexed")
+        changes = (
+            f", {len(folder.field_history):,} field changes"
+            if folder.field_history is not None
+            else ""
+        )
+        say(f"data: {len(folder.leads):,} leads and {len(folder.events):,} events{changes} indexed")
     history = Path(args.history) if args.history else None
     notifier = None
     if args.notify:

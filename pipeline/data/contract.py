@@ -1,4 +1,4 @@
-"""The data contract: the three tables (and the optional stages table), their columns and kinds, the event-type vocabulary.
+"""The data contract: the three tables (and the optional stages and field history tables), their columns and kinds, the event-type vocabulary.
 
 docs/reference.md (*Inputs: the contract*) is its prose form; ``leadscore validate`` checks a data
 folder against it.
@@ -12,7 +12,7 @@ import pandas as pd
 
 TABLES = ("leads", "events", "outcomes")
 # Read and checked when the data folder holds them; a run does without them otherwise.
-OPTIONAL_TABLES = ("stages",)
+OPTIONAL_TABLES = ("stages", "field_history")
 ALL_TABLES = TABLES + OPTIONAL_TABLES
 
 TIMESTAMP_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
@@ -29,6 +29,14 @@ REQUIRED: dict[str, dict[str, str]] = {
     "outcomes": {"lead_id": "id", "closed_at": "timestamp", "won": "bool"},
     # Funnel stages a lead entered (lead, MQL, SQL, opportunity...), one row per entry.
     "stages": {"lead_id": "id", "stage": "string", "entered_at": "timestamp"},
+    # Changes to lead fields (Salesforce LeadHistory, HubSpot property history): field
+    # ``field`` (a leads column) took ``value`` at ``changed_at``; one row per change.
+    "field_history": {
+        "lead_id": "id",
+        "field": "string",
+        "value": "string",
+        "changed_at": "timestamp",
+    },
 }
 
 OPTIONAL: dict[str, dict[str, str]] = {
@@ -44,6 +52,8 @@ OPTIONAL: dict[str, dict[str, str]] = {
     "events": {},
     "outcomes": {"amount": "number"},
     "stages": {},
+    # The value before the change (LeadHistory's OldValue): what a field held before its first change.
+    "field_history": {"old_value": "string"},
 }
 
 # The contract's event types; others are allowed and kept (open-ended).
@@ -67,15 +77,18 @@ KNOWN_EVENT_TYPES = (
 @dataclass(frozen=True)
 class Tables:
     """The contract tables, typed: ids as strings, timestamps as UTC datetimes; ``stages``
-    None when the data folder has none."""
+    and ``field_history`` None when the data folder has none."""
 
     leads: pd.DataFrame
     events: pd.DataFrame
     outcomes: pd.DataFrame
     stages: pd.DataFrame | None = None
+    field_history: pd.DataFrame | None = None
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         out = {"leads": self.leads, "events": self.events, "outcomes": self.outcomes}
         if self.stages is not None:
             out["stages"] = self.stages
+        if self.field_history is not None:
+            out["field_history"] = self.field_history
         return out

@@ -166,13 +166,21 @@ def read_raw_tables(
 def read_optional_tables(
     data_dir: str | Path, columns: dict[str, dict[str, str]], csv: dict[str, str] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The optional contract tables (``stages``) the folder holds, renamed, unchecked."""
+    """The optional contract tables (``stages``, ``field_history``) the folder holds,
+    renamed, unchecked. A field history's ``field`` names the leads file's column: the
+    leads mapping turns it into the contract's name, as for the column itself."""
     d = Path(data_dir)
-    return {
+    out = {
         name: read_table(d, name, columns.get(name), csv)
         for name in OPTIONAL_TABLES
         if any((d / f"{name}{ext}").is_file() for ext in (".parquet", ".csv"))
     }
+    history = out.get("field_history")
+    leads_map = columns.get("leads") or {}
+    if history is not None and leads_map and "field" in history.columns:
+        back = {src: dst for dst, src in leads_map.items()}
+        out["field_history"] = history.assign(field=history["field"].replace(back))
+    return out
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:

@@ -26,7 +26,12 @@ def data_end(tables: Tables, events: EventSource | SparkEvents | None = None) ->
 
 
 def as_of_view(tables: Tables, as_of: pd.Timestamp) -> Tables:
-    """The tables as they were at ``as_of``: nothing created, done or closed after it."""
+    """The tables as they were at ``as_of``: nothing created, done or closed after it.
+
+    The field history is kept whole: the leads table holds each field as the export saw
+    it, and the history's changes after ``as_of`` are what says a field held another value
+    then (the feature code reads each field as it was at each moment).
+    """
     t = as_of
     return Tables(
         leads=tables.leads[tables.leads["created_at"] <= t].reset_index(drop=True),
@@ -35,4 +40,16 @@ def as_of_view(tables: Tables, as_of: pd.Timestamp) -> Tables:
         stages=None
         if tables.stages is None
         else tables.stages[tables.stages["entered_at"] <= t].reset_index(drop=True),
+        field_history=tables.field_history,
+    )
+
+
+def fields_note(tables: Tables) -> str | None:
+    """What a run says once when the folder has no field history: lead fields are read as
+    the export holds them, at every moment."""
+    if tables.field_history is not None:
+        return None
+    return (
+        "lead fields: taken as of the export (no field_history table), so a field edited "
+        "after a moment is read at its edited value then too"
     )

@@ -209,6 +209,7 @@ def scoring_features(
             spec,
             con,
             stages=tables.stages,
+            field_history=tables.field_history,
         )
     finally:
         con.close()

@@ -21,6 +21,7 @@ import pandas as pd
 from leadscore import tracking
 from leadscore.config import Config, registered_name
 from leadscore.data.load import load_streaming
+from leadscore.data.views import fields_note
 from leadscore.errors import ModelError
 from leadscore.model.registered import LeadScoreModel, load_registered
 from leadscore.model.settings import ModelSettings
@@ -113,6 +114,9 @@ def score_night(
     if columns != guess:  # the model's own mapping wins
         say("  data: read again with the model's column mapping")
         loaded = load_streaming(data, columns, say, count_events=False, **reading)
+    note = fields_note(loaded[0])
+    if note:
+        say(f"  {note}")
     summary = score_folder(
         data,
         columns,

@@ -74,6 +74,12 @@ def parse_request(body: object, now: pd.Timestamp) -> Request:
         lead_id = lead.get("lead_id")
         if lead_id is None or str(lead_id).strip() == "":
             raise RequestError(f"leads[{i}] has no lead_id", 400)
+        if "field_history" in lead:
+            raise RequestError(
+                f"leads[{i}].field_history: a request cannot send field history; with "
+                "--data the folder's is read, and fields sent are the values in force",
+                400,
+            )
         for key in ("events", "stages"):
             rows = lead.get(key, [])
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -91,8 +97,8 @@ def parse_request(body: object, now: pd.Timestamp) -> Request:
 
 
 class Folder:
-    """A data folder's clean tables, indexed once: a lead's row, events and stages are
-    slices found by binary search, so a look-up never scans the history."""
+    """A data folder's clean tables, indexed once: a lead's row, events, stages and field
+    history are slices found by binary search, so a look-up never scans the history."""
 
     def __init__(self, tables: Tables) -> None:
         self.leads = tables.leads.reset_index(drop=True)
@@ -100,6 +106,9 @@ class Folder:
         self.events, self._event_starts = self._sorted(tables.events)
         self.stages, self._stage_starts = (
             self._sorted(tables.stages) if tables.stages is not None else (None, None)
+        )
+        self.field_history, self._change_starts = (
+            self._sorted(tables.field_history) if tables.field_history is not None else (None, None)
         )
         self.accounts = (
             self.leads.groupby("account", sort=False).indices
@@ -126,7 +135,7 @@ class Folder:
         return sorted(set(positions) | set(extra))
 
     def rows(self, positions: list[int]) -> Tables:
-        """The leads at ``positions`` with their events and stages."""
+        """The leads at ``positions`` with their events, stages and field history."""
 
         def take(frame: pd.DataFrame | None, starts: np.ndarray | None) -> pd.DataFrame | None:
             if frame is None or starts is None:
@@ -141,6 +150,7 @@ class Folder:
             events,
             self.leads.iloc[:0][["lead_id"]],
             take(self.stages, self._stage_starts),
+            take(self.field_history, self._change_starts),
         )
 
 
@@ -176,8 +186,10 @@ def request_tables(
 ) -> tuple[Tables, list[str]]:
     """The contract tables of a request's leads, checked by the validator, and their ids.
 
-    A lead the folder holds takes its row, events and stages from it; fields sent with it
-    replace the folder's, and events and stages sent are added. With ``accounts``, the
+    A lead the folder holds takes its row, events, stages and field history from it; fields
+    sent with it replace the folder's (and the folder's history of those fields: a value
+    sent is the one in force), and events and stages sent are added. A request cannot send
+    field history. With ``accounts``, the
     folder's other leads of the same accounts come along (colleagues' activity is a
     feature); they are not scored. Any row the validator would drop is a ``RequestError``.
     """
@@ -189,10 +201,12 @@ def request_tables(
             raise RequestError(f"lead {ids[at.index(min(at))]} is not in the data folder", 404)
         return folder.rows(folder.colleagues(at) if accounts else at), ids
     lead_rows, event_rows, stage_rows, known, ids = [], [], [], [], []
+    sent: list[tuple[str, str]] = []  # (lead_id, field) pairs a request sets
     for lead in request.leads:
         lead_id = str(lead["lead_id"])
         fields = {k: v for k, v in lead.items() if k not in ("events", "stages")}
         fields = _renamed(fields, columns.get("leads", {})) | {"lead_id": lead_id}
+        sent += [(lead_id, k) for k, v in fields.items() if k != "lead_id" and v is not None]
         at = folder.position(lead_id) if folder is not None else -1
         if at >= 0:
             known.append(at)
@@ -231,7 +245,19 @@ def request_tables(
     stages = clean.stages
     if stored.stages is not None:
         stages = pd.concat([stored.stages, clean.stages], ignore_index=True)
-    return Tables(clean.leads, events, clean.outcomes, stages), ids
+    return Tables(clean.leads, events, clean.outcomes, stages, _unsent(stored, sent)), ids
+
+
+def _unsent(stored: Tables, sent: list[tuple[str, str]]) -> pd.DataFrame | None:
+    """The folder's field history without the changes of fields a request sets."""
+    history = stored.field_history
+    if history is None or not sent:
+        return history
+    pairs = pd.MultiIndex.from_tuples(sent)
+    mine = pd.MultiIndex.from_arrays(
+        [history["lead_id"].astype(str).to_numpy(), history["field"].astype(str).to_numpy()]
+    )
+    return history[~mine.isin(pairs)].reset_index(drop=True)
 
 
 def online_tiers(p: np.ndarray, tiers: TierConfig, floors: dict[str, float]) -> np.ndarray:
@@ -275,7 +301,13 @@ def score_now(
         feats = scoring_features(tables, snaps, scorer.spec)
     else:
         feats = build_features(
-            tables.leads, tables.events, snaps, scorer.spec, con, stages=tables.stages
+            tables.leads,
+            tables.events,
+            snaps,
+            scorer.spec,
+            con,
+            stages=tables.stages,
+            field_history=tables.field_history,
         )
     out = score_frame(
         feats, scorer, settings.baseline, settings.explain.top_reasons, model.version, 1

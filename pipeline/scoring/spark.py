@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.load import Say, count_event_rules_spark, load_without_events
+from leadscore.data.views import fields_note
 from leadscore.features.spark import spark_features, write_parquet
 from leadscore.io.spark import SparkEvents
 from leadscore.model.kind import Scorer
@@ -150,7 +151,18 @@ def score_spark(
         say(f"  data: {line}")
     snaps = open_at(tables, scorer, as_of)
     spec = scorer.spec
-    feats = spark_features(spark, tables.leads, events, snaps, spec, stages=tables.stages)
+    note = fields_note(tables)
+    if note:
+        say(f"  {note}")
+    feats = spark_features(
+        spark,
+        tables.leads,
+        events,
+        snaps,
+        spec,
+        stages=tables.stages,
+        field_history=tables.field_history,
+    )
     predict = mlflow.pyfunc.spark_udf(
         spark, model_uri, result_type="probability DOUBLE, score DOUBLE", env_manager="local"
     )

@@ -13,6 +13,7 @@ from leadscore.data.contract import Tables
 from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
 from leadscore.features.explicit import domain_lists
+from leadscore.features.history import leads_as_of
 from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
@@ -33,7 +34,8 @@ def spec_for(
     cutoff: pd.Timestamp,
     events: EventSource | SparkEvents | None = None,
 ) -> FeatureSpec:
-    """Fit the feature vocabulary on what was known at ``cutoff``."""
+    """Fit the feature vocabulary on what was known at ``cutoff`` (lead fields as they were
+    then, with a field history)."""
     f = cfg.features
     missing = [c for c in f.explicit.extra if c not in tables.leads.columns]
     if missing:
@@ -42,7 +44,7 @@ def spec_for(
             f"({len(tables.leads)} rows)"
         )
     return fit_spec(
-        tables.leads,
+        leads_as_of(tables.leads, tables.field_history, cutoff),
         tables.events if events is None else events,
         cutoff,
         event_types=f.event_types,
@@ -105,7 +107,12 @@ def training_table(
     share = _shares(snaps, label, cfg)
     kept = share > 0
     frame = build_features(
-        view.leads, source, snaps[kept].reset_index(drop=True), spec, stages=view.stages
+        view.leads,
+        source,
+        snaps[kept].reset_index(drop=True),
+        spec,
+        stages=view.stages,
+        field_history=view.field_history,
     )
     frame["label"] = label[kept]
     if (share[kept] < 1.0).any():
@@ -146,6 +153,7 @@ def feature_table(
         cfg.training.horizon_days,
         data_end(tables, events),
         stages=tables.stages,
+        field_history=tables.field_history,
     )
 
 
@@ -164,6 +172,13 @@ def spark_feature_table(
         snaps, tables.outcomes, cfg.training.horizon_days, data_end(tables, events)
     )
     frame = spark_features(
-        events.spark, tables.leads, events, snaps, spec, label, stages=tables.stages
+        events.spark,
+        tables.leads,
+        events,
+        snaps,
+        spec,
+        label,
+        stages=tables.stages,
+        field_history=tables.field_history,
     )
     return frame, spec

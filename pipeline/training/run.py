@@ -25,7 +25,7 @@ from leadscore.config import Config, config_to_yaml, registered_name
 from leadscore.data.contract import Tables
 from leadscore.data.files import feature_table_horizon, read_feature_table
 from leadscore.data.fingerprint import fingerprint, source_fingerprint
-from leadscore.data.views import as_of_view, data_end
+from leadscore.data.views import as_of_view, data_end, fields_note
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features, lead_account
@@ -341,6 +341,9 @@ def train_events(
             f"{recorded:%Y-%m-%d} are left out (their wins were not recorded; "
             "training.outcomes_from: all keeps them)"
         )
+    note = fields_note(tables)
+    if note:
+        say(f"  {note}")
     cfg, chosen = resolve_cadence(tables, cfg, as_of)  # before any feature is built
     if chosen:
         say(f"  {chosen}")
@@ -353,7 +356,14 @@ def train_events(
         # own spec so it is judged on exactly the same leads and dates.
         keys = rows[["lead_id", "period"]].rename(columns={"period": "as_of"})
         history = view.events if source is None else source
-        feats = build_features(view.leads, history, keys, champ.spec, stages=view.stages)
+        feats = build_features(
+            view.leads,
+            history,
+            keys,
+            champ.spec,
+            stages=view.stages,
+            field_history=view.field_history,
+        )
         return champ.predict_proba(feats)
 
     extra = {}

@@ -207,3 +207,32 @@ def test_bad_arguments():
         generate_world(10, start="2025-01-01", end="2025-01-02")
     with pytest.raises(ValueError):
         write_tables({}, "unused", fmt="xlsx")
+
+
+def test_field_edits_come_after_the_close_and_the_export_holds_them():
+    base = generate_world(3000, seed=1)
+    edited = generate_world(3000, seed=1, field_history=True)
+    assert "field_history" not in base
+    for name in ("events", "outcomes", "stages"):
+        pd.testing.assert_frame_equal(edited[name], base[name])
+    history = edited["field_history"]
+    assert set(history["field"]) == {"lead_source", "job_title"}
+    closes = base["outcomes"].set_index("lead_id")
+    closed = closes.loc[history["lead_id"], "closed_at"].to_numpy()
+    assert (history["changed_at"].to_numpy() >= closed).all()
+    end = base["events"]["occurred_at"].max()
+    assert (history["changed_at"] <= end).all()
+    # The export holds each edited value; the history holds the value it replaced.
+    before = base["leads"].set_index("lead_id")
+    after = edited["leads"].set_index("lead_id")
+    for r in history.itertuples():
+        assert after.loc[r.lead_id, r.field] == r.value
+        was = before.loc[r.lead_id, r.field]
+        assert (pd.isna(was) and pd.isna(r.old_value)) or was == r.old_value
+    # Won deals are edited more often than lost ones.
+    edited_share = {
+        w: np.isin(closes.index[closes["won"] == w], history["lead_id"]).mean()
+        for w in (True, False)
+    }
+    assert edited_share[True] > 2 * edited_share[False] > 0
+    assert generate_world(3000, seed=1, field_history=True)["field_history"].equals(history)

@@ -979,3 +979,115 @@ def test_stages_are_optional_and_checked_like_events() -> None:
     assert any("stages.entered_at" in x and "unparseable" in x for x in lines)
     assert any("entered before the lead's created_at" in x for x in lines)
     assert "stages: 7 rows in, 2 kept, 5 dropped" in report.summary()
+
+
+def test_field_history_is_optional_and_each_bad_row_counted_once() -> None:
+    assert validate_tables(raw_csv()).tables.field_history is None
+    raw = with_table(
+        raw_csv(),
+        "field_history",
+        lead_id=["L1", "L1", None, "L9", "L2", "L2", "L3", "L3", "L2"],
+        field=[
+            "job_title",
+            " industry",
+            "job_title",
+            "job_title",
+            "Status",  # not a leads column
+            "job_title",
+            "created_at",  # cannot change
+            None,
+            "employees",
+        ],
+        value=["CEO", "Retail", "x", "x", "Open", "VP", "x", "x", "lots"],
+        changed_at=[
+            "2025-01-05T00:00:00",
+            "2024-12-31T00:00:00",  # before L1 was created: kept
+            "2025-01-05T00:00:00",
+            "2025-01-05T00:00:00",
+            "2025-01-05T00:00:00",
+            "not a time",
+            "2025-01-05T00:00:00",
+            "2025-01-05T00:00:00",
+            "2025-01-05T00:00:00",
+        ],
+    )
+    report = validate_tables(raw)
+    assert_accounted(report)
+    history = report.tables.field_history
+    assert history["field"].tolist() == ["job_title", "industry", "employees"]
+    assert history["value"].tolist()[:2] == ["CEO", "Retail"]
+    assert pd.isna(history["value"].iloc[2])  # a non-number for a number column
+    assert str(history["changed_at"].dtype) == str(TIMESTAMP_DTYPE)
+    assert report.counts["field_history"].dropped == 6
+    lines = [p.line() for p in report.problems if p.table == "field_history"]
+    assert "field_history.lead_id: 1 row has no lead_id (dropped)" in lines
+    assert any("field_history.changed_at: 1 row has an unparseable" in x for x in lines)
+    assert "field_history.field: 1 row has no field (dropped)" in lines
+    assert any(
+        x.startswith("field_history.field: 2 rows name a field that is not a column of the leads")
+        and "'Status'" in x
+        for x in lines
+    )
+    assert any("field_history.lead_id: 1 row has a lead_id not among" in x for x in lines)
+    assert any("field_history.employees: 1 row has a non-numeric value" in x for x in lines)
+    assert "field_history: 9 rows in, 3 kept, 6 dropped" in report.summary()
+
+
+def test_field_history_old_values_are_read_like_values() -> None:
+    raw = with_table(
+        raw_csv(),
+        "field_history",
+        lead_id=["L1", "L2"],
+        field=["employees", "job_title"],
+        value=["300", "VP"],
+        changed_at=["2025-01-05T00:00:00", "2025-01-05T00:00:00"],
+        old_value=["250", None],
+    )
+    history = validate_tables(raw).tables.field_history
+    assert history["value"].tolist() == ["300.0", "VP"]
+    assert history["old_value"].tolist()[0] == "250.0"
+    assert pd.isna(history["old_value"].iloc[1])
+
+
+def test_field_history_fields_follow_the_leads_mapping(tmp_path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    raw = raw_csv()
+    raw["leads"] = raw["leads"].rename(columns={"job_title": "Title"})
+    raw["field_history"] = csv_frame(
+        {
+            "LeadId": ["L1"],
+            "Field": ["Title"],
+            "NewValue": ["CEO"],
+            "CreatedDate": ["2025-01-05T00:00:00"],
+        }
+    )
+    for name, frame in raw.items():
+        frame.to_csv(data / f"{name}.csv", index=False)
+    columns = {
+        "leads": {"job_title": "Title"},
+        "field_history": {
+            "lead_id": "LeadId",
+            "field": "Field",
+            "value": "NewValue",
+            "changed_at": "CreatedDate",
+        },
+    }
+    report = load_data(data, columns)
+    assert report.tables.field_history["field"].tolist() == ["job_title"]
+
+
+def test_a_run_without_field_history_says_fields_are_taken_as_exported() -> None:
+    from leadscore.data.views import fields_note
+
+    tables = validate_tables(raw_csv()).tables
+    assert fields_note(tables).startswith("lead fields: taken as of the export")
+    raw = with_table(
+        raw_csv(),
+        "field_history",
+        lead_id=["L1"],
+        field=["job_title"],
+        value=["CEO"],
+        changed_at=["2025-01-05T00:00:00"],
+    )
+    assert fields_note(validate_tables(raw).tables) is None

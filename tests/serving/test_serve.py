@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from leadscore.cli import main
 from leadscore.cli.serve import token_for
 from leadscore.config import config_from_dict
+from leadscore.data.contract import Tables
 from leadscore.data.files import write_tables
 from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world
@@ -152,6 +153,44 @@ def test_online_equals_batch_by_id_and_inline_for_any_lead_and_moment(served, da
         assert abs(got["probability"] - want["probability"]) <= 1e-9
         assert got["top_reasons"] == want["top_reasons"]
         assert got["baseline_score"] == want["baseline_score"]
+
+
+def test_a_lead_by_id_reads_the_folders_field_history_as_the_batch_does(served):
+    """A folder with a field history: a lead sent by id is scored on its fields as they
+    were at the request's as_of, as the batch scores it."""
+    tables, model = served["tables"], served["model"]
+    lead = tables.leads.iloc[7]
+    created = lead["created_at"]
+    history = pd.DataFrame(
+        {
+            "lead_id": pd.Series([lead["lead_id"]] * 2, dtype="str"),
+            "field": pd.Series(["job_title"] * 2, dtype="str"),
+            "value": pd.Series(["Intern", "Chief Executive Officer"], dtype="str"),
+            "changed_at": pd.Series([created, created + pd.Timedelta(days=30)]),
+        }
+    )
+    kept = Tables(tables.leads, tables.events, tables.outcomes, tables.stages, history)
+    folder = Folder(kept)
+    spec = model.scorer.spec
+    for days, seniority in ((10, "individual"), (60, "c_level")):
+        as_of = (created + pd.Timedelta(days=days)).floor("s")
+        request = parse_request(
+            {"as_of": as_of.isoformat(), "leads": [{"lead_id": lead["lead_id"]}]}, as_of
+        )
+        asked, ids = request_tables(request, {}, folder, bool(spec.account_window))
+        got = score_now(model, asked, ids, request.as_of, _service(served).floors).iloc[0]
+        snaps = pd.DataFrame(
+            {
+                "lead_id": pd.array([lead["lead_id"]], dtype="string"),
+                "as_of": pd.Series([as_of], dtype=tables.leads["created_at"].dtype),
+            }
+        )
+        feats = scoring_features(kept, snaps, spec)
+        assert feats["seniority"].iloc[0] == seniority
+        s = model.settings
+        want = score_frame(feats, model.scorer, s.baseline, s.explain.top_reasons, "v", 1).iloc[0]
+        assert abs(got["probability"] - want["probability"]) <= 1e-9
+        assert got["top_reasons"] == want["top_reasons"]
 
 
 def test_a_lead_with_no_events_and_no_stages_scores(served):

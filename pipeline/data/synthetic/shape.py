@@ -125,8 +125,9 @@ def reshape(
     if shape.closed_share is not None:
         out_outcomes = _close_more(leads, outcomes, shape.closed_share, end, rng)
     out = {"leads": leads, "events": out_events, "outcomes": out_outcomes}
-    if "stages" in tables:  # kept as it is: the shapes change events and outcomes
-        out["stages"] = tables["stages"]
+    for name in ("stages", "field_history"):  # kept: the shapes change events and outcomes
+        if name in tables:
+            out[name] = tables[name]
     return out
 
 

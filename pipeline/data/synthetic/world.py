@@ -28,6 +28,7 @@ from leadscore.data.synthetic._behaviour import (
     _window_actions,
 )
 from leadscore.data.synthetic._draw import _Events, _horizon
+from leadscore.data.synthetic._edits import edit_fields
 from leadscore.data.synthetic._outcomes import _amounts, _final_events, _outcomes
 from leadscore.data.synthetic._people import _companies, _creation_times, _fit_and_intent, _people
 from leadscore.data.synthetic._records import _ids_titles_emails, _observed_leads, _stages, _tables
@@ -67,6 +68,7 @@ def generate_world(
     *,
     drift: float = 0.0,
     interaction: float = 0.0,
+    field_history: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Generate leads, events, outcomes and funnel stages for ``n_leads`` leads created in
     [start, end].
@@ -76,6 +78,8 @@ def generate_world(
     that, trees stay flat); ``interaction`` (0-2) adds an exclusive-or effect of industry
     and lead source (trees find it, a linear model cannot). Both change outcomes (and
     drift the revenue column) only: the leads and their activity are those of the seed.
+    ``field_history``: sales edit lead fields after deals close (``_edits.edit_fields``);
+    the leads table holds the edited values and a ``field_history`` table the edits.
     The same arguments always give identical tables.
     """
     if n_leads < 1:
@@ -90,4 +94,6 @@ def generate_world(
     s.drift, s.interaction = float(drift), float(interaction)
     for step in _STEPS:
         step(rng, s)
-    return {"leads": s.leads, "events": s.events, "outcomes": s.outcomes, "stages": s.stages}
+    tables = {"leads": s.leads, "events": s.events, "outcomes": s.outcomes, "stages": s.stages}
+    # Drawn from a generator of its own: the world without edits stays the seed's.
+    return edit_fields(tables, seed) if field_history else tables

@@ -40,6 +40,10 @@ in this order)
     * events: missing ``lead_id``; missing / unparseable ``occurred_at``; missing
       ``event_type``; ``lead_id`` not among the kept leads; ``occurred_at`` before the lead's
       ``created_at``.
+    * field_history: missing ``lead_id``; missing / unparseable ``changed_at``; missing
+      ``field``; a ``field`` that is not a column of the leads table (``lead_id`` and
+      ``created_at`` cannot change); ``lead_id`` not among the kept leads. A change dated
+      before the lead's ``created_at`` is kept (the first value a CRM stamps on a record).
     * outcomes: missing ``lead_id``; missing / unparseable ``closed_at``; missing /
       unparseable ``won`` (accepted, case-insensitive: true/false, t/f, yes/no, y/n, won/lost,
       1/0 and 1.0/0.0; numbers 1/0; bools); ``lead_id`` not among the kept leads;
@@ -48,7 +52,8 @@ in this order)
     For each table ``rows in == kept + dropped`` (see :attr:`ValidationReport.counts`).
 
 Values coerced (non-fatal, counted on kept rows, the row is kept)
-    * a non-numeric (or infinite) ``employees`` / ``annual_revenue`` / ``amount`` -> NaN;
+    * a non-numeric (or infinite) ``employees`` / ``annual_revenue`` / ``amount`` -> NaN
+      (in the field history too, for a change of ``employees`` or ``annual_revenue``);
     * a negative ``employees`` / ``annual_revenue`` -> NaN (a negative ``amount`` is kept:
       credit notes exist).
 
@@ -70,9 +75,9 @@ in the order of the checks above.
 
 Modules: ``run`` (the whole: structure, then each table in order), ``checker`` (the rules
 the tables share: a lead_id, a readable timestamp, a kind, a known lead, nothing before its
-creation), ``leads``, ``events``, ``stages`` and ``outcomes`` (each table's own rules),
-``rows`` (drops, look-ups, rejects), ``values`` (cell parsing) and ``report`` (what was
-found, and its lines).
+creation), ``leads``, ``events``, ``stages``, ``field_history`` and ``outcomes`` (each
+table's own rules), ``rows`` (drops, look-ups, rejects), ``values`` (cell parsing) and
+``report`` (what was found, and its lines).
 """
 
 from leadscore.data.validate.report import Problem, TableCounts, ValidationReport

@@ -51,11 +51,13 @@ class _Rows:
 
 
 class _LeadRef:
-    """The kept leads' ids (an Arrow array for hash look-ups) and created_at as int64."""
+    """The kept leads' ids (an Arrow array for hash look-ups), created_at as int64 and the
+    table's columns with their values' dtypes (what a field history may name)."""
 
     def __init__(self, leads: pd.DataFrame) -> None:
         self.ids = _arrow_text(leads["lead_id"])
         self.created = _ts_int(leads["created_at"])
+        self.columns = dict(leads.dtypes.items())
 
     def locate(self, ids: pd.Series) -> np.ndarray:
         """Position of each id among the leads, -1 when absent (or missing)."""

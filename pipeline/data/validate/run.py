@@ -8,6 +8,7 @@ import pandas as pd
 
 from leadscore.data.contract import ALL_TABLES, OPTIONAL, OPTIONAL_TABLES, REQUIRED, TABLES, Tables
 from leadscore.data.validate.events import _check_events
+from leadscore.data.validate.field_history import _check_field_history
 from leadscore.data.validate.leads import _check_leads
 from leadscore.data.validate.outcomes import _check_outcomes
 from leadscore.data.validate.report import Problem, TableCounts, ValidationReport, _plural
@@ -17,7 +18,8 @@ from leadscore.errors import DataError
 
 
 def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
-    """Check ``raw`` (``{"leads": ..., "events": ..., "outcomes": ...}``) against the contract.
+    """Check ``raw`` (``{"leads": ..., "events": ..., "outcomes": ...}``, and the optional
+    ``stages`` and ``field_history``) against the contract.
 
     The input frames are not modified. See the module docstring for the rules.
     """
@@ -36,7 +38,8 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
     optional = [name for name in OPTIONAL_TABLES if raw.get(name) is not None]
     frames |= {name: _prepare(name, raw[name], problems) for name in optional}
     checks = [("events", _check_events), ("outcomes", _check_outcomes)]
-    checks += [(name, _check_stages) for name in optional]
+    own = {"stages": _check_stages, "field_history": _check_field_history}
+    checks += [(name, own[name]) for name in optional]
     for name, check in checks:
         if frames[name] is not None:
             clean[name], counts[name] = check(frames[name], ref, problems)
@@ -50,7 +53,13 @@ def validate_tables(raw: dict[str, pd.DataFrame]) -> ValidationReport:
     tables = (
         None
         if fatal
-        else Tables(clean["leads"], clean["events"], clean["outcomes"], clean.get("stages"))
+        else Tables(
+            clean["leads"],
+            clean["events"],
+            clean["outcomes"],
+            clean.get("stages"),
+            clean.get("field_history"),
+        )
     )
     return ValidationReport(tables=tables, problems=problems, rejects=rejects, counts=counts)
 
