@@ -202,11 +202,13 @@ def train_on_table(
     cfg: Config,
     known: dict[str, Backtest] | None = None,
     leads: pd.DataFrame | None = None,
+    field_history: pd.DataFrame | None = None,
 ) -> TrainResult:
     """The tournament's backtests, the winner deployed, and its pooled out-of-time comparison
     with the points sheet, overall and by slice (``known``: backtests already run on this
     table, spec and plan, by kind; ``leads``: the leads table the slices' values are read
-    from, else the table's own columns)."""
+    from, as ``field_history`` says they were at each row's moment, else the table's own
+    columns)."""
     notes = check_enough_positives(table, plan, cfg)
     notes += points_notes(list(table.columns), cfg)
     tournament = run_tournament(table, spec, plan, cfg, known)
@@ -218,7 +220,7 @@ def train_on_table(
     notes.append(f"tiers: {tier_note(tiers, tier, len(np.unique(periods)))}")
     deployed = deploy(table, spec, plan, backtest, cfg)
     evaluation = evaluate_rows(backtest.rows, cfg)
-    slices, slice_notes = run_slices(table, backtest.rows, cfg, tiers, leads)
+    slices, slice_notes = run_slices(table, backtest.rows, cfg, tiers, leads, field_history)
     notes += slice_notes
     s = spread(backtest.table)
     if len(backtest.folds) > 1:

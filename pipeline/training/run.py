@@ -383,6 +383,7 @@ def train_events(
         extra,
         lead_account(view.leads, tt.frame["lead_id"]) if "account" in view.leads else None,
         view.leads,
+        view.field_history,
     )
 
 
@@ -456,6 +457,7 @@ def _train_table(
     extra: dict[str, pd.DataFrame] | None = None,
     account: pd.Series | None = None,
     leads: pd.DataFrame | None = None,
+    field_history: pd.DataFrame | None = None,
 ) -> RunSummary:
     """The labelled training table to a tracked, registered model: folds, fit, ``track``
     (``extra``: more tables to log with the run, by file name; ``account``: each row's
@@ -486,7 +488,7 @@ def _train_table(
     choice = accounts.choose(frame, spec, account, plan, cfg)
     frame, spec = choice.table, choice.spec
     known = {choice.backtest.kind: choice.backtest} if choice.backtest else None
-    result = train_on_table(frame, spec, plan, cfg, known, leads)
+    result = train_on_table(frame, spec, plan, cfg, known, leads, field_history)
     result.leakage = leakage
     if choice.line:
         result.notes.append(choice.line)

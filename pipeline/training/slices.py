@@ -20,6 +20,7 @@ import pandas as pd
 
 from leadscore.config import Config, TierConfig
 from leadscore.features.explicit import categorical_value
+from leadscore.features.history import leads_as_of
 from leadscore.features.spec import MISSING
 from leadscore.io.ids import positions
 from leadscore.metrics.slices import OTHER, family_alpha, flagged, judged_count, slice_table
@@ -45,25 +46,46 @@ def find_column(name: str, columns: pd.Index) -> str | None:
     return str(same[0]) if len(same) == 1 else None
 
 
+def _as_they_were(
+    rows: pd.DataFrame, leads: pd.DataFrame, history: pd.DataFrame | None, column: str
+) -> pd.Series:
+    """Each row's lead's ``column``, as ``history`` says it was at the row's period (the
+    table's value without a history); None for a lead the table lacks."""
+    at = positions(rows["lead_id"], leads["lead_id"])
+    if not len(leads):
+        return pd.Series([None] * len(at))
+    raw = leads[column].iloc[np.maximum(at, 0)].reset_index(drop=True).astype("object")
+    timed = "period" in rows and pd.api.types.is_datetime64_any_dtype(rows["period"])
+    if history is None or not timed or not (history["field"] == column).any():
+        return raw.where(at >= 0, None)
+    period = rows["period"].reset_index(drop=True)
+    for moment in period.unique():  # the backtest's few snapshot dates
+        then = leads_as_of(leads, history, moment)[column]
+        mine = (period == moment).to_numpy()
+        raw[mine] = then.iloc[np.maximum(at[mine], 0)].to_numpy(dtype=object)
+    return raw.where(at >= 0, None)
+
+
 def slice_values(
-    rows: pd.DataFrame, table: pd.DataFrame, columns: list[str], leads: pd.DataFrame | None
+    rows: pd.DataFrame,
+    table: pd.DataFrame,
+    columns: list[str],
+    leads: pd.DataFrame | None,
+    history: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Each out-of-time row's value (text, ``missing`` where blank) of each of ``columns``
     found in ``leads`` or ``table`` (``find_column``), under the name found, and the columns
-    found in neither. ``rows`` holds ``row`` (its position in ``table``) and ``lead_id``."""
+    found in neither. ``rows`` holds ``row`` (its position in ``table``), ``lead_id`` and
+    ``period``; with ``history`` (``field_history``), a lead's value is the one in force at
+    its row's period."""
     found, absent = {}, []
-    at = None
     for col in columns:
         in_leads = None if leads is None else find_column(col, leads.columns)
         in_table = find_column(col, table.columns)
         if in_leads is not None:
-            if at is None:
-                at = positions(rows["lead_id"], leads["lead_id"])
-            raw = (
-                leads[in_leads].iloc[np.maximum(at, 0)]
-                if len(leads)
-                else pd.Series([None] * len(at))
-            )
+            assert leads is not None
+            at = positions(rows["lead_id"], leads["lead_id"])
+            raw = _as_they_were(rows, leads, history, in_leads)
             value = categorical_value(raw.reset_index(drop=True), in_leads).astype("object")
             value, name = value.where(at >= 0, None), in_leads
         elif in_table is not None:
@@ -121,9 +143,10 @@ def run_slices(
     cfg: Config,
     tiers: TierConfig | None = None,
     leads: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The run's quality by slice, and its notes (columns skipped)."""
-    values, absent = slice_values(rows, table, list(cfg.evaluation.slices), leads)
+    values, absent = slice_values(rows, table, list(cfg.evaluation.slices), leads, history)
     notes = []
     if absent:
         notes.append(

@@ -43,6 +43,35 @@ def test_values_come_from_the_leads_table_normalised_else_from_the_table():
     assert absent == ["lead_source"]
 
 
+def test_with_a_field_history_a_row_reads_the_value_in_force_at_its_period():
+    jan, mar = (pd.Timestamp(d, tz="UTC") for d in ("2025-01-01", "2025-03-01"))
+    leads = pd.DataFrame(
+        {
+            "lead_id": pd.Series(["a", "b"], dtype="string"),
+            "created_at": pd.Timestamp("2024-12-01", tz="UTC"),
+            "lead_source": ["sales referral", "web"],  # a's source as sales set it later
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "lead_id": pd.Series(["a", "a"], dtype="string"),
+            "field": ["lead_source", "lead_source"],
+            "value": ["web", "sales referral"],
+            "changed_at": [
+                pd.Timestamp("2024-12-01", tz="UTC"),
+                pd.Timestamp("2025-02-01", tz="UTC"),
+            ],
+        }
+    )
+    rows = pd.DataFrame(
+        {"row": [0, 1, 2], "lead_id": ["a", "a", "b"], "period": pd.Series([jan, mar, jan])}
+    )
+    values, _ = slice_values(rows, rows[["lead_id"]], ["lead_source"], leads, history)
+    assert list(values["lead_source"]) == ["web", "sales referral", "web"]
+    without, _ = slice_values(rows, rows[["lead_id"]], ["lead_source"], leads)
+    assert list(without["lead_source"]) == ["sales referral", "sales referral", "web"]
+
+
 def test_a_flat_file_column_is_found_under_its_own_spelling():
     table = pd.DataFrame(
         {"Lead Source": pd.Categorical(["Google", None]), "lead source": ["x", "y"], "Country": 1}
