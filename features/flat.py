@@ -38,15 +38,16 @@ def fit_flat_spec(
 ) -> FeatureSpec:
     """Numeric or categorical per column (``categorical`` and ``numeric`` force either, as the
     config's ``flat`` section does); category levels fitted here."""
-    numeric, categorical = [], []
+    as_numbers: list[str] = []
+    as_categories: list[str] = []
     for col in features:
         if col in categorical:
-            categorical.append(col)
+            as_categories.append(col)
         elif col in numeric or _is_numeric(table[col]):
-            numeric.append(col)
+            as_numbers.append(col)
         else:
-            categorical.append(col)
-    categories = {c: top_levels(_norm(table[c]), max_categories) for c in categorical}
+            as_categories.append(col)
+    categories = {c: top_levels(_norm(table[c]), max_categories) for c in as_categories}
     return FeatureSpec(
         event_types=(),
         windows_days=(),
@@ -55,8 +56,8 @@ def fit_flat_spec(
         dedupe_events=False,
         categorical=(),
         numeric=(),
-        extra_numeric=tuple(numeric),
-        extra_categorical=tuple(categorical),
+        extra_numeric=tuple(as_numbers),
+        extra_categorical=tuple(as_categories),
         categories=categories,
         kind="flat",
     )

@@ -145,3 +145,14 @@ def test_quantile_numbers_explain_exactly_travel_to_deployment_and_load_back(tmp
     assert auto.for_deployment([scorer, standard]).numbers == "standard"  # a tie: the first way
     with pytest.raises(ValueError, match="model.logistic_numbers: unknown value 'spline'"):
         LogisticScorer(spec, numbers="spline").fit(X, y)
+
+
+def test_the_config_forces_a_flat_column_to_categories_or_numbers():
+    X = pd.DataFrame({"zip": [10115, 20095, 10115], "grade": ["1", "2", "x"], "n": [1.0, 2, 3]})
+    detected = fit_flat_spec(X, ["zip", "grade", "n"], max_categories=10)
+    assert detected.extra_numeric == ("zip", "n") and detected.extra_categorical == ("grade",)
+    forced = fit_flat_spec(
+        X, ["zip", "grade", "n"], categorical=["zip"], numeric=["grade"], max_categories=10
+    )
+    assert forced.extra_numeric == ("grade", "n") and forced.extra_categorical == ("zip",)
+    assert forced.categories["zip"][:2] == ("10115", "20095")
