@@ -330,5 +330,5 @@ def test_flat_rows_in_time_order_backtest_by_position(tmp_path, monkeypatch, cap
     argv = ["train", "--flat", str(tmp_path / "ordered.csv"), "--label", "Converted", "--ordered"]
     assert main([*argv, "--id-column", "Prospect ID"]) == 0
     out = capsys.readouterr().out
-    assert "out of time by row order: the last 20% of rows in 4 consecutive fold(s)" in out
+    assert "out of time by row order: the last 20% of rows in 4 consecutive folds" in out
     assert "fold 4 (rows 2,851-3,000)" in out  # 10 rows repeat others apart from the id: kept

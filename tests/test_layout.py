@@ -30,6 +30,7 @@ FOLDERS = {"leadscore": ROOT / "pipeline", "leadscore.features": ROOT / "feature
 LAYERS = {
     "errors": 0,
     "timestamps": 0,  # the one parser of user-given moments
+    "words": 0,  # counts in words, for every layer's lines
     "config": 1,
     "tracking": 1,  # MLflow only: it knows nothing of leadscore's model
     "io": 2,  # files, engines and scratch space: knows nothing of what a lead is

@@ -23,6 +23,7 @@ from leadscore.cli.options import (
     say,
 )
 from leadscore.errors import UsageError
+from leadscore.words import counted
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -127,7 +128,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     out = write_feature_table(table, args.out, spec, cfg.training.horizon_days)
     labelled = int(table["label"].notna().sum())
     say(
-        f"features: {len(table):,} rows (open leads x {len(moments)} date(s)), "
+        f"features: {len(table):,} rows (open leads x {counted(len(moments), 'date')}), "
         f"{len(table.columns) - 3} feature columns, {labelled:,} labelled "
         f"({int(table['label'].sum()):,} positive) in {time.perf_counter() - t0:.1f}s -> {out}"
     )
@@ -158,7 +159,7 @@ def _features_spark(args: argparse.Namespace, cfg, moments: list, t0: float) -> 
             .first()
         )
     say(
-        f"features (spark): {rows:,} rows (open leads x {len(moments)} date(s)), "
+        f"features (spark): {rows:,} rows (open leads x {counted(len(moments), 'date')}), "
         f"{len(spec.feature_columns)} feature columns, {labelled:,} labelled "
         f"({int(positive):,} positive) in {time.perf_counter() - t0:.1f}s -> {out}"
     )

@@ -11,6 +11,7 @@ from leadscore.data.contract import Tables
 from leadscore.data.views import data_end
 from leadscore.errors import DataError
 from leadscore.training.grid import finer_cadences, label_grid, plan_for, with_cadence
+from leadscore.words import counted
 
 
 def check_folds_fit(tables: Tables, cfg: Config, as_of: pd.Timestamp | None) -> None:
@@ -28,7 +29,7 @@ def check_folds_fit(tables: Tables, cfg: Config, as_of: pd.Timestamp | None) -> 
                 continue
             positives = int(label_grid(tables, trial, end)[1].sum())
             raise DataError(
-                f"{err}; with training.cadence {cadence}, {len(plan.folds)} fold(s) fit "
+                f"{err}; with training.cadence {cadence}, {counted(len(plan.folds), 'fold')} fit "
                 f"({positives:,} labelled conversions)"
             ) from None
         raise

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore import metrics
+from leadscore.words import counted
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def decide(
     m = figure(y, rows["p_model"].to_numpy(), metric)
     p = figure(y, rows["p_baseline"].to_numpy(), metric)
     candidate = "model" if beats(m, p, metric) else "points"
-    which = f"the latest {len(folds)} fold(s)" if in_time else f"every fold ({len(folds)})"
+    which = f"the latest {counted(len(folds), 'fold')}" if in_time else f"every fold ({len(folds)})"
     on = f"on {which}, {len(rows):,} rows"
     lead = (
         f"{metric} model {m:.4f} vs points sheet {p:.4f} {on}"

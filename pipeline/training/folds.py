@@ -30,6 +30,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from leadscore.errors import DataError
+from leadscore.words import counted
 
 #: A fold needs this many conversions to learn from and at least one to be judged on.
 MIN_FOLD_POSITIVES = 10
@@ -112,7 +113,7 @@ def time_folds(
             break
     if not best:
         raise DataError(
-            f"training: no backtest fold fits in {len(dates)} labelled snapshot(s): a fold needs "
+            f"training: no backtest fold fits in {counted(len(dates), 'labelled snapshot')}: a fold needs "
             f"{MIN_FOLD_POSITIVES} conversions in snapshots whose {horizon_days}-day label window "
             "ends before its test snapshot, and one conversion to be judged on; add history, "
             "use a shorter training.horizon_days or a finer training.cadence"
@@ -131,7 +132,7 @@ def time_folds(
     length = len(best[-1][1])
     auto = " (set by the history: training.backtest)" if n_folds is None else ""
     how = (
-        f"rolling backtest: {len(folds)} fold(s) of {length} snapshot(s), each trained on the "
+        f"rolling backtest: {counted(len(folds), 'fold')} of {counted(length, 'snapshot')}, each trained on the "
         f"snapshots whose {horizon_days}-day labels end before its test{auto}"
     )
     return Plan(folds, np.ones(len(codes), bool), _span(dates), how, True, snapshots=True)
@@ -200,8 +201,8 @@ def row_folds(
             f"{MIN_FOLD_POSITIVES} conversions before it and one inside it"
         )
     how = (
-        f"out of time by {by}: the last {test_share:.0%} of rows in {len(folds)} "
-        "consecutive fold(s), each trained on every row before it"
+        f"out of time by {by}: the last {test_share:.0%} of rows in "
+        f"{counted(len(folds), 'consecutive fold')}, each trained on every row before it"
     )
     return Plan(folds, np.ones(n_rows, bool), f"all {n_rows:,} rows", how, True)
 

@@ -16,6 +16,7 @@ from leadscore.errors import DataError
 from leadscore.features.snapshots import anchored_dates, label_snapshots, open_leads
 from leadscore.timestamps import to_utc
 from leadscore.training.folds import Plan, time_folds
+from leadscore.words import counted
 
 
 def outcomes_recorded_from(tables: Tables, cfg: Config) -> pd.Timestamp | None:
@@ -151,7 +152,7 @@ def resolve_cadence(
     positives = int(label_grid(tables, with_cadence(cfg, best), end)[1].sum())
     return with_cadence(cfg, best), (
         f"training.cadence auto: {cadence_label(best)} snapshots, the coarsest whose backtest fits "
-        f"{fitted[best]} fold(s) ({positives:,} labelled conversions; monthly snapshots fit "
+        f"{counted(fitted[best], 'fold')} ({positives:,} labelled conversions; monthly snapshots fit "
         f"{fitted['monthly']})"
     )
 

@@ -28,6 +28,7 @@ from leadscore.model import kinds
 from leadscore.model.baseline import score_baseline
 from leadscore.training.backtest import Backtest, FoldFit, FoldMap, run_backtest
 from leadscore.training.folds import Fold, Plan
+from leadscore.words import counted
 
 POINTS = "points sheet"
 BLEND = "blend of top two"
@@ -203,7 +204,9 @@ def tournament_text(t: Tournament) -> str:
     """The tournament's table as text for the terminal."""
     b, m = t.table, t.metric
     which = (
-        "every fold" if len(t.folds) == len(t.plan.folds) else f"the latest {len(t.folds)} fold(s)"
+        "every fold"
+        if len(t.folds) == len(t.plan.folds)
+        else f"the latest {counted(len(t.folds), 'fold')}"
     )
     lines = [
         f"  tournament by {m} on {which} ({int(b['rows_latest'].iloc[0]):,} rows, "

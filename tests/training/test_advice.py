@@ -27,7 +27,7 @@ def test_a_short_history_is_refused_with_a_cadence_that_fits():
     with pytest.raises(DataError) as refused:
         check_folds_fit(tables, cfg, None)
     text = str(refused.value)
-    assert text.startswith("training: no backtest fold fits in 4 labelled snapshot(s)")
+    assert text.startswith("training: no backtest fold fits in 4 labelled snapshots")
     assert "; with training.cadence 14, " in text and "labelled conversions)" in text
     # The advice holds: the plan fits at that cadence.
     fine = config_from_dict({"training": {"horizon_days": 45, "cadence": 14}})

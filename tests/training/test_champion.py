@@ -42,7 +42,7 @@ def test_a_model_better_than_the_points_sheet_is_the_candidate():
     assert (d.candidate, d.promote, d.folds, d.rows) == ("model", True, [3, 4], 4)
     assert (
         d.reason
-        == "roc_auc model 1.0000 vs points sheet 0.0000 on the latest 2 fold(s), 4 rows; first champion"
+        == "roc_auc model 1.0000 vs points sheet 0.0000 on the latest 2 folds, 4 rows; first champion"
     )
 
 

@@ -54,7 +54,7 @@ def test_unset_lengths_adapt_to_a_short_history():
     plan = time_folds(period, label, 30, cadence=7)
     assert len(plan.folds) == 2
     assert [len(dates_of(period, f.test)) for f in plan.folds] == [3, 3]
-    assert "2 fold(s) of 3 snapshot(s)" in plan.how and "set by the history" in plan.how
+    assert "2 folds of 3 snapshots" in plan.how and "set by the history" in plan.how
     # Fewer conversions (4 a week): two 2-week folds fit, each with 16-24 conversions before it.
     period, label = snapshots(weekly, rows=40, rate=0.1)
     plan = time_folds(period, label, 30, cadence=7)
@@ -96,7 +96,7 @@ def test_no_training_label_reaches_into_its_fold_for_any_history(
 def test_too_little_history_is_one_clear_line():
     period, label = snapshots(MONTHLY[:3])
     with pytest.raises(
-        DataError, match=r"no backtest fold fits in 3 labelled snapshot\(s\)"
+        DataError, match=r"no backtest fold fits in 3 labelled snapshots"
     ) as err:
         time_folds(period, label, 90)
     assert "\n" not in str(err.value)

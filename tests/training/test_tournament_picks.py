@@ -77,7 +77,7 @@ def train_and_score(tmp_path, monkeypatch, capsys, frame: pd.DataFrame) -> tuple
     argv = ["train", "--flat", str(tmp_path / "train.csv"), "--label", "Converted", "--ordered"]
     assert main([*argv, *cfg]) == 0
     said = capsys.readouterr().out
-    assert "tournament by roc_auc on the latest 2 fold(s)" in said
+    assert "tournament by roc_auc on the latest 2 folds" in said
     run = MlflowClient().search_runs(
         [MlflowClient().get_experiment_by_name("leadscore").experiment_id]
     )[0]
