@@ -199,12 +199,12 @@ def test_a_training_run_prints_logs_and_flags_a_bad_slice(tmp_path, monkeypatch)
     judged = fit.run_slices
     worst = {}
 
-    def with_a_bad_slice(table, rows, cfg, tiers=None, leads=None):
-        source = slice_values(rows, table, ["lead_source"], leads)[0]["lead_source"]
+    def with_a_bad_slice(table, rows, cfg, tiers=None, leads=None, history=None):
+        source = slice_values(rows, table, ["lead_source"], leads, history)[0]["lead_source"]
         worst["source"] = source.value_counts().index[0]
         bad = (source == worst["source"]).to_numpy()
         rows = rows.assign(p_model=np.where(bad, 1 - rows["p_model"], rows["p_model"]))
-        return judged(table, rows, cfg, tiers, leads)
+        return judged(table, rows, cfg, tiers, leads, history)
 
     monkeypatch.setattr(fit, "run_slices", with_a_bad_slice)
     said: list[str] = []
