@@ -7,6 +7,7 @@ import pandas as pd
 
 from leadscore.config import TierConfig
 from leadscore.metrics.bands import cut_scores
+from leadscore.words import counted
 
 #: Significant digits a score keeps: a 0.0004% chance reads 0.0004, not 0.0.
 SIGNIFICANT = 3
@@ -166,12 +167,14 @@ def tier_shares(tier: np.ndarray, order: list[str]) -> str:
     return ", ".join(f"{name} {np.mean(t == name):.1%}" for name in order) if len(t) else "none"
 
 
-def tier_note(cfg: TierConfig, tier: np.ndarray, periods: int) -> str:
-    """How the tiers are set, and the shares they held on the backtest's rows (``tier``)."""
-    held = (
-        f"on the backtest's {len(tier):,} out-of-time rows over {periods} "
-        f"snapshot{'s' if periods != 1 else ''}: "
-    )
+def tier_note(
+    cfg: TierConfig, tier: np.ndarray, periods: int, in_time: bool = True, unit: str = "snapshot"
+) -> str:
+    """How the tiers are set, and the shares they held on the backtest's rows (``tier``):
+    out-of-time rows over ``periods`` snapshots, or (``in_time`` False) held-out rows over
+    ``periods`` of ``unit`` (folds of a file without dates)."""
+    rows = "out-of-time" if in_time else "held-out"
+    held = f"on the backtest's {len(tier):,} {rows} rows over {counted(periods, unit)}: "
     held += tier_shares(tier, cfg.names())
     if cfg.ranked:
         how = "the best N open leads" if cfg.by == "capacity" else "shares of the open leads"

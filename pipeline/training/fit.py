@@ -208,7 +208,7 @@ def train_on_table(
     with the points sheet, overall and by slice (``known``: backtests already run on this
     table, spec and plan, by kind; ``leads``: the leads table the slices' values are read
     from, as ``field_history`` says they were at each row's moment, else the table's own
-    columns)."""
+    columns). It reads top to bottom as the run's steps, which share its notes."""
     notes = check_enough_positives(table, plan, cfg)
     notes += points_notes(list(table.columns), cfg)
     tournament = run_tournament(table, spec, plan, cfg, known)
@@ -217,7 +217,9 @@ def train_on_table(
     tiers = resolve_tiers(cfg.tiers, rows["score"].to_numpy(), periods)
     tier = night_tiers(rows["p_model"].to_numpy(), rows["margin"].to_numpy(), tiers, periods)
     rows.insert(rows.columns.get_loc("baseline_tier"), "tier", tier)
-    notes.append(f"tiers: {tier_note(tiers, tier, len(np.unique(periods)))}")
+    unit = "snapshot" if plan.snapshots else "fold"
+    held = tier_note(tiers, tier, len(np.unique(periods)), plan.out_of_time, unit)
+    notes.append(f"tiers: {held}")
     deployed = deploy(table, spec, plan, backtest, cfg)
     evaluation = evaluate_rows(backtest.rows, cfg)
     slices, slice_notes = run_slices(table, backtest.rows, cfg, tiers, leads, field_history)

@@ -185,3 +185,14 @@ def test_night_tiers_hold_their_shares_within_ties_and_never_split_a_tie(pairs, 
         allowed = ends[ends > 0] if i == 0 else ends[ends >= before]
         assert abs(reached - target) <= np.abs(allowed - target).min() + 1e-12
         before = reached
+
+
+def test_the_tier_note_names_the_rows_it_was_measured_on():
+    from leadscore.model.tiers import tier_note
+
+    cfg = config_from_dict({}).tiers
+    tier = np.array(["A", "B", "C", "D", "D"])
+    dated = tier_note(cfg, tier, 1)
+    assert "on the backtest's 5 out-of-time rows over 1 snapshot: A 20.0%" in dated
+    flat = tier_note(cfg, tier, 4, in_time=False, unit="fold")
+    assert "on the backtest's 5 held-out rows over 4 folds: " in flat
