@@ -95,9 +95,7 @@ def test_no_training_label_reaches_into_its_fold_for_any_history(
 
 def test_too_little_history_is_one_clear_line():
     period, label = snapshots(MONTHLY[:3])
-    with pytest.raises(
-        DataError, match=r"no backtest fold fits in 3 labelled snapshots"
-    ) as err:
+    with pytest.raises(DataError, match=r"no backtest fold fits in 3 labelled snapshots") as err:
         time_folds(period, label, 90)
     assert "\n" not in str(err.value)
 
