@@ -8,15 +8,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
-import jinja2
 import pandas as pd
-from markupsafe import Markup
 
 from leadscore.data.files import write_atomic
 from leadscore.handoff.experiment import Experiment, signed
+from leadscore.monitoring.html import render
 from leadscore.reporting.wording import plural, rate
 
 Rows = list[list[str]]
@@ -143,18 +141,8 @@ def experiment_view(x: Experiment) -> ExperimentView:
     )
 
 
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("leadscore.monitoring", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-
-
 def render_experiment(page: ExperimentPage) -> str:
-    css = resources.files("leadscore.reporting").joinpath("report.css").read_text("utf-8")
-    return _env().get_template("experiment.html.j2").render(page=page, css=Markup(css))
+    return render("experiment.html.j2", page)
 
 
 def build_experiment_page(x: Experiment, generated: datetime) -> ExperimentPage:

@@ -7,19 +7,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from leadscore import charts
 from leadscore.config import MonitorConfig
 from leadscore.data.files import write_atomic
 from leadscore.monitoring import drift
 from leadscore.monitoring.experiment_page import ExperimentView, experiment_view
+from leadscore.monitoring.html import render
 from leadscore.monitoring.measure import Monitor
 from leadscore.reporting.wording import plural, rate
 
@@ -206,14 +204,7 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
 
 
 def render_monitor(page: MonitorPage) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("leadscore.monitoring", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    css = resources.files("leadscore.reporting").joinpath("report.css").read_text("utf-8")
-    return env.get_template("monitor.html.j2").render(page=page, css=Markup(css))
+    return render("monitor.html.j2", page)
 
 
 def write_monitor(m: Monitor, cfg: MonitorConfig, out: str | Path) -> Path:
