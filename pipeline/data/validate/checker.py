@@ -58,6 +58,16 @@ def _drop_unknown_or_early(
     rows: _Rows, ref: _LeadRef, ids: pd.Series, times: np.ndarray, column: str, verb: str
 ) -> np.ndarray:
     """Drop rows of an unknown lead or dated before the lead's creation; each row's lead index."""
+    where = _drop_unknown(rows, ref, ids)
+    known = where >= 0
+    before = np.zeros(len(where), bool)
+    before[known] = times[known] < ref.created[where[known]]
+    rows.drop(before, column, "before created_at", f"{{rows}} {verb} before the lead's created_at")
+    return where
+
+
+def _drop_unknown(rows: _Rows, ref: _LeadRef, ids: pd.Series) -> np.ndarray:
+    """Drop rows of a lead not among the valid leads; each row's lead index (-1: unknown)."""
     where = ref.locate(ids)
     rows.drop(
         where < 0,
@@ -66,8 +76,4 @@ def _drop_unknown_or_early(
         "{rows} {have} a lead_id not among the valid leads",
         ids,
     )
-    known = where >= 0
-    before = np.zeros(len(where), bool)
-    before[known] = times[known] < ref.created[where[known]]
-    rows.drop(before, column, "before created_at", f"{{rows}} {verb} before the lead's created_at")
     return where

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from leadscore.data.contract import OPTIONAL
-from leadscore.data.validate.checker import _dated_rows
+from leadscore.data.validate.checker import _dated_rows, _drop_unknown
 from leadscore.data.validate.report import Problem, TableCounts
 from leadscore.data.validate.rows import _keep, _LeadRef
 from leadscore.data.validate.values import _as_id, _as_text, _isna, _number_column, _ts_series
@@ -38,14 +38,7 @@ def _check_field_history(
         "{rows} name{s} a field that is not a column of the leads table{eg}",
         field,
     )
-    where = ref.locate(ids)
-    rows.drop(
-        where < 0,
-        "lead_id",
-        "unknown lead_id",
-        "{rows} {have} a lead_id not among the valid leads",
-        ids,
-    )
+    _drop_unknown(rows, ref, ids)  # a change dated before creation is kept: CRMs stamp first values
     out = raw.assign(lead_id=ids, field=field, changed_at=_ts_series(changed))
     out = _keep(out, rows.kept)
     values = [c for c in ("value", "old_value") if c in out.columns]
