@@ -29,7 +29,7 @@ from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
 from leadscore.training.calibrate import calibrated_ways, choose_way, settle, ways_tried
 from leadscore.training.folds import Fold, Plan, fit_holdout
-from leadscore.training.sampling import thin
+from leadscore.training.sampling import negatives_kept, thin
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
 STOP_NEGATIVES = 50_000
@@ -88,11 +88,8 @@ def learning_rows(
     in expectation. Small tables are never thinned. With
     ``training.backtest.recency_half_life_days``, older snapshots weigh less.
     """
-    m = cfg.model
-    keep = None
-    if m.max_negatives_per_positive is not None:
-        keep = max(m.max_negatives_per_positive * float(y[rows].sum()), float(m.min_negatives_kept))
-    rows, weight = thin(table, y, rows, keep, m.seed)
+    keep = negatives_kept(float(y[rows].sum()), cfg)
+    rows, weight = thin(table, y, rows, keep, cfg.model.seed)
     half_life = cfg.training.backtest.recency_half_life_days
     if (
         half_life is not None

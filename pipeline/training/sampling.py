@@ -37,12 +37,20 @@ def draws(keys: pd.DataFrame, seed: int) -> np.ndarray:
     return (h % np.uint64(1_000_000)).astype("float64") / 1e6
 
 
+def negatives_kept(positives: float, cfg: Config) -> float | None:
+    """How many non-converted rows a fit with ``positives`` conversions keeps at most
+    (None: every one)."""
+    m = cfg.model
+    if m.max_negatives_per_positive is None:
+        return None
+    return max(m.max_negatives_per_positive * positives, float(m.min_negatives_kept))
+
+
 def keep_share(positives: float, negatives: float, cfg: Config) -> float:
     """The share of its non-converted rows one fit keeps (1.0: all of them)."""
-    m = cfg.model
-    if m.max_negatives_per_positive is None or not positives:
+    keep = negatives_kept(positives, cfg)
+    if keep is None or not positives:
         return 1.0
-    keep = max(m.max_negatives_per_positive * positives, float(m.min_negatives_kept))
     return 1.0 if negatives <= keep else keep / negatives
 
 
