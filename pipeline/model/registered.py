@@ -108,11 +108,11 @@ def signature(scorer: Scorer, columns: dict[str, dict[str, str]]) -> ModelSignat
     spec = scorer.spec
     cols = {c: ("string" if c in spec.categories else "double") for c in spec.feature_columns}
     renamed = columns.get("leads", {})
-    for c in (*REQUIRED["leads"], *OPTIONAL["leads"], "account", *spec.lead_columns):
-        if c in cols:
-            continue
-        kind = {**REQUIRED["leads"], **OPTIONAL["leads"]}.get(c, "string")
-        cols[renamed.get(c, c)] = "double" if kind == "number" else "string"
+    contract = {**REQUIRED["leads"], **OPTIONAL["leads"]}
+    for c in (*contract, "account", *spec.lead_columns):
+        if c not in cols:
+            kind = contract.get(c, "string")
+            cols[renamed.get(c, c)] = "double" if kind == "number" else "string"
     raw = {"events": AnyType(), "stages": AnyType(), "as_of": "string"}
     inputs = [ColSpec(t, name, required=False) for name, t in {**cols, **raw}.items()]
     outputs = [
