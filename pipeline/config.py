@@ -332,6 +332,27 @@ class EvaluationConfig(Strict):
         return v
 
 
+class SegmentsConfig(Strict):
+    """One model per segment where it wins: the rows cut by one categorical feature column,
+    each segment's own model judged against the pooled models on its out-of-time rows."""
+
+    #: The column that names a row's segment (a categorical feature; None: one pooled model).
+    column: str | None = None
+    #: Values -> segment names (several values may share one); empty: each value its own
+    #: segment. Values not named here stay with the pooled model.
+    names: dict[str, str] = Field(default_factory=dict)
+    #: A segment is judged only with at least this many conversions in its out-of-time rows
+    #: and in the rows its deployed model would learn from.
+    min_conversions: int = Field(default=100, ge=1)
+
+    @field_validator("column")
+    @classmethod
+    def _named(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("column must be a column name, or null for no segments")
+        return v
+
+
 class HoldoutConfig(Strict):
     """A control arm held back from the hand-off (``handoff --holdout``)."""
 
@@ -385,6 +406,7 @@ class Config(Strict):
     tracking: TrackingConfig
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     crm: CrmConfig = Field(default_factory=CrmConfig)
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
 

@@ -15,7 +15,8 @@ EPS = 1e-6
 
 class Calibrator:
     """Margin -> probability, isotonic or sigmoid (Platt), fitted with scikit-learn; then,
-    once ``shift_to`` has run, moved on the log-odds scale by ``shift``."""
+    once ``shift_to`` has run, moved on the log-odds scale by ``shift``. ``logit`` takes
+    margins that are already calibrated log-odds (a segmented model's) and fits nothing."""
 
     def __init__(self, method: str = "isotonic") -> None:
         self.method = method
@@ -27,6 +28,8 @@ class Calibrator:
             self.model_ = IsotonicRegression(y_min=EPS, y_max=1 - EPS, out_of_bounds="clip").fit(
                 m, y
             )
+        elif self.method == "logit":
+            pass
         elif self.method == "sigmoid":
             # Newton steps: a margin on any scale (log-odds, a 0-100 score) takes a handful,
             # where lbfgs takes many on a badly scaled one.
@@ -53,6 +56,8 @@ class Calibrator:
         m = np.asarray(margin, dtype="float64")
         if self.method == "isotonic":
             p = self.model_.predict(m)
+        elif self.method == "logit":
+            p = expit(m)
         else:
             p = self.model_.predict_proba(m.reshape(-1, 1))[:, 1]
         p = np.clip(p, EPS, 1 - EPS)

@@ -18,6 +18,7 @@ from leadscore.model.kind import Scorer
 from leadscore.model.linear import LogisticScorer
 from leadscore.model.points import PointsScorer
 from leadscore.model.scorer import LeadScorer
+from leadscore.model.segmented import SegmentedScorer
 
 if TYPE_CHECKING:
     from leadscore.config import Config
@@ -90,6 +91,8 @@ def load_scorer(folder: str | Path) -> Scorer:
     """The scorer saved in ``folder``, loaded by the kind its ``scorer.json`` names (files
     written before kinds were named hold a LightGBM model)."""
     name = json.loads((Path(folder) / "scorer.json").read_text()).get("kind", LeadScorer.kind)
+    if name == SegmentedScorer.kind:  # built by training from scorers of the kinds below
+        return SegmentedScorer.load_with(folder, load_scorer)
     if name not in _KINDS:
         raise ModelError(
             f"the saved scorer is of kind {name!r}, which this installation does not register "

@@ -23,6 +23,7 @@ from leadscore.training.backtest import Backtest, spread
 from leadscore.training.deploy import Deployed, deploy
 from leadscore.training.folds import Plan
 from leadscore.training.leakage import LeakageCheck
+from leadscore.training.segments import Segments, run_segments
 from leadscore.training.slices import run_slices
 from leadscore.training.tournament import Tournament, run_tournament
 
@@ -68,6 +69,8 @@ class TrainResult:
     slices: pd.DataFrame | None = None
     # The leakage guard's figures per feature and what it left out (``training.leakage``).
     leakage: LeakageCheck | None = None
+    # Each segment's decision, own model or pooled (``training.segments``).
+    segments: Segments = field(default_factory=Segments)
 
     @property
     def split(self) -> dict[str, str]:
@@ -213,6 +216,11 @@ def train_on_table(
     notes += points_notes(list(table.columns), cfg)
     tournament = run_tournament(table, spec, plan, cfg, known)
     backtest = tournament.backtests[tournament.winner]
+    deployed = deploy(table, spec, plan, backtest, cfg)
+    segments = run_segments(table, spec, plan, cfg, tournament, deployed.scorer)
+    notes += segments.notes
+    if segments.scorer is not None and segments.backtest is not None:
+        deployed.scorer, backtest = segments.scorer, segments.backtest
     rows, periods = backtest.rows, period_text(backtest.rows["period"])
     tiers = resolve_tiers(cfg.tiers, rows["score"].to_numpy(), periods)
     tier = night_tiers(rows["p_model"].to_numpy(), rows["margin"].to_numpy(), tiers, periods)
@@ -220,7 +228,6 @@ def train_on_table(
     unit = "snapshot" if plan.snapshots else "fold"
     held = tier_note(tiers, tier, len(np.unique(periods)), plan.out_of_time, unit)
     notes.append(f"tiers: {held}")
-    deployed = deploy(table, spec, plan, backtest, cfg)
     evaluation = evaluate_rows(backtest.rows, cfg)
     slices, slice_notes = run_slices(table, backtest.rows, cfg, tiers, leads, field_history)
     notes += slice_notes
@@ -261,4 +268,5 @@ def train_on_table(
         test_sample=_sample(table, backtest, cfg.model.seed),
         reference=reference_of(table, backtest, deployed, tiers, cfg.model.seed),
         slices=slices,
+        segments=segments,
     )

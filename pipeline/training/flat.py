@@ -28,6 +28,7 @@ from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Plan, row_folds
 from leadscore.training.leakage import guard
 from leadscore.training.run import RunSummary, comparison_text, track
+from leadscore.training.segments import segment_lines
 from leadscore.training.slices import slice_lines
 from leadscore.training.tournament import tournament_text
 
@@ -187,6 +188,8 @@ def train_flat(
     say(tournament_text(result.tournament))
     say(comparison_text(result))
     for line in slice_lines(result.slices, cfg):
+        say(line)
+    for line in segment_lines(result.segments, cfg.tracking.promote_metric):
         say(line)
 
     def champion_scores(champ: Scorer, rows: pd.DataFrame) -> np.ndarray:

@@ -49,6 +49,7 @@ from leadscore.training.grid import (
 )
 from leadscore.training.leakage import guard
 from leadscore.training.sampling import SHARE
+from leadscore.training.segments import segment_lines
 from leadscore.training.slices import slice_lines, slice_metrics
 from leadscore.training.tournament import tournament_text
 
@@ -101,6 +102,9 @@ def _metrics(result: TrainResult) -> dict[str, float]:
                 out[f"tournament_{key}_{t.metric}_{when}"] = float(r[f"{t.metric}_{when}"])
     if result.slices is not None:
         out.update(slice_metrics(result.slices))
+    if len(result.segments.table):
+        out["segments_judged"] = float(result.segments.table["judged"].sum())
+        out["segments_kept"] = float(result.segments.table["kept"].sum())
     out["folds"] = float(len(result.folds))
     if result.leakage is not None:
         out["leakage_left_out"] = float(len(result.leakage.left_out))
@@ -120,6 +124,8 @@ def _artifacts(
     result.folds.to_csv(folder / "folds.csv", index=False)
     if result.slices is not None:
         result.slices.to_csv(folder / "slices.csv", index=False)
+    if len(result.segments.table):
+        result.segments.table.to_csv(folder / "segments.csv", index=False)
     ev.bands.to_csv(folder / "conversion_by_band.csv", index=False)
     ev.tiers.to_csv(folder / "conversion_by_tier.csv", index=False)
     ev.capacity.to_csv(folder / "capacity.csv", index=False)
@@ -163,7 +169,7 @@ def _champion_p(
     if recipe is None:
         p = champion_scores(champion.scorer, judged)
         return p, "the model itself: its recipe is not recorded, it may have learned these rows"
-    kind = champion.scorer.kind
+    kind = recipe.kind  # a segmented champion's pooled kind: segments are not re-run
     theirs = cfg.model_copy(update={"model": recipe, "baseline": champion.settings.baseline})
     backtest = result.tournament.recipe(kind, theirs)
     return backtest.rows["p_model"].to_numpy()[on], f"its recipe, {kind}, through the same folds"
@@ -269,7 +275,7 @@ def track(
             before, decision = _decision(name, result, cfg, settings.data_end, champion_scores)
             mlflow.set_tags(_tags(result, settings, decision))
             model_uri, version = registered.log_model(
-                result.scorer, _with_recipe(settings, cfg, result.scorer.kind), example, name
+                result.scorer, _with_recipe(settings, cfg, result.tournament.winner), example, name
             )
             promoted_version, points_version = version, None
             if decision.candidate == "points":
@@ -498,6 +504,8 @@ def _train_table(
     say(tournament_text(result.tournament))
     say(comparison_text(result))
     for line in slice_lines(result.slices, cfg):
+        say(line)
+    for line in segment_lines(result.segments, cfg.tracking.promote_metric):
         say(line)
     params = {
         "mode": "events",
