@@ -34,6 +34,7 @@ from leadscore.data.load import load_data
 from leadscore.data.synthetic.world import generate_world
 from leadscore.data.validate import require_valid
 from leadscore.errors import UsageError
+from leadscore.features.explicit import categorical_value
 from leadscore.model.registered import load_registered, signature_frame
 from leadscore.scoring.batch import score_frame, scoring_features
 from leadscore.scoring.online import Folder, parse_request, request_tables, score_now
@@ -225,6 +226,64 @@ def test_every_kind_scores_online_as_in_batch(served, kind, tmp_path, monkeypatc
         assert abs(served_row.probability - want["probability"]) <= 1e-9
         assert served_row.top_reasons == want["top_reasons"]
         assert served_row.model_version == f"leadscore/{summary.version}"
+
+
+def test_a_segmented_model_scores_online_as_in_batch_with_each_rows_own_model(
+    served, tmp_path, monkeypatch
+):
+    """A registered segmented model (the most common lead source served by the points sheet
+    as its segment's model) answers by id, inline and through MLflow as the batch does."""
+    from mlflow import MlflowClient
+
+    from leadscore import tracking
+    from leadscore.model import registered
+    from leadscore.model.segmented import SegmentedScorer
+    from leadscore.training.run import train_events
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    cfg = config_from_dict({"model": {"kind": "logistic"}, "training": {"min_positives": 10}})
+    result = train_events(served["tables"], cfg, None, say=lambda _m: None).result
+    source = result.scorer.spec.categories["lead_source"][0]
+    segmented = SegmentedScorer(
+        result.scorer, "lead_source", {source: "own"}, {"own": result.points}
+    )
+    example = result.test_sample[result.scorer.spec.feature_columns].head(5)
+    with tracking.store_lock(), mlflow.start_run():
+        _, version = registered.log_model(segmented, served["model"].settings, example, "leadscore")
+    MlflowClient().set_registered_model_alias("leadscore", tracking.CHAMPION, version)
+    model = load_registered(f"models:/leadscore/{version}")
+    model.version = f"leadscore/{version}"
+    assert isinstance(model.scorer, SegmentedScorer)
+    other = served | {"model": model}
+    as_of = pd.Timestamp(AS_OF, tz="UTC")
+    leads = served["tables"].leads
+    mine = categorical_value(leads["lead_source"], "lead_source") == source
+    ids = [
+        *leads.loc[mine, "lead_id"].astype(str)[:3],
+        *leads.loc[~mine, "lead_id"].astype(str)[:3],
+    ]
+    got = _online(other, [{"lead_id": i} for i in ids], as_of.isoformat())
+    raw = _pyfunc_raw(f"models:/leadscore/{version}", served["tables"], ids, as_of)
+    for i, row, served_row in zip(ids, got.itertuples(), raw.itertuples(), strict=True):
+        want = _batch_row(other, i, as_of)
+        assert abs(row.probability - want["probability"]) <= 1e-9
+        assert row.top_reasons == want["top_reasons"]
+        assert abs(served_row.probability - want["probability"]) <= 1e-9
+        assert served_row.top_reasons == want["top_reasons"]
+    # The first three are the segment's leads, scored by the points sheet.
+    feats = scoring_features(
+        served["tables"],
+        pd.DataFrame(
+            {
+                "lead_id": pd.array(ids, dtype="string"),
+                "as_of": pd.Series([as_of] * len(ids), dtype=leads["created_at"].dtype),
+            }
+        ),
+        result.scorer.spec,
+    )
+    feats = feats.set_index(feats["lead_id"].astype(str)).loc[ids]
+    want = np.r_[result.points.predict_proba(feats[:3]), result.scorer.predict_proba(feats[3:])]
+    np.testing.assert_allclose(got["probability"], want, rtol=0, atol=1e-9)
 
 
 def _pyfunc_raw(uri: str, tables, ids: list[str], as_of: pd.Timestamp) -> pd.DataFrame:

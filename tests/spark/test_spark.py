@@ -481,3 +481,52 @@ def test_every_kind_scores_the_same_on_spark(spark, world, kind, tmp_path, monke
     assert np.allclose(sp["probability"], duck["probability"], rtol=0, atol=1e-12)
     for c in ("lead_id", "score", "tier", "baseline_score", "fit_grade", "top_reasons"):
         assert (sp[c].astype(str).to_numpy() == duck[c].astype(str).to_numpy()).all(), c
+
+
+@pytest.mark.slow
+def test_a_segmented_model_routes_each_row_the_same_on_spark(spark, world, tmp_path, monkeypatch):
+    """A registered segmented model (one lead source served by the points sheet as its
+    segment's model, the rest by the pooled model) gives the DuckDB path's probabilities,
+    tiers and reasons on Spark: spark_udf and the reasons route each row alike."""
+    from mlflow import MlflowClient
+
+    from leadscore import tracking
+    from leadscore.model import registered
+    from leadscore.model.segmented import SegmentedScorer
+    from leadscore.training.run import train_events
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    cfg = config_from_dict({"model": {"kind": "logistic"}, "training": {"min_positives": 10}})
+    summary = train_events(require_valid(load_data(world["data"])), cfg, None, say=lambda _m: None)
+    result = summary.result
+    source = result.scorer.spec.categories["lead_source"][0]
+    segmented = SegmentedScorer(
+        result.scorer, "lead_source", {source: "own"}, {"own": result.points}
+    )
+    settings = registered.load_registered(summary.model_uri).settings
+    example = result.test_sample[result.scorer.spec.feature_columns].head(5)
+    with tracking.store_lock(), __import__("mlflow").start_run():
+        _, version = registered.log_model(segmented, settings, example, "leadscore")
+    MlflowClient().set_registered_model_alias("leadscore", tracking.CHAMPION, version)
+    common = ["score", "--data", str(world["data"]), "--as-of", "2025-10-01"]
+    assert main([*common, "--out", str(tmp_path / "duck.parquet")]) == 0
+    assert main([*common, "--out", str(tmp_path / "spark.parquet"), "--engine", "spark"]) == 0
+    duck = pd.read_parquet(tmp_path / "duck.parquet").sort_values("lead_id", ignore_index=True)
+    sp = pd.read_parquet(tmp_path / "spark.parquet").sort_values("lead_id", ignore_index=True)
+    assert (duck["model_version"] == f"leadscore/{version}").all()
+    assert list(sp.columns) == list(duck.columns) and len(sp) == len(duck) > 100
+    assert np.allclose(sp["probability"], duck["probability"], rtol=0, atol=1e-12)
+    for c in ("lead_id", "score", "tier", "baseline_score", "fit_grade", "top_reasons"):
+        assert (sp[c].astype(str).to_numpy() == duck[c].astype(str).to_numpy()).all(), c
+    # The segment's leads got the points sheet's probabilities, the others the pooled model's.
+    tables = world["tables"]
+    snaps = open_leads(tables.leads, tables.outcomes, [pd.Timestamp("2025-10-01", tz="UTC")])
+    feats = build_features(
+        tables.leads, world["source"], snaps, result.scorer.spec, stages=tables.stages
+    )
+    feats = feats.set_index(feats["lead_id"].astype(str)).loc[duck["lead_id"]]
+    own = (feats["lead_source"].astype(str) == source).to_numpy()
+    assert own.any() and (~own).any()
+    want = np.where(own, result.points.predict_proba(feats), result.scorer.predict_proba(feats))
+    np.testing.assert_allclose(duck["probability"], want, rtol=0, atol=1e-9)
