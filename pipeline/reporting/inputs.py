@@ -39,6 +39,7 @@ ARTIFACTS = (
     "tournament.csv",
     "funnel.csv",
     "leakage.csv",
+    "segments.csv",
     "test_predictions.parquet",
     "test_features_sample.parquet",
     "config.yaml",
@@ -73,6 +74,7 @@ class RunTables:
     slices: pd.DataFrame | None = None  # quality by slice (``training.slices``)
     slice_min_conversions: int | None = None  # its evaluation.slice_min_conversions
     leakage: pd.DataFrame | None = None  # per feature, the leakage guard's figures
+    segments: pd.DataFrame | None = None  # per segment, own model or pooled (``segments``)
     notes: list[str] = field(default_factory=list)
     lift_png: str | None = None  # base64, as logged at training
     reliability_png: str | None = None
@@ -181,6 +183,11 @@ def _tables(files: dict[str, Path]) -> dict[str, object]:
             else None
         ),
         "leakage": csv("leakage.csv"),
+        "segments": (
+            pd.read_csv(files["segments.csv"], keep_default_na=False, na_values=[""])
+            if "segments.csv" in files
+            else None
+        ),
         "predictions": parquet("test_predictions.parquet"),
         "sample": parquet("test_features_sample.parquet"),
         "lift_png": png("lift.png"),

@@ -229,6 +229,7 @@ def _tags(result: TrainResult, settings: ModelSettings, decision: Decision) -> d
         "tournament.winner": result.tournament.winner,
         **{f"split.{k}": v for k, v in result.split.items()},
         **_leakage_tags(result),
+        **({"segments.column": result.segments.column} if result.segments.column else {}),
     }
 
 

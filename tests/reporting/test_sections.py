@@ -640,3 +640,43 @@ def test_a_guard_that_flagged_nothing_says_so_in_the_appendix_only():
     section = appendix.appendix_section(run_tables(leakage=quiet))
     assert section.leakage.key == "The leakage guard checked 3 features: none flagged."
     assert section.leakage.table is None
+
+
+def _segments() -> pd.DataFrame:
+    """segments.csv as training logs it: one segment kept, one judged and not, one too small."""
+    return pd.DataFrame(
+        {
+            "segment": ["europe", "americas", "asia"],
+            "values": ["de, fr, uk", "ca, us", "jp"],
+            "out_of_time_rows": [9000, 12000, 800],
+            "conversions": [310, 420, 12],
+            "learning_conversions": [900, 1300, 40],
+            "folds": [4, 4, 3],
+            "judged": [True, True, False],
+            "segment_model": [0.861, 0.902, float("nan")],
+            "pooled_model": [0.822, 0.905, float("nan")],
+            "points_sheet": [0.701, 0.77, float("nan")],
+            "kept": [True, False, False],
+            "why": [
+                "its own model is ahead of every pooled kind beyond chance",
+                "not clearly ahead of lightgbm",
+                "not judged: 12 conversions in its out-of-time rows (segments.min_conversions 100)",
+            ],
+        }
+    )
+
+
+def test_the_appendix_names_the_segments_with_a_model_of_their_own():
+    run = run_tables(segments=_segments(), tags={"segments.column": "region"})
+    section = appendix.appendix_section(run)
+    assert section.segments.key.startswith(
+        "Leads were cut into 3 segments by region; 2 had enough conversions to be judged, "
+        "and europe has a model of its own."
+    )
+    html = render(page_of(run, scores_frame(), appendix=section))
+    end = html[html.index(">For analysts: how the model was built and tested</h2>") :]
+    assert ">Segments with a model of their own</h3>" in end
+    assert "0.861" in end and "own model" in end and "pooled model" in end and "n/a" in end
+    none_kept = appendix.appendix_section(run_tables(segments=_segments().assign(kept=False)))
+    assert "and the pooled model serves every one." in none_kept.segments.key
+    assert appendix.appendix_section(run_tables(notes=["x"])).segments is None
