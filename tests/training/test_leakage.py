@@ -339,9 +339,10 @@ def _leaky_config(tmp_path: Path, **training) -> Path:
 
 @pytest.mark.slow
 def test_train_says_logs_and_leaves_out_what_the_guard_flags(tmp_path, monkeypatch, capsys):
-    """``train`` on the X Education sample with its post-contact columns: one line for Tags,
-    the run's tag and leakage.csv, a model that neither uses nor needs the column; with
-    ``training.allow_features: [Tags]`` the line says it is kept."""
+    """``train`` on the X Education sample with its post-contact columns: one line for Tags
+    and one for Lead Quality (by its name), the run's tag and leakage.csv, a model that
+    neither uses nor needs the columns; with ``training.allow_features: [Tags]`` the line
+    says it is kept."""
     import mlflow
 
     from leadscore.cli import main
@@ -358,17 +359,29 @@ def test_train_says_logs_and_leaves_out_what_the_guard_flags(tmp_path, monkeypat
         "  leakage guard: Tags left out: filled almost only for converted leads: "
     )
     assert line.endswith(
-        "% of the converted leads' held-out rows hold a value on which 95%+ converted"
+        "% of the converted leads' held-out rows hold a value on which 95%+ converted; "
+        + EXPORT_TIME_RULE
     )
+    assert (
+        "  leakage guard: Lead Quality left out: named like a field sales edits after contact, "
+        "and no field_history for it"
+    ) in out.splitlines()
     run = mlflow.search_runs(experiment_names=["leadscore-x-education"], output_format="list")[0]
     assert run.data.tags["leakage.left_out"].split(", ")[0] == "Tags"
+    assert "Lead Quality" in run.data.tags["leakage.left_out"].split(", ")
     logged = pd.read_csv(
         mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/leakage.csv")
-    )
-    assert logged.set_index("feature").loc["Tags", ["flagged", "kept"]].tolist() == [True, False]
+    ).set_index("feature")
+    assert logged.loc["Tags", ["flagged", "kept"]].tolist() == [True, False]
+    assert logged.loc["Lead Quality", ["export_time", "flagged", "kept"]].tolist() == [
+        True,
+        True,
+        False,
+    ]
     model = load_registered("models:/leadscore-x-education-with-leaks-flat/1")
-    assert "Tags" in model.scorer.spec.left_out
-    assert "Tags" not in model.scorer.spec.feature_columns
+    for column in ("Tags", "Lead Quality"):
+        assert column in model.scorer.spec.left_out
+        assert column not in model.scorer.spec.feature_columns
     new = pd.read_csv(sample).head(20).drop(columns=["Converted", "Tags"])
     new.to_csv(tmp_path / "new.csv", index=False)
     score = ["score", "--flat", str(tmp_path / "new.csv"), "--out", str(tmp_path / "s.csv")]
