@@ -80,6 +80,9 @@ class FeatureSpec:
     disposable_domains: tuple[str, ...] | None = None
     # Columns built but not given to the model (flagged by training's leakage guard).
     left_out: tuple[str, ...] = ()
+    # Lead fields read as the field history says they were at each row's moment, not as
+    # exported (leadscore.features.history); training's leakage guard reads it.
+    history_fields: tuple[str, ...] = ()
     # Half-lives of single event types (their keys), where they differ from half_life_days.
     event_half_lives: dict[str, float] = field(default_factory=dict)
 
@@ -179,6 +182,7 @@ class FeatureSpec:
             "extra_categorical",
             "stages",
             "left_out",
+            "history_fields",
         ):
             d[key] = tuple(d.get(key, ()))
         d["categories"] = {k: tuple(v) for k, v in d.get("categories", {}).items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -96,6 +97,17 @@ class BacktestConfig(Strict):
     recency_half_life_days: float | None = Field(default=None, gt=0)
 
 
+#: The entry of ``training.leakage.export_time_names`` that stands for the built-in list.
+BUILTIN_NAMES = "builtin"
+
+
+def name_key(name: str) -> str:
+    """A column name or name pattern as the export-time rule compares it: lower-case, with
+    only letters, digits and ``*`` kept ("Lead Quality", "lead_quality" and "LeadQuality"
+    are one name)."""
+    return re.sub(r"[^0-9a-z*]+", "", str(name).lower())
+
+
 class LeakageConfig(Strict):
     """The leakage guard's bounds (``leadscore.training.leakage``); null turns a rule off."""
 
@@ -108,6 +120,22 @@ class LeakageConfig(Strict):
     # A feature whose marking values hold at least this share of the held-out conversions
     # is flagged as filled almost only for converted leads.
     max_marked_share: float | None = Field(default=0.25, gt=0.0, le=1.0)
+    # Lead fields named like these (case, spaces, "_" and "-" aside; "*" any run of
+    # characters) hold their value as of the export, after the outcome, unless a field
+    # history gives it as it was: flagged. "builtin" stands for the built-in list
+    # (leadscore.training.leakage.EXPORT_TIME_NAMES); [] turns the rule off.
+    export_time_names: list[str] = Field(default_factory=lambda: [BUILTIN_NAMES])
+
+    @field_validator("export_time_names")
+    @classmethod
+    def _name_patterns(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if p != BUILTIN_NAMES and not re.search(r"[0-9a-z]", name_key(p)):
+                raise ValueError(
+                    f"{p!r} is no name pattern: give letters or digits, "
+                    f"with * for any run of characters (or {BUILTIN_NAMES!r})"
+                )
+        return v
 
 
 class TrainingConfig(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from leadscore.data.contract import Tables
 from leadscore.data.views import as_of_view, data_end
 from leadscore.errors import DataError
 from leadscore.features.explicit import domain_lists
-from leadscore.features.history import leads_as_of
+from leadscore.features.history import history_fields, leads_as_of
 from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
@@ -43,7 +44,7 @@ def spec_for(
             f"leads: config leadscore.features.explicit.extra names column(s) {missing} not in the table "
             f"({len(tables.leads)} rows)"
         )
-    return fit_spec(
+    spec = fit_spec(
         leads_as_of(tables.leads, tables.field_history, cutoff),
         tables.events if events is None else events,
         cutoff,
@@ -72,6 +73,10 @@ def spec_for(
             f.email_domains.free, f.email_domains.disposable, f.email_domains.replace
         ),
     )
+    if tables.field_history is None:
+        return spec
+    read = tuple(c for c, _ in history_fields(tables.leads, tables.field_history))
+    return dataclasses.replace(spec, history_fields=read)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """The leakage guard: features that know the outcome are found before any model is fitted.
 
 A field edited after the sale (a status set by sales, a won reason, a quality grade given
-after the call) teaches a model the answer. Two rules, both judged the way the backtest is:
-each fold learns from its training rows and is judged on its test rows (out of time in
-events mode and for dated or ordered flat files; held-out folds of a flat file without
-order), and the figures are pooled over the folds.
+after the call) teaches a model the answer. Three rules: the first two are judged the way
+the backtest is (each fold learns from its training rows and is judged on its test rows:
+out of time in events mode and for dated or ordered flat files; held-out folds of a flat
+file without order), with the figures pooled over the folds; the third reads the name.
 
 - **Alone too good.** Each feature's values are put into cells: a categorical's levels; a
   number's quantile bins of its values other than 0 (edges from the column itself, which
@@ -26,6 +26,14 @@ order), and the figures are pooled over the folds.
   do is. With a base rate at or above ``purity`` every large cell would mark, so the rule
   is then not applied.
 
+- **Export-time field.** A lead field named like one sales edit after contact (a lead
+  status, a rating, tags, the last activity, the owner, a stage, a lost reason:
+  ``EXPORT_TIME_NAMES``, or ``training.leakage.export_time_names``) holds its value as of
+  the export, after the outcome. It is flagged unless the field history changes it (the
+  spec's ``history_fields``): then each row reads the value as it was. No figure tells
+  these fields from honest ones (a rating given after the call ranks leads no better than
+  the time they spent on the site): their name does.
+
 Flagged features are left out of the table and the spec before the tournament, unless
 ``training.allow_features`` names them. Everything here is counting per cell (``bincount``
 once per feature, over groups of rows alike in their folds): no model is fitted.
@@ -34,13 +42,14 @@ once per feature, over groups of rows alike in their folds): no model is fitted.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import fnmatch
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from leadscore.config import Config, LeakageConfig
+from leadscore.config import BUILTIN_NAMES, Config, LeakageConfig, name_key
 from leadscore.errors import DataError
 from leadscore.features.spec import MISSING, FeatureSpec
 from leadscore.training.folds import Plan
@@ -53,15 +62,145 @@ EDGE_SAMPLE = 100_000
 #: Prior weight, in rows, pulling a cell's learnt rate towards the training base rate.
 PRIOR_ROWS = 1.0
 
+#: Names of the lead fields sales edit after contact in every CRM, with the standard field
+#: each stands for. Compared as ``name_key`` does (case, spaces, "_" and "-" aside); "*"
+#: is any run of characters. Left out on purpose: Do Not Call / Do Not Email (the lead's
+#: own opt-out), lead source and job title (known at creation; their later edits are what
+#: a field history is for), lead score (a marketing tool's sum, not a sales edit).
+EXPORT_TIME_NAMES: tuple[str, ...] = (
+    # Status: Salesforce Lead.Status, HubSpot hs_lead_status, Zoho Lead_Status, Dynamics
+    # statuscode ("Status Reason").
+    "status",
+    "lead status",
+    "hs lead status",
+    "status reason",
+    "status code",
+    # Rating: Salesforce Lead.Rating (Hot / Warm / Cold), Dynamics leadqualitycode (shown
+    # as "Rating"), "Lead Quality" in exports that name it so.
+    "rating",
+    "lead rating",
+    "lead quality",
+    "lead quality code",
+    # Tags and labels sales put on the record (Zoho Tag, Pipedrive lead labels).
+    "tag",
+    "tags",
+    "lead tags",
+    "lead labels",
+    # The latest activity, calls and emails included: Salesforce LastActivityDate, HubSpot
+    # "Last Activity Date" (notes_last_updated) and hs_last_sales_activity_*, Zoho
+    # Last_Activity_Time; "Last Notable Activity" too.
+    "last*activity*",
+    "hs last sales activity*",
+    "next activity*",
+    # HubSpot's notes_last_contacted, notes_last_updated, notes_next_activity_date,
+    # num_contacted_notes ("Number of Sales Activities"), num_notes.
+    "notes*",
+    "num contacted notes",
+    "num notes",
+    "number of sales activities",
+    "last contact*",
+    "times contacted",
+    "number of times contacted",
+    "contacted",
+    # Record edits and views by sales: Salesforce LastModifiedDate, LastViewedDate,
+    # LastReferencedDate, LastTransferDate (owner changed); Zoho Modified_Time.
+    "last modified*",
+    "modified time",
+    "modified by",
+    "last viewed*",
+    "last referenced*",
+    "last transfer*",
+    # The owner, reassigned on qualification and conversion: Salesforce OwnerId, HubSpot
+    # hubspot_owner_id ("Contact owner"), Dynamics ownerid.
+    "owner",
+    "owner id",
+    "owner name",
+    "lead owner*",
+    "contact owner*",
+    "hubspot owner*",
+    "hs all owner ids",
+    # The current stage: HubSpot lifecyclestage and its hs_lifecyclestage_*_date, Dynamics
+    # salesstage / salesstagecode / stepname, Salesforce Opportunity StageName.
+    "stage",
+    "lead stage",
+    "lifecycle stage*",
+    "hs lifecyclestage*",
+    "sales stage*",
+    "deal stage",
+    "stage name",
+    "pipeline stage",
+    "step name",
+    "next step",
+    # A call's or lead's disposition, set by the rep after the call.
+    "*disposition*",
+    # Why a lead was lost or disqualified, or won (HubSpot hs_lead_disqualification_reason,
+    # Salesforce Opportunity loss reasons).
+    "*lost*reason*",
+    "*loss*reason*",
+    "reason*lost*",
+    "*disqualif*",
+    "*unqualif*",
+    "*won*reason*",
+    # The conversion itself: Salesforce IsConverted, ConvertedDate, Converted*Id; a close date.
+    "converted*",
+    "is converted",
+    "close date",
+    "closed date",
+    "date closed",
+)
+
 COLUMNS = [
     "feature",
     "single_auc",
     "marked_share",
     "marked_cells",
+    "export_time",
     "rule",
     "flagged",
     "kept",
 ]
+EXPORT_TIME_RULE = "named like a field sales edits after contact, and no field_history for it"
+
+
+def name_patterns(entries: Iterable[str]) -> tuple[str, ...]:
+    """``training.leakage.export_time_names`` as patterns to compare: ``builtin`` expanded
+    to ``EXPORT_TIME_NAMES``, each as ``name_key`` writes it, in order, once each."""
+    out: list[str] = []
+    for e in entries:
+        out += EXPORT_TIME_NAMES if e == BUILTIN_NAMES else [e]
+    return tuple(dict.fromkeys(name_key(p) for p in out))
+
+
+def export_time_pattern(name: str, patterns: tuple[str, ...]) -> str | None:
+    """The first of ``patterns`` (from ``name_patterns``) the whole of ``name`` matches."""
+    key = name_key(name).replace("*", "")
+    return next((p for p in patterns if fnmatch.fnmatchcase(key, p)), None)
+
+
+def lead_field(feature: str, spec: FeatureSpec) -> str | None:
+    """The lead field a feature holds as it is (a flat file's column, an explicit or extra
+    lead column, or its ``_missing`` flag); None for one built from events, stages,
+    accounts or parsed from a field (seniority from the job title), which the rule leaves be."""
+    if spec.kind == "flat":
+        return feature
+    kept = (*spec.categorical, *spec.numeric, *spec.extra_numeric, *spec.extra_categorical)
+    if feature in kept:
+        return feature
+    base = feature.removesuffix("_missing")
+    if base != feature and base in ("job_title", *spec.categorical, *spec.numeric):
+        return base
+    return None
+
+
+def export_time(feature: str, spec: FeatureSpec, patterns: tuple[str, ...]) -> bool:
+    """Whether ``feature`` holds a lead field named like one sales edit after contact whose
+    value the field history does not give as it was."""
+    field = lead_field(feature, spec)
+    return (
+        field is not None
+        and field not in spec.history_fields
+        and export_time_pattern(field, patterns) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -194,8 +333,9 @@ def check_feature(
     return auc, share, sorted(marking)
 
 
-def _rule(auc: float, share: float, settings: LeakageConfig) -> str:
-    """Why a feature is flagged, in one phrase; empty when it is not."""
+def _rule(auc: float, share: float, settings: LeakageConfig, named: bool = False) -> str:
+    """Why a feature is flagged, in one phrase; empty when it is not (``named``: the
+    export-time rule holds)."""
     why = []
     if settings.max_single_auc is not None and auc > settings.max_single_auc:
         why.append(f"alone ranks the held-out rows with ROC AUC {auc:.3f}")
@@ -204,6 +344,8 @@ def _rule(auc: float, share: float, settings: LeakageConfig) -> str:
             f"filled almost only for converted leads: {share:.0%} of the converted leads' "
             f"held-out rows hold a value on which {settings.purity:.0%}+ converted"
         )
+    if named:
+        why.append(EXPORT_TIME_RULE)
     return "; ".join(why)
 
 
@@ -254,17 +396,20 @@ def check_leakage(
     weight = 1.0 / table[SHARE].to_numpy("float64") if SHARE in table else None
     groups = row_groups(plan, y, won, weight)
     features = [c for c in spec.feature_columns if c in table.columns]
+    patterns = name_patterns(settings.export_time_names)
     rows = []
     for c in features:
         cells = feature_cells(table[c], c in spec.categories, seed)
         auc, share, cells_marking = check_feature(cells, groups, settings)
-        rule = _rule(auc, share, settings)
+        named = export_time(c, spec, patterns)
+        rule = _rule(auc, share, settings, named)
         rows.append(
             {
                 "feature": c,
                 "single_auc": auc,
                 "marked_share": share,
                 "marked_cells": "; ".join(cells_marking),
+                "export_time": named,
                 "rule": rule,
                 "flagged": bool(rule),
                 "kept": bool(rule) and c in allow,

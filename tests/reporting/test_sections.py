@@ -612,6 +612,31 @@ def test_left_out_features_get_one_plain_sentence_in_the_body_and_figures_in_the
     )
     assert left_out_sentence(_leakage().assign(flagged=False)) is None
     assert left_out_sentence(None) is None
+    from leadscore.training.leakage import EXPORT_TIME_RULE
+
+    named = pd.DataFrame(
+        {
+            "feature": ["Last Activity", "Lead Quality"],
+            "single_auc": [0.727, 0.800],
+            "marked_share": [0.0, 0.05],
+            "marked_cells": [np.nan, np.nan],
+            "export_time": [True, True],
+            "rule": [EXPORT_TIME_RULE, EXPORT_TIME_RULE],
+            "flagged": [True, True],
+            "kept": [False, False],
+        }
+    )
+    assert plain(left_out_sentence(named.iloc[:1])) == (
+        "Left out of the score: Last Activity. Sales fill it in after contacting a lead, and "
+        "the data holds its value as of the export, not as it was when the lead was new."
+    )
+    mixed = plain(left_out_sentence(pd.concat([_leakage(), named], ignore_index=True)))
+    assert mixed.startswith("Left out of the score: Tags. On its own it picked out")
+    assert mixed.endswith(
+        "yet. Also left out: Last Activity and Lead Quality. Sales fill them in after "
+        "contacting a lead, and the data holds their value as of the export, not as it was "
+        "when the lead was new."
+    )
 
     run = run_tables(leakage=_leakage(), tags={"leakage.rows": "each backtest fold's rows"})
     drivers_ = drivers.Drivers(
