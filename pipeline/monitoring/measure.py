@@ -298,7 +298,9 @@ def _slice_drift(
     earlier = mine & (scores["as_of"] < latest).to_numpy()
     if not tonight.any() or not earlier.any():
         notes.append(
-            f"drift by slice: no earlier night scored by {version} to compare the latest "
+            f"drift by slice: the latest night was not scored by {version}, not measured"
+            if not tonight.any()
+            else f"drift by slice: no earlier night scored by {version} to compare the latest "
             "with (a history of two nights or more: --history)"
         )
         return empty, []
@@ -334,7 +336,7 @@ def measure(
     outcomes and features from ``tables`` (``events``: their event source). ``kept``: the
     rows per reference bin that scoring kept for some nights (``history.read_bins``); the
     other nights' features are built again. ``evaluation``: the slices of the latest
-    realised night (default: the default slices)."""
+    realised night and of the latest night's score drift (default: the default slices)."""
     settings = model.settings
     reference = settings.reference
     order = tier_order(settings.tiers)
