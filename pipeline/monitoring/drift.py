@@ -180,6 +180,15 @@ def _one_slice(now: np.ndarray, before: np.ndarray, min_leads: int, threshold: f
     }
 
 
+def _codes(values: pd.Series, kept: list[str]) -> np.ndarray:
+    """Each row's position in ``kept``, ``len(kept)`` (other) for any other value. Worked
+    out once per distinct value, so a history of many nights is compared by integers."""
+    cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    at = pd.Index(kept, dtype=object).get_indexer(cat.cat.categories.astype(object))
+    at = np.append(np.where(at < 0, len(kept), at), len(kept))  # code -1, a blank: other
+    return at[cat.cat.codes.to_numpy()]
+
+
 def slice_drift(
     probability: np.ndarray,
     values: pd.DataFrame,
@@ -204,21 +213,20 @@ def slice_drift(
     rows = []
     for col in values.columns:
         # Counted in rows, not conversions: every row is a "conversion" here.
-        pooled, n_pooled = pool_slices(values[col].to_numpy(), np.ones(len(p)), min_leads)
-        pooled = pooled.astype(str)
-        kept = set(pooled) - {OTHER}
-        base = baseline_values[col].to_numpy(dtype=object)
-        base = np.where(pd.Series(base).isin(kept).to_numpy(), base, OTHER).astype(str)
-        names, counts = np.unique(pooled, return_counts=True)
+        pooled, n_pooled = pool_slices(values[col].to_numpy(object), np.ones(len(p)), min_leads)
+        kept = sorted(set(pooled) - {OTHER})
+        names = [*kept, OTHER]
+        now_code = _codes(pd.Series(pooled), kept)
+        before_code = _codes(baseline_values[col], kept)
+        counts = np.bincount(now_code, minlength=len(names))
         order = sorted(range(len(names)), key=lambda k: (names[k] == OTHER, -counts[k], names[k]))
-        for k in order:
-            name = names[k]
-            figures = _one_slice(p[pooled == name], b[base == name], min_leads, threshold)
+        for k in (k for k in order if counts[k]):
+            figures = _one_slice(p[now_code == k], b[before_code == k], min_leads, threshold)
             rows.append(
                 {
                     "column": col,
-                    "value": name,
-                    "values": n_pooled if name == OTHER else 1,
+                    "value": names[k],
+                    "values": n_pooled if names[k] == OTHER else 1,
                     **figures,
                     "share": figures["leads"] / max(len(p), 1),
                     "share_baseline": figures["baseline_leads"] / max(len(b), 1),

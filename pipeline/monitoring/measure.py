@@ -312,7 +312,8 @@ def _slice_drift(
     _absent_note(absent, notes)
     if values.columns.empty:
         return empty, []
-    values = values.iloc[at].reset_index(drop=True)
+    # As categories, the lead's values spread to its nights as integers.
+    values = values.astype("category").iloc[at].reset_index(drop=True)
     now = (used["as_of"] == latest).to_numpy()
     p = used["probability"].to_numpy("float64")
     table = drift.slice_drift(
