@@ -58,8 +58,8 @@ def _n(v: float, digits: int = 1) -> str:
     return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):,.{digits}f}"
 
 
-def _pct(v: float) -> str:
-    return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):.1%}"
+def _pct(v: float, digits: int = 1) -> str:
+    return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):.{digits}%}"
 
 
 def _day(v) -> str:
@@ -122,8 +122,9 @@ def slice_drift_rows(slices: pd.DataFrame) -> Rows:
             f"{r.leads:,}",
             f"{r.baseline_leads:,}",
             _pct(r.share_baseline) + " → " + _pct(r.share),
-            _pct(r.mean_probability_baseline) + " → " + _pct(r.mean_probability),
-            "–" if not math.isfinite(r.mean_shift) else f"{r.mean_shift * 100:+.1f} pts",
+            # Two decimals: lead probabilities are often around 1%, and so are their moves.
+            f"{_pct(r.mean_probability_baseline, 2)} → {_pct(r.mean_probability, 2)}",
+            "–" if not math.isfinite(r.mean_shift) else f"{r.mean_shift * 100:+.2f} pts",
             _n(r.psi, 3),
             "drifted" if r.drifted else ("–" if r.judged else "too few to judge"),
         ]

@@ -364,7 +364,8 @@ def test_the_latest_night_s_drift_by_slice_is_a_table_and_in_the_json():
     rows = re.findall(r"<tr>(.*?)</tr>", section.split("</thead>")[1], flags=re.S)
     assert len(rows) == 3 and all(len(re.findall(r"<td[ >]", r)) == 8 for r in rows)
     assert "<td>lead_source: web</td>" in rows[0] and "<td>drifted</td>" in rows[0]
-    assert '<td class="num">5.0% → 8.0%</td>' in rows[0] and "+3.0 pts" in rows[0]
+    assert '<td class="num">5.00% → 8.00%</td>' in rows[0] and "+3.00 pts" in rows[0]
+    assert '<td class="num">95.2% → 95.7%</td>' in rows[0]  # share of the leads
     assert "<td>lead_source: other (4 values)</td>" in rows[1]
     assert "<td>too few to judge</td>" in rows[1] and '<td class="num">–</td>' in rows[1]
     assert "<td>–</td>" in rows[2]  # judged, not drifted
