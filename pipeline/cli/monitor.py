@@ -78,6 +78,15 @@ def _say_findings(result) -> None:
             f"  top mover: {r.feature} PSI {r.psi:.3f} (threshold {r.threshold:.3f}, "
             f"importance rank {r.importance_rank})"
         )
+    moved = result.slice_drift
+    if len(moved):
+        judged = moved["judged"].astype(bool)
+        drifted = moved[moved["drifted"].astype(bool)]
+        say(
+            f"  drift by slice: {int(judged.sum())} of {len(moved)} slices judged "
+            f"({', '.join(dict.fromkeys(moved['column']))}), {len(drifted)} drifted"
+            + "".join(f"; {r.column} = {r.value} PSI {r.psi:.3f}" for r in drifted.itertuples())
+        )
     if result.experiment is not None:
         say(f"  experiment {result.experiment.name}: {result.experiment.verdict()}")
     if len(result.realised):
@@ -103,7 +112,8 @@ def add_monitor(sub: Sub) -> None:
         help="drift, expected and realised performance of scored nights, as HTML and JSON",
         description="Compare scored nights with the model's training reference: PSI of every "
         "feature on the bins fixed at training, missing rates and values outside the kept "
-        "levels; the probability's PSI and each tier's share; expected conversions per tier; "
+        "levels; the probability's PSI and each tier's share, and by slice (evaluation.slices) "
+        "against the model's earlier nights; expected conversions per tier; "
         "and, for nights whose horizon has passed, realised conversions against expected, "
         "by tier and by slice (evaluation.slices), and ROC AUC against the points model's. "
         "Exit status 3 when a threshold of "

@@ -130,3 +130,19 @@ def slice_alerts(slices: pd.DataFrame, night: str, cfg: MonitorConfig) -> list[A
                 )
             )
     return out
+
+
+def slice_drift_alerts(slices: pd.DataFrame, night: str) -> list[Alert]:
+    """A slice of the latest night whose probabilities drifted (``drift.slice_drift``: its
+    PSI against its baseline above ``psi_alert``, on enough rows to judge), named with its
+    column, value and leads."""
+    return [
+        Alert(
+            f"PSI of the probability in {r.column} = {r.value} ({r.leads:,} leads)",
+            night,
+            float(r.psi),
+            float(r.threshold),
+            "psi_alert",
+        )
+        for r in slices[slices["drifted"].astype(bool)].itertuples()
+    ]

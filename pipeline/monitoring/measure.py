@@ -28,7 +28,13 @@ from leadscore.model.reference import Reference
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import tier_order
 from leadscore.monitoring import drift, realised
-from leadscore.monitoring.alerts import Alert, drift_alerts, realised_alerts, slice_alerts
+from leadscore.monitoring.alerts import (
+    Alert,
+    drift_alerts,
+    realised_alerts,
+    slice_alerts,
+    slice_drift_alerts,
+)
 from leadscore.reporting.wording import plural
 from leadscore.scoring.batch import check_columns, check_stages, scoring_features
 from leadscore.training.slices import slice_values
@@ -61,6 +67,11 @@ class Monitor:
     #: The latest such night, by slice (``realised.SLICE_COLUMNS``; ``evaluation.slices``).
     realised_slices: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=realised.SLICE_COLUMNS)
+    )
+    #: The latest night's score drift by slice against the model's earlier nights
+    #: (``drift.SLICE_COLUMNS``; ``evaluation.slices``, ``monitor.min_leads`` rows a slice).
+    slice_drift: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=drift.SLICE_COLUMNS)
     )
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -114,6 +125,7 @@ class Monitor:
                 "realised_tiers": records(self.realised_tiers),
                 "experiment": self.experiment.to_dict() if self.experiment else None,
                 "realised_slices": records(self.realised_slices),
+                "slice_drift": records(self.slice_drift),
             },
             indent=2,
         )
@@ -238,16 +250,76 @@ def _realised_slices(
         return pd.DataFrame(columns=realised.SLICE_COLUMNS), []
     rows = pd.DataFrame({"row": np.arange(len(last)), "lead_id": last["lead_id"].to_numpy()})
     values, absent = slice_values(rows, last.iloc[:, :0], list(evaluation.slices), leads)
-    if absent:
-        notes.append(
-            f"realised by slice: column(s) not in the leads table, skipped: {', '.join(absent)} "
-            "(evaluation.slices)"
-        )
+    _absent_note(absent, notes)
     slices = realised.realised_by_slice(
         last, values, evaluation.slice_min_conversions, cfg.calibration_factor
     )
     night = f"{pd.Timestamp(last['as_of'].iloc[0]):%Y-%m-%d}"
     return slices, slice_alerts(slices[slices["judged"].astype(bool)], night, cfg)
+
+
+def _absent_note(absent: list[str], notes: list[str]) -> None:
+    """One note for the slice columns the leads table lacks, however many sections cut."""
+    note = (
+        f"by slice: column(s) not in the leads table, skipped: {', '.join(absent)} "
+        "(evaluation.slices)"
+    )
+    if absent and note not in notes:
+        notes.append(note)
+
+
+def _slice_drift(
+    scores: pd.DataFrame,
+    known: np.ndarray,
+    leads: pd.DataFrame,
+    version: str,
+    evaluation: EvaluationConfig,
+    cfg: MonitorConfig,
+    notes: list[str],
+) -> tuple[pd.DataFrame, list[Alert]]:
+    """The latest night's score drift by slice of ``evaluation.slices`` (``drift.slice_drift``)
+    with its per-slice alerts (PSI above ``monitor.psi_alert``).
+
+    The baseline of a slice is the same slice on every earlier night scored by ``version``,
+    pooled. The training reference keeps no lead's slice values, only each feature's and
+    the probability's bins over all rows, so it cannot say how one lead source's scores
+    were spread; the night's overall scores are no baseline either, since a slice differs
+    from the rest by design (a referral scores higher than a cold list every night). The
+    model's own earlier nights are the slice as this model saw it, pooled like the
+    reference pools its training periods (a shift that grew over many nights shows in
+    part). A slice needs ``monitor.min_leads`` rows on the night (values with fewer pooled
+    into "other", counted) and as many on its baseline, the rule the night's own drift
+    alerts use: on fewer a PSI is mostly noise. Nights of another version, and rows whose
+    lead the leads table lacks, are left out; one night alone has no baseline (a note)."""
+    empty = pd.DataFrame(columns=drift.SLICE_COLUMNS)
+    latest = scores["as_of"].max()
+    mine = known & (scores["model_version"] == version).fillna(False).to_numpy(dtype=bool)
+    tonight = mine & (scores["as_of"] == latest).to_numpy()
+    earlier = mine & (scores["as_of"] < latest).to_numpy()
+    if not tonight.any() or not earlier.any():
+        notes.append(
+            f"drift by slice: the latest night was not scored by {version}, not measured"
+            if not tonight.any()
+            else f"drift by slice: no earlier night scored by {version} to compare the latest "
+            "with (a history of two nights or more: --history)"
+        )
+        return empty, []
+    used = scores[tonight | earlier]
+    # A lead scored on many nights is read once: its slice values are the leads table's.
+    at, ids = pd.factorize(used["lead_id"])
+    each = pd.DataFrame({"row": np.arange(len(ids)), "lead_id": np.asarray(ids)})
+    values, absent = slice_values(each, each.iloc[:, :0], list(evaluation.slices), leads)
+    _absent_note(absent, notes)
+    if values.columns.empty:
+        return empty, []
+    # As categories, the lead's values spread to its nights as integers.
+    values = values.astype("category").iloc[at].reset_index(drop=True)
+    now = (used["as_of"] == latest).to_numpy()
+    p = used["probability"].to_numpy("float64")
+    table = drift.slice_drift(
+        p[now], values[now], p[~now], values[~now], cfg.min_leads, cfg.psi_alert
+    )
+    return table, slice_drift_alerts(table, f"{pd.Timestamp(latest):%Y-%m-%d}")
 
 
 def measure(
@@ -265,7 +337,7 @@ def measure(
     outcomes and features from ``tables`` (``events``: their event source). ``kept``: the
     rows per reference bin that scoring kept for some nights (``history.read_bins``); the
     other nights' features are built again. ``evaluation``: the slices of the latest
-    realised night (default: the default slices)."""
+    realised night and of the latest night's score drift (default: the default slices)."""
     settings = model.settings
     reference = settings.reference
     order = tier_order(settings.tiers)
@@ -306,8 +378,11 @@ def measure(
             f"{horizon}-day horizon of the data's end "
             f"({end:%Y-%m-%d}): outcomes not known yet, expected conversions only"
         )
+    slices_drift, drift_by_slice = _slice_drift(
+        scores, known, tables.leads, version, evaluation or EvaluationConfig(), cfg, notes
+    )
     p_threshold = drift.score_threshold(reference, cfg.psi_alert) if reference else cfg.psi_alert
-    alerts = [*_alerts(nights, features, real, p_threshold, cfg, notes), *by_slice]
+    alerts = [*_alerts(nights, features, real, p_threshold, cfg, notes), *drift_by_slice, *by_slice]
     quiet = quiet_drift(features, cfg.top_features)
     if quiet:
         notes.append(quiet)
@@ -324,6 +399,7 @@ def measure(
         realised=real,
         realised_tiers=real_tiers,
         realised_slices=real_slices,
+        slice_drift=slices_drift,
         alerts=alerts,
         notes=notes,
     )

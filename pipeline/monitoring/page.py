@@ -45,6 +45,10 @@ class MonitorPage:
     realised_tiers: Rows
     realised_slices: Rows
     realised_night: str
+    #: The latest night's score drift by slice, with the rules its caption names.
+    slice_drift: Rows
+    min_leads: int
+    psi_alert: float
     charts: dict[str, str]
     generated: str
     experiment: ExperimentView | None = None
@@ -54,8 +58,8 @@ def _n(v: float, digits: int = 1) -> str:
     return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):,.{digits}f}"
 
 
-def _pct(v: float) -> str:
-    return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):.1%}"
+def _pct(v: float, digits: int = 1) -> str:
+    return "–" if v is None or not math.isfinite(float(v)) else f"{float(v):.{digits}%}"
 
 
 def _day(v) -> str:
@@ -89,9 +93,7 @@ def slice_rows(slices: pd.DataFrame) -> Rows:
     """The latest realised night by slice, as the page prints it."""
     return [
         [
-            f"{r.column}: other ({r.values:,} values)"
-            if r.value == "other"
-            else f"{r.column}: {r.value}",
+            _group(r),
             f"{r.leads:,}",
             f"{_n(r.expected)} ({_n(r.expected_low)}–{_n(r.expected_high)})",
             f"{r.realised:,.0f}",
@@ -99,6 +101,32 @@ def slice_rows(slices: pd.DataFrame) -> Rows:
             _n(r.roc_auc_model, 3),
             _n(r.roc_auc_points, 3),
             _verdict(r),
+        ]
+        for r in slices.itertuples()
+    ]
+
+
+def _group(r) -> str:
+    return (
+        f"{r.column}: other ({r.values:,} values)"
+        if r.value == "other"
+        else f"{r.column}: {r.value}"
+    )
+
+
+def slice_drift_rows(slices: pd.DataFrame) -> Rows:
+    """The latest night's score drift by slice, as the page prints it."""
+    return [
+        [
+            _group(r),
+            f"{r.leads:,}",
+            f"{r.baseline_leads:,}",
+            _pct(r.share_baseline) + " → " + _pct(r.share),
+            # Two decimals: lead probabilities are often around 1%, and so are their moves.
+            f"{_pct(r.mean_probability_baseline, 2)} → {_pct(r.mean_probability, 2)}",
+            "–" if not math.isfinite(r.mean_shift) else f"{r.mean_shift * 100:+.2f} pts",
+            _n(r.psi, 3),
+            "drifted" if r.drifted else ("–" if r.judged else "too few to judge"),
         ]
         for r in slices.itertuples()
     ]
@@ -197,6 +225,9 @@ def build_monitor_page(m: Monitor, cfg: MonitorConfig, generated: datetime) -> M
         ],
         realised_slices=slice_rows(m.realised_slices),
         realised_night=_day(m.realised["as_of"].iloc[-1]) if len(m.realised) else "",
+        slice_drift=slice_drift_rows(m.slice_drift),
+        min_leads=cfg.min_leads,
+        psi_alert=cfg.psi_alert,
         charts=pics,
         generated=f"{generated:%Y-%m-%d %H:%M UTC}",
         experiment=experiment_view(m.experiment) if m.experiment else None,

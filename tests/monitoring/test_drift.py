@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 
 from leadscore.model.reference import bin_counts, build_reference
+from leadscore.monitoring.alerts import slice_drift_alerts
 from leadscore.monitoring.drift import (
     chart_features,
     drift_from_counts,
     feature_drift,
     score_psi,
+    slice_drift,
     tier_shares,
 )
 
@@ -114,3 +116,57 @@ def test_the_psi_chart_draws_the_largest_movers_and_every_drifted_feature():
     assert drawn["named"].tolist() == [True, True, True, True, False, False]
     assert drawn["threshold"].iloc[0] == 0.5  # drawn with its own threshold, not the floor
     assert chart_features(table.iloc[:0], top_features=2).empty
+
+
+def _slices(values: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"source": np.array(values, dtype=object)})
+
+
+def test_only_the_slice_whose_scores_moved_is_flagged():
+    # Earlier nights: web and event each half at 0.1, half at 0.3 (the deciles' one edge
+    # is 0.1); fair and gone few. Tonight web moves to a quarter at 0.1 and three quarters
+    # at 0.3, event stays, fair (2 leads) moves far but is too small to judge.
+    before = [0.1] * 4 + [0.3] * 4 + [0.1] * 4 + [0.3] * 4 + [0.2] * 2 + [0.5] * 3
+    before_values = ["web"] * 8 + ["event"] * 8 + ["fair"] * 2 + ["gone"] * 3
+    now = [0.1] * 2 + [0.3] * 6 + [0.1] * 4 + [0.3] * 4 + [0.9] * 2
+    now_values = ["web"] * 8 + ["event"] * 8 + ["fair"] * 2
+    t = slice_drift(
+        np.array(now), _slices(now_values), np.array(before), _slices(before_values), 4, 0.25
+    )
+    assert list(t["value"]) == ["event", "web", "other"]  # largest first (ties by name)
+    web, event, other = (t.set_index("value").loc[v] for v in ("web", "event", "other"))
+    # (0.25 - 0.5) ln(0.25 / 0.5) + (0.75 - 0.5) ln(0.75 / 0.5) = 0.25 ln 3
+    assert web["psi"] == pytest.approx(0.25 * np.log(3))
+    assert event["psi"] == pytest.approx(0.0)
+    assert list(t["drifted"]) == [False, True, False]
+    assert web["mean_probability"] == pytest.approx(0.25)
+    assert web["mean_probability_baseline"] == pytest.approx(0.2)
+    assert web["mean_shift"] == pytest.approx(0.05)
+    assert web["share"] == pytest.approx(8 / 18) and web["share_baseline"] == pytest.approx(8 / 21)
+    # fair alone is pooled; the earlier nights' other holds fair and gone (absent tonight).
+    assert (other["values"], other["leads"], other["baseline_leads"]) == (1, 2, 5)
+    assert not other["judged"] and np.isnan(other["psi"])
+    (alert,) = slice_drift_alerts(t, "2026-01-01")
+    assert alert.line() == (
+        "PSI of the probability in source = web (8 leads) on 2026-01-01 is 0.275, above the "
+        "threshold 0.250 (monitor.psi_alert)"
+    )
+
+
+def test_small_slices_are_pooled_and_counted_and_judged_only_with_enough_rows_both_sides():
+    rng = np.random.default_rng(3)
+    now_values = ["a"] * 5 + ["b"] * 2 + ["c"] * 1 + ["d"] * 4
+    before_values = ["a"] * 9 + ["b"] * 9 + ["d"] * 3 + ["e"] * 9
+    t = slice_drift(
+        rng.random(12), _slices(now_values), rng.random(30), _slices(before_values), 4, 0.25
+    )
+    assert list(zip(t["value"], t["values"], t["leads"], t["baseline_leads"], strict=True)) == [
+        ("a", 1, 5, 9),
+        ("d", 1, 4, 3),
+        ("other", 2, 3, 18),  # b and c tonight; b and e before
+    ]
+    assert list(t["judged"]) == [True, False, False]  # d: 3 earlier rows; other: 3 tonight
+    assert np.isfinite(t["psi"].iloc[0]) and t.loc[~t["judged"], "psi"].isna().all()
+    assert not t.loc[~t["judged"], "drifted"].any()
+    assert t["share"].sum() == pytest.approx(1.0)
+    assert t["share_baseline"].sum() == pytest.approx(1.0)

@@ -88,6 +88,9 @@ def test_a_second_sample_of_the_same_world_raises_nothing(worlds):
     (night,) = result["nights"]
     assert night["psi_probability"] < 0.1
     assert (worlds / "same.html").read_text().count("<section") == 3
+    # One night has no earlier one to hold its slices against.
+    assert result["slice_drift"] == []
+    assert any(n.startswith("drift by slice: no earlier night") for n in result["notes"])
 
 
 def test_doubled_email_opens_are_flagged(worlds, capsys):
@@ -148,6 +151,82 @@ def test_realised_performance_of_the_history_matches_the_outcomes(worlds, capsys
     assert f"  realised by slice: {judged} of {len(slices)} slices judged (lead_source, " in (
         capsys.readouterr().out
     )
+
+
+def _lead_source(root) -> pd.Series:
+    """Each lead's source as the slices read it (the generated world's are lower-case)."""
+    leads = pd.read_parquet(root / "trained" / "leads.parquet")
+    return leads.set_index("lead_id")["lead_source"].str.strip().str.lower()
+
+
+def test_drift_by_slice_holds_the_latest_night_against_the_earlier_ones(worlds, capsys):
+    capsys.readouterr()
+    _, result = monitor(worlds, "hist")
+    t = pd.DataFrame(result["slice_drift"])
+    assert set(t["column"]) == {"lead_source", "country", "industry"}
+    nights = {n["as_of"]: n["leads"] for n in result["nights"]}
+    totals = t.groupby("column")[["leads", "baseline_leads"]].sum()
+    assert (totals["leads"] == nights[NIGHT]).all()
+    assert (totals["baseline_leads"] == nights["2025-08-01"] + nights["2025-09-01"]).all()
+    # A value of its own needs monitor.min_leads (300) tonight; judged, as many before too.
+    assert (t.loc[t["value"] != "other", "leads"] >= 300).all()
+    assert (t["judged"] == ((t["leads"] >= 300) & (t["baseline_leads"] >= 300))).all()
+    assert t.loc[~t["judged"], "psi"].isna().all() and t["judged"].any()
+    # The largest lead source's PSI, by hand: deciles of its earlier probabilities.
+    web = t[t["column"] == "lead_source"].iloc[0]
+    source = _lead_source(worlds)
+    night = {
+        d: pd.read_parquet(worlds / f"night-{d}.parquet") for d in ("2025-08-01", "2025-09-01")
+    }
+    before = pd.concat(night.values())
+    now = pd.read_parquet(worlds / f"night-{NIGHT}.parquet")
+    b = before.loc[before["lead_id"].map(source).eq(web["value"]).to_numpy(), "probability"]
+    n = now.loc[now["lead_id"].map(source).eq(web["value"]).to_numpy(), "probability"]
+    assert (len(n), len(b)) == (web["leads"], web["baseline_leads"])
+    edges = np.unique(np.quantile(b, np.arange(1, 10) / 10, method="lower"))
+    edges = edges[edges < b.max()]
+    shares = [np.bincount(np.searchsorted(edges, x), minlength=len(edges) + 1) / len(x)
+              for x in (b, n)]  # fmt: skip
+    r, c = (np.maximum(x, 1e-4) for x in shares)
+    assert web["psi"] == pytest.approx(float(np.sum((c - r) * np.log(c / r))))
+    assert web["mean_shift"] == pytest.approx(n.mean() - b.mean())
+    out = capsys.readouterr().out
+    assert (
+        f"  drift by slice: {int(t['judged'].sum())} of {len(t)} slices judged "
+        f"(lead_source, country, industry), {int(t['drifted'].sum())} drifted"
+    ) in out
+    assert '<section id="slice-drift">' in (worlds / "hist.html").read_text()
+
+
+def test_a_lead_source_whose_scores_moved_alerts_alone_in_its_column(worlds, tmp_path, capsys):
+    hist = tmp_path / "hist"
+    shutil.copytree(worlds / "hist", hist)
+    (latest,) = hist.glob(f"as_of={NIGHT}/*.parquet")
+    night = pd.read_parquet(latest)
+    _, before = monitor(worlds, "hist")
+    sources = pd.DataFrame(before["slice_drift"]).query(
+        "column == 'lead_source' & judged & value != 'other'"
+    )
+    moved = sources["value"].iloc[-1]  # the smallest judged source of its own
+    mine = night["lead_id"].map(_lead_source(worlds)).eq(moved).to_numpy()
+    night.loc[mine, "probability"] = (night.loc[mine, "probability"] * 3).clip(upper=1.0)
+    night.to_parquet(latest, index=False)
+    capsys.readouterr()
+    argv = ["monitor", "--history", str(hist), "--data", str(worlds / "trained")]
+    code = main([*argv, "--out", str(tmp_path / "m.html"), "--json", str(tmp_path / "m.json")])
+    err = capsys.readouterr().err
+    t = pd.DataFrame(json.loads((tmp_path / "m.json").read_text())["slice_drift"])
+    by_source = t[t["column"] == "lead_source"].set_index("value")
+    assert list(by_source.index[by_source["drifted"]]) == [moved]
+    assert code == 3
+    row = by_source.loc[moved]
+    line = (
+        f"leadscore: alert: PSI of the probability in lead_source = {moved} "
+        f"({int(row['leads']):,} leads) on {NIGHT} is {row['psi']:.3f}, above the threshold "
+        "0.250 (monitor.psi_alert)"
+    )
+    assert line in err
+    assert err.count("PSI of the probability in lead_source") == 1
 
 
 def test_a_corrupt_night_is_named_and_nothing_written(worlds, capsys):

@@ -335,3 +335,43 @@ def test_the_latest_realised_night_by_slice_is_a_table_and_in_the_json():
     assert "By group of leads" not in render_monitor(
         build_monitor_page(monitor(), MonitorConfig(), datetime.now(tz=timezone.utc))
     )
+
+
+def test_the_latest_night_s_drift_by_slice_is_a_table_and_in_the_json():
+    m = monitor()
+    m.slice_drift = pd.DataFrame(
+        {
+            "column": ["lead_source", "lead_source", "country"],
+            "value": ["web", "other", "uk"],
+            "values": [1, 4, 1],
+            "leads": [900, 40, 940],
+            "share": [900 / 940, 40 / 940, 1.0],
+            "baseline_leads": [1800, 90, 1890],
+            "share_baseline": [1800 / 1890, 90 / 1890, 1.0],
+            "mean_probability": [0.08, 0.02, 0.077],
+            "mean_probability_baseline": [0.05, 0.03, 0.049],
+            "mean_shift": [0.03, -0.01, 0.028],
+            "psi": [0.412, float("nan"), 0.2],
+            "threshold": [0.25] * 3,
+            "judged": [True, False, True],
+            "drifted": [True, False, False],
+        }
+    )
+    cfg = MonitorConfig(min_leads=500)
+    html = render_monitor(build_monitor_page(m, cfg, datetime.now(tz=timezone.utc)))
+    section = html[html.index('<section id="slice-drift">') :].split("</section>")[0]
+    assert "fewer than 500 leads tonight" in section and "passes 0.25" in section
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("</thead>")[1], flags=re.S)
+    assert len(rows) == 3 and all(len(re.findall(r"<td[ >]", r)) == 8 for r in rows)
+    assert "<td>lead_source: web</td>" in rows[0] and "<td>drifted</td>" in rows[0]
+    assert '<td class="num">5.00% → 8.00%</td>' in rows[0] and "+3.00 pts" in rows[0]
+    assert '<td class="num">95.2% → 95.7%</td>' in rows[0]  # share of the leads
+    assert "<td>lead_source: other (4 values)</td>" in rows[1]
+    assert "<td>too few to judge</td>" in rows[1] and '<td class="num">–</td>' in rows[1]
+    assert "<td>–</td>" in rows[2]  # judged, not drifted
+    data = json.loads(m.to_json())
+    assert data["slice_drift"][0]["psi"] == 0.412 and data["slice_drift"][1]["psi"] is None
+    # Without one, no section.
+    assert "slice-drift" not in render_monitor(
+        build_monitor_page(monitor(), MonitorConfig(), datetime.now(tz=timezone.utc))
+    )
