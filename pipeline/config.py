@@ -372,6 +372,9 @@ class SegmentsConfig(Strict):
     #: A segment is judged only with at least this many conversions in its out-of-time rows
     #: and in the rows its deployed model would learn from.
     min_conversions: int = Field(default=100, ge=1)
+    #: Tiers by share or capacity cut over every lead (``overall``) or within each model's
+    #: leads (``segment``: each segment's own model, and the pooled model's rest).
+    tiers: Literal["overall", "segment"] = "overall"
 
     @field_validator("column")
     @classmethod

@@ -66,6 +66,8 @@ class Reference(BaseModel):
     #: The lowest probability of each tier on the latest reference period: where a tier
     #: starts for a lead scored on its own (``leadscore serve``) when no night is kept.
     tier_floors: dict[str, float] = {}
+    #: The same per segment, when a segmented model cuts tiers within each segment's leads.
+    segment_tier_floors: dict[str, dict[str, float]] = {}
     #: Features by importance (total gain), most important first.
     importance: list[str]
 
@@ -208,9 +210,11 @@ def build_reference(
     tiers: np.ndarray,
     importance: list[str],
     periods: np.ndarray | None = None,
+    segments: np.ndarray | None = None,
 ) -> Reference:
     """The reference of ``features`` (rows the model scored, ``probability`` its scores and
-    ``tiers`` their tiers; ``periods`` each row's training period, for the spreads)."""
+    ``tiers`` their tiers; ``periods`` each row's training period, for the spreads;
+    ``segments`` each row's tier group, when tiers are cut per segment)."""
     bins = [
         column_bins(c, features[c], categories.get(c), periods) for c in columns if c in features
     ]
@@ -229,6 +233,12 @@ def build_reference(
         tiers={str(t): float(n) / max(len(p), 1) for t, n in zip(names, counts, strict=True)},
         mean_probability=float(p.mean()) if len(p) else None,
         tier_floors=tier_floors(p[latest], tier_text[latest]),
+        segment_tier_floors={}
+        if segments is None
+        else {
+            str(g): tier_floors(p[latest & (segments == g)], tier_text[latest & (segments == g)])
+            for g in np.unique(np.asarray(segments)[latest])
+        },
         importance=[c for c in importance if c in set(columns)],
     )
 

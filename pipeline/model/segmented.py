@@ -42,10 +42,18 @@ class SegmentedScorer:
     kind = "segmented"
 
     def __init__(
-        self, pooled: Scorer, column: str, routes: dict[str, str], models: dict[str, Scorer]
+        self,
+        pooled: Scorer,
+        column: str,
+        routes: dict[str, str],
+        models: dict[str, Scorer],
+        tiers_by: str = "overall",
     ) -> None:
         """``routes``: a feature value -> its segment's name; ``models``: segment name ->
-        its model (segments without one are served by ``pooled``)."""
+        its model (segments without one are served by ``pooled``); ``tiers_by``:
+        ``overall`` (tiers cut over every lead) or ``segment`` (within each model's leads)."""
+        if tiers_by not in ("overall", "segment"):
+            raise ModelError(f"segments: tiers by {tiers_by!r}; overall or segment")
         unknown = sorted(set(models) - set(routes.values()))
         if unknown:
             raise ModelError(
@@ -55,6 +63,7 @@ class SegmentedScorer:
             raise ModelError(f"segments: {column!r} is not a categorical feature of the model")
         self.pooled, self.column = pooled, column
         self.routes, self.models = dict(routes), dict(models)
+        self.tiers_by = tiers_by
         self.spec = pooled.spec
         self.calibrator_ = Calibrator("logit")
         self.calibration_method_ = pooled.calibration_method_
@@ -68,6 +77,14 @@ class SegmentedScorer:
         served = {v: s for v, s in self.routes.items() if s in self.models}
         segment = pd.Series(value).map(served)
         return segment.astype("object").where(segment.notna(), None).to_numpy(dtype=object)
+
+    def tier_segments(self, X: pd.DataFrame) -> np.ndarray | None:
+        """Each row's tier group when tiers are cut per segment (its model's segment, ""
+        for the pooled model's rows); None when they are cut over every lead."""
+        if self.tiers_by != "segment":
+            return None
+        segment = self.segment_of(X)
+        return np.where(pd.isna(segment), "", segment).astype(str)
 
     def parts(self, X: pd.DataFrame) -> Iterator[tuple[Scorer, np.ndarray]]:
         """Each model with the positions of the rows it scores (models without rows left out)."""
@@ -138,7 +155,13 @@ class SegmentedScorer:
         names = list(self.models)
         for k, name in enumerate(names):
             self.models[name].save(d / f"segment_{k}")
-        meta = {"kind": self.kind, "column": self.column, "routes": self.routes, "segments": names}
+        meta = {
+            "kind": self.kind,
+            "column": self.column,
+            "routes": self.routes,
+            "segments": names,
+            "tiers_by": self.tiers_by,
+        }
         (d / "scorer.json").write_text(json.dumps(meta, indent=2))
         return d
 
@@ -148,4 +171,5 @@ class SegmentedScorer:
         d = Path(folder)
         meta = json.loads((d / "scorer.json").read_text())
         models = {name: load(d / f"segment_{k}") for k, name in enumerate(meta["segments"])}
-        return cls(load(d / POOLED), meta["column"], meta["routes"], models)
+        tiers_by = meta.get("tiers_by", "overall")
+        return cls(load(d / POOLED), meta["column"], meta["routes"], models, tiers_by)

@@ -56,14 +56,21 @@ def _ranks(order: np.ndarray, group: np.ndarray) -> np.ndarray:
 
 
 def ranks_and_tiers(
-    probability: np.ndarray, margin: np.ndarray, cfg: TierConfig
+    probability: np.ndarray,
+    margin: np.ndarray,
+    cfg: TierConfig,
+    segment: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One night's ``ranks`` and ``night_tiers`` (as text), from one sort of its leads."""
+    """One night's ``ranks`` and ``night_tiers`` (as text), from one sort of its leads
+    (``segment``: each lead's segment when tiers are cut per segment; ranks stay the
+    night's)."""
     order, group = _tie_groups(probability, margin)
     if not cfg.ranked:
         tier = assign_tiers(to_score(np.asarray(probability, "float64")), cfg)
-    else:
+    elif segment is None:
         tier = _cut_groups(group, cfg)
+    else:
+        tier = night_tiers(probability, margin, cfg, segment=segment)
     return _ranks(order, group), tier.astype(str)
 
 
@@ -79,14 +86,16 @@ def night_tiers(
     margin: np.ndarray,
     cfg: TierConfig,
     night: np.ndarray | None = None,
+    segment: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The tier of each lead (``night``: each row's night, for several nights at once).
+    """The tier of each lead (``night``: each row's night, for several nights at once;
+    ``segment``: each row's segment, when tiers are cut per segment).
 
     Fixed cut-offs read the score. Shares and capacities are applied to each night's ranks
-    (``ranks``): a tier takes the leads down to its cumulative share, or capacity, of the
-    night's leads. Leads tied on probability and margin go to one tier together, on the side
-    that leaves the tier closest to its size (``metrics.bands.cut_scores``), and the best
-    lead is always in the top tier.
+    (``ranks``), or each night's within each segment: a tier takes the leads down to its
+    cumulative share, or capacity, of those leads. Leads tied on probability and margin go
+    to one tier together, on the side that leaves the tier closest to its size
+    (``metrics.bands.cut_scores``), and the best lead is always in the top tier.
     """
     p = np.asarray(probability, dtype="float64")
     if not cfg.ranked:
@@ -94,6 +103,9 @@ def night_tiers(
     m = np.asarray(margin, dtype="float64")
     out = np.full(len(p), cfg.rest, dtype=object)
     codes = np.zeros(len(p), np.int64) if night is None else pd.factorize(np.asarray(night))[0]
+    if segment is not None:  # one group per night and segment
+        seg = pd.factorize(pd.Series(segment, dtype=object).fillna(""))[0]
+        codes = codes * (int(seg.max(initial=0)) + 1) + seg
     for code in np.unique(codes):
         rows = np.flatnonzero(codes == code)
         out[rows] = _cut_groups(_tie_groups(p[rows], m[rows])[1], cfg)

@@ -43,7 +43,7 @@ from leadscore.model.settings import ModelSettings
 from leadscore.model.tiers import to_score
 from leadscore.scoring.history import carry
 from leadscore.scoring.reasons import feature_groups, top_reasons_grouped
-from leadscore.scoring.sinks import SCORE_COLUMNS, NightSink, ScoreSink, write_rejects
+from leadscore.scoring.sinks import SCORE_COLUMNS, SEGMENT, NightSink, ScoreSink, write_rejects
 
 Say = Callable[[str], None]
 
@@ -99,7 +99,7 @@ def score_frame(
     grouped = scorer.contributions(features, threads, feature_groups(scorer.spec), helpers_after)
     p = check_probabilities(scorer.probability_from(grouped, features))
     base = score_baseline(features, baseline)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             # .array keeps Arrow strings and zoned times as they are (to_numpy would make a
             # Python object per lead).
@@ -119,6 +119,11 @@ def score_frame(
             "model_version": version,
         }
     )
+    segments = getattr(scorer, "tier_segments", None)
+    tier_segment = None if segments is None else segments(features)
+    if tier_segment is not None:  # tiers cut within each segment's leads (``place``)
+        out[SEGMENT] = tier_segment
+    return out
 
 
 def check_probabilities(p: np.ndarray) -> np.ndarray:

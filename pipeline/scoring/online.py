@@ -30,6 +30,7 @@ from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import assign_tiers, to_score
 from leadscore.scoring.batch import check_columns, score_frame, scoring_features
 from leadscore.scoring.history import nightly_files
+from leadscore.scoring.sinks import SEGMENT
 from leadscore.timestamps import to_utc
 
 #: What one answer holds per lead (the batch's columns that need no other lead or night).
@@ -312,8 +313,25 @@ def score_now(
     out = score_frame(
         feats, scorer, settings.baseline, settings.explain.top_reasons, model.version, 1
     )
-    out["tier"] = online_tiers(out["probability"].to_numpy(), settings.tiers, floors)
+    p = out["probability"].to_numpy()
+    if SEGMENT in out:  # tiers cut within each segment start at that segment's floors
+        by_segment = settings.reference.segment_tier_floors if settings.reference else {}
+        out["tier"] = segment_tiers(p, out[SEGMENT].to_numpy(), settings.tiers, by_segment)
+    else:
+        out["tier"] = online_tiers(p, settings.tiers, floors)
     return out[ANSWER_COLUMNS]
+
+
+def segment_tiers(
+    p: np.ndarray, segment: np.ndarray, tiers: TierConfig, floors: dict[str, dict[str, float]]
+) -> np.ndarray:
+    """``online_tiers`` of each segment's leads from that segment's ``floors`` (a segment
+    without floors puts its leads in the last tier of ranked tiers)."""
+    out = np.full(len(p), tiers.rest, dtype=object)
+    for g in np.unique(segment):
+        mine = segment == g
+        out[mine] = online_tiers(np.asarray(p)[mine], tiers, floors.get(str(g), {}))
+    return out
 
 
 def answer(scores: pd.DataFrame) -> dict:
@@ -325,6 +343,9 @@ def answer(scores: pd.DataFrame) -> dict:
 def read_floors(history: str | Path | None, model: LeadScoreModel) -> tuple[dict, str]:
     """Where online tiers start: the latest kept night's floors, else the model's own
     (``Reference.tier_floors``); and where they came from, in words."""
+    if getattr(model.scorer, "tiers_by", "overall") == "segment":
+        # A kept night does not say which segment each lead's tier was cut in.
+        return {}, "the latest period the model was tested on, per segment"
     if history is not None and Path(history).is_dir():
         nights = nightly_files(history)
         if nights:

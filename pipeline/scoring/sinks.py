@@ -16,6 +16,10 @@ from leadscore.config import TierConfig
 from leadscore.data.files import iso_utc, to_arrow, write_atomic
 from leadscore.model.tiers import ranks_and_tiers
 
+#: A scored row's tier group when a segmented model cuts tiers per segment: kept while the
+#: night is placed, never written.
+SEGMENT = "tier_segment"
+
 SCORE_COLUMNS = [
     "lead_id",
     "as_of",
@@ -86,11 +90,17 @@ class ScoreSink:
 
 def place(scores: pd.DataFrame, tiers: TierConfig) -> pd.DataFrame:
     """One night's scores (``score_frame``'s rows, all of them) with ``rank`` and ``tier``
-    set on the whole night, without the raw ``margin``."""
+    set on the whole night (tiers within each segment where the rows carry one), without
+    the raw ``margin``."""
+    segment = scores[SEGMENT].to_numpy() if SEGMENT in scores else None
     rank, tier = ranks_and_tiers(
-        scores["probability"].to_numpy("float64"), scores["margin"].to_numpy("float64"), tiers
+        scores["probability"].to_numpy("float64"),
+        scores["margin"].to_numpy("float64"),
+        tiers,
+        segment,
     )
-    return scores.drop(columns="margin").assign(rank=rank, tier=tier)
+    internal = [c for c in ("margin", SEGMENT) if c in scores]
+    return scores.drop(columns=internal).assign(rank=rank, tier=tier)
 
 
 class NightSink:
@@ -103,11 +113,14 @@ class NightSink:
         self._writer: pq.ParquetWriter | None = None
         self._p: list[np.ndarray] = []
         self._m: list[np.ndarray] = []
+        self._s: list[np.ndarray] = []
 
     def add(self, scores: pd.DataFrame) -> None:
         self._p.append(scores["probability"].to_numpy("float64"))
         self._m.append(scores["margin"].to_numpy("float64"))
-        table = to_arrow(scores.drop(columns="margin"))
+        if SEGMENT in scores:
+            self._s.append(scores[SEGMENT].to_numpy(dtype=object))
+        table = to_arrow(scores.drop(columns=[c for c in ("margin", SEGMENT) if c in scores]))
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema)
         self._writer.write_table(table.cast(self._writer.schema))
@@ -118,7 +131,8 @@ class NightSink:
             return
         self._writer.close()
         p, m = np.concatenate(self._p), np.concatenate(self._m)
-        rank, tier = ranks_and_tiers(p, m, tiers)
+        segment = np.concatenate(self._s) if self._s else None
+        rank, tier = ranks_and_tiers(p, m, tiers, segment)
         start = 0
         with pq.ParquetFile(self.path) as stored:
             for i in range(stored.num_row_groups):

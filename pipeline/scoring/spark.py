@@ -25,7 +25,7 @@ from leadscore.model.kind import Scorer
 from leadscore.model.settings import ModelSettings
 from leadscore.scoring.batch import ScoreSummary, open_at, score_frame
 from leadscore.scoring.history import carry
-from leadscore.scoring.sinks import SCORE_COLUMNS, place
+from leadscore.scoring.sinks import SCORE_COLUMNS, SEGMENT, place
 from leadscore.timestamps import to_utc
 
 # What the partitions compute; rank, tier, score_change and tier_since are set on the whole
@@ -33,7 +33,7 @@ from leadscore.timestamps import to_utc
 SCORE_SCHEMA = (
     "lead_id STRING, as_of TIMESTAMP, probability DOUBLE, score DOUBLE, margin DOUBLE, "
     "baseline_score DOUBLE, baseline_tier STRING, fit_grade STRING, top_reasons STRING, "
-    "model_version STRING"
+    "model_version STRING, tier_segment STRING"
 )
 FROM_NIGHT = ("rank", "tier", "score_change", "tier_since")
 PREDICTION = "leadscore_prediction"
@@ -47,6 +47,7 @@ def reason_partitions(scorer: Scorer, settings: ModelSettings, version: str):
     payload = cloudpickle.dumps((scorer, settings))
     columns = [c for c in SCORE_COLUMNS if c not in FROM_NIGHT]
     columns.insert(columns.index("score") + 1, "margin")
+    columns.append(SEGMENT)  # null unless tiers are cut per segment
 
     def run(batches):
         model, cfg = cloudpickle.loads(payload)
@@ -64,6 +65,8 @@ def reason_partitions(scorer: Scorer, settings: ModelSettings, version: str):
             out["probability"] = rows[MODEL_P].to_numpy("float64")
             out["score"] = rows[MODEL_SCORE].to_numpy("float64")
             out["baseline_score"] = out["baseline_score"].astype("float64")
+            if SEGMENT not in out:
+                out[SEGMENT] = None
             yield out[columns]
 
     return run
@@ -78,8 +81,10 @@ def placed_on_driver(spark, scores, tiers, previous: pd.DataFrame | None):
     the DuckDB path's own functions and joined back on ``lead_id``."""
     from pyspark.sql import functions as F
 
-    keys = scores.select("lead_id", "as_of", "probability", "score", "margin").toPandas()
+    keys = scores.select("lead_id", "as_of", "probability", "score", "margin", SEGMENT).toPandas()
     keys["as_of"] = pd.to_datetime(keys["as_of"], utc=True)
+    if keys[SEGMENT].isna().all():  # tiers cut over every lead
+        keys = keys.drop(columns=SEGMENT)
     night = carry(place(keys, tiers), previous)
     # Times travel as epoch microseconds, and missing values as NaN turned into nulls:
     # PySpark's own conversion of zoned pandas times uses an API pandas deprecates.

@@ -170,15 +170,23 @@ def reference_of(
     margin = scorer.margin(tested[scorer.spec.feature_columns])
     p = scorer.calibrated(margin)
     periods = period_text(oot["period"])
+    segment = tier_segments(scorer, table, oot["row"].to_numpy())
     return build_reference(
         tested,
         scorer.spec.categories,
         scorer.spec.feature_columns,
         p,
-        night_tiers(p, margin, tiers, night=periods),
+        night_tiers(p, margin, tiers, night=periods, segment=segment),
         list(scorer.importance()["feature"]),
         periods,
+        segment,
     )
+
+
+def tier_segments(scorer: Scorer, table: pd.DataFrame, rows: np.ndarray) -> np.ndarray | None:
+    """The tier group of each of ``rows`` when the scorer cuts tiers per segment, else None."""
+    groups = getattr(scorer, "tier_segments", None)
+    return None if groups is None else groups(table.iloc[rows])
 
 
 def points_notes(columns: list[str], cfg: Config) -> list[str]:
@@ -223,7 +231,10 @@ def train_on_table(
         deployed.scorer, backtest = segments.scorer, segments.backtest
     rows, periods = backtest.rows, period_text(backtest.rows["period"])
     tiers = resolve_tiers(cfg.tiers, rows["score"].to_numpy(), periods)
-    tier = night_tiers(rows["p_model"].to_numpy(), rows["margin"].to_numpy(), tiers, periods)
+    segment = tier_segments(deployed.scorer, table, rows["row"].to_numpy())
+    tier = night_tiers(
+        rows["p_model"].to_numpy(), rows["margin"].to_numpy(), tiers, periods, segment
+    )
     rows.insert(rows.columns.get_loc("baseline_tier"), "tier", tier)
     unit = "snapshot" if plan.snapshots else "fold"
     held = tier_note(tiers, tier, len(np.unique(periods)), plan.out_of_time, unit)

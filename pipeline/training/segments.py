@@ -194,7 +194,7 @@ def run_segments(
         pairs = pd.DataFrame({"value": table[column].astype(str), "segment": segment})
         pairs = pairs[pairs["segment"].notna()].drop_duplicates()
         routes = dict(zip(pairs["value"], pairs["segment"].astype(str), strict=True))
-        out.scorer = SegmentedScorer(pooled, column, routes, models)
+        out.scorer = SegmentedScorer(pooled, column, routes, models, cfg.segments.tiers)
         out.backtest = served_backtest(tournament.backtests[winner], own_rows)
     return out
 
@@ -226,9 +226,11 @@ def segment_lines(segments: Segments, metric: str) -> list[str]:
     if not len(t):
         return []
     kept = int(t["kept"].sum())
+    per = segments.scorer is not None and segments.scorer.tiers_by == "segment"
+    cut = "within each model's leads" if per else "over all leads"
     lines = [
         f"  segments by {segments.column}: {len(t)} found, {int(t['judged'].sum())} judged, "
-        f"{kept} with a model of their own (segments.csv); tiers are cut over all rows"
+        f"{kept} with a model of their own (segments.csv); tiers are cut {cut}"
     ]
     small = []
     for r in t.to_dict("records"):

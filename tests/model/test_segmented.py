@@ -105,3 +105,15 @@ def test_it_is_built_from_models_never_named_as_a_kind_to_fit(cfg, model):
         SegmentedScorer(model.pooled, "region", {"emea": "europe"}, {"asia": model.pooled})
     with pytest.raises(ModelError, match="'a' is not a categorical feature"):
         SegmentedScorer(model.pooled, "a", {}, {})
+
+
+def test_tiers_by_segment_name_each_rows_model_and_survive_a_save(model, tmp_path):
+    X, _ = rows(50, 6)
+    assert model.tier_segments(X) is None  # tiers cut over every lead
+    per = SegmentedScorer(model.pooled, "region", model.routes, model.models, "segment")
+    want = ["europe" if r == "emea" else "" for r in X["region"]]
+    assert per.tier_segments(X).tolist() == want
+    back = kinds.load_scorer(per.save(tmp_path / "per"))
+    assert back.tiers_by == "segment" and back.tier_segments(X).tolist() == want
+    with pytest.raises(ModelError, match="tiers by 'region'; overall or segment"):
+        SegmentedScorer(model.pooled, "region", model.routes, model.models, "region")

@@ -14,6 +14,7 @@ from leadscore.model.tiers import (
     expected_by_tier,
     night_tiers,
     ranks,
+    ranks_and_tiers,
     resolve_tiers,
     tier_order,
     to_score,
@@ -121,6 +122,31 @@ def test_each_night_takes_its_share_of_its_own_leads():
     both = np.r_[p, p / 100]
     got = night_tiers(both, np.zeros(20), cfg, night=np.repeat(["n1", "n2"], 10))
     assert list(got) == list("ABBCCCDDDD") * 2
+
+
+def test_tiers_cut_per_segment_give_each_segment_its_share_of_each_night():
+    cfg = TierConfig(shares={"A": 0.1, "B": 0.2, "C": 0.3}, rest="D")
+    p = np.linspace(0.9, 0.05, 10)
+    # One night, two segments of ten leads each; the second's leads all score lower.
+    both = np.r_[p, p / 100]
+    segment = np.repeat(["europe", ""], 10)
+    assert list(night_tiers(both, np.zeros(20), cfg, segment=segment)) == list("ABBCCCDDDD") * 2
+    overall = night_tiers(both, np.zeros(20), cfg)
+    assert list(overall) == list("AABBBBCCCCCC") + ["D"] * 8
+    # Two nights and two segments: four groups, each cut on its own.
+    four = np.r_[both, both]
+    night = np.repeat(["n1", "n2"], 20)
+    got = night_tiers(four, np.zeros(40), cfg, night=night, segment=np.r_[segment, segment])
+    assert list(got) == list("ABBCCCDDDD") * 4
+    # Ranks stay the night's: the second segment's best lead ranks 11th, in tier A.
+    rank, tier = ranks_and_tiers(both, np.zeros(20), cfg, segment)
+    assert rank[10] == 11 and tier[10] == "A"
+    # Fixed cut-offs read the score, whatever the segment.
+    fixed = TierConfig(cutoffs={"A": 50}, rest="B")
+    assert (
+        list(night_tiers(both, np.zeros(20), fixed, segment=segment))
+        == list("AAAAABBBBB") + ["B"] * 10
+    )
 
 
 def test_the_raw_margin_orders_leads_calibration_put_on_one_probability():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from leadscore.scoring.sinks import SCORE_COLUMNS, ScoreSink
+from leadscore.scoring.sinks import SCORE_COLUMNS, SEGMENT, NightSink, ScoreSink, place
 
 
 def chunk(ids: list[str]) -> pd.DataFrame:
@@ -64,3 +64,39 @@ def test_a_scores_file_names_the_model_that_wrote_it(tmp_path):
     frame.assign(model_version="runs:/abc/model").to_csv(tmp_path / "r.csv", index=False)
     assert model_of_scores(tmp_path / "r.csv") is None  # not a registry version
     assert model_of_scores(tmp_path / "missing.csv") is None
+
+
+def _night(segment: bool) -> pd.DataFrame:
+    """Ten leads of a segment scoring high, ten of the pooled model's scoring low."""
+    import numpy as np
+
+    p = np.r_[np.linspace(0.9, 0.05, 10), np.linspace(0.9, 0.05, 10) / 100]
+    frame = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(20)],
+            "probability": p,
+            "score": p * 100,
+            "margin": np.zeros(20),
+        }
+    )
+    if segment:
+        frame[SEGMENT] = ["europe"] * 10 + [""] * 10
+    return frame
+
+
+def test_a_night_with_tier_segments_cuts_tiers_within_each_and_never_writes_them(tmp_path):
+    from leadscore.config import TierConfig
+
+    tiers = TierConfig(shares={"A": 0.1, "B": 0.2, "C": 0.3}, rest="D")
+    placed = place(_night(True), tiers)
+    assert list(placed["tier"]) == list("ABBCCCDDDD") * 2
+    assert list(placed["rank"]) == list(range(1, 21))  # ranks stay the night's
+    assert SEGMENT not in placed and "margin" not in placed
+    assert list(place(_night(False), tiers)["tier"][10:]) == ["C", "C"] + ["D"] * 8
+    # The night written chunk by chunk gets the same tiers.
+    sink = NightSink(tmp_path / "night.parquet")
+    night = _night(True)
+    sink.add(night.iloc[:7].assign(model_version="v"))
+    sink.add(night.iloc[7:].assign(model_version="v"))
+    parts = pd.concat(list(sink.placed(tiers)), ignore_index=True)
+    assert list(parts["tier"]) == list("ABBCCCDDDD") * 2 and SEGMENT not in parts

@@ -486,8 +486,9 @@ def test_every_kind_scores_the_same_on_spark(spark, world, kind, tmp_path, monke
 @pytest.mark.slow
 def test_a_segmented_model_routes_each_row_the_same_on_spark(spark, world, tmp_path, monkeypatch):
     """A registered segmented model (one lead source served by the points sheet as its
-    segment's model, the rest by the pooled model) gives the DuckDB path's probabilities,
-    tiers and reasons on Spark: spark_udf and the reasons route each row alike."""
+    segment's model, the rest by the pooled model, tiers cut within each) gives the DuckDB
+    path's probabilities, tiers and reasons on Spark: spark_udf and the reasons route each
+    row alike."""
     from mlflow import MlflowClient
 
     from leadscore import tracking
@@ -502,7 +503,7 @@ def test_a_segmented_model_routes_each_row_the_same_on_spark(spark, world, tmp_p
     result = summary.result
     source = result.scorer.spec.categories["lead_source"][0]
     segmented = SegmentedScorer(
-        result.scorer, "lead_source", {source: "own"}, {"own": result.points}
+        result.scorer, "lead_source", {source: "own"}, {"own": result.points}, "segment"
     )
     settings = registered.load_registered(summary.model_uri).settings
     example = result.test_sample[result.scorer.spec.feature_columns].head(5)

@@ -11,6 +11,7 @@ from leadscore.config import config_from_dict
 from leadscore.errors import ConfigError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.segmented import SegmentedScorer
+from leadscore.model.tiers import night_tiers
 from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Fold, Plan, row_folds
 from leadscore.training.segments import segment_lines, segment_names, segment_plan
@@ -147,3 +148,23 @@ def test_a_column_that_is_not_a_categorical_feature_leaves_one_pooled_model():
 def test_the_config_refuses_a_blank_column():
     with pytest.raises(ConfigError, match="segments.column"):
         config_from_dict({"segments": {"column": " "}})
+
+
+def test_tiers_cut_per_segment_give_each_model_its_share_of_each_fold():
+    frame = table(6000, 7, emea_differs=True)
+    result = train(frame, names={"emea": "europe"}, tiers="segment")
+    assert result.scorer.tiers_by == "segment"
+    rows = result.evaluation.rows
+    mine = frame["region"].to_numpy()[rows["row"].to_numpy()] == "emea"
+    top = result.tiers.names()[0]
+    share = next(iter(result.tiers.shares.values()))
+    segment = np.where(mine, "europe", "")
+    want = night_tiers(rows["p_model"], rows["margin"], result.tiers, rows["fold"], segment)
+    assert (rows["tier"].to_numpy() == want).all()
+    for fold in rows["fold"].unique():
+        for group in (mine, ~mine):
+            got = rows.loc[group & (rows["fold"] == fold).to_numpy(), "tier"]
+            # Leads tied on probability go to one tier together: a few leads either way.
+            assert abs((got == top).mean() - share) <= 0.01
+    assert set(result.reference.segment_tier_floors) == {"europe", ""}
+    assert "tiers are cut within each model's leads" in segment_lines(result.segments, "x")[0]
