@@ -16,6 +16,7 @@ from leadscore.data.synthetic._vocab import (
     _UNK,
     DAY_S,
 )
+from leadscore.data.synthetic.segments import engagement_points
 
 
 def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
@@ -37,7 +38,7 @@ def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
     c_form = _count(r_idx, r_code, n, "form_submit")
     c_signup = _count(r_idx, r_code, n, "free_signup")
     del r_idx, r_code
-    dp = 1.2 * (c_demo >= 1) + 0.8 * (c_price >= 3) + 0.4 * (c_learn >= 2) + 0.3 * (c_form >= 1)
+    dp = engagement_points(s, c_demo, c_price, c_learn, c_form)
     eng_term = np.where(
         free,
         0.25 * dp + 2.0 * (c_signup >= 1),
