@@ -27,7 +27,7 @@ from leadscore.words import counted
 
 #: ``--segment-signal``'s choices (``leadscore.data.synthetic.segments.SEGMENTS``), spelled
 #: here so ``leadscore --help`` does not import the generator.
-SEGMENT_NAMES = ("europe",)
+SEGMENT_NAMES = ("americas", "europe")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -224,16 +224,18 @@ def add_generate(sub: Sub) -> None:
         "--segment-signal",
         metavar="SEGMENT",
         choices=sorted(SEGMENT_NAMES),
-        help="plant a segment whose conversions follow their own signal: europe (leads whose "
-        "country is in Europe: UK, Germany, France, Netherlands, Spain, Poland, Russia) win "
-        "with pricing-page views and not with demo requests, while for every other lead "
-        "pricing-page views carry no effect (default: none)",
+        help="plant a segment of leads, by country, whose wins follow pricing-page views while "
+        "their demo requests, page views, email clicks and downloads say nothing; for every "
+        "other lead pricing-page views carry no effect: americas (US, Canada, Brazil, Mexico: "
+        "about half the leads) or europe (UK, Germany, France, Netherlands, Spain, Poland, "
+        "Russia: about 30%%) (default: none)",
     )
     g.add_argument(
         "--segment-strength",
         type=float,
         default=1.0,
-        help="0-2: how much pricing-page views weigh inside the segment (default 1)",
+        help="0-2: how much pricing-page views weigh inside the segment; from 1 on, fit no "
+        "longer counts there (default 1)",
     )
     g.set_defaults(func=cmd_generate)
 

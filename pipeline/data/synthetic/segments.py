@@ -1,22 +1,25 @@
-"""Planted segments: a group of leads whose conversions follow a signal that means nothing for
-the other leads (``generate_world(segment_signal=NAME)``, ``leadscore generate
---segment-signal NAME``).
+"""Planted segments: a group of leads whose conversions follow signals of their own
+(``generate_world(segment_signal=NAME)``, ``leadscore generate --segment-signal NAME``).
 
-A segment is the leads whose true value of one leads column is among a few values. Inside it,
-how many pricing pages a lead viewed in the eight weeks before its deal closed weighs heavily
-on whether the deal is won, and a demo request weighs less (at strength 1, nothing); outside
-it, pricing-page views carry no conversion effect at all: the world's pricing-page views of
-those leads are handed to leads of the same group at random (as many of them, each at a time
-in its new lead's life), so a lead's views say nothing of its buying. Every other event, every
-lead and which deals close are those of the seed without the option; only who wins changes.
+A segment is the leads whose true value of one leads column (``country``) is among a few
+values. Inside it, buying shows in pricing-page views: how many pricing pages a lead viewed in
+the eight weeks before its deal closed weighs heavily on whether the deal is won, the same for
+every kind of lead, while demo requests, page views, email clicks and downloads say nothing
+(fit neither, at strength 1 and above; those events of its leads are handed to other leads of the segment at random). Outside
+it, the reverse: pricing-page views carry no conversion effect (they are handed to other leads
+outside at random) and everything else weighs as in the plain world. A moved event keeps its
+type and lands at a random time in its new lead's life, so the count of events stays; every
+lead and which deals close are those of the seed without the option, and the win rates on
+each side stay near the plain world's.
 
 ``SEGMENTS`` holds each segment's definition for tests and trainers: the column, the values
-as the features read them (``leadscore.features.explicit.categorical_value``) and the
-signal; ``in_segment`` marks a leads table's members by that column.
+as the features read them (``leadscore.features.explicit.categorical_value``), the signal
+and the quiet types; ``in_segment`` marks a leads table's members by that column.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -32,14 +35,20 @@ from leadscore.features.explicit import categorical_value
 class Segment:
     """One planted segment: leads whose ``column`` is one of ``members`` (canonical
     spellings); ``values`` are every spelling the generator writes for them, as the features
-    read it; ``signal`` the event type that drives conversion inside the segment only."""
+    read it; ``signal`` the event type that drives conversion inside the segment only,
+    ``quiet`` the types that mark buying outside it only."""
 
     name: str
     column: str
     members: tuple[str, ...]
     values: tuple[str, ...]
     signal: str
+    quiet: tuple[str, ...]  # event types that mark buying outside the segment only
     codes: tuple[int, ...]  # the members' indices in the generator's own list
+
+
+#: Event types that say nothing of buying inside a segment (they do outside it).
+QUIET = ("demo_request", "page_view", "email_click", "content_download")
 
 
 def _country_segment(name: str, members: tuple[str, ...]) -> Segment:
@@ -47,11 +56,13 @@ def _country_segment(name: str, members: tuple[str, ...]) -> Segment:
     spelled = pd.Series([v for r in rows for v in (r[0], *r[3])], dtype="object")
     values = tuple(sorted(set(categorical_value(spelled, "country").dropna())))
     codes = tuple(i for i, r in enumerate(_COUNTRIES) if r[0] in members)
-    return Segment(name, "country", members, values, "pricing_page_view", codes)
+    return Segment(name, "country", members, values, "pricing_page_view", QUIET, codes)
 
 
 #: The segments ``segment_signal`` can name.
 SEGMENTS: dict[str, Segment] = {
+    # About half the leads: the American countries of the generator's list.
+    "americas": _country_segment("americas", ("United States", "Canada", "Brazil", "Mexico")),
     # About 30% of leads: the European countries of the generator's list.
     "europe": _country_segment(
         "europe",
@@ -77,59 +88,73 @@ def segment_for(name: str | None) -> Segment | None:
     return SEGMENTS[name]
 
 
-def engagement_points(
+def planted_log_odds(
     s: SimpleNamespace,
-    c_demo: np.ndarray,
-    c_price: np.ndarray,
-    c_learn: np.ndarray,
-    c_form: np.ndarray,
+    z_plain: np.ndarray,
+    cand: np.ndarray,
+    eng_of: Callable[[np.ndarray], np.ndarray],
+    counts: tuple[np.ndarray, ...],
+    rest: np.ndarray,
 ) -> np.ndarray:
-    """The engagement part of a win's log-odds before the lead's kind weighs it, from the
-    counts of the eight weeks before the close: a demo request, three pricing-page views,
-    two webinars or downloads and a form. With a segment, inside it the pricing-page views
-    add ``1.6 k`` at two and ``1.2 k`` more at five (less their mean) while a demo request
-    weighs ``1 - k`` of its usual (``k`` the strength; nothing from 1 on); outside it the
-    views add nothing."""
-    demo, price3 = (c_demo >= 1), 0.8 * (c_price >= 3)
-    learn, form = 0.4 * (c_learn >= 2), 0.3 * (c_form >= 1)
-    seg = s.segment
-    if seg is None:  # the plain world's sum, in its order (the same bits for a seed)
-        return 1.2 * demo + price3 + learn + form
+    """A win's log-odds with the segment planted (``_outcomes`` gives the plain world's,
+    ``z_plain``, its engagement weighing ``eng_of`` and the terms that stay, ``rest``).
+
+    ``counts`` are the demo requests, pricing-page views, webinars or downloads and forms of
+    the eight weeks before the close. Outside the segment the views' term goes. Inside it,
+    at strength ``k``, a demo request weighs nothing (its events there are scattered), the
+    lead's fit and three views weigh ``1 - min(k, 1)`` of their usual and the views add ``1.6 k`` at two and ``1.2 k`` more
+    at five, the same for every kind of lead: self-serve buyers who read the prices. Each
+    side is shifted so its mean over the deals that may close is the plain world's, which
+    keeps the win rates near the plain ones.
+    """
+    c_demo, c_price, c_learn, c_form = counts
     k = s.segment_strength
-    inside = np.isin(s.ctry, seg.codes)
-    lost = min(k, 1.0)  # the share of the demo's weight taken away inside
-    boost = k * (1.6 * (c_price >= 2) + 1.2 * (c_price >= 5) - _BOOST_MEAN) + lost * _DEMO_MEAN
-    demo_w = np.where(inside, 1.2 * (1.0 - lost), 1.2)
-    return demo_w * demo + np.where(inside, price3 + boost, _PRICE3_MEAN) + learn + form
-
-
-# Means over the closing deals of the plain world (30,000 leads, seeds 1 and 2: 0.41 of them
-# with three pricing-page views, 0.53 with two, 0.26 with five, 0.42 with a demo request), put
-# back where a term is taken away so the win rates stay near the plain world's.
-_PRICE3_MEAN = 0.8 * 0.41
-_BOOST_MEAN = 1.6 * 0.53 + 1.2 * 0.26
-_DEMO_MEAN = 1.2 * 0.42
+    q = min(k, 1.0)
+    inside = np.isin(s.ctry, s.segment.codes)
+    demo, price3 = 1.2 * (c_demo >= 1), 0.8 * (c_price >= 3)
+    other = 0.4 * (c_learn >= 2) + 0.3 * (c_form >= 1)
+    z_out = -1.8 + 0.6 * s.fit + eng_of(demo + other) + rest
+    z_in = (
+        -1.8
+        + (1 - q) * 0.6 * s.fit
+        + eng_of((1 - q) * price3 + other)
+        + rest
+        + k * (1.6 * (c_price >= 2) + 1.2 * (c_price >= 5))
+    )
+    z = np.where(inside, z_in, z_out)
+    for side in (inside & cand, ~inside & cand):
+        if side.any():
+            z = np.where(side, z + np.mean(z_plain[side] - z[side]), z)
+    return z
 
 
 def scatter_signal(rng: np.random.Generator, s: SimpleNamespace) -> None:
-    """Outside the segment, pricing-page views carry nothing: each such view moves to a lead
-    outside the segment drawn at random (more likely the longer its life, as browsing is),
-    at a time in that lead's life, decaying after creation like background browsing. The
-    count of events stays, so every later draw of the seed is the same. Drawn from a
+    """Make the segment's signal mean nothing outside it, and its ``quiet`` signal nothing
+    inside it: each such event moves to a lead of the same side drawn at random (``_scatter``).
+    The count of events stays, so every later draw of the seed is the same. Drawn from a
     generator of its own."""
     seg = s.segment
     if seg is None:
         return
-    e_idx, e_t, e_code, created, life = _read(s, "e_idx e_t e_code created life")
     own = np.random.default_rng([s.seed, 20_261_206])
-    outside = ~np.isin(s.ctry, seg.codes)
-    moved = np.flatnonzero((e_code == _E[seg.signal]) & outside[e_idx])
-    if not len(moved) or not outside.any():
+    inside = np.isin(s.ctry, seg.codes)
+    for side, codes in ((~inside, (seg.signal,)), (inside, seg.quiet)):
+        for code in codes:
+            _scatter(own, s, side, _E[code])
+
+
+def _scatter(own: np.random.Generator, s: SimpleNamespace, side: np.ndarray, code: int) -> None:
+    """Events of type ``code`` of the leads in ``side`` handed to leads of ``side`` at random
+    (more likely the longer its life, as browsing is), each at a time in its new lead's life
+    that decays after creation like background browsing."""
+    e_idx, e_t, e_code, created, life = _read(s, "e_idx e_t e_code created life")
+    moved = np.flatnonzero((e_code == code) & side[e_idx])
+    if not len(moved):
         return
     # Mass of browsing over each lead's life: a decaying part after creation plus a flat one.
     tau, a_dec, a_flat = 45.0, 0.12, 0.024
     dec_mass = a_dec * tau * (1 - np.exp(-life / tau))
-    mass = np.where(outside, (dec_mass + a_flat * life) * own.gamma(1.2, 1 / 1.2, s.n), 0.0)
+    mass = np.where(side, (dec_mass + a_flat * life) * own.gamma(1.2, 1 / 1.2, s.n), 0.0)
     lead = own.choice(s.n, size=len(moved), p=mass / mass.sum()).astype(e_idx.dtype)
     u = own.random(len(moved))
     lf = life[lead]
