@@ -25,6 +25,10 @@ from leadscore.cli.options import (
 from leadscore.errors import UsageError
 from leadscore.words import counted
 
+#: ``--segment-signal``'s choices (``leadscore.data.synthetic.segments.SEGMENTS``), spelled
+#: here so ``leadscore --help`` does not import the generator.
+SEGMENT_NAMES = ("americas", "europe")
+
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from leadscore.data.files import write_tables
@@ -41,6 +45,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             drift=args.drift,
             interaction=args.interaction,
             field_history=args.field_history,
+            segment_signal=args.segment_signal,
+            segment_strength=args.segment_strength,
         )
     except ValueError as e:
         raise UsageError(f"generate: {e}") from None
@@ -213,6 +219,23 @@ def add_generate(sub: Sub) -> None:
         action="store_true",
         help="sales edit lead source and blank job titles after deals close (won ones more "
         "often): the leads table holds the edited values, field_history the edits",
+    )
+    g.add_argument(
+        "--segment-signal",
+        metavar="SEGMENT",
+        choices=sorted(SEGMENT_NAMES),
+        help="plant a segment of leads, by country, whose wins follow pricing-page views while "
+        "their demo requests, page views, email clicks and downloads say nothing; for every "
+        "other lead pricing-page views carry no effect: americas (US, Canada, Brazil, Mexico: "
+        "about half the leads) or europe (UK, Germany, France, Netherlands, Spain, Poland, "
+        "Russia: about 30%%) (default: none)",
+    )
+    g.add_argument(
+        "--segment-strength",
+        type=float,
+        default=1.0,
+        help="0-2: how much pricing-page views weigh inside the segment; from 1 on, fit no "
+        "longer counts there (default 1)",
     )
     g.set_defaults(func=cmd_generate)
 

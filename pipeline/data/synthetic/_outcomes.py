@@ -16,6 +16,7 @@ from leadscore.data.synthetic._vocab import (
     _UNK,
     DAY_S,
 )
+from leadscore.data.synthetic.segments import planted_log_odds
 
 
 def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
@@ -38,14 +39,20 @@ def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
     c_signup = _count(r_idx, r_code, n, "free_signup")
     del r_idx, r_code
     dp = 1.2 * (c_demo >= 1) + 0.8 * (c_price >= 3) + 0.4 * (c_learn >= 2) + 0.3 * (c_form >= 1)
-    eng_term = np.where(
-        free,
-        0.25 * dp + 2.0 * (c_signup >= 1),
-        np.where(senior_mid, 1.7, 0.5) * dp + 0.3 * (c_signup >= 1),
-    )
-    eng_term = np.where(big_junior, 0.3 * eng_term, eng_term)
+
+    def eng_of(dp: np.ndarray) -> np.ndarray:  # how much engagement weighs by the lead's kind
+        eng_term = np.where(
+            free,
+            0.25 * dp + 2.0 * (c_signup >= 1),
+            np.where(senior_mid, 1.7, 0.5) * dp + 0.3 * (c_signup >= 1),
+        )
+        return np.where(big_junior, 0.3 * eng_term, eng_term)
+
     neg_term = -1.3 * (unsub <= close) - 1.6 * (bounce <= close)
-    z_win = -1.8 + 0.6 * fit + eng_term + neg_term + _shifts(s, close)
+    z_win = -1.8 + 0.6 * fit + eng_of(dp) + neg_term + _shifts(s, close)
+    if s.segment is not None:
+        counts = (c_demo, c_price, c_learn, c_form)
+        z_win = planted_log_odds(s, z_win, cand, eng_of, counts, neg_term + _shifts(s, close))
     closes = cand & (rng.random(n) < _sigmoid(0.0 + 0.5 * intent + 0.5 * (c_demo >= 1)))
     won = closes & (rng.random(n) < _sigmoid(z_win))
 

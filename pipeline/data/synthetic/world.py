@@ -33,6 +33,7 @@ from leadscore.data.synthetic._outcomes import _amounts, _final_events, _outcome
 from leadscore.data.synthetic._people import _companies, _creation_times, _fit_and_intent, _people
 from leadscore.data.synthetic._records import _ids_titles_emails, _observed_leads, _stages, _tables
 from leadscore.data.synthetic._vocab import DAY_S
+from leadscore.data.synthetic.segments import scatter_signal, segment_for
 
 # The steps run in this order over one namespace of per-lead arrays (``_state``); each reads
 # what earlier steps made. Every step draws from the one random generator, so the order is
@@ -51,6 +52,7 @@ _STEPS = (
     _background_events,
     _event_arrays,
     _outcomes,
+    scatter_signal,
     _final_events,
     _amounts,
     _ids_titles_emails,
@@ -69,6 +71,8 @@ def generate_world(
     drift: float = 0.0,
     interaction: float = 0.0,
     field_history: bool = False,
+    segment_signal: str | None = None,
+    segment_strength: float = 1.0,
 ) -> dict[str, pd.DataFrame]:
     """Generate leads, events, outcomes and funnel stages for ``n_leads`` leads created in
     [start, end].
@@ -80,11 +84,19 @@ def generate_world(
     drift the revenue column) only: the leads and their activity are those of the seed.
     ``field_history``: sales edit lead fields after deals close (``_edits.edit_fields``);
     the leads table holds the edited values and a ``field_history`` table the edits.
+    ``segment_signal`` names a segment of ``segments.SEGMENTS`` (e.g. ``"europe"``): inside
+    it pricing-page views drive wins, outside it they carry no effect (``segments``), at
+    ``segment_strength`` (0-2); leads, closes and the count of events stay the seed's.
     The same arguments always give identical tables.
     """
     if n_leads < 1:
         raise ValueError("n_leads must be at least 1")
-    for name, value in (("drift", drift), ("interaction", interaction)):
+    segment = segment_for(segment_signal)
+    for name, value in (
+        ("drift", drift),
+        ("interaction", interaction),
+        ("segment_strength", segment_strength),
+    ):
         if not 0.0 <= value <= 2.0:
             raise ValueError(f"{name} must be between 0 and 2")
     rng = np.random.default_rng(seed)
@@ -92,6 +104,7 @@ def generate_world(
     # Every time inside the steps is in days since t0.
     s = SimpleNamespace(t0=t0, span_s=span_s, horizon=span_s / DAY_S, n=int(n_leads), ev=_Events())
     s.drift, s.interaction = float(drift), float(interaction)
+    s.seed, s.segment, s.segment_strength = seed, segment, float(segment_strength)
     for step in _STEPS:
         step(rng, s)
     tables = {"leads": s.leads, "events": s.events, "outcomes": s.outcomes, "stages": s.stages}
