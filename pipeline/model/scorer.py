@@ -62,7 +62,7 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         raise DataError(
             f"features: {len(missing)} column(s) the model needs are missing ({shown}); {len(X)} rows"
         )
-    out = X[cols].copy()
+    out = X[cols]  # a new frame (a copy, or copy-on-write): setting its columns leaves X as it is
     for name, levels in spec.categories.items():
         if name not in out.columns:  # left out of the model (``spec.left_out``)
             continue
