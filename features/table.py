@@ -409,7 +409,12 @@ def _assemble(
 ) -> pd.DataFrame:
     """Key columns, then ``spec.feature_columns`` but the stage ones: explicit values taken by
     lead (``at``, -1 where a lead has none), engine columns (float32) taken by row
-    (``order``; None when already in order)."""
+    (``order``; None when already in order).
+
+    The numbers are written into one float32 block that the frame takes as it is, each
+    engine column freed once written: a frame made from separate columns copies them all
+    into such a block, so the table would be held two or three times over at once.
+    """
     cats = set(spec.categorical_features)
     have = set(explicit.columns) | set(engaged)
     later = {*spec.stage_columns(), *spec.account_columns()}  # added by build_features
@@ -417,17 +422,24 @@ def _assemble(
     missing = [c for c in wanted if c not in have]
     if missing:
         raise AssertionError(f"feature builder did not produce {missing}")
-    data: dict[str, object] = {"lead_id": base["lead_id"], "as_of": base["as_of"]}
-    for c in wanted:
+    numbers = [c for c in wanted if c in engaged or c not in cats]
+    block = np.empty((len(numbers), len(base)), dtype=np.float32)
+    for j, c in enumerate(numbers):
         if c in engaged:
-            data[c] = engaged[c] if order is None else engaged[c][order]
-        elif c in cats:
-            data[c] = explicit[c].array.take(at, allow_fill=True)
+            col = engaged.pop(c)
+            block[j] = col if order is None else col[order]
         else:
             # One NaN appended for leads without a row (at == -1 picks it).
             known = explicit[c].to_numpy(dtype="float32", na_value=np.nan)
-            data[c] = np.append(known, np.float32(np.nan))[at]
-    return pd.DataFrame(data)
+            block[j] = np.append(known, np.float32(np.nan))[at]
+    out = pd.DataFrame(block.T, columns=numbers, copy=False)
+    out.insert(0, "lead_id", base["lead_id"].array)
+    out.insert(1, "as_of", base["as_of"].array)
+    written = set(numbers)
+    for i, c in enumerate(wanted):  # in column order, so each lands at its place
+        if c not in written:
+            out.insert(2 + i, c, explicit[c].array.take(at, allow_fill=True))
+    return out
 
 
 def _empty(spec: FeatureSpec) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         raise DataError(
             f"features: {len(missing)} column(s) the model needs are missing ({shown}); {len(X)} rows"
         )
-    out = X[cols].copy()
+    out = X[cols]  # a new frame (a copy, or copy-on-write): setting its columns leaves X as it is
     for name, levels in spec.categories.items():
         if name not in out.columns:  # left out of the model (``spec.left_out``)
             continue
@@ -74,6 +74,22 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     for c in cols:
         if c not in spec.categories:
             out[c] = pd.to_numeric(out[c], errors="coerce").astype("float32")
+    return out
+
+
+def as_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """An aligned frame (``align``) as one float32 matrix in column order: categories as
+    their codes, NaN where missing. LightGBM reads it as it is; given the frame, it would
+    turn the codes into float64 and so copy every column to float64 first."""
+    out = np.empty(frame.shape, dtype=np.float32, order="F")
+    for j, name in enumerate(frame.columns):
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            out[:, j] = codes
+            out[codes < 0, j] = np.nan
+        else:
+            out[:, j] = col.to_numpy(dtype=np.float32, na_value=np.nan)
     return out
 
 
@@ -114,23 +130,34 @@ class LeadScorer:
         return p
 
     # --- fitting ----------------------------------------------------------------------
-    def _dataset(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None) -> lgb.Dataset:
+    def _dataset(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        weight: np.ndarray | None,
+        reference: lgb.Dataset | None = None,
+    ) -> lgb.Dataset:
+        cols = list(self.spec.feature_columns)
         return lgb.Dataset(
-            self.frame(X),
+            as_matrix(self.frame(X)),
             label=np.asarray(y, dtype="float64"),
             weight=None if weight is None else np.asarray(weight, dtype="float64"),
+            feature_name=cols,
             categorical_feature=[
                 c for c in self.spec.categorical_features if c not in self.spec.left_out
             ],
+            reference=reference,
             free_raw_data=True,
         )
 
-    def _note_complete(self, X: pd.DataFrame) -> None:
+    def _note_complete(self, train: lgb.Dataset) -> None:
         # Columns with no missing value in training: LightGBM would read a NaN there as its
         # default branch without a word, so scoring counts such values (batch.drift_counts).
-        seen = self.frame(X)
+        known = ~np.isnan(train.data).any(axis=0)
         self.complete_columns_ = [
-            c for c in seen.columns if c not in self.spec.categories and bool(seen[c].notna().all())
+            c
+            for c, full in zip(self.spec.feature_columns, known, strict=True)
+            if c not in self.spec.categories and bool(full)
         ]
 
     @classmethod
@@ -173,13 +200,11 @@ class LeadScorer:
         then gets ``num_boost_round`` capped at 300 (and ``best_iteration_`` says so).
         """
         y = np.asarray(y, dtype="float64")
-        self._note_complete(X)
         train = self._dataset(X, y, weight)
+        self._note_complete(train)
         self.evals_: dict[str, Any] = {}
         if len(X_valid) and np.unique(y_valid).size == 2:
-            valid = lgb.Dataset(
-                self.frame(X_valid), label=np.asarray(y_valid, dtype="float64"), reference=train
-            )
+            valid = self._dataset(X_valid, y_valid, None, reference=train)
             self.booster_ = lgb.train(
                 {**self.lgb_params(y), "metric": "auc"},
                 train,
@@ -206,17 +231,20 @@ class LeadScorer:
         """Train the booster for a fixed number of rounds (the deployed model: the rounds come
         from the backtest's early stopping)."""
         y = np.asarray(y, dtype="float64")
-        self._note_complete(X)
-        self.booster_ = lgb.train(
-            self.lgb_params(y), self._dataset(X, y, weight), num_boost_round=max(1, int(rounds))
-        )
+        train = self._dataset(X, y, weight)
+        self._note_complete(train)
+        self.booster_ = lgb.train(self.lgb_params(y), train, num_boost_round=max(1, int(rounds)))
         self.best_iteration_ = self.booster_.current_iteration()
         return self
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         """Raw (log-odds) scores, before calibration."""
+        frame = self.frame(X)
+        # A booster that learned from a frame (saved by an earlier version) keeps its
+        # categories' order and reads a frame; one that learned from codes reads codes.
+        rows = frame if self.booster_.pandas_categorical else as_matrix(frame)
         return self.booster_.predict(
-            self.frame(X), raw_score=True, num_iteration=self.booster_.current_iteration()
+            rows, raw_score=True, num_iteration=self.booster_.current_iteration()
         )
 
     def calibrate(self, X: pd.DataFrame, y: np.ndarray, period: np.ndarray) -> LeadScorer:

@@ -34,6 +34,17 @@ from leadscore.training.sampling import negatives_kept, thin
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
 STOP_NEGATIVES = 50_000
 FOLD_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "ece")
+#: Rows a fold's model scores at once (a multiple of the logistic kind's own block, so its
+#: blocks are the same): no copy of all its test or holdout rows is held.
+SCORE_ROWS = 200_000
+
+
+def margins(scorer: Scorer, X: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``scorer``'s margins on the rows of ``X`` that ``rows`` marks, in blocks of
+    ``SCORE_ROWS`` (each row's margin is its own: the blocks change no figure)."""
+    at = np.flatnonzero(rows)
+    blocks = [at[i : i + SCORE_ROWS] for i in range(0, len(at), SCORE_ROWS)] or [at]
+    return np.concatenate([scorer.margin(X.iloc[b]) for b in blocks])
 
 
 @dataclass
@@ -134,8 +145,8 @@ def fit_fold(
     hold_period = _times((period if clock is None else clock)[hold])
     ways = ways_tried(cfg.model.calibration_follows, clock is not None)
     test = fold.test
-    margin = scorer.margin(X[test])
-    p = calibrated_ways(scorer, scorer.margin(X[hold]), y[hold], hold_period, margin, ways)
+    margin = margins(scorer, X, test)
+    p = calibrated_ways(scorer, margins(scorer, X, hold), y[hold], hold_period, margin, ways)
     b_score = base["baseline_score"].to_numpy(dtype="float64")
     # The points sheet gets its own probability mapping on the same holdout, so Brier and
     # log loss compare the two approaches fairly.

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from leadscore.config import config_from_dict
+from leadscore.training import backtest
 from leadscore.training.backtest import learning_rows, recency_weights
 from leadscore.training.deploy import calibration_folds
 
@@ -71,3 +72,24 @@ def test_deployed_calibration_uses_all_or_the_latest_folds():
 
     assert calibration_folds(B(), "all") == [1, 2, 3, 4]
     assert calibration_folds(B(), 2) == [3, 4]
+
+
+class _RowSum:
+    """A scorer whose margin is each row's sum, and which records the rows it was given."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def margin(self, X: pd.DataFrame) -> np.ndarray:
+        self.sizes.append(len(X))
+        return X.sum(axis=1).to_numpy()
+
+
+def test_margins_score_the_marked_rows_in_blocks_in_their_order(monkeypatch):
+    monkeypatch.setattr(backtest, "SCORE_ROWS", 2)
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "b": [10.0, 0, 0, 0, 0, 20.0]})
+    rows = np.array([True, False, True, True, False, True])
+    scorer = _RowSum()
+    np.testing.assert_array_equal(backtest.margins(scorer, X, rows), [11.0, 3.0, 4.0, 26.0])
+    assert scorer.sizes == [2, 2]
+    assert len(backtest.margins(scorer, X, np.zeros(6, bool))) == 0
