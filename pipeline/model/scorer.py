@@ -72,7 +72,9 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         ):
             out[name] = categorise(col.astype("object"), levels)
     for c in cols:
-        if c not in spec.categories:
+        # Already float32 (every column ``build_features`` makes): setting it again would
+        # cost a column copy per feature, most of a one-lead call's time.
+        if c not in spec.categories and out[c].dtype != np.float32:
             out[c] = pd.to_numeric(out[c], errors="coerce").astype("float32")
     return out
 
