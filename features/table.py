@@ -208,13 +208,16 @@ def build_features(
     chunk_rows: int = 1_000_000,
     stages: pd.DataFrame | None = None,
     field_history: pd.DataFrame | None = None,
+    explicit: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Feature rows for the given (lead_id, as_of) pairs: key columns, then ``spec.feature_columns``.
 
     ``stages``: the stages table, needed when the spec has stages (``features.stages``).
     ``field_history``: changes to lead fields; with it, the explicit features of each row
     read the fields as they were at its ``as_of`` (``leadscore.features.history``), without
-    it as the leads table holds them.
+    it as the leads table holds them. ``explicit``: ``explicit_features(leads, spec)`` row for
+    row, when the caller computed it already (a server, once for the folder it looks leads up
+    in); a lead's explicit features depend on its own row alone.
 
     Rows come back in the order of ``snapshots``. Numeric features are float32 (half the memory
     of float64; LightGBM bins them anyway), categoricals use the spec's fixed levels. Large
@@ -229,7 +232,9 @@ def build_features(
     base = snapshots[KEY].reset_index(drop=True).copy()
     base["lead_id"] = base["lead_id"].astype("string")
     base["as_of"] = base["as_of"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    wanted = leads[is_in(leads["lead_id"], base["lead_id"])]
+    asked = is_in(leads["lead_id"], base["lead_id"])
+    wanted = leads[asked]
+    known = explicit[np.asarray(asked)].reset_index(drop=True) if explicit is not None else None
     if spec.stages and stages is None:
         raise ValueError("the features use funnel stages: give the stages table")
     n_leads = base["lead_id"].nunique()
@@ -246,7 +251,14 @@ def build_features(
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:  # its exit waits for the lead side
             lead_side = pool.submit(
-                _lead_side, wanted, base, (stages, field_history, fields), spec, cursor, keyed
+                _lead_side,
+                wanted,
+                base,
+                (stages, field_history, fields),
+                spec,
+                cursor,
+                keyed,
+                known,
             )
             with _read_once(events, wanted, base, chunk_leads, con) as source:
                 for chunk in iter_chunks(base, chunk_leads):
@@ -291,17 +303,19 @@ def _lead_side(
     spec: FeatureSpec,
     con: duckdb.DuckDBPyConnection | None,
     keyed: tuple[pd.DataFrame, pd.DataFrame] | None,
+    known: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
     """The explicit features, each row of ``base``'s position among them (-1: no lead) and,
     with stages, the stage features of ``base`` (``con``: a cursor of the caller's
     connection, so its queries run beside theirs). ``tables``: the stages, the field
-    history and the fields it changes (``_fields``).
+    history and the fields it changes (``_fields``); ``known``: the explicit features of
+    ``wanted``, when computed already.
 
     Explicit features are built per lead; with a field history, also per row of ``base``
     whose lead has history, from the fields as they were at its ``as_of``.
     """
     stages, history, fields = tables
-    explicit = explicit_features(wanted, spec)
+    explicit = known if known is not None else explicit_features(wanted, spec)
     ids = pd.Index(explicit["lead_id"].astype("string"))
     if not ids.is_unique:
         raise ValueError("leads: lead_id must be unique to build features")

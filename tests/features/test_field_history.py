@@ -18,7 +18,7 @@ from leadscore.config import load_config
 from leadscore.data.contract import Tables
 from leadscore.features.history import leads_as_of
 from leadscore.features.snapshots import open_leads
-from leadscore.features.table import build_features
+from leadscore.features.table import build_features, explicit_features
 from leadscore.training.dataset import spec_for
 
 CFG = load_config()
@@ -253,3 +253,22 @@ def test_each_row_reads_its_timeline_at_its_as_of(world, days):
             industry = _value_at(lines, r.lead_id, "industry", r.as_of)
             known = "missing" if industry is None else industry.lower()
             assert r.industry == (known if known in levels else "other")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=timelines(), old=st.booleans(), day=st.integers(1, 300), step=st.integers(1, 3))
+def test_explicit_features_given_beforehand_build_the_same_table(world, old, day, step):
+    # A server builds the explicit features of its whole folder once and scores a few of its
+    # leads at a time: the table must be the one built from scratch, field history included.
+    created, lines = world
+    tables = _world(created, lines, old)
+    as_of = T0 + pd.Timedelta(days=day)
+    spec = spec_for(tables, CFG, as_of)
+    snaps = open_leads(tables.leads, tables.outcomes, [as_of]).iloc[::step]
+    history = tables.field_history
+    plain = build_features(tables.leads, tables.events, snaps, spec, field_history=history)
+    known = explicit_features(tables.leads, spec)
+    given = build_features(
+        tables.leads, tables.events, snaps, spec, field_history=history, explicit=known
+    )
+    pd.testing.assert_frame_equal(plain, given)
