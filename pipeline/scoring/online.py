@@ -24,7 +24,8 @@ from leadscore.config import TierConfig
 from leadscore.data.contract import OPTIONAL, REQUIRED, Tables
 from leadscore.data.validate import validate_tables
 from leadscore.errors import LeadscoreError
-from leadscore.features.table import build_features
+from leadscore.features.spec import FeatureSpec
+from leadscore.features.table import build_features, explicit_features
 from leadscore.model.reference import tier_floors
 from leadscore.model.registered import LeadScoreModel
 from leadscore.model.tiers import assign_tiers, to_score
@@ -116,6 +117,26 @@ class Folder:
             if "account" in self.leads.columns
             else {}
         )
+        self._explicit: tuple[FeatureSpec, pd.DataFrame] | None = None
+
+    def explicit(self, positions: list[int], spec: FeatureSpec) -> pd.DataFrame:
+        """``explicit_features`` of the leads at ``positions``: rows of one table built for
+        the whole folder, once per spec (a lead's explicit features read its own row only,
+        and building them for one lead costs most of a call)."""
+        if self._explicit is None or self._explicit[0] is not spec:
+            self._explicit = (spec, explicit_features(self.leads, spec))
+        return self._explicit[1].iloc[positions]
+
+    def lookup(self, leads: list[dict], accounts: bool) -> list[int] | None:
+        """The rows to score a request by, when every lead is sent by id alone (with
+        ``accounts``, their colleagues' rows too); None when a lead is sent with data."""
+        if not all(set(lead) == {"lead_id"} for lead in leads):
+            return None
+        ids = [str(lead["lead_id"]) for lead in leads]
+        at = [self.position(i) for i in ids]
+        if min(at) < 0:
+            raise RequestError(f"lead {ids[at.index(min(at))]} is not in the data folder", 404)
+        return self.colleagues(at) if accounts else at
 
     def _sorted(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         code = self._at.get_indexer(frame["lead_id"].astype("string"))
@@ -194,13 +215,9 @@ def request_tables(
     folder's other leads of the same accounts come along (colleagues' activity is a
     feature); they are not scored. Any row the validator would drop is a ``RequestError``.
     """
-    bare = [set(lead) == {"lead_id"} for lead in request.leads]
-    if folder is not None and all(bare):  # ids alone: the folder's rows, already checked
-        ids = [str(lead["lead_id"]) for lead in request.leads]
-        at = [folder.position(i) for i in ids]
-        if min(at) < 0:
-            raise RequestError(f"lead {ids[at.index(min(at))]} is not in the data folder", 404)
-        return folder.rows(folder.colleagues(at) if accounts else at), ids
+    at = folder.lookup(request.leads, accounts) if folder is not None else None
+    if at is not None:  # ids alone: the folder's rows, already checked
+        return folder.rows(at), [str(lead["lead_id"]) for lead in request.leads]
     lead_rows, event_rows, stage_rows, known, ids = [], [], [], [], []
     sent: list[tuple[str, str]] = []  # (lead_id, field) pairs a request sets
     for lead in request.leads:
@@ -281,9 +298,12 @@ def score_now(
     as_of: pd.Timestamp,
     floors: dict,
     con: duckdb.DuckDBPyConnection | None = None,
+    explicit: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The request's leads scored at ``as_of`` (``ANSWER_COLUMNS``, in request order);
-    ``con``: a feature engine kept open between requests (opening one costs 10 ms)."""
+    ``con``: a feature engine kept open between requests (opening one costs 10 ms);
+    ``explicit``: the explicit features of ``tables.leads``, row for row, when known
+    (``Folder.explicit``)."""
     scorer, settings = model.scorer, model.settings
     check_columns(tables.leads, scorer)
     created = tables.leads.set_index(tables.leads["lead_id"].astype("string"))["created_at"]
@@ -298,7 +318,7 @@ def score_now(
     )
     if scorer.spec.stages and tables.stages is None:
         raise RequestError("stages: the model reads funnel stages; send a stages list")
-    if con is None:
+    if con is None and explicit is None:
         feats = scoring_features(tables, snaps, scorer.spec)
     else:
         feats = build_features(
@@ -309,6 +329,7 @@ def score_now(
             con,
             stages=tables.stages,
             field_history=tables.field_history,
+            explicit=explicit,
         )
     out = score_frame(
         feats, scorer, settings.baseline, settings.explain.top_reasons, model.version, 1
@@ -320,6 +341,23 @@ def score_now(
     else:
         out["tier"] = online_tiers(p, settings.tiers, floors)
     return out[ANSWER_COLUMNS]
+
+
+def score_request(
+    model: LeadScoreModel,
+    request: Request,
+    columns: dict[str, dict[str, str]],
+    folder: Folder | None,
+    floors: dict,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """A request scored (``score_now`` of its ``request_tables``); leads sent by id alone
+    take the explicit features their folder built once (``Folder.explicit``)."""
+    accounts = bool(model.scorer.spec.account_window)
+    tables, ids = request_tables(request, columns, folder, accounts)
+    at = folder.lookup(request.leads, accounts) if folder is not None else None
+    explicit = folder.explicit(at, model.scorer.spec) if folder is not None and at else None
+    return score_now(model, tables, ids, request.as_of, floors, con, explicit)
 
 
 def segment_tiers(

@@ -35,8 +35,7 @@ from leadscore.scoring.online import (
     answer,
     parse_request,
     read_floors,
-    request_tables,
-    score_now,
+    score_request,
 )
 from leadscore.serving.notify import Notifier
 
@@ -72,6 +71,8 @@ class Service:
 
     def _use(self, model: LeadScoreModel) -> None:
         self.model = model
+        if self.folder is not None:  # built now, not on the first call
+            self.folder.explicit([], model.scorer.spec)
         self.floors, self.floors_from = read_floors(self.history, model)
         self._night = self._latest_night()
         self._checked = time.monotonic()
@@ -113,9 +114,9 @@ class Service:
         request = parse_request(body, now)
         with self._lock:  # one scoring at a time: each uses the model's threads itself
             model = self.current()
-            accounts = bool(model.scorer.spec.account_window)
-            tables, ids = request_tables(request, self.columns, self.folder, accounts)
-            scores = score_now(model, tables, ids, request.as_of, self.floors, self._con)
+            scores = score_request(
+                model, request, self.columns, self.folder, self.floors, self._con
+            )
             self._notify(scores, now)
         return answer(scores)
 

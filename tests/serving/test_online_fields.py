@@ -7,8 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from leadscore.config import load_config
 from leadscore.data.contract import Tables
+from leadscore.features.table import explicit_features
 from leadscore.scoring.online import Folder, RequestError, parse_request, request_tables
+from leadscore.training.dataset import spec_for
 
 
 def t(*values: str) -> pd.Series:
@@ -85,3 +88,17 @@ def test_a_request_sending_field_history_is_refused_in_one_line() -> None:
     lead = {"lead_id": "a", "field_history": [{"field": "job_title", "value": "CEO"}]}
     with pytest.raises(RequestError, match=r"^leads\[0\]\.field_history: a request cannot"):
         _request([lead])
+
+
+def test_a_folder_builds_explicit_features_once_per_spec() -> None:
+    tables = _tables()
+    folder = Folder(tables)
+    as_of = pd.Timestamp("2025-04-01", tz="UTC")
+    spec = spec_for(tables, load_config(), as_of)
+    got = folder.explicit([1, 0], spec)
+    want = explicit_features(tables.leads.iloc[[1, 0]], spec)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+    assert folder.explicit([0], spec) is not None and folder._explicit[0] is spec
+    other = spec_for(tables, load_config(), pd.Timestamp("2025-01-01T12:00", tz="UTC"))
+    folder.explicit([0], other)  # another model's spec: its own table
+    assert folder._explicit[0] is other

@@ -37,7 +37,13 @@ from leadscore.errors import UsageError
 from leadscore.features.explicit import categorical_value
 from leadscore.model.registered import load_registered, signature_frame
 from leadscore.scoring.batch import score_frame, scoring_features
-from leadscore.scoring.online import Folder, parse_request, request_tables, score_now
+from leadscore.scoring.online import (
+    Folder,
+    parse_request,
+    request_tables,
+    score_now,
+    score_request,
+)
 from leadscore.serving.app import Service, create_app
 from leadscore.serving.notify import Notifier
 
@@ -84,10 +90,8 @@ def _service(served, **extra) -> Service:
 def _online(served, leads: list[dict], as_of: str, folder=True) -> pd.DataFrame:
     model = served["model"]
     request = parse_request({"as_of": as_of, "leads": leads}, pd.Timestamp.now(tz="UTC"))
-    accounts = bool(model.scorer.spec.account_window)
-    tables, ids = request_tables(request, {}, served["folder"] if folder else None, accounts)
     floors = _service(served).floors
-    return score_now(model, tables, ids, request.as_of, floors)
+    return score_request(model, request, {}, served["folder"] if folder else None, floors)
 
 
 def test_a_lead_by_id_scores_as_the_night_did(served):
