@@ -15,19 +15,27 @@ from leadscore.config import BaselineConfig, PointsRule
 NOT_QUALIFIED = "nurture"
 
 
+def _value_points(col: pd.Series, rule: PointsRule) -> np.ndarray:
+    """A ``values`` or ``not_in`` rule's points for each value of ``col``."""
+    key = col.astype("object").astype("string").str.lower()
+    if rule.values is not None:
+        table = {str(k).lower(): float(v) for k, v in rule.values.items()}
+        return key.map(table).astype("float64").fillna(0.0).to_numpy()
+    allowed = {str(v).lower() for v in rule.not_in or ()}
+    # A missing value is not evidence of the wrong market: no penalty.
+    outside = key.notna() & ~key.isin(allowed) & (key != "missing")
+    return np.where(outside.fillna(False).to_numpy(dtype=bool), float(rule.points), 0.0)
+
+
 def rule_points(frame: pd.DataFrame, rule: PointsRule) -> np.ndarray:
     """Points one rule gives each row (0 where the value is missing or unmatched)."""
     col = frame[rule.column]
-    if rule.values is not None:
-        table = {str(k).lower(): float(v) for k, v in rule.values.items()}
-        key = col.astype("object").astype("string").str.lower()
-        return key.map(table).astype("float64").fillna(0.0).to_numpy()
-    if rule.not_in is not None:
-        allowed = {str(v).lower() for v in rule.not_in}
-        key = col.astype("object").astype("string").str.lower()
-        # A missing value is not evidence of the wrong market: no penalty.
-        outside = key.notna() & ~key.isin(allowed) & (key != "missing")
-        return np.where(outside.fillna(False).to_numpy(dtype=bool), float(rule.points), 0.0)
+    if rule.values is not None or rule.not_in is not None:
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            # Each level once, then taken by code (a missing value, code -1, earns none).
+            per_level = _value_points(pd.Series(col.cat.categories), rule)
+            return np.append(per_level, 0.0)[col.cat.codes.to_numpy()]
+        return _value_points(col, rule)
     values = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy()
     if rule.bands is not None:
         bands = sorted(rule.bands)

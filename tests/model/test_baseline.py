@@ -117,3 +117,22 @@ def test_event_types_no_rule_names_get_the_default_points():
     )
     # 1 event x 2 = 2; 4 events x 2 = 8, capped at 5; none.
     assert (on["engagement_points"] - off["engagement_points"]).tolist() == [2, 5, 0]
+
+
+def test_categorical_and_text_columns_earn_the_same_points():
+    # Categoricals are priced once per level and taken by code: a missing value (code -1),
+    # a level no row uses and the "missing" level must come out as for plain text.
+    levels = ["united states", "nigeria", "missing", "vp", "unused"]
+    text = ["vp", None, "nigeria", "united states", "missing", "VP"]
+    frame = pd.DataFrame(
+        {
+            "seniority": pd.Categorical([t if t != "VP" else "vp" for t in text], levels),
+            "country": pd.Categorical([t if t != "VP" else "vp" for t in text], levels),
+        }
+    )
+    plain = frame.astype("object")
+    cfg = baseline([RULES[0], RULES[2]], max_points=100)
+    got, want = score_baseline(frame, cfg), score_baseline(plain, cfg)
+    pd.testing.assert_frame_equal(got, want)
+    # vp 16 + outside -10; missing 0; nigeria -10; US 0; "missing" 0; vp 16 - 10.
+    assert got["fit_points"].tolist() == [6, 0, -10, 0, 0, 6]
