@@ -7,6 +7,8 @@ type) and off for negative signs; the sum clipped to ``[0, max_points]`` and sca
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -27,14 +29,27 @@ def _value_points(col: pd.Series, rule: PointsRule) -> np.ndarray:
     return np.where(outside.fillna(False).to_numpy(dtype=bool), float(rule.points), 0.0)
 
 
+@lru_cache(maxsize=256)
+def _level_points(rule: str, levels: tuple) -> np.ndarray:
+    """A rule's points per level, and 0 last (taken by code -1); kept per model's levels,
+    so a server pricing one lead at a time does it once."""
+    per_level = _value_points(
+        pd.Series(levels, dtype="object"), PointsRule.model_validate_json(rule)
+    )
+    out = np.append(per_level, 0.0)
+    out.flags.writeable = False  # shared between calls
+    return out
+
+
 def rule_points(frame: pd.DataFrame, rule: PointsRule) -> np.ndarray:
     """Points one rule gives each row (0 where the value is missing or unmatched)."""
     col = frame[rule.column]
     if rule.values is not None or rule.not_in is not None:
         if isinstance(col.dtype, pd.CategoricalDtype):
             # Each level once, then taken by code (a missing value, code -1, earns none).
-            per_level = _value_points(pd.Series(col.cat.categories), rule)
-            return np.append(per_level, 0.0)[col.cat.codes.to_numpy()]
+            levels = tuple(col.cat.categories)
+            per_level = _level_points(rule.model_dump_json(), levels)
+            return per_level[col.cat.codes.to_numpy()]
         return _value_points(col, rule)
     values = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy()
     if rule.bands is not None:
