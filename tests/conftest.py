@@ -17,6 +17,27 @@ def cfg():
     return load_config()
 
 
+@pytest.fixture(scope="session")
+def region_spec():
+    """A flat table's spec: two numbers ``a`` and ``b`` and a categorical ``region`` (amer,
+    emea, other, missing), as the segment tests use it."""
+    from leadscore.features.spec import FeatureSpec
+
+    return FeatureSpec(
+        event_types=(),
+        windows_days=(),
+        half_life_days=1.0,
+        negative_event_types=(),
+        dedupe_events=False,
+        categorical=(),
+        numeric=(),
+        extra_numeric=("a", "b"),
+        extra_categorical=("region",),
+        categories={"region": ("amer", "emea", "other", "missing")},
+        kind="flat",
+    )
+
+
 @pytest.fixture
 def tiny_tables():
     """Three leads over four months; see tests/test_features.py for the worked numbers."""

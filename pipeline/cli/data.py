@@ -224,18 +224,18 @@ def add_generate(sub: Sub) -> None:
         "--segment-signal",
         metavar="SEGMENT",
         choices=sorted(SEGMENT_NAMES),
-        help="plant a segment of leads, by country, whose wins follow pricing-page views while "
-        "their demo requests, page views, email clicks and downloads say nothing; for every "
-        "other lead pricing-page views carry no effect: americas (US, Canada, Brazil, Mexico: "
-        "about half the leads) or europe (UK, Germany, France, Netherlands, Spain, Poland, "
-        "Russia: about 30%%) (default: none)",
+        help="plant a segment of leads, by country, where buyers read the pricing pages and "
+        "researchers do not, while for every other lead price-shoppers read them and buyers "
+        "do not (page views and pricing-page views change type; leads, closes and wins stay "
+        "the seed's): americas (US, Canada, Brazil, Mexico: about half the leads) or europe "
+        "(UK, Germany, France, Netherlands, Spain, Poland, Russia: about 30%%) (default: none)",
     )
     g.add_argument(
         "--segment-strength",
         type=float,
         default=1.0,
-        help="0-2: how much pricing-page views weigh inside the segment; from 1 on, fit no "
-        "longer counts there (default 1)",
+        help="0-2: each such view changes type with probability K/2 (default 1: half of "
+        "them; 0 leaves the seed's world)",
     )
     g.set_defaults(func=cmd_generate)
 

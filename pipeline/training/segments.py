@@ -27,7 +27,6 @@ from scipy.special import logit
 from leadscore import metrics
 from leadscore.config import Config
 from leadscore.features.spec import OTHER, FeatureSpec
-from leadscore.model.baseline import score_baseline
 from leadscore.model.calibrator import EPS
 from leadscore.model.kind import Scorer
 from leadscore.model.segmented import SegmentedScorer
@@ -145,7 +144,6 @@ def run_segments(
     segment = segment_names(table[column], cfg.segments.names).to_numpy(dtype=object)
     y = table["label"].to_numpy(dtype="float64")
     oot = segment[rows["row"].to_numpy()]
-    base = score_baseline(table, cfg.baseline)
     records, models, own_rows = [], {}, []
     counts = pd.Series(segment[pd.notna(segment)], dtype=object).value_counts()
     present = counts.index[counts.to_numpy() > 0]
@@ -163,7 +161,7 @@ def run_segments(
         }
         why = _why_not_judged(oot_conv, record["learning_conversions"], len(sub.folds), cfg)
         if why is None:
-            bt = run_backtest(table, spec, sub, cfg, winner, base)
+            bt = run_backtest(table, spec, sub, cfg, winner, tournament.base)
             pooled_rows = {k: b.rows for k, b in tournament.backtests.items()}
             ahead, figure, points = _judge(bt.rows, pooled_rows, cfg)
             record.update(

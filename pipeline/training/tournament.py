@@ -46,6 +46,7 @@ class Tournament:
     spec: FeatureSpec
     plan: Plan
     cfg: Config
+    base: pd.DataFrame  # the points sheet's scores of every row of ``data`` (score_baseline)
 
     def recipe(self, kind: str, cfg: Config) -> Backtest:
         """The backtest of ``kind`` with ``cfg``'s model and points settings through these
@@ -101,7 +102,7 @@ def run_tournament(
     folds = judged_folds(plan, cfg.training.backtest.champion_folds)
     winner, board = judge(backtests, cfg.tracking.promote_metric, folds, cfg.model.seed)
     return Tournament(
-        backtests, winner, cfg.tracking.promote_metric, folds, board, table, spec, plan, cfg
+        backtests, winner, cfg.tracking.promote_metric, folds, board, table, spec, plan, cfg, base
     )
 
 

@@ -15,24 +15,6 @@ from leadscore.model import kinds
 from leadscore.model.linear import LogisticScorer
 from leadscore.model.segmented import SegmentedScorer
 
-LEVELS = ("amer", "emea", "other", "missing")
-
-
-def spec() -> FeatureSpec:
-    return FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=("a", "b"),
-        extra_categorical=("region",),
-        categories={"region": LEVELS},
-        kind="flat",
-    )
-
 
 def rows(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """EMEA converts on ``b``, every other region on ``a``."""
@@ -44,19 +26,24 @@ def rows(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     return pd.DataFrame({"a": a, "b": b, "region": region}), y
 
 
-def fitted(X: pd.DataFrame, y: np.ndarray) -> LogisticScorer:
+def fitted(spec: FeatureSpec, X: pd.DataFrame, y: np.ndarray) -> LogisticScorer:
     cfg = config_from_dict({"model": {"kind": "logistic"}})
-    s = LogisticScorer.create(spec(), cfg).fit(X, y)
+    s = LogisticScorer.create(spec, cfg).fit(X, y)
     s.calibrate_margins(s.margin(X), y, np.zeros(len(y)))
     return s
 
 
 @pytest.fixture(scope="module")
-def model() -> SegmentedScorer:
+def model(region_spec) -> SegmentedScorer:
     X, y = rows(4000, 1)
     emea = (X["region"] == "emea").to_numpy()
     routes = {"emea": "europe", "amer": "americas"}
-    return SegmentedScorer(fitted(X, y), "region", routes, {"europe": fitted(X[emea], y[emea])})
+    return SegmentedScorer(
+        fitted(region_spec, X, y),
+        "region",
+        routes,
+        {"europe": fitted(region_spec, X[emea], y[emea])},
+    )
 
 
 def test_each_row_is_scored_by_its_segments_model_and_the_rest_by_the_pooled_one(model):
@@ -98,9 +85,9 @@ def test_saved_and_loaded_as_one_scorer(model, tmp_path):
     np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
 
 
-def test_it_is_built_from_models_never_named_as_a_kind_to_fit(cfg, model):
+def test_it_is_built_from_models_never_named_as_a_kind_to_fit(cfg, model, region_spec):
     with pytest.raises(ConfigError, match="unknown kind 'segmented'"):
-        kinds.create(spec(), cfg, kind="segmented")
+        kinds.create(region_spec, cfg, kind="segmented")
     with pytest.raises(ModelError, match="no value routes to it"):
         SegmentedScorer(model.pooled, "region", {"emea": "europe"}, {"asia": model.pooled})
     with pytest.raises(ModelError, match="'a' is not a categorical feature"):

@@ -16,27 +16,10 @@ from leadscore.training.fit import train_on_table
 from leadscore.training.folds import Fold, Plan, row_folds
 from leadscore.training.segments import segment_lines, segment_names, segment_plan
 
-LEVELS = ("amer", "emea", "other", "missing")
-
-
-def spec() -> FeatureSpec:
-    return FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=("a", "b"),
-        extra_categorical=("region",),
-        categories={"region": LEVELS},
-        kind="flat",
-    )
-
 
 def table(n: int, seed: int, emea_differs: bool) -> pd.DataFrame:
-    """Leads in time order; EMEA converts on ``b`` (when ``emea_differs``), the rest on ``a``."""
+    """Leads in time order; EMEA converts on ``b`` (when ``emea_differs``), the rest on ``a``
+    (``region``'s levels are ``region_spec``'s)."""
     rng = np.random.default_rng(seed)
     region = rng.choice(["amer", "emea"], n, p=[0.55, 0.45])
     a, b = rng.normal(size=n), rng.normal(size=n)
@@ -45,7 +28,7 @@ def table(n: int, seed: int, emea_differs: bool) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "lead_id": [f"L{i}" for i in range(n)],
-            "region": pd.Categorical(region, categories=LEVELS),
+            "region": pd.Categorical(region, categories=["amer", "emea", "other", "missing"]),
             "a": a.astype("float32"),
             "b": b.astype("float32"),
             "label": y,
@@ -53,7 +36,7 @@ def table(n: int, seed: int, emea_differs: bool) -> pd.DataFrame:
     )
 
 
-def train(frame: pd.DataFrame, **segments):
+def train(frame: pd.DataFrame, spec: FeatureSpec, **segments):
     cfg = config_from_dict(
         {
             "model": {"kind": "auto", "contestants": ["logistic", "naive_bayes"]},
@@ -62,7 +45,7 @@ def train(frame: pd.DataFrame, **segments):
     )
     y = frame["label"].to_numpy()
     plan = row_folds(len(frame), y, 3, 0.4, np.arange(len(frame)))
-    return train_on_table(frame, spec(), plan, cfg)
+    return train_on_table(frame, spec, plan, cfg)
 
 
 def test_segment_names_read_values_as_the_features_spell_them():
@@ -93,9 +76,9 @@ def test_a_segments_plan_keeps_folds_it_can_learn_and_be_judged_in():
     assert (sub.folds[0].train == (first & mine)).all() and (sub.deploy == mine).all()
 
 
-def test_a_segment_with_other_signals_keeps_its_own_model_and_the_run_scores_with_it():
+def test_a_segment_with_other_signals_keeps_its_own_model_and_the_run_scores_with_it(region_spec):
     frame = table(6000, 7, emea_differs=True)
-    result = train(frame, names={"EMEA": "europe"})  # amer stays with the pooled model
+    result = train(frame, region_spec, names={"EMEA": "europe"})  # amer stays with the pooled model
     seg = result.segments.table.set_index("segment")
     assert seg.index.tolist() == ["europe"] and bool(seg.loc["europe", "kept"])
     # Learned on its own rows, EMEA's model ranks them far better than any pooled line can.
@@ -115,15 +98,15 @@ def test_a_segment_with_other_signals_keeps_its_own_model_and_the_run_scores_wit
     assert lines[1].startswith("  segment europe (") and "own model" in lines[1]
 
 
-def test_without_a_segment_effect_the_pooled_model_serves_every_segment():
-    result = train(table(6000, 8, emea_differs=False))
+def test_without_a_segment_effect_the_pooled_model_serves_every_segment(region_spec):
+    result = train(table(6000, 8, emea_differs=False), region_spec)
     assert result.segments.table["judged"].all() and not result.segments.table["kept"].any()
     assert not isinstance(result.scorer, SegmentedScorer)
 
 
-def test_small_segments_are_not_judged_and_names_group_values():
+def test_small_segments_are_not_judged_and_names_group_values(region_spec):
     frame = table(1500, 9, emea_differs=True)
-    result = train(frame, names={"emea": "europe"}, min_conversions=10_000)
+    result = train(frame, region_spec, names={"emea": "europe"}, min_conversions=10_000)
     seg = result.segments.table
     assert seg["segment"].tolist() == ["europe"]  # amer is not named: pooled, not a segment
     assert not seg["judged"].any()
@@ -135,12 +118,12 @@ def test_small_segments_are_not_judged_and_names_group_values():
     ]
 
 
-def test_a_column_that_is_not_a_categorical_feature_leaves_one_pooled_model():
+def test_a_column_that_is_not_a_categorical_feature_leaves_one_pooled_model(region_spec):
     frame = table(1500, 10, emea_differs=False)
     cfg = config_from_dict({"model": {"kind": "logistic"}, "segments": {"column": "a"}})
     y = frame["label"].to_numpy()
     plan = row_folds(len(frame), y, 2, 0.4, np.arange(len(frame)))
-    result = train_on_table(frame, spec(), plan, cfg)
+    result = train_on_table(frame, region_spec, plan, cfg)
     assert not isinstance(result.scorer, SegmentedScorer)
     assert any("segments: 'a' is not a categorical feature" in n for n in result.notes)
 
@@ -150,9 +133,9 @@ def test_the_config_refuses_a_blank_column():
         config_from_dict({"segments": {"column": " "}})
 
 
-def test_tiers_cut_per_segment_give_each_model_its_share_of_each_fold():
+def test_tiers_cut_per_segment_give_each_model_its_share_of_each_fold(region_spec):
     frame = table(6000, 7, emea_differs=True)
-    result = train(frame, names={"emea": "europe"}, tiers="segment")
+    result = train(frame, region_spec, names={"emea": "europe"}, tiers="segment")
     assert result.scorer.tiers_by == "segment"
     rows = result.evaluation.rows
     mine = frame["region"].to_numpy()[rows["row"].to_numpy()] == "emea"

@@ -16,7 +16,6 @@ from leadscore.data.synthetic._vocab import (
     _UNK,
     DAY_S,
 )
-from leadscore.data.synthetic.segments import planted_log_odds
 
 
 def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
@@ -50,9 +49,6 @@ def _outcomes(rng: np.random.Generator, s: SimpleNamespace) -> None:
 
     neg_term = -1.3 * (unsub <= close) - 1.6 * (bounce <= close)
     z_win = -1.8 + 0.6 * fit + eng_of(dp) + neg_term + _shifts(s, close)
-    if s.segment is not None:
-        counts = (c_demo, c_price, c_learn, c_form)
-        z_win = planted_log_odds(s, z_win, cand, eng_of, counts, neg_term + _shifts(s, close))
     closes = cand & (rng.random(n) < _sigmoid(0.0 + 0.5 * intent + 0.5 * (c_demo >= 1)))
     won = closes & (rng.random(n) < _sigmoid(z_win))
 

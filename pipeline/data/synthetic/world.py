@@ -33,7 +33,7 @@ from leadscore.data.synthetic._outcomes import _amounts, _final_events, _outcome
 from leadscore.data.synthetic._people import _companies, _creation_times, _fit_and_intent, _people
 from leadscore.data.synthetic._records import _ids_titles_emails, _observed_leads, _stages, _tables
 from leadscore.data.synthetic._vocab import DAY_S
-from leadscore.data.synthetic.segments import scatter_signal, segment_for
+from leadscore.data.synthetic.segments import retype_signal, segment_for
 
 # The steps run in this order over one namespace of per-lead arrays (``_state``); each reads
 # what earlier steps made. Every step draws from the one random generator, so the order is
@@ -52,7 +52,7 @@ _STEPS = (
     _background_events,
     _event_arrays,
     _outcomes,
-    scatter_signal,
+    retype_signal,
     _final_events,
     _amounts,
     _ids_titles_emails,
@@ -85,8 +85,9 @@ def generate_world(
     ``field_history``: sales edit lead fields after deals close (``_edits.edit_fields``);
     the leads table holds the edited values and a ``field_history`` table the edits.
     ``segment_signal`` names a segment of ``segments.SEGMENTS`` (e.g. ``"europe"``): inside
-    it pricing-page views drive wins, outside it they carry no effect (``segments``), at
-    ``segment_strength`` (0-2); leads, closes and the count of events stay the seed's.
+    it buyers read the pricing pages and researchers do not, outside it price-shoppers do
+    and buyers do not (``segments``), at ``segment_strength`` (0-2); only event types
+    change: leads, events' leads and times, closes and wins stay the seed's.
     The same arguments always give identical tables.
     """
     if n_leads < 1:
