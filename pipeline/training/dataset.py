@@ -19,6 +19,7 @@ from leadscore.features.snapshots import label_snapshots, open_leads
 from leadscore.features.spec import FeatureSpec, event_key, fit_spec
 from leadscore.features.stages import stage_order
 from leadscore.features.table import build_features, build_table
+from leadscore.io.memory import release_freed_memory
 from leadscore.io.source import EventSource
 from leadscore.training.grid import table_cadence, time_plan, training_snapshot_dates
 from leadscore.training.sampling import SHARE, sampled
@@ -122,6 +123,7 @@ def training_table(
     frame["label"] = label[kept]
     if (share[kept] < 1.0).any():
         frame[SHARE] = share[kept]
+    release_freed_memory()  # what building the table freed, before the fits allocate
     return TrainingTable(frame, spec, end, dates, labelled=len(snaps))
 
 
