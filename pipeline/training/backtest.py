@@ -141,7 +141,10 @@ def fit_fold(
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
     stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
-    scorer = kinds.create(spec, cfg, kind).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
+    # Positions, not copies: each kind copies only the rows it learns from (kinds.fit_rows).
+    scorer = kinds.fit_rows(
+        kinds.create(spec, cfg, kind), X, y, np.flatnonzero(learn), weight, np.flatnonzero(stop)
+    )
     hold_period = _times((period if clock is None else clock)[hold])
     ways = ways_tried(cfg.model.calibration_follows, clock is not None)
     test = fold.test
