@@ -46,7 +46,7 @@ def deploy(
     table: pd.DataFrame, spec: FeatureSpec, plan: Plan, backtest: Backtest, cfg: Config
 ) -> Deployed:
     y_all = table["label"].to_numpy(dtype="float64")
-    rows, weights = learning_rows(table, y_all, plan.deploy, cfg)
+    rows, weights = learning_rows(table, y_all, plan.deploy, cfg, backtest.hashes)
     fold_scorers = [f.scorer for f in backtest.folds]
     scorer = kinds.create(spec, cfg, backtest.kind).for_deployment(fold_scorers)
     # Positions, not a copy: the kind copies only the rows it learns from (kinds.fit_rows).
