@@ -30,12 +30,18 @@ BINS = 10
 SMOOTHING = 1.0
 
 
+def _take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
 class NaiveBayesScorer:
     """Calibrated naive Bayes over binned feature values."""
 
     kind = "naive_bayes"
     #: Its fits use one core (``kinds.one_core``): the tournament runs it beside another.
     one_core = True
+    #: ``fit`` reads rows in place (``kinds.fit_rows``).
+    takes_rows = True
 
     def __init__(self, spec: FeatureSpec, calibration: str = "auto") -> None:
         self.spec = spec
@@ -47,12 +53,13 @@ class NaiveBayesScorer:
     def create(cls, spec: FeatureSpec, cfg: Config) -> NaiveBayesScorer:
         return cls(spec, cfg.model.calibration)
 
-    def _bin(self, frame: pd.DataFrame, c: str) -> np.ndarray:
-        """Each row's bin of feature ``c`` of an aligned frame; the last bin is missing."""
+    def _bin(self, frame: pd.DataFrame, c: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each row's bin of feature ``c`` of an aligned frame (``rows``: of the rows at these
+        positions only); the last bin is missing."""
         if c in self.spec.categories:
-            codes = frame[c].cat.codes.to_numpy()
+            codes = _take(frame[c].cat.codes.to_numpy(), rows)
             return np.where(codes < 0, len(self.spec.categories[c]), codes)
-        v = frame[c].to_numpy(dtype="float64")
+        v = _take(frame[c].to_numpy(dtype="float64"), rows)
         edges = self.edges_[c]
         return np.where(np.isnan(v), len(edges) + 1, np.searchsorted(edges, v, side="right"))
 
@@ -77,15 +84,18 @@ class NaiveBayesScorer:
         y: np.ndarray,
         weight: np.ndarray | None = None,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+        rows: np.ndarray | None = None,
+        valid_rows: np.ndarray | None = None,
     ) -> NaiveBayesScorer:
-        """Count each bin's rows per class (``weight``: the rows' weights)."""
+        """Count each bin's rows per class (``weight``: the rows' weights; ``rows``: positions
+        of the rows of ``X`` to count, read one column at a time; ``valid`` is not read)."""
         frame = align(X, self.spec)
         y = np.asarray(y, dtype="float64")
         w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype="float64")
         self.edges_ = {}
         for c in self.spec.feature_columns:
             if c not in self.spec.categories:
-                v = frame[c].to_numpy(dtype="float64")
+                v = _take(frame[c].to_numpy(dtype="float64"), rows)
                 v = v[~np.isnan(v)]
                 q = np.quantile(v, np.linspace(0, 1, BINS + 1)[1:-1]) if len(v) else []
                 self.edges_[c] = np.unique(q)
@@ -93,7 +103,7 @@ class NaiveBayesScorer:
         self.prior_ = float(np.log((pos.sum() + SMOOTHING) / (neg.sum() + SMOOTHING)))
         self.ratios_ = []
         for c, size in zip(self.spec.feature_columns, self._sizes(), strict=True):
-            bins = self._bin(frame, c)
+            bins = self._bin(frame, c, rows)
             n1 = np.bincount(bins, weights=pos, minlength=size) + SMOOTHING
             n0 = np.bincount(bins, weights=neg, minlength=size) + SMOOTHING
             self.ratios_.append(np.log(n1 / n1.sum()) - np.log(n0 / n0.sum()))

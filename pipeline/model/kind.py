@@ -15,6 +15,11 @@ The numbers a kind promises:
   ``predict_proba(X) == calibrated(margin(X))``.
 * ``contributions(X)`` has one column per feature (or per group) plus ``bias``, and each
   row adds up to ``margin(X)`` for that row: the reasons read these numbers.
+
+A kind whose class sets ``takes_rows`` has ``fit`` take two more keywords, ``rows`` and
+``valid_rows``: positions of the rows of ``X`` (and of ``valid``'s frame) to read, ``y``,
+``weight`` and ``valid``'s labels being those rows'; training then passes the whole table
+instead of copies of its rows (``kinds.fit_rows``).
 """
 
 from __future__ import annotations

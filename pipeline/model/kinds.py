@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
+import pandas as pd
+
 from leadscore.errors import ConfigError, ModelError
 from leadscore.features.spec import FeatureSpec
 from leadscore.model.bayes import NaiveBayesScorer
@@ -80,6 +83,27 @@ def one_core(name: str) -> bool:
     """Whether the kind's fits use one core (a class's ``one_core``), so two of them can run
     side by side; kinds without it (LightGBM) use every core and run alone."""
     return bool(getattr(kind_class(name), "one_core", False))
+
+
+def fit_rows(
+    scorer: Scorer,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    rows: np.ndarray,
+    weight: np.ndarray | None = None,
+    valid_rows: np.ndarray | None = None,
+) -> Scorer:
+    """``scorer`` fitted on the rows of ``X`` at positions ``rows`` (``y``: every row's
+    label; ``weight``: the chosen rows', in order), stopping early on those at
+    ``valid_rows``. A kind that reads rows in place (a class's ``takes_rows``) gets ``X``
+    and the positions, so it copies only the rows and columns it learns from; any other
+    kind gets copies of the rows."""
+    valid = None if valid_rows is None else (X, y[valid_rows])
+    if getattr(type(scorer), "takes_rows", False):
+        return scorer.fit(X, y[rows], weight, valid, rows=rows, valid_rows=valid_rows)
+    if valid is not None and valid_rows is not None:
+        valid = (X.iloc[valid_rows], valid[1])
+    return scorer.fit(X.iloc[rows], y[rows], weight, valid)
 
 
 def create(spec: FeatureSpec, cfg: Config, kind: str | None = None) -> Scorer:

@@ -102,6 +102,8 @@ class LogisticScorer:
     kind = "logistic"
     #: Its fits use one core (``kinds.one_core``): the tournament runs it beside another.
     one_core = True
+    #: ``fit`` reads rows in place (``kinds.fit_rows``).
+    takes_rows = True
 
     def __init__(
         self,
@@ -203,6 +205,8 @@ class LogisticScorer:
         y: np.ndarray,
         weight: np.ndarray | None = None,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+        rows: np.ndarray | None = None,
+        valid_rows: np.ndarray | None = None,
     ) -> LogisticScorer:
         """Fit at ``strength`` if set, else at the strength with the lowest log loss on
         ``valid`` (1.0 without two classes there); numbers entering as ``numbers`` says, or
@@ -212,19 +216,24 @@ class LogisticScorer:
         It learns from every converted row and at most ``FIT_NEGATIVES`` others (seeded, the
         kept ones weighted for the rest, so the data term, and so what a strength means, is
         that of all rows): a few hundred coefficients need no more, and each fit costs rows.
+        ``rows``, ``valid_rows``: positions of the rows of ``X`` and of ``valid``'s frame to
+        read (None: all); only the rows kept are copied.
         """
         nums = self._columns()[0]
         y = np.asarray(y, dtype="float64")
         w = None if weight is None else np.asarray(weight, dtype="float64")
-        self.complete_columns_ = [c for c in nums if bool(X[c].notna().all())]
-        rows, w = _fewer_negatives(y, w, FIT_NEGATIVES, self.seed)
+        at = np.arange(len(X)) if rows is None else np.asarray(rows)
+        # One column at a time: a copy of every learning row would cost more than the fit.
+        self.complete_columns_ = [c for c in nums if not X[c].isna().to_numpy()[at].any()]
+        kept, w = _fewer_negatives(y, w, FIT_NEGATIVES, self.seed)
         self.logged_ = []
-        frame, y = self._frame(X.iloc[rows]), y[rows]
+        frame, y = self._frame(X.iloc[at[kept]]), y[kept]
         self.logged_ = skewed_columns(frame, nums)  # on the rows it learns from
         frame = self._logs(frame)
         zv = yv = valid_frame = None
         if valid is not None and np.unique(valid[1]).size == 2 and np.unique(y).size == 2:
-            valid_frame, yv = self._frame(valid[0]), np.asarray(valid[1], dtype="float64")
+            shown = valid[0] if valid_rows is None else valid[0].iloc[valid_rows]
+            valid_frame, yv = self._frame(shown), np.asarray(valid[1], dtype="float64")
         ways = NUMBERS if self.numbers == "auto" else (self.numbers,)
         # One BLAS thread: these products are small, and threads that spin while LightGBM
         # or a second worker holds the cores make them many times slower.

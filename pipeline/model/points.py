@@ -32,6 +32,8 @@ class PointsScorer:
     """The rule-based points model over a ``FeatureSpec``'s columns, with a calibrator."""
 
     kind = KIND
+    #: ``fit`` reads rows in place (``kinds.fit_rows``).
+    takes_rows = True
 
     def __init__(
         self, spec: FeatureSpec, baseline: BaselineConfig, calibration: str = "auto"
@@ -54,8 +56,10 @@ class PointsScorer:
         y: np.ndarray,
         weight: np.ndarray | None = None,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+        rows: np.ndarray | None = None,
+        valid_rows: np.ndarray | None = None,
     ) -> PointsScorer:
-        """Nothing to learn: the sheet's points come from the config."""
+        """Nothing to learn: the sheet's points come from the config (no row is read)."""
         return self
 
     def for_deployment(self, folds: Sequence[Scorer]) -> PointsScorer:

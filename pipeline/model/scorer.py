@@ -112,6 +112,8 @@ class LeadScorer:
         self.complete_columns_: list[str] = []
 
     kind = "lightgbm"
+    #: ``fit`` reads rows in place (``kinds.fit_rows``).
+    takes_rows = True
 
     # --- input alignment ------------------------------------------------------------
     def frame(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -173,9 +175,16 @@ class LeadScorer:
         y: np.ndarray,
         weight: np.ndarray | None = None,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+        rows: np.ndarray | None = None,
+        valid_rows: np.ndarray | None = None,
     ) -> LeadScorer:
         """Train the booster: for the rounds ``for_deployment`` fixed, else stopping early on
-        ``valid`` (see ``fit_early``)."""
+        ``valid`` (see ``fit_early``). ``rows``, ``valid_rows``: positions of the rows of
+        ``X`` and of ``valid``'s frame to learn from and stop on (None: all)."""
+        if rows is not None:
+            X = X.iloc[rows]
+        if valid is not None and valid_rows is not None:
+            valid = (valid[0].iloc[valid_rows], valid[1])
         rounds = getattr(self, "rounds_", None)
         if rounds is not None:
             return self.fit_rounds(X, y, rounds, weight)

@@ -29,7 +29,7 @@ from leadscore.model.points import PointsScorer
 from leadscore.model.tiers import to_score
 from leadscore.training.calibrate import calibrated_ways, choose_way, settle, ways_tried
 from leadscore.training.folds import Fold, Plan, fit_holdout
-from leadscore.training.sampling import negatives_kept, thin
+from leadscore.training.sampling import RowHashes, negatives_kept, thin
 
 #: Non-converted holdout rows early stopping reads each round (the rest cost time, not bias).
 STOP_NEGATIVES = 50_000
@@ -71,6 +71,8 @@ class Backtest:
     #: backtest log loss of each way tried under ``auto``.
     follows: str = "all"
     follows_loss: dict[str, float] = field(default_factory=dict)
+    #: The table's row hashes, for the fits that follow on the same table (``deploy``).
+    hashes: RowHashes | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -89,7 +91,11 @@ def recency_weights(period: pd.Series, half_life_days: float | None) -> np.ndarr
 
 
 def learning_rows(
-    table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, cfg: Config
+    table: pd.DataFrame,
+    y: np.ndarray,
+    rows: np.ndarray,
+    cfg: Config,
+    hashes: RowHashes | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The rows a booster learns from, and their weights (None: all equal).
 
@@ -97,10 +103,11 @@ def learning_rows(
     conversion (but never below ``model.min_negatives_kept`` of them) are left out at random,
     and the kept ones weigh for those left out, so the booster sees the same class balance
     in expectation. Small tables are never thinned. With
-    ``training.backtest.recency_half_life_days``, older snapshots weigh less.
+    ``training.backtest.recency_half_life_days``, older snapshots weigh less. ``hashes``:
+    the table's, when already made.
     """
     keep = negatives_kept(float(y[rows].sum()), cfg)
-    rows, weight = thin(table, y, rows, keep, cfg.model.seed)
+    rows, weight = thin(table, y, rows, keep, cfg.model.seed, hashes)
     half_life = cfg.training.backtest.recency_half_life_days
     if (
         half_life is not None
@@ -130,18 +137,24 @@ def fit_fold(
     kind: str | None = None,
     clock: pd.Series | None = None,
     points_memo: dict[int, dict[str, np.ndarray]] | None = None,
+    hashes: RowHashes | None = None,
 ) -> FoldFit:
     """One fold: fit on its training rows less the holdout, calibrate on the holdout, score
     its test rows with the model and with the points sheet. ``clock``: each row's time (a
     date or a row position) when the rows have a time order, which calibration may follow
     (``training.calibrate``). ``points_memo``: the points sheet's test probabilities by
-    fold, shared by backtests on the same table (its holdout and scores are theirs too)."""
-    hold = fit_holdout(table["lead_id"], y, fold.train, cfg.model.seed)
-    learn, weight = learning_rows(table, y, fold.train & ~hold, cfg)
+    fold, shared by backtests on the same table (its holdout and scores are theirs too).
+    ``hashes``: the table's row hashes, when already made."""
+    hashes = RowHashes.of(table, cfg.model.seed, hashes)
+    hold = fit_holdout(table["lead_id"], y, fold.train, cfg.model.seed, hashes.lead)
+    learn, weight = learning_rows(table, y, fold.train & ~hold, cfg, hashes)
     # Early stopping reads the holdout's ROC AUC every round; thinning its negatives does not
     # bias an AUC, so it reads at most STOP_NEGATIVES of them. Calibration reads all.
-    stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed)
-    scorer = kinds.create(spec, cfg, kind).fit(X[learn], y[learn], weight, valid=(X[stop], y[stop]))
+    stop, _ = thin(table, y, hold, STOP_NEGATIVES, cfg.model.seed, hashes)
+    # Positions, not copies: each kind copies only the rows it learns from (kinds.fit_rows).
+    scorer = kinds.fit_rows(
+        kinds.create(spec, cfg, kind), X, y, np.flatnonzero(learn), weight, np.flatnonzero(stop)
+    )
     hold_period = _times((period if clock is None else clock)[hold])
     ways = ways_tried(cfg.model.calibration_follows, clock is not None)
     test = fold.test
@@ -247,12 +260,14 @@ def run_backtest(
     base: pd.DataFrame | None = None,
     points_memo: dict[int, dict[str, np.ndarray]] | None = None,
     map_folds: FoldMap = map,
+    hashes: RowHashes | None = None,
 ) -> Backtest:
     """Every fold of ``plan`` on ``table`` (lead_id, as_of, features, label; flat tables use
     ``as_of`` for their date or row block), with models of ``kind`` (default: the config's
     first contestant); ``base``: the table's points-sheet scores, when already computed;
     ``points_memo``: shared by backtests of other kinds on the same table (``fit_fold``);
-    ``map_folds``: how the folds are run (a thread pool's ``map`` runs them side by side)."""
+    ``map_folds``: how the folds are run (a thread pool's ``map`` runs them side by side);
+    ``hashes``: the table's row hashes, shared by backtests on it (``RowHashes``)."""
     kind = kind or kinds.contestants(cfg)[0]
     # Snapshot rows are grouped by date (capacity "each month"); flat rows by fold.
     timed = plan.snapshots
@@ -261,10 +276,11 @@ def run_backtest(
     y = table["label"].to_numpy(dtype="float64")
     base = score_baseline(table, cfg.baseline) if base is None else base
     clock = _clock(table, plan)
+    hashes = RowHashes.of(table, cfg.model.seed, hashes)
     fits = list(
         map_folds(
             lambda fold: fit_fold(
-                table, X, y, base, period, fold, spec, cfg, timed, kind, clock, points_memo
+                table, X, y, base, period, fold, spec, cfg, timed, kind, clock, points_memo, hashes
             ),
             plan.folds,
         )
@@ -274,7 +290,7 @@ def run_backtest(
     for f in fits:
         f.rows = settle(f.rows, way, ways)
     rows = pd.concat([f.rows for f in fits], ignore_index=True)
-    return Backtest(kind, fits, rows, plan, cfg.model.seed, way, losses)
+    return Backtest(kind, fits, rows, plan, cfg.model.seed, way, losses, hashes)
 
 
 def spread(table: pd.DataFrame, metric: str = "roc_auc") -> dict[str, float]:

@@ -46,11 +46,13 @@ def deploy(
     table: pd.DataFrame, spec: FeatureSpec, plan: Plan, backtest: Backtest, cfg: Config
 ) -> Deployed:
     y_all = table["label"].to_numpy(dtype="float64")
-    rows, weights = learning_rows(table, y_all, plan.deploy, cfg)
-    X = table.loc[rows, spec.feature_columns]
-    y = y_all[rows]
+    rows, weights = learning_rows(table, y_all, plan.deploy, cfg, backtest.hashes)
     fold_scorers = [f.scorer for f in backtest.folds]
-    scorer = kinds.create(spec, cfg, backtest.kind).for_deployment(fold_scorers).fit(X, y, weights)
+    scorer = kinds.create(spec, cfg, backtest.kind).for_deployment(fold_scorers)
+    # Positions, not a copy: the kind copies only the rows it learns from (kinds.fit_rows).
+    scorer = kinds.fit_rows(
+        scorer, table[spec.feature_columns], y_all, np.flatnonzero(rows), weights
+    )
     folds = calibration_folds(backtest, cfg.training.backtest.calibration_folds)
     oof = backtest.rows[backtest.rows["fold"].isin(folds)]
     label, fold = oof["label"].to_numpy(dtype="float64"), oof["fold"].to_numpy()

@@ -211,20 +211,35 @@ def row_folds(
 MIN_HOLDOUT_POSITIVES = 5
 
 
+def lead_hashes(ids: pd.Series, seed: int) -> np.ndarray:
+    """Each row's seeded hash of its lead id (``holdout`` reads it; the same for every
+    snapshot of a lead)."""
+    key = f"{seed:016d}"[-16:]
+    return pd.util.hash_pandas_object(ids.astype("string"), index=False, hash_key=key).to_numpy()
+
+
 def holdout(
-    ids: pd.Series, rows: np.ndarray, seed: int, share: float = HOLDOUT_SHARE
+    ids: pd.Series,
+    rows: np.ndarray,
+    seed: int,
+    share: float = HOLDOUT_SHARE,
+    hashed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Of the rows in ``rows``, those whose lead falls in the held-out share (all of a lead's
-    snapshots together; the same lead every time for the same seed)."""
-    key = f"{seed:016d}"[-16:]
-    h = pd.util.hash_pandas_object(ids.astype("string"), index=False, hash_key=key).to_numpy()
+    snapshots together; the same lead every time for the same seed). ``hashed``: the ids'
+    ``lead_hashes`` for this seed, when already computed."""
+    h = lead_hashes(ids, seed) if hashed is None else hashed
     return rows & ((h % np.uint64(10_000)) < np.uint64(int(share * 10_000)))
 
 
-def fit_holdout(ids: pd.Series, y: np.ndarray, train: np.ndarray, seed: int) -> np.ndarray:
+def fit_holdout(
+    ids: pd.Series, y: np.ndarray, train: np.ndarray, seed: int, hashed: np.ndarray | None = None
+) -> np.ndarray:
     """The holdout of one fit's training rows: ``holdout``'s share of their leads, or half of
-    them when either side would have fewer than ``MIN_HOLDOUT_POSITIVES`` conversions."""
-    hold = holdout(ids, train, seed)
+    them when either side would have fewer than ``MIN_HOLDOUT_POSITIVES`` conversions
+    (``hashed``: as for ``holdout``)."""
+    h = lead_hashes(ids, seed) if hashed is None else hashed
+    hold = holdout(ids, train, seed, hashed=h)
     if y[hold].sum() < MIN_HOLDOUT_POSITIVES or y[train & ~hold].sum() < MIN_HOLDOUT_POSITIVES:
-        hold = holdout(ids, train, seed, share=0.5)
+        hold = holdout(ids, train, seed, share=0.5, hashed=h)
     return hold

@@ -14,11 +14,13 @@ true chance of being kept.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
 from leadscore.config import Config
-from leadscore.training.folds import Plan, fit_holdout
+from leadscore.training.folds import Plan, fit_holdout, lead_hashes
 
 #: The column of a training table holding each row's share kept before features were
 #: built (absent: every row was built).
@@ -35,6 +37,30 @@ def draws(keys: pd.DataFrame, seed: int) -> np.ndarray:
     frame = pd.DataFrame(cols)
     h = pd.util.hash_pandas_object(frame, index=False, hash_key=f"{seed:016d}"[-16:]).to_numpy()
     return (h % np.uint64(1_000_000)).astype("float64") / 1e6
+
+
+class RowHashes:
+    """A table's seeded row hashes, each computed at most once (hashing every lead id costs
+    about a tenth of a second a million rows, and every fit reads them): ``lead``, the
+    holdout's (``folds.lead_hashes``), and ``draw``, the sampling draws (``draws``)."""
+
+    def __init__(self, keys: pd.DataFrame, seed: int) -> None:
+        self.keys, self.seed = keys, seed
+
+    @classmethod
+    def of(cls, keys: pd.DataFrame, seed: int, known: RowHashes | None = None) -> RowHashes:
+        """``known`` when it is of this very table and seed, else new hashes of ``keys``."""
+        if known is not None and known.keys is keys and known.seed == seed:
+            return known
+        return cls(keys, seed)
+
+    @cached_property
+    def lead(self) -> np.ndarray:
+        return lead_hashes(self.keys["lead_id"], self.seed)
+
+    @cached_property
+    def draw(self) -> np.ndarray:
+        return draws(self.keys, self.seed)
 
 
 def negatives_kept(positives: float, cfg: Config) -> float | None:
@@ -55,14 +81,19 @@ def keep_share(positives: float, negatives: float, cfg: Config) -> float:
 
 
 def thin(
-    table: pd.DataFrame, y: np.ndarray, rows: np.ndarray, keep: float | None, seed: int
+    table: pd.DataFrame,
+    y: np.ndarray,
+    rows: np.ndarray,
+    keep: float | None,
+    seed: int,
+    hashes: RowHashes | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``rows`` with their non-converted ones cut to about ``keep`` by the rows' draws, and
     each row's weight: one over its chance of being kept (1.0 for conversions).
 
     Rows sampled before the table was built (``SHARE``) count for the rows they stand for,
     so the share is taken of the full count; a row kept under a smaller share than this
-    fit's weighs by that smaller share.
+    fit's weighs by that smaller share. ``hashes``: the table's, when already made.
     """
     built = table[SHARE].to_numpy("float64") if SHARE in table else np.ones(len(table))
     negative = rows & (y == 0)
@@ -73,34 +104,42 @@ def thin(
         share = keep / negatives
     chance = np.minimum(built, share)
     if share < 1.0:
-        rows = rows & ((y == 1) | (draws(table, seed) < share))
+        rows = rows & ((y == 1) | (RowHashes.of(table, seed, hashes).draw < share))
     return rows, np.where(y == 1, 1.0, 1.0 / chance)
 
 
-def fit_rows(plan: Plan, lead_id: pd.Series, y: np.ndarray, seed: int) -> list[np.ndarray]:
+def fit_rows(
+    plan: Plan, lead_id: pd.Series, y: np.ndarray, seed: int, hashed: np.ndarray | None = None
+) -> list[np.ndarray]:
     """The rows each fit learns from: each fold's training rows less its holdout, then the
-    deployed model's."""
-    return [f.train & ~fit_holdout(lead_id, y, f.train, seed) for f in plan.folds] + [plan.deploy]
+    deployed model's (``hashed``: the ids' ``folds.lead_hashes``, when already computed)."""
+    h = lead_hashes(lead_id, seed) if hashed is None else hashed
+    held = [fit_holdout(lead_id, y, f.train, seed, h) for f in plan.folds]
+    return [f.train & ~hold for f, hold in zip(plan.folds, held, strict=True)] + [plan.deploy]
 
 
-def row_shares(keys: pd.DataFrame, y: np.ndarray, plan: Plan, cfg: Config) -> np.ndarray:
+def row_shares(
+    keys: pd.DataFrame, y: np.ndarray, plan: Plan, cfg: Config, hashes: RowHashes | None = None
+) -> np.ndarray:
     """Per row, the share of rows like it that the table must hold: 1.0 for conversions and
     for rows a fold tests or holds out; for the rest, the largest share kept by a fit that
     learns from them (``keep_share``)."""
     seed = cfg.model.seed
+    hashes = RowHashes.of(keys, seed, hashes)
     out = np.zeros(len(y))
-    for rows in fit_rows(plan, keys["lead_id"], y, seed):
+    for rows in fit_rows(plan, keys["lead_id"], y, seed, hashes.lead):
         share = keep_share(float(y[rows].sum()), float((rows & (y == 0)).sum()), cfg)
         out = np.maximum(out, np.where(rows, share, 0.0))
     needed = y == 1
     for f in plan.folds:
-        needed |= f.test | fit_holdout(keys["lead_id"], y, f.train, seed)
+        needed |= f.test | fit_holdout(keys["lead_id"], y, f.train, seed, hashes.lead)
     out[needed | (out == 0)] = 1.0  # a row no fit learns from is kept as it is
     return out
 
 
 def sampled(keys: pd.DataFrame, y: np.ndarray, plan: Plan, cfg: Config) -> np.ndarray:
     """Each row's share if the table holds it, else 0: the rows to build features for."""
-    shares = row_shares(keys, y, plan, cfg)
-    kept = (shares >= 1.0) | (draws(keys, cfg.model.seed) < shares)
+    hashes = RowHashes(keys, cfg.model.seed)
+    shares = row_shares(keys, y, plan, cfg, hashes)
+    kept = (shares >= 1.0) | (hashes.draw < shares)
     return np.where(kept, shares, 0.0)

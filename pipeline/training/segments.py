@@ -161,7 +161,8 @@ def run_segments(
         }
         why = _why_not_judged(oot_conv, record["learning_conversions"], len(sub.folds), cfg)
         if why is None:
-            bt = run_backtest(table, spec, sub, cfg, winner, tournament.base)
+            pooled_hashes = tournament.backtests[winner].hashes
+            bt = run_backtest(table, spec, sub, cfg, winner, tournament.base, hashes=pooled_hashes)
             pooled_rows = {k: b.rows for k, b in tournament.backtests.items()}
             ahead, figure, points = _judge(bt.rows, pooled_rows, cfg)
             record.update(

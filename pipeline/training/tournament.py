@@ -28,6 +28,7 @@ from leadscore.model import kinds
 from leadscore.model.baseline import score_baseline
 from leadscore.training.backtest import Backtest, FoldFit, FoldMap, run_backtest
 from leadscore.training.folds import Fold, Plan
+from leadscore.training.sampling import RowHashes
 from leadscore.words import counted
 
 POINTS = "points sheet"
@@ -91,9 +92,12 @@ def run_tournament(
     known = known or {}
     base = score_baseline(table, cfg.baseline)  # the same points for every contestant
     memo: dict[int, dict[str, np.ndarray]] = {}  # and the same calibrated points per fold
+    hashes = RowHashes(table, cfg.model.seed)  # and the same row hashes, made once
 
     def backtest(kind: str, map_folds: FoldMap = map) -> Backtest:
-        return known.get(kind) or run_backtest(table, spec, plan, cfg, kind, base, memo, map_folds)
+        return known.get(kind) or run_backtest(
+            table, spec, plan, cfg, kind, base, memo, map_folds, hashes
+        )
 
     order = kinds.contestants(cfg)
     done = {k: backtest(k) for k in order if not kinds.one_core(k)}
