@@ -48,6 +48,16 @@ def fit_flat_spec(
         else:
             as_categories.append(col)
     categories = {c: top_levels(_norm(table[c]), max_categories) for c in as_categories}
+    return flat_spec(as_numbers, as_categories, categories)
+
+
+def flat_spec(
+    numeric: Collection[str],
+    categorical: Collection[str] = (),
+    categories: dict[str, tuple[str, ...]] | None = None,
+) -> FeatureSpec:
+    """A flat file's spec: these number and category columns (``categories``: each
+    category column's levels, none by default), no events."""
     return FeatureSpec(
         event_types=(),
         windows_days=(),
@@ -56,9 +66,9 @@ def fit_flat_spec(
         dedupe_events=False,
         categorical=(),
         numeric=(),
-        extra_numeric=tuple(as_numbers),
-        extra_categorical=tuple(as_categories),
-        categories=categories,
+        extra_numeric=tuple(numeric),
+        extra_categorical=tuple(categorical),
+        categories=categories if categories is not None else {c: () for c in categorical},
         kind="flat",
     )
 

@@ -21,21 +21,9 @@ def cfg():
 def region_spec():
     """A flat table's spec: two numbers ``a`` and ``b`` and a categorical ``region`` (amer,
     emea, other, missing), as the segment tests use it."""
-    from leadscore.features.spec import FeatureSpec
+    from leadscore.features.flat import flat_spec
 
-    return FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=("a", "b"),
-        extra_categorical=("region",),
-        categories={"region": ("amer", "emea", "other", "missing")},
-        kind="flat",
-    )
+    return flat_spec(("a", "b"), ("region",), {"region": ("amer", "emea", "other", "missing")})
 
 
 @pytest.fixture

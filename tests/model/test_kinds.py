@@ -13,6 +13,7 @@ import pytest
 
 import leadscore
 from leadscore.errors import ConfigError, ModelError
+from leadscore.features.flat import flat_spec
 from leadscore.features.spec import FeatureSpec
 from leadscore.features.table import build_features
 from leadscore.model import kinds
@@ -133,20 +134,7 @@ def test_the_built_in_kinds_keep_the_contract():
 
 
 def _spec_dict() -> dict:
-    spec = FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=("a",),
-        extra_categorical=(),
-        categories={},
-        kind="flat",
-    )
-    return spec.to_dict()
+    return flat_spec(("a",), (), {}).to_dict()
 
 
 def test_an_unknown_kind_names_the_setting(cfg):

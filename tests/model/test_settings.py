@@ -8,7 +8,7 @@ import pytest
 
 from leadscore.config import config_from_dict, defaults
 from leadscore.errors import ModelError
-from leadscore.features.spec import FeatureSpec
+from leadscore.features.flat import flat_spec
 from leadscore.model.scorer import LeadScorer
 from leadscore.model.settings import ModelSettings
 
@@ -51,19 +51,7 @@ def test_bad_stored_settings_are_one_line_naming_the_key(change, match):
 
 
 def test_scorer_defaults_are_the_config_defaults():
-    spec = FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=("x",),
-        extra_categorical=(),
-        categories={},
-        kind="flat",
-    )
+    spec = flat_spec(("x",), (), {})
     scorer = LeadScorer(spec)
     assert scorer.config == defaults().model
     assert scorer.config.num_boost_round == defaults().model.num_boost_round

@@ -29,6 +29,7 @@ from sklearn.metrics import roc_auc_score
 
 from leadscore.config import LeakageConfig, load_config
 from leadscore.errors import ConfigError, DataError
+from leadscore.features.flat import flat_spec
 from leadscore.features.spec import FeatureSpec
 from leadscore.training.folds import Fold, Plan
 from leadscore.training.leakage import (
@@ -58,19 +59,7 @@ def _plan(train: np.ndarray, test: np.ndarray, out_of_time: bool = True) -> Plan
 
 def _spec(numeric: tuple[str, ...] = (), categorical: tuple[str, ...] = ()) -> FeatureSpec:
     """A flat file's spec with these columns."""
-    return FeatureSpec(
-        event_types=(),
-        windows_days=(),
-        half_life_days=1.0,
-        negative_event_types=(),
-        dedupe_events=False,
-        categorical=(),
-        numeric=(),
-        extra_numeric=numeric,
-        extra_categorical=categorical,
-        categories={c: () for c in categorical},
-        kind="flat",
-    )
+    return flat_spec(numeric, categorical)
 
 
 def hand_table() -> tuple[pd.DataFrame, FeatureSpec, Plan]:
