@@ -24,17 +24,6 @@ def world():
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A private MLflow store (SQLite + artifacts) for this module's runs."""
-    root = tmp_path_factory.mktemp("mlflow")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-    mp.chdir(root)  # artifacts go to ./mlruns beside the store
-    yield root
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
 def first_run(world, store):
     cfg = config_from_dict(FAST)
     return train_events(world, cfg, None, say=lambda _m: None)

@@ -25,17 +25,6 @@ N = 20_000
 SEED = 5
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A private MLflow store (SQLite + artifacts) for this module's runs."""
-    root = tmp_path_factory.mktemp("mlflow")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
-    mp.chdir(root)  # artifacts go to ./mlruns beside the store
-    yield root
-    mp.undo()
-
-
 def trained(segment_signal: str | None):
     """The segment step's table and the served model, on the seed's world with or without
     the planted segment."""
