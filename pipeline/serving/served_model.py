@@ -31,7 +31,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from leadscore.errors import LeadscoreError
 from leadscore.model.registered import LeadScoreModel
-from leadscore.scoring.online import ANSWER_COLUMNS, parse_request, request_tables, score_now
+from leadscore.scoring.online import ANSWER_COLUMNS, parse_request, score_request
 
 #: Columns of a raw lead that hold lists of rows.
 NESTED = ("events", "stages")
@@ -78,13 +78,12 @@ class ServedModel(LeadScoreModel):
         moments = [str(r.pop("as_of", "") or "") for r in rows]
         floors = dict(self.settings.reference.tier_floors) if self.settings.reference else {}
         columns = self.settings.columns.model_dump()
-        accounts = False  # raw leads come alone: no folder to find their colleagues in
         parts = []
         for moment in dict.fromkeys(moments):
             picked = [r for r, m in zip(rows, moments, strict=True) if m == moment]
             request = parse_request({"as_of": moment or None, "leads": picked}, now)
-            tables, ids = request_tables(request, columns, None, accounts)
-            parts.append(score_now(self, tables, ids, request.as_of, floors))
+            # Raw leads come alone: no folder to find their history or colleagues in.
+            parts.append(score_request(self, request, columns, None, floors))
         out = pd.concat(parts).set_index("lead_id").loc[[str(r["lead_id"]) for r in rows]]
         out = out.reset_index()[ANSWER_COLUMNS]
         out["as_of"] = out["as_of"].map(lambda t: t.isoformat())
