@@ -79,19 +79,24 @@ def align(X: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return out
 
 
-def as_matrix(frame: pd.DataFrame) -> np.ndarray:
+def as_matrix(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """An aligned frame (``align``) as one float32 matrix in column order: categories as
     their codes, NaN where missing. LightGBM reads it as it is; given the frame, it would
-    turn the codes into float64 and so copy every column to float64 first."""
-    out = np.empty(frame.shape, dtype=np.float32, order="F")
+    turn the codes into float64 and so copy every column to float64 first. ``rows``: the
+    positions of the rows to take (None: all), taken column by column, so a fit on some
+    rows of a large table copies only those, once."""
+    n = len(frame) if rows is None else len(rows)
+    out = np.empty((n, frame.shape[1]), dtype=np.float32, order="F")
     for j, name in enumerate(frame.columns):
         col = frame[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes = col.cat.codes.to_numpy()
+            codes = codes if rows is None else codes[rows]
             out[:, j] = codes
             out[codes < 0, j] = np.nan
         else:
-            out[:, j] = col.to_numpy(dtype=np.float32, na_value=np.nan)
+            values = col.to_numpy(dtype=np.float32, na_value=np.nan)
+            out[:, j] = values if rows is None else values[rows]
     return out
 
 
@@ -140,10 +145,11 @@ class LeadScorer:
         y: np.ndarray,
         weight: np.ndarray | None,
         reference: lgb.Dataset | None = None,
+        rows: np.ndarray | None = None,
     ) -> lgb.Dataset:
         cols = list(self.spec.feature_columns)
         return lgb.Dataset(
-            as_matrix(self.frame(X)),
+            as_matrix(self.frame(X), rows),
             label=np.asarray(y, dtype="float64"),
             weight=None if weight is None else np.asarray(weight, dtype="float64"),
             feature_name=cols,
@@ -180,16 +186,15 @@ class LeadScorer:
     ) -> LeadScorer:
         """Train the booster: for the rounds ``for_deployment`` fixed, else stopping early on
         ``valid`` (see ``fit_early``). ``rows``, ``valid_rows``: positions of the rows of
-        ``X`` and of ``valid``'s frame to learn from and stop on (None: all)."""
-        if rows is not None:
-            X = X.iloc[rows]
-        if valid is not None and valid_rows is not None:
-            valid = (valid[0].iloc[valid_rows], valid[1])
+        ``X`` and of ``valid``'s frame to learn from and stop on (None: all); only those
+        rows are copied, into the booster's matrix."""
         rounds = getattr(self, "rounds_", None)
         if rounds is not None:
-            return self.fit_rounds(X, y, rounds, weight)
+            return self.fit_rounds(X, y, rounds, weight, rows)
         X_valid, y_valid = valid if valid is not None else (X.iloc[:0], np.empty(0))
-        return self.fit_early(X, y, X_valid, y_valid, weight)
+        if valid is None:
+            valid_rows = None
+        return self.fit_early(X, y, X_valid, y_valid, weight, rows, valid_rows)
 
     def for_deployment(self, folds: Sequence[Scorer]) -> LeadScorer:
         """A scorer that boosts for the median of the folds' early-stopped rounds."""
@@ -204,18 +209,22 @@ class LeadScorer:
         X_valid: pd.DataFrame,
         y_valid: np.ndarray,
         weight: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+        valid_rows: np.ndarray | None = None,
     ) -> LeadScorer:
-        """Train the booster, stopping early on the ROC AUC of a held-out validation slice.
+        """Train the booster, stopping early on the ROC AUC of a held-out validation slice
+        (``rows``, ``valid_rows``: positions in ``X`` and ``X_valid``; None: every row).
 
         Without both classes in the validation slice there is nothing to stop on: the booster
         then gets ``num_boost_round`` capped at 300 (and ``best_iteration_`` says so).
         """
         y = np.asarray(y, dtype="float64")
-        train = self._dataset(X, y, weight)
+        train = self._dataset(X, y, weight, rows=rows)
         self._note_complete(train)
         self.evals_: dict[str, Any] = {}
-        if len(X_valid) and np.unique(y_valid).size == 2:
-            valid = self._dataset(X_valid, y_valid, None, reference=train)
+        n_valid = len(X_valid) if valid_rows is None else len(valid_rows)
+        if n_valid and np.unique(y_valid).size == 2:
+            valid = self._dataset(X_valid, y_valid, None, reference=train, rows=valid_rows)
             self.booster_ = lgb.train(
                 {**self.lgb_params(y), "metric": "auc"},
                 train,
@@ -237,12 +246,17 @@ class LeadScorer:
         return self
 
     def fit_rounds(
-        self, X: pd.DataFrame, y: np.ndarray, rounds: int, weight: np.ndarray | None = None
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        rounds: int,
+        weight: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
     ) -> LeadScorer:
         """Train the booster for a fixed number of rounds (the deployed model: the rounds come
-        from the backtest's early stopping)."""
+        from the backtest's early stopping); ``rows``: positions in ``X`` (None: all)."""
         y = np.asarray(y, dtype="float64")
-        train = self._dataset(X, y, weight)
+        train = self._dataset(X, y, weight, rows=rows)
         self._note_complete(train)
         self.booster_ = lgb.train(self.lgb_params(y), train, num_boost_round=max(1, int(rounds)))
         self.best_iteration_ = self.booster_.current_iteration()

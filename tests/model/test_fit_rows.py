@@ -11,6 +11,7 @@ from leadscore.config import config_from_dict
 from leadscore.features.flat import fit_flat_spec
 from leadscore.model import kinds, linear
 from leadscore.model.linear import LogisticScorer
+from leadscore.model.scorer import LeadScorer
 
 CFG = config_from_dict({})
 
@@ -52,6 +53,26 @@ def test_positions_learn_what_copies_learn(world, kind, monkeypatch):
     assert on_rows.complete_columns_ == copied.complete_columns_
     if kind == "logistic":
         assert "partial" in on_rows.complete_columns_
+
+
+def test_the_deployed_booster_on_positions_is_the_one_on_copies(world):
+    X, y, spec, rows, _, weight = world
+    fold = kinds.fit_rows(kinds.create(spec, CFG, "lightgbm"), X, y, rows, weight, rows[:500])
+    on_rows = kinds.fit_rows(kinds.create(spec, CFG).for_deployment([fold]), X, y, rows, weight)
+    copied = (
+        kinds.create(spec, CFG).for_deployment([fold]).fit(X.iloc[rows].copy(), y[rows], weight)
+    )
+    assert on_rows.best_iteration_ == fold.best_iteration_
+    assert on_rows.margin(X).tolist() == copied.margin(X).tolist()
+
+
+def test_the_lightgbm_kind_copies_rows_only_into_its_matrix(world, monkeypatch):
+    X, y, spec, rows, valid_rows, weight = world
+    seen: list[int] = []
+    frame = LeadScorer.frame
+    monkeypatch.setattr(LeadScorer, "frame", lambda self, X: seen.append(len(X)) or frame(self, X))
+    kinds.fit_rows(LeadScorer(spec), X, y, rows, weight, valid_rows)
+    assert seen == [len(X), len(X)]  # aligned whole (no copy), then read at the positions
 
 
 def test_the_logistic_kind_copies_only_the_rows_it_keeps(world, monkeypatch):

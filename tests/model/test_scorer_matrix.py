@@ -40,6 +40,20 @@ def test_a_frame_becomes_codes_and_float32_numbers_with_nan_for_missing():
     np.testing.assert_array_equal(m, expected)
 
 
+def test_rows_taken_into_the_matrix_are_those_of_the_frame_at_their_positions():
+    frame = pd.DataFrame(
+        {
+            "n": pd.Series([1.5, np.nan, 3.0, 4.0], dtype="float32"),
+            "c": pd.Categorical(["b", None, "a", "b"], categories=["a", "b"]),
+        }
+    )
+    rows = np.array([3, 1, 1])
+    m = as_matrix(frame, rows)
+    assert m.flags["F_CONTIGUOUS"]
+    np.testing.assert_array_equal(m, as_matrix(frame.iloc[rows]))
+    np.testing.assert_array_equal(m, [[4.0, 1.0], [np.nan, np.nan], [np.nan, np.nan]])
+
+
 def test_the_booster_from_the_matrix_is_the_one_from_the_frame():
     X, y = _data()
     spec = fit_flat_spec(
