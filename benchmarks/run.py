@@ -52,20 +52,20 @@ def make_world(n: int, shape: str) -> None:
         from leadscore.data.synthetic.shape import OTHER_CRM, reshape
         from leadscore.data.synthetic.world import generate_world
 
-        if shape == "other-crm" and n > PART:
-            return _world_in_parts(n, d)
+        if n > PART:
+            return _world_in_parts(n, d, shape)
         tables = generate_world(n, seed=0, start=SHAPE_START[shape])
         if shape == "other-crm":
             tables = reshape(tables, OTHER_CRM, seed=0)
         write_tables(tables, d)
 
 
-#: Reshaping holds several copies of the events in pandas (about 15 GB at 1M leads), so
-#: larger other-crm worlds are made of 1M-lead parts (seeds 0, 1, ..., ids prefixed p0-, ...).
+#: Generating holds the events in pandas several times over (reshaping, about 15 GB at 1M
+#: leads), so larger worlds are made of 1M-lead parts (seeds 0, 1, ..., ids prefixed p0-, ...).
 PART = 1_000_000
 
 
-def _world_in_parts(n: int, d: Path) -> None:
+def _world_in_parts(n: int, d: Path, shape: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -77,9 +77,9 @@ def _world_in_parts(n: int, d: Path) -> None:
     try:
         for k in range(-(-n // PART)):
             size = min(PART, n - k * PART)
-            part = reshape(
-                generate_world(size, seed=k, start=SHAPE_START["other-crm"]), OTHER_CRM, k
-            )
+            part = generate_world(size, seed=k, start=SHAPE_START[shape])
+            if shape == "other-crm":
+                part = reshape(part, OTHER_CRM, k)
             for name, frame in part.items():
                 frame = frame.assign(lead_id="p" + str(k) + "-" + frame["lead_id"].astype(str))
                 if "account" in frame:  # one part's accounts are not another's
