@@ -30,6 +30,7 @@ from leadscore.model.attribution import TreeCuts, contributions, tree_cuts, with
 # Calibrator is imported here too: models saved before it had its own module name it here.
 from leadscore.model.calibrator import EPS, Calibrator, choose_calibration  # noqa: F401
 from leadscore.model.kind import Scorer
+from leadscore.model.row_blocks import BlockDataset, RowBlocks, column_values, fill
 
 # Batches from this many rows up get SHAP from leaf tables (built once per model, ~1 s).
 LEAF_TABLES_FROM = 100_000
@@ -83,21 +84,11 @@ def as_matrix(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray
     """An aligned frame (``align``) as one float32 matrix in column order: categories as
     their codes, NaN where missing. LightGBM reads it as it is; given the frame, it would
     turn the codes into float64 and so copy every column to float64 first. ``rows``: the
-    positions of the rows to take (None: all), taken column by column, so a fit on some
-    rows of a large table copies only those, once."""
+    positions of the rows to take (None: all), taken column by column, so only those are
+    copied, once."""
     n = len(frame) if rows is None else len(rows)
     out = np.empty((n, frame.shape[1]), dtype=np.float32, order="F")
-    for j, name in enumerate(frame.columns):
-        col = frame[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy()
-            codes = codes if rows is None else codes[rows]
-            out[:, j] = codes
-            out[codes < 0, j] = np.nan
-        else:
-            values = col.to_numpy(dtype=np.float32, na_value=np.nan)
-            out[:, j] = values if rows is None else values[rows]
-    return out
+    return fill(out, column_values(frame), rows)
 
 
 CUTS_FILE = "tree_cuts.joblib"
@@ -146,27 +137,31 @@ class LeadScorer:
         weight: np.ndarray | None,
         reference: lgb.Dataset | None = None,
         rows: np.ndarray | None = None,
-    ) -> lgb.Dataset:
-        cols = list(self.spec.feature_columns)
-        return lgb.Dataset(
-            as_matrix(self.frame(X), rows),
+    ) -> tuple[lgb.Dataset, RowBlocks | None]:
+        """The rows at ``rows`` of ``X`` (None: all) as a LightGBM Dataset: training rows
+        read in blocks (``RowBlocks``, also returned), validation rows, binned as the
+        training ones, as a matrix (they are few: early stopping reads a thinned holdout)."""
+        frame = self.frame(X)
+        blocks = RowBlocks(frame, rows) if reference is None else None
+        dataset = BlockDataset(
+            as_matrix(frame, rows) if blocks is None else blocks,
             label=np.asarray(y, dtype="float64"),
             weight=None if weight is None else np.asarray(weight, dtype="float64"),
-            feature_name=cols,
+            feature_name=list(self.spec.feature_columns),
             categorical_feature=[
                 c for c in self.spec.categorical_features if c not in self.spec.left_out
             ],
             reference=reference,
             free_raw_data=True,
         )
+        return dataset, blocks
 
-    def _note_complete(self, train: lgb.Dataset) -> None:
+    def _note_complete(self, blocks: RowBlocks) -> None:
         # Columns with no missing value in training: LightGBM would read a NaN there as its
         # default branch without a word, so scoring counts such values (batch.drift_counts).
-        known = ~np.isnan(train.data).any(axis=0)
         self.complete_columns_ = [
             c
-            for c, full in zip(self.spec.feature_columns, known, strict=True)
+            for c, full in zip(self.spec.feature_columns, blocks.complete, strict=True)
             if c not in self.spec.categories and bool(full)
         ]
 
@@ -219,12 +214,11 @@ class LeadScorer:
         then gets ``num_boost_round`` capped at 300 (and ``best_iteration_`` says so).
         """
         y = np.asarray(y, dtype="float64")
-        train = self._dataset(X, y, weight, rows=rows)
-        self._note_complete(train)
+        train, blocks = self._dataset(X, y, weight, rows=rows)
         self.evals_: dict[str, Any] = {}
         n_valid = len(X_valid) if valid_rows is None else len(valid_rows)
         if n_valid and np.unique(y_valid).size == 2:
-            valid = self._dataset(X_valid, y_valid, None, reference=train, rows=valid_rows)
+            valid, _ = self._dataset(X_valid, y_valid, None, reference=train, rows=valid_rows)
             self.booster_ = lgb.train(
                 {**self.lgb_params(y), "metric": "auc"},
                 train,
@@ -243,6 +237,7 @@ class LeadScorer:
             rounds = min(self.config.num_boost_round, 300)
             self.booster_ = lgb.train(self.lgb_params(y), train, num_boost_round=rounds)
             self.best_iteration_ = self.booster_.current_iteration()
+        self._note_complete(blocks)  # the blocks were read while the Dataset was built
         return self
 
     def fit_rounds(
@@ -256,9 +251,9 @@ class LeadScorer:
         """Train the booster for a fixed number of rounds (the deployed model: the rounds come
         from the backtest's early stopping); ``rows``: positions in ``X`` (None: all)."""
         y = np.asarray(y, dtype="float64")
-        train = self._dataset(X, y, weight, rows=rows)
-        self._note_complete(train)
+        train, blocks = self._dataset(X, y, weight, rows=rows)
         self.booster_ = lgb.train(self.lgb_params(y), train, num_boost_round=max(1, int(rounds)))
+        self._note_complete(blocks)  # the blocks were read while the Dataset was built
         self.best_iteration_ = self.booster_.current_iteration()
         return self
 
