@@ -14,6 +14,7 @@ from leadscore import metrics
 from leadscore.config import Config, TierConfig
 from leadscore.errors import DataError
 from leadscore.features.spec import FeatureSpec
+from leadscore.io.memory import release_freed_memory
 from leadscore.model.baseline import missing_columns, unnamed_event_columns
 from leadscore.model.kind import Scorer
 from leadscore.model.points import PointsScorer
@@ -227,6 +228,7 @@ def train_on_table(
     tournament = run_tournament(table, spec, plan, cfg, known)
     backtest = tournament.backtests[tournament.winner]
     deployed = deploy(table, spec, plan, backtest, cfg)
+    release_freed_memory()  # the deployed fit's working memory, before the evaluation's
     segments = run_segments(table, spec, plan, cfg, tournament, deployed.scorer)
     notes += segments.notes
     if segments.scorer is not None and segments.backtest is not None:

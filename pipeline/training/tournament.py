@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from leadscore import metrics
 from leadscore.config import Config
 from leadscore.features.spec import FeatureSpec
+from leadscore.io.memory import release_freed_memory
 from leadscore.model import kinds
 from leadscore.model.baseline import score_baseline
 from leadscore.training.backtest import Backtest, FoldFit, FoldMap, run_backtest
@@ -95,9 +96,13 @@ def run_tournament(
     hashes = RowHashes(table, cfg.model.seed)  # and the same row hashes, made once
 
     def backtest(kind: str, map_folds: FoldMap = map) -> Backtest:
-        return known.get(kind) or run_backtest(
+        done = known.get(kind) or run_backtest(
             table, spec, plan, cfg, kind, base, memo, map_folds, hashes
         )
+        # What the kind's fits freed goes back before the next kind allocates its own: the
+        # allocators would keep it, and on 1M leads the steps' high-water marks add up.
+        release_freed_memory()
+        return done
 
     order = kinds.contestants(cfg)
     done = {k: backtest(k) for k in order if not kinds.one_core(k)}

@@ -128,3 +128,16 @@ def test_one_core_kinds_run_their_folds_two_at_a_time_and_come_back_in_order():
     assert got["c"] == ["C1", "C2", "C3"]
     assert most[0] == 2
     assert side_by_side([], backtest) == {}
+
+
+def test_what_each_contestants_fits_freed_goes_back_before_the_next(monkeypatch):
+    from leadscore.training import tournament
+
+    released: list[int] = []
+    monkeypatch.setattr(tournament, "release_freed_memory", lambda: released.append(1))
+    cfg = config_from_dict({})
+    table = pd.DataFrame({"lead_id": [f"L{i}" for i in range(len(Y))], "label": Y})
+    known = {k: bt(k, PERFECT) for k in kinds.contestants(cfg)}
+    t = tournament.run_tournament(table, None, plan(True), cfg, known)
+    assert t.winner == kinds.contestants(cfg)[0]
+    assert len(released) == len(known)  # once after each contestant's backtest
