@@ -114,7 +114,7 @@ def expected_range(
     if groups is None:
         variance = float(np.sum(pp * (1 - pp)))
     else:
-        codes, _ = pd.factorize(np.asarray(groups, dtype=object))
+        codes, _ = pd.factorize(np.asarray(groups), use_na_sentinel=False)
         variance = float(np.sum(np.bincount(codes, weights=np.sqrt(pp * (1 - pp))) ** 2))
     sd = math.sqrt(variance)
     return expected, max(0.0, expected - z * sd), expected + z * sd
@@ -215,7 +215,7 @@ def slice_table(
     pm = _scores(p_model, yy.size, "p_model")
     pb = _scores(p_baseline, yy.size, "p_baseline")
     pooled, n_pooled = pool_slices(np.asarray(values, dtype=object), yy, min_conversions)
-    grouped = None if groups is None else np.asarray(_labels_of(yy, groups, "y"), dtype=object)
+    grouped = None if groups is None else _labels_of(yy, groups, "y")
     codes, names = pd.factorize(pooled, use_na_sentinel=False)
     conv = np.bincount(codes, weights=yy, minlength=len(names))
     order = sorted(range(len(names)), key=lambda k: (names[k] == OTHER, -conv[k], str(names[k])))

@@ -54,10 +54,12 @@ def _as_they_were(
     at = positions(rows["lead_id"], leads["lead_id"])
     if not len(leads):
         return pd.Series([None] * len(at))
-    raw = leads[column].iloc[np.maximum(at, 0)].reset_index(drop=True).astype("object")
+    # As categories: each row a code, not a string of its own (millions of rows, few values).
+    raw = leads[column].astype("category").iloc[np.maximum(at, 0)].reset_index(drop=True)
     timed = "period" in rows and pd.api.types.is_datetime64_any_dtype(rows["period"])
     if history is None or not timed or not (history["field"] == column).any():
         return raw.where(at >= 0, None)
+    raw = raw.astype("object")
     period = rows["period"].reset_index(drop=True)
     for moment in period.unique():  # the backtest's few snapshot dates
         then = leads_as_of(leads, history, moment)[column]
@@ -86,16 +88,31 @@ def slice_values(
             assert leads is not None
             at = positions(rows["lead_id"], leads["lead_id"])
             raw = _as_they_were(rows, leads, history, in_leads)
-            value = categorical_value(raw.reset_index(drop=True), in_leads).astype("object")
-            value, name = value.where(at >= 0, None), in_leads
+            value, name = _normalised(raw, in_leads).where(at >= 0, None), in_leads
         elif in_table is not None:
             value = table[in_table].iloc[rows["row"].to_numpy()].astype("string").astype("object")
             value, name = value.reset_index(drop=True), in_table
         else:
             absent.append(col)
             continue
-        found[name] = value.where(value.notna(), MISSING).to_numpy(dtype=object)
-    return pd.DataFrame(found, index=rows.index), absent
+        found[name] = _shared(value.where(value.notna(), MISSING).to_numpy(dtype=object))
+    # Object columns of shared strings: as text columns, each read would make a string per row.
+    return pd.DataFrame(found, index=rows.index, dtype=object), absent
+
+
+def _normalised(raw: pd.Series, column: str) -> pd.Series:
+    """``categorical_value`` of each row's raw value, normalising each distinct value once
+    (out-of-time rows hold millions of rows and a few hundred values)."""
+    codes, distinct = pd.factorize(raw.reset_index(drop=True))
+    done = categorical_value(pd.Series(distinct, dtype="object"), column).to_numpy(dtype=object)
+    return pd.Series(np.where(codes >= 0, done[np.maximum(codes, 0)], None), dtype="object")
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """``values`` with every row of a value pointing at one string object: a string object
+    per row costs about 50 bytes more each, and a slice column holds one per out-of-time row."""
+    codes, distinct = pd.factorize(values)
+    return np.asarray(distinct, dtype=object)[codes]
 
 
 def slice_quality(
@@ -110,6 +127,9 @@ def slice_quality(
     judged = sum(
         judged_count(y, values[c].to_numpy(), ev.slice_min_conversions) for c in values.columns
     )
+    # Each lead as a number: the chance range only groups a lead's rows, and the ids as
+    # text would make a string per row for every column.
+    groups = pd.factorize(rows["lead_id"], use_na_sentinel=False)[0]
     tier = None
     if "tier" in rows:
         order = (tiers or cfg.tiers).names()
@@ -122,7 +142,7 @@ def slice_quality(
             rows["p_baseline"].to_numpy(),
             values[col].to_numpy(),
             tier,
-            groups=rows["lead_id"].to_numpy(),
+            groups=groups,
             min_conversions=ev.slice_min_conversions,
             factor=ev.slice_calibration_factor,
             alpha=family_alpha(judged),

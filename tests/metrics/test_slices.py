@@ -171,6 +171,12 @@ def test_a_lead_counted_in_several_snapshots_widens_the_chance_range():
     ).set_index("value")
     assert t.loc["c", "expected_high"] == pytest.approx(1 + 1.959964 * math.sqrt(4.75), abs=1e-5)
     assert not bool(t.loc["c", "miscalibrated"])
+    # Leads as numbers group the rows as their ids do: the same table.
+    codes = pd.factorize(lead)[0]
+    by_code = slice_table(
+        w["y"], w["pm"], w["pb"], w["v"].to_numpy(), groups=codes, min_conversions=3, n_boot=10
+    ).set_index("value")
+    pd.testing.assert_frame_equal(by_code, t)
 
 
 def test_the_flags_share_their_level_among_the_slices_judged():

@@ -41,6 +41,10 @@ def test_values_come_from_the_leads_table_normalised_else_from_the_table():
     # industry is not a leads column here: the table's own level, by row.
     assert list(values["industry"]) == ["retail", "software", "missing", "other"]
     assert absent == ["lead_source"]
+    # One string object per value, not per row: millions of out-of-time rows, few values.
+    assert values["country"].dtype == object
+    assert values["country"].iloc[1] is values["country"].iloc[2]
+    assert values["country"].iloc[0] is values["country"].iloc[3]
 
 
 def test_with_a_field_history_a_row_reads_the_value_in_force_at_its_period():
