@@ -244,6 +244,7 @@ def train_on_table(
     held = tier_note(tiers, tier, len(np.unique(periods)), plan.out_of_time, unit)
     notes.append(f"tiers: {held}")
     evaluation = evaluate_rows(backtest.rows, cfg)
+    release_freed_memory()  # the bootstrap's resamples, before the slices'
     slices, slice_notes = run_slices(table, backtest.rows, cfg, tiers, leads, field_history)
     notes += slice_notes
     s = spread(backtest.table)
