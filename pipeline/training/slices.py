@@ -111,7 +111,7 @@ def _normalised(raw: pd.Series, column: str) -> pd.Series:
 def _shared(values: np.ndarray) -> np.ndarray:
     """``values`` with every row of a value pointing at one string object: a string object
     per row costs about 50 bytes more each, and a slice column holds one per out-of-time row."""
-    codes, distinct = pd.factorize(values)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
     return np.asarray(distinct, dtype=object)[codes]
 
 
