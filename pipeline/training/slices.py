@@ -105,7 +105,8 @@ def _normalised(raw: pd.Series, column: str) -> pd.Series:
     (out-of-time rows hold millions of rows and a few hundred values)."""
     codes, distinct = pd.factorize(raw.reset_index(drop=True))
     done = categorical_value(pd.Series(distinct, dtype="object"), column).to_numpy(dtype=object)
-    return pd.Series(np.where(codes >= 0, done[np.maximum(codes, 0)], None), dtype="object")
+    # A missing value's code, -1, reads the None put last (also when no value is present).
+    return pd.Series(np.append(done, None)[codes], dtype="object")
 
 
 def _shared(values: np.ndarray) -> np.ndarray:

@@ -231,3 +231,16 @@ def test_a_training_run_prints_logs_and_flags_a_bad_slice(tmp_path, monkeypatch)
     metrics = client.get_run(summary.run_id).data.metrics
     key = "slice.lead_source." + str(worst["source"]).replace(" ", "_")
     assert metrics[f"{key}.flagged"] == 1.0 and metrics["slices_flagged"] >= 1
+
+
+def test_a_leads_column_with_no_value_or_numbers_gives_missing_and_text():
+    leads = pd.DataFrame(
+        {"lead_id": ["a", "b"], "country": [None, None], "employees": [5.0, np.nan]}
+    )
+    rows = pd.DataFrame({"row": [0, 1, 0], "lead_id": ["a", "b", "z"]})
+    values, absent = slice_values(
+        rows, pd.DataFrame({"x": [1, 2]}), ["country", "employees"], leads
+    )
+    assert list(values["country"]) == ["missing", "missing", "missing"]
+    assert list(values["employees"]) == ["5.0", "missing", "missing"]
+    assert absent == []
